@@ -1,0 +1,178 @@
+"""Face detection, 5-point landmarks, alignment and identity descriptors.
+
+Models ship inside registry packages, nothing is downloaded at run time:
+- detector: dlib's HOG frontal face detector (compiled into dlib, Boost licence);
+- landmarks: dlib's 5-point shape predictor (CC0) — eye corners and the base of the nose;
+- identity: dlib's ResNet 128-D face descriptor (CC0), used to measure that a swap keeps identity.
+The 68-point model is never used: its training data forbids commercial use.
+
+Model files come from FACE_MODELS_DIR (the Lambda layer and the container set it) or, when unset,
+from the face-recognition-models package installed beside this one.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from style_backend.config import EnvVar
+
+LANDMARK_MODEL = "shape_predictor_5_face_landmarks.dat"
+DESCRIPTOR_MODEL = "dlib_face_recognition_resnet_model_v1.dat"
+
+# Where the 5 landmarks of a face sit in an aligned square crop, as fractions of its side:
+# eye centres and the base of the nose. The crop frames the whole head with some margin, so the
+# swap engine and a person looking at it both get forehead, chin and ears.
+ALIGNED_LEFT_EYE = (0.375, 0.42)  # the eye on the left of the image
+ALIGNED_RIGHT_EYE = (0.625, 0.42)
+ALIGNED_NOSE = (0.5, 0.56)
+
+
+@dataclass(frozen=True)
+class Face:
+    """A detected face in image pixel coordinates."""
+
+    box: tuple[int, int, int, int]  # left, top, right, bottom
+    score: float  # detector confidence (HOG margin; > 0 is a detection)
+    landmarks: np.ndarray  # (5, 2) float: dlib 5-point order (eye corners ×4, nose base)
+
+    @property
+    def width(self) -> int:
+        return self.box[2] - self.box[0]
+
+    @property
+    def area(self) -> int:
+        return (self.box[2] - self.box[0]) * (self.box[3] - self.box[1])
+
+    def _eyes(self) -> tuple[np.ndarray, np.ndarray]:
+        """Eye centres (mean of each eye's two corners), left-of-image first."""
+        a = self.landmarks[0:2].mean(axis=0)
+        b = self.landmarks[2:4].mean(axis=0)
+        return (a, b) if a[0] <= b[0] else (b, a)
+
+    @property
+    def left_eye(self) -> np.ndarray:
+        """Centre of the eye on the left of the image."""
+        return self._eyes()[0]
+
+    @property
+    def right_eye(self) -> np.ndarray:
+        return self._eyes()[1]
+
+    @property
+    def nose(self) -> np.ndarray:
+        return self.landmarks[4]
+
+
+def models_dir() -> Path:
+    configured = os.environ.get(EnvVar.FACE_MODELS_DIR.value)
+    if configured:
+        return Path(configured)
+    import face_recognition_models  # dev/test/local only; deployments set FACE_MODELS_DIR
+
+    return Path(face_recognition_models.pose_predictor_five_point_model_location()).parent
+
+
+@cache
+def _detector():
+    import dlib
+
+    return dlib.get_frontal_face_detector()
+
+
+@cache
+def _shape_predictor():
+    import dlib
+
+    return dlib.shape_predictor(str(models_dir() / LANDMARK_MODEL))
+
+
+@cache
+def _descriptor_model():
+    import dlib
+
+    return dlib.face_recognition_model_v1(str(models_dir() / DESCRIPTOR_MODEL))
+
+
+def warm_up() -> None:
+    """Load the detector and landmark model (cold start) so the first request does not."""
+    _detector()
+    _shape_predictor()
+
+
+def detect_faces(rgb: np.ndarray, upsample: int = 0) -> list[Face]:
+    """All frontal faces in an RGB uint8 image, largest first.
+
+    upsample=1 finds faces down to ~40 px at four times the cost; the default finds ~80 px faces.
+    """
+    rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
+    rects, scores, _ = _detector().run(rgb, upsample, 0.0)
+    predictor = _shape_predictor()
+    faces = []
+    for rect, score in zip(rects, scores, strict=True):
+        shape = predictor(rgb, rect)
+        pts = np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
+        box = (max(rect.left(), 0), max(rect.top(), 0), rect.right(), rect.bottom())
+        faces.append(Face(box=box, score=float(score), landmarks=pts))
+    faces.sort(key=lambda f: (f.area, f.score), reverse=True)
+    return faces
+
+
+def alignment_matrix(face: Face, size: int) -> np.ndarray:
+    """2×3 similarity transform mapping image pixels onto the aligned size×size crop."""
+    src = np.stack([face.left_eye, face.right_eye, face.nose])
+    dst = np.array([ALIGNED_LEFT_EYE, ALIGNED_RIGHT_EYE, ALIGNED_NOSE], dtype=np.float64) * size
+    return similarity_transform(src, dst)
+
+
+def similarity_transform(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """Least-squares rotation + uniform scale + translation taking src points onto dst (Umeyama)."""
+    src = np.asarray(src, dtype=np.float64)
+    dst = np.asarray(dst, dtype=np.float64)
+    mu_s, mu_d = src.mean(axis=0), dst.mean(axis=0)
+    s_c, d_c = src - mu_s, dst - mu_d
+    cov = d_c.T @ s_c / len(src)
+    u, sing, vt = np.linalg.svd(cov)
+    d = np.ones(2)
+    if np.linalg.det(u) * np.linalg.det(vt) < 0:
+        d[-1] = -1
+    rot = u @ np.diag(d) @ vt
+    scale = (sing * d).sum() / s_c.var(axis=0).sum()
+    m = np.zeros((2, 3))
+    m[:, :2] = scale * rot
+    m[:, 2] = mu_d - scale * rot @ mu_s
+    return m
+
+
+def warp_affine(rgb: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray:
+    """Warp an RGB image with a 2×3 forward matrix into a size×size image (Pillow, bicubic)."""
+    from PIL import Image
+
+    full = np.vstack([matrix, [0, 0, 1]])
+    inv = np.linalg.inv(full)[:2].ravel()
+    out = Image.fromarray(rgb).transform(
+        (size, size), Image.Transform.AFFINE, tuple(inv), resample=Image.Resampling.BICUBIC
+    )
+    return np.asarray(out)
+
+
+def align_face(rgb: np.ndarray, face: Face, size: int = 512) -> np.ndarray:
+    """The face rotated upright and scaled so its eyes and nose land on the ALIGNED_* points."""
+    return warp_affine(rgb, alignment_matrix(face, size), size)
+
+
+def identity_descriptor(rgb: np.ndarray, face: Face) -> np.ndarray:
+    """128-D identity vector; Euclidean distance < 0.6 means 'same person' for dlib's model."""
+    import dlib
+
+    rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
+    shape = _shape_predictor()(rgb, dlib.rectangle(*face.box))
+    return np.array(_descriptor_model().compute_face_descriptor(rgb, shape, 1))
+
+
+def identity_distance(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.linalg.norm(np.asarray(a) - np.asarray(b)))

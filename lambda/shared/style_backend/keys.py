@@ -1,0 +1,78 @@
+"""Object keys in the base bucket. Keys are '/'-separated and carry ids only.
+
+Identities are never parsed with split('-'): a Cognito sub contains hyphens. Everything that is not
+an id lives in the Process item.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+
+UPLOADS = "uploads/"
+CROPS = "crops/"
+BASE = "base/"
+INFERENCE_IN = "inference/in/"
+INFERENCE_OUT = "inference/out/"
+INFERENCE_FAILED = "inference/failed/"
+RESULTS = "results/"
+
+# Prefixes holding a user's own data, erased on request (right to erasure).
+USER_PREFIXES = (UPLOADS, CROPS, RESULTS)
+
+UPLOAD_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
+
+_INFERENCE_NS = uuid.UUID("5b6f2f4e-3d1a-4c61-9a43-6f1d2b0c7e11")
+_ID = r"[A-Za-z0-9_:@+=-][A-Za-z0-9_.:@+=-]{0,127}"  # no leading dot: no ".." segments
+_UPLOAD_RE = re.compile(rf"^uploads/(?P<user>{_ID})/(?P<process>{_ID})\.(?P<ext>jpg|png|webp)$")
+_CROP_RE = re.compile(rf"^crops/(?P<user>{_ID})/(?P<process>{_ID})\.png$")
+
+
+class InvalidKey(ValueError):
+    """An object key that does not follow the layout: the event is dropped, never retried."""
+
+
+@dataclass(frozen=True)
+class ProcessRef:
+    user_id: str
+    process_id: str
+
+
+def upload_key(user_id: str, process_id: str, content_type: str) -> str:
+    return f"{UPLOADS}{user_id}/{process_id}.{UPLOAD_EXTENSIONS[content_type]}"
+
+
+def crop_key(user_id: str, process_id: str) -> str:
+    return f"{CROPS}{user_id}/{process_id}.png"
+
+
+def base_key(resource_id: str) -> str:
+    return f"{BASE}{resource_id}.jpg"
+
+
+def inference_request_key(process_id: str, resource_id: str) -> str:
+    return f"{INFERENCE_IN}{process_id}/{resource_id}.json"
+
+
+def result_key(user_id: str, process_id: str, resource_id: str) -> str:
+    return f"{RESULTS}{user_id}/{process_id}/{resource_id}.jpg"
+
+
+def inference_id(process_id: str, resource_id: str) -> str:
+    """Deterministic id for InvokeEndpointAsync (<= 64 chars): a retried swap reuses it."""
+    return str(uuid.uuid5(_INFERENCE_NS, f"{process_id}/{resource_id}"))
+
+
+def parse_upload_key(key: str) -> ProcessRef:
+    m = _UPLOAD_RE.match(key)
+    if not m:
+        raise InvalidKey(f"not an upload key: {key!r}")
+    return ProcessRef(m["user"], m["process"])
+
+
+def parse_crop_key(key: str) -> ProcessRef:
+    m = _CROP_RE.match(key)
+    if not m:
+        raise InvalidKey(f"not a crop key: {key!r}")
+    return ProcessRef(m["user"], m["process"])

@@ -1,0 +1,220 @@
+"""The Process item and its state transitions.
+
+Every transition is one conditional write on the status it expects, so a duplicated or retried
+event finds the condition false and changes nothing (the method returns False / None).
+
+    CREATED ──crop──▶ CROPPED ──swap──▶ SWAPPING ──all styles ended──▶ COMPLETED | FAILED
+       └──────────────┴───────────────────┴──── bad input / no face ──▶ FAILED
+    style: PENDING ──▶ SWAPPING ──▶ COMPLETED | FAILED
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from style_backend import aws, config
+from style_backend.config import EnvVar
+
+
+class Status(StrEnum):
+    CREATED = "CREATED"
+    CROPPED = "CROPPED"
+    SWAPPING = "SWAPPING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+
+
+class StyleStatus(StrEnum):
+    PENDING = "PENDING"
+    SWAPPING = "SWAPPING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+
+
+TERMINAL = frozenset({Status.COMPLETED, Status.FAILED})
+STYLE_TERMINAL = frozenset({StyleStatus.COMPLETED, StyleStatus.FAILED})
+
+
+@dataclass(frozen=True)
+class Failure(Exception):
+    """A reason a client can show: `code` from docs/architecture.md, `message` for people."""
+
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+    def as_item(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message}
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _is_condition_failure(err: ClientError) -> bool:
+    return err.response["Error"]["Code"] == "ConditionalCheckFailedException"
+
+
+class ProcessStore:
+    def __init__(self, table_name: str | None = None):
+        self.table = aws.table(table_name or config.get(EnvVar.PROCESS_TABLE))
+
+    def create(
+        self,
+        user_id: str,
+        resource_ids: list[str],
+        source_key_for: Any,
+        ttl_days: int,
+        process_id: str | None = None,
+    ) -> dict[str, Any]:
+        """A new CREATED process; `source_key_for(process_id)` gives the upload key."""
+        process_id = process_id or str(uuid.uuid4())
+        now = now_iso()
+        item = {
+            "processId": process_id,
+            "userId": user_id,
+            "status": Status.CREATED.value,
+            "sourceKey": source_key_for(process_id),
+            "resourceIds": list(resource_ids),
+            "styles": {r: {"status": StyleStatus.PENDING.value} for r in resource_ids},
+            "createdAt": now,
+            "updatedAt": now,
+            "ttl": int(time.time()) + ttl_days * 86400,
+        }
+        self.table.put_item(Item=item, ConditionExpression="attribute_not_exists(processId)")
+        return item
+
+    def get(self, process_id: str) -> dict[str, Any] | None:
+        return self.table.get_item(Key={"processId": process_id}, ConsistentRead=True).get("Item")
+
+    def _update(self, process_id: str, **kwargs: Any) -> dict[str, Any] | None:
+        try:
+            return self.table.update_item(
+                Key={"processId": process_id}, ReturnValues="ALL_NEW", **kwargs
+            )["Attributes"]
+        except ClientError as err:
+            if _is_condition_failure(err):
+                return None
+            raise
+
+    def mark_cropped(self, process_id: str, crop_key: str) -> bool:
+        return (
+            self._update(
+                process_id,
+                UpdateExpression="SET #s = :cropped, cropKey = :k, updatedAt = :now",
+                ConditionExpression="#s = :created",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={
+                    ":cropped": Status.CROPPED.value,
+                    ":created": Status.CREATED.value,
+                    ":k": crop_key,
+                    ":now": now_iso(),
+                },
+            )
+            is not None
+        )
+
+    def mark_failed(self, process_id: str, failure: Failure) -> bool:
+        """FAILED with a reason, from any non-terminal status."""
+        return (
+            self._update(
+                process_id,
+                UpdateExpression="SET #s = :failed, #e = :err, updatedAt = :now",
+                ConditionExpression="attribute_exists(processId) AND NOT #s IN (:done, :failed)",
+                ExpressionAttributeNames={"#s": "status", "#e": "error"},
+                ExpressionAttributeValues={
+                    ":failed": Status.FAILED.value,
+                    ":done": Status.COMPLETED.value,
+                    ":err": failure.as_item(),
+                    ":now": now_iso(),
+                },
+            )
+            is not None
+        )
+
+    def mark_style_swapping(self, process_id: str, resource_id: str, inference_id: str) -> bool:
+        """The style's request went to the endpoint; the process is SWAPPING."""
+        return (
+            self._update(
+                process_id,
+                UpdateExpression=(
+                    "SET #s = :swapping, styles.#r.#s = :swapping, styles.#r.inferenceId = :id, "
+                    "updatedAt = :now"
+                ),
+                ConditionExpression="#s IN (:cropped, :swapping) AND styles.#r.#s = :pending",
+                ExpressionAttributeNames={"#s": "status", "#r": resource_id},
+                ExpressionAttributeValues={
+                    ":swapping": Status.SWAPPING.value,
+                    ":cropped": Status.CROPPED.value,
+                    ":pending": StyleStatus.PENDING.value,
+                    ":id": inference_id,
+                    ":now": now_iso(),
+                },
+            )
+            is not None
+        )
+
+    def finish_style(
+        self,
+        process_id: str,
+        resource_id: str,
+        result_key: str | None = None,
+        failure: Failure | None = None,
+    ) -> dict[str, Any] | None:
+        """End one style (COMPLETED with its result, or FAILED), then close the process once
+        every style has ended. Returns the item after the style's write, or None when the style
+        had already ended (a duplicate message)."""
+        names = {"#s": "status", "#r": resource_id}
+        values: dict[str, Any] = {":now": now_iso()}
+        if failure is None:
+            expr = "SET styles.#r.#s = :st, styles.#r.resultKey = :k, updatedAt = :now"
+            values |= {":st": StyleStatus.COMPLETED.value, ":k": result_key}
+        else:
+            expr = "SET styles.#r.#s = :st, styles.#r.#e = :err, updatedAt = :now"
+            names["#e"] = "error"
+            values |= {":st": StyleStatus.FAILED.value, ":err": failure.as_item()}
+        values |= {":pending": StyleStatus.PENDING.value, ":swapping": StyleStatus.SWAPPING.value}
+        item = self._update(
+            process_id,
+            UpdateExpression=expr,
+            ConditionExpression="styles.#r.#s IN (:pending, :swapping)",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
+        if item is not None:
+            self.close_if_done(item)
+        return item
+
+    def close_if_done(self, item: dict[str, Any]) -> bool:
+        """COMPLETED if every style ended and one succeeded; FAILED if every style failed."""
+        statuses = [s["status"] for s in item["styles"].values()]
+        if not all(s in STYLE_TERMINAL for s in statuses):
+            return False
+        names = {"#s": "status"}
+        values: dict[str, Any] = {":now": now_iso(), ":done": Status.COMPLETED.value}
+        values[":failed"] = Status.FAILED.value
+        if StyleStatus.COMPLETED in statuses:
+            expr = "SET #s = :done, updatedAt = :now"
+        else:
+            expr = "SET #s = :failed, #e = :err, updatedAt = :now"
+            names["#e"] = "error"
+            values[":err"] = Failure("SWAP_FAILED", "No style could be applied.").as_item()
+        return (
+            self._update(
+                item["processId"],
+                UpdateExpression=expr,
+                ConditionExpression="NOT #s IN (:done, :failed)",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+            is not None
+        )

@@ -1,0 +1,1 @@
+"""CDK stacks of Style Backend, one package per concern."""

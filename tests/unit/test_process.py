@@ -1,0 +1,62 @@
+import boto3
+import pytest
+from moto import mock_aws
+
+from style_backend.process import Failure, ProcessStore, Status, StyleStatus
+
+
+@pytest.fixture
+def store():
+    with mock_aws():
+        boto3.client("dynamodb").create_table(
+            TableName="Process",
+            KeySchema=[{"AttributeName": "processId", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "processId", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        yield ProcessStore("Process")
+
+
+def _new(store, styles=("a", "b")):
+    return store.create("user-1", list(styles), lambda pid: f"uploads/user-1/{pid}.jpg", 30)
+
+
+def test_happy_path_transitions_once_each(store):
+    pid = _new(store)["processId"]
+    assert store.mark_cropped(pid, "crops/x.png")
+    assert not store.mark_cropped(pid, "crops/x.png")  # duplicate event
+    assert store.mark_style_swapping(pid, "a", "id-a")
+    assert not store.mark_style_swapping(pid, "a", "id-a")
+    assert store.mark_style_swapping(pid, "b", "id-b")
+    assert store.get(pid)["status"] == Status.SWAPPING
+    assert store.finish_style(pid, "a", result_key="results/a.jpg")
+    assert store.finish_style(pid, "a", result_key="results/a.jpg") is None
+    assert store.get(pid)["status"] == Status.SWAPPING
+    store.finish_style(pid, "b", failure=Failure("SWAP_FAILED", "boom"))
+    item = store.get(pid)
+    assert item["status"] == Status.COMPLETED
+    assert item["styles"]["a"] == {
+        "status": StyleStatus.COMPLETED,
+        "inferenceId": "id-a",
+        "resultKey": "results/a.jpg",
+    }
+    assert item["styles"]["b"]["error"]["code"] == "SWAP_FAILED"
+
+
+def test_all_styles_failing_fails_the_process(store):
+    pid = _new(store, ["a"])["processId"]
+    store.mark_cropped(pid, "k")
+    store.mark_style_swapping(pid, "a", "i")
+    store.finish_style(pid, "a", failure=Failure("SWAP_FAILED", "x"))
+    item = store.get(pid)
+    assert item["status"] == Status.FAILED
+    assert item["error"]["code"] == "SWAP_FAILED"
+
+
+def test_failure_is_recorded_once_and_never_overrides_completion(store):
+    pid = _new(store, ["a"])["processId"]
+    assert store.mark_failed(pid, Failure("NO_FACE", "No face found."))
+    assert not store.mark_failed(pid, Failure("NO_FACE", "No face found."))
+    assert not store.mark_cropped(pid, "k")
+    assert store.get(pid)["error"] == {"code": "NO_FACE", "message": "No face found."}
+    assert not store.mark_failed("missing", Failure("X", "y"))
