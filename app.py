@@ -77,7 +77,7 @@ def build_app(app: cdk.App) -> cdk.App:
         **stack_kw("lambdas", "Image pipeline and API functions, layers, S3 notifications"),
     )
     # The endpoint is referenced by name, not token: say the order explicitly.
-    functions.add_dependency(facechain)
+    functions.add_stack_dependency(facechain, "invokes the endpoint by name")
     api = ApiStack(
         app,
         "Api",
