@@ -70,8 +70,7 @@ def _unreadable(detail: str) -> Failure:
 def _too_large(width: int, height: int, max_pixels: int) -> Failure:
     return Failure(
         Reason.IMAGE_TOO_LARGE,
-        f"The picture is {width}×{height} pixels; "
-        f"the limit is {max_pixels / 1e6:g} megapixels.",
+        f"The picture is {width}×{height} pixels; the limit is {max_pixels / 1e6:g} megapixels.",
     )
 
 
