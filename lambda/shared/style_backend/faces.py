@@ -37,8 +37,11 @@ CROP_SIZE = 512
 MIN_EYE_DISTANCE = 24
 MIN_FACE_BOX = 64
 # Detection runs on a copy at most this large: HOG cost grows with pixels, and a selfie's face
-# stays far above the detector's ~80 px minimum at this size.
-DETECT_MAX_SIDE = 800
+# stays far above the detector's ~80 px minimum at this size (it must span ≥ 8% of the picture).
+DETECT_MAX_SIDE = 1024
+# HOG's false positives (a patch of fabric, a flag) score near 0 where faces score ~1: candidates
+# scoring under this fraction of the best detection do not compete on size.
+CANDIDATE_SCORE_FRACTION = 0.5
 # Only pictures this small get the 4× dearer upsampled second pass when nothing was found.
 UPSAMPLE_MAX_SIDE = 800
 
@@ -143,7 +146,8 @@ def detect_faces(rgb: np.ndarray, upsample: int = 0) -> list[Face]:
 
 
 def find_main_face(rgb: np.ndarray) -> Face:
-    """The face a selfie is about: the largest, then the most confident. Raises Failure
+    """The face a selfie is about: the largest of the confident detections (the list is sorted
+    by size, then score). Raises Failure
     (NO_FACE, FACE_TOO_SMALL) with a message a client can show."""
     height, width = rgb.shape[:2]
     if min(height, width) < MIN_FACE_BOX:
@@ -158,7 +162,9 @@ def find_main_face(rgb: np.ndarray) -> Face:
         found = detect_faces(small, upsample=1)
     if not found:
         raise Failure(Reason.NO_FACE, "No face was found: use a photo of one face, front on.")
-    face = found[0] if factor == 1.0 else found[0].scaled(1.0 / factor)
+    best_score = max(f.score for f in found)
+    main = next(f for f in found if f.score >= CANDIDATE_SCORE_FRACTION * best_score)
+    face = main if factor == 1.0 else main.scaled(1.0 / factor)
     if face.eye_distance < MIN_EYE_DISTANCE or face.width < MIN_FACE_BOX:
         raise Failure(
             Reason.FACE_TOO_SMALL,

@@ -171,7 +171,7 @@ def to_rgb(image: Image.Image) -> Image.Image:
     if mode == "RGB":
         return image
     if mode.startswith("I") or mode == "F":
-        return Image.fromarray(_high_depth_to_8bit(image), "L").convert("RGB")
+        return Image.fromarray(_high_depth_to_8bit(image)).convert("RGB")
     if mode == "P" and "transparency" in image.info:
         image, mode = image.convert("RGBA"), "RGBA"
     if mode in _ALPHA_MODES:
