@@ -1,4 +1,4 @@
-"""moto-backed AWS for the pipeline handlers: the bucket and tables named as in
+"""moto-backed AWS for the pipeline handlers: the bucket and the tables they use, keyed as in
 docs/architecture.md, created through the service APIs, plus builders of the real event shapes
 (S3 notifications, SNS-delivered async-inference notifications)."""
 
@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 from urllib.parse import quote_plus
 
@@ -61,6 +62,13 @@ def _table(ddb, name: str, hash_key: str, range_key: str | None = None, gsi=None
     )
 
 
+@cache
+def _style_image() -> bytes:
+    from skimage import data
+
+    return hostile.jpeg(data.chelsea())
+
+
 @pytest.fixture
 def aws_env(monkeypatch):
     for name, value in ENV.items():
@@ -69,9 +77,7 @@ def aws_env(monkeypatch):
         ddb = boto3.client("dynamodb")
         _table(ddb, "Process", "processId", gsi=("byUser", "userId", "createdAt"))
         _table(ddb, "Display", "userId", "resultId")
-        _table(ddb, "DisplayHistory", "userId", "shownAt")
         _table(ddb, "BaseResource", "resourceId", gsi=("byStyle", "styleKey", None))
-        _table(ddb, "UserAgreement", "userId", "termsVersion")
         s3 = boto3.client("s3")
         s3.create_bucket(
             Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "us-west-2"}
@@ -89,7 +95,7 @@ def aws_env(monkeypatch):
                     "active": resource_id != "retired",
                 }
             )
-            s3.put_object(Bucket=BUCKET, Key=keys.base_key(resource_id), Body=hostile.webp())
+            s3.put_object(Bucket=BUCKET, Key=keys.base_key(resource_id), Body=_style_image())
         yield
 
 
