@@ -6,8 +6,8 @@ dicts validate requests at run time and describe them in the generated OpenAPI d
 
 Supported keywords: type (object, array, string, integer, boolean), properties, required,
 additionalProperties (false), enum, minLength, maxLength, pattern, minItems, maxItems,
-uniqueItems, items, minimum, maximum. `x-error: {"status", "code"}` on a schema changes the
-error a failure *of that schema's own keywords* yields (e.g. an unsupported media type → 415).
+uniqueItems, items, minimum, maximum. `x-error: {"status", "code"}` next to an `enum` changes
+the error a value outside the set yields (an unsupported media type is a 415, not a 400).
 """
 
 from __future__ import annotations
@@ -49,40 +49,37 @@ def _type_ok(value: Any, expected: str) -> bool:
 
 def validate(value: Any, schema: Schema, path: str = "") -> None:
     """Raise `Invalid` for the first rule `value` breaks; return None when it is valid."""
-    override = schema.get("x-error", {})
-
-    def fail(message: str) -> Invalid:
-        return Invalid(
-            path,
-            message,
-            override.get("status", 400),
-            override.get("code", "VALIDATION_ERROR"),
-        )
 
     expected = schema.get("type")
     if expected and not _type_ok(value, expected):
-        raise fail(f"must be {'an' if expected[0] in 'aeiou' else 'a'} {expected}")
+        raise Invalid(path, f"must be {'an' if expected[0] in 'aeiou' else 'a'} {expected}")
     if "enum" in schema and value not in schema["enum"]:
-        raise fail(f"must be one of {', '.join(map(str, schema['enum']))}")
+        override = schema.get("x-error", {})
+        raise Invalid(
+            path,
+            f"must be one of {', '.join(map(str, schema['enum']))}",
+            override.get("status", 400),
+            override.get("code", "VALIDATION_ERROR"),
+        )
     if isinstance(value, str):
         if len(value) < schema.get("minLength", 0):
-            raise fail(f"must be at least {schema['minLength']} characters long")
+            raise Invalid(path, f"must be at least {schema['minLength']} characters long")
         if "maxLength" in schema and len(value) > schema["maxLength"]:
-            raise fail(f"must be at most {schema['maxLength']} characters long")
+            raise Invalid(path, f"must be at most {schema['maxLength']} characters long")
         if "pattern" in schema and not re.search(schema["pattern"], value):
-            raise fail(f"must match {schema['pattern']}")
+            raise Invalid(path, f"must match {schema['pattern']}")
     if isinstance(value, int) and not isinstance(value, bool):
         if "minimum" in schema and value < schema["minimum"]:
-            raise fail(f"must be at least {schema['minimum']}")
+            raise Invalid(path, f"must be at least {schema['minimum']}")
         if "maximum" in schema and value > schema["maximum"]:
-            raise fail(f"must be at most {schema['maximum']}")
+            raise Invalid(path, f"must be at most {schema['maximum']}")
     if isinstance(value, list):
         if len(value) < schema.get("minItems", 0):
-            raise fail(f"must hold at least {schema['minItems']} item(s)")
+            raise Invalid(path, f"must hold at least {schema['minItems']} item(s)")
         if "maxItems" in schema and len(value) > schema["maxItems"]:
-            raise fail(f"must hold at most {schema['maxItems']} items")
+            raise Invalid(path, f"must hold at most {schema['maxItems']} items")
         if schema.get("uniqueItems") and len({repr(v) for v in value}) != len(value):
-            raise fail("must not repeat an item")
+            raise Invalid(path, "must not repeat an item")
         for i, item in enumerate(value):
             validate(item, schema.get("items", {}), f"{path}/{i}")
     if isinstance(value, dict):

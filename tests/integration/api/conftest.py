@@ -62,22 +62,42 @@ def _table(ddb, name: str, keys: list[str], indexes: dict[str, list[str]] | None
     )
 
 
-@pytest.fixture
-def aws(monkeypatch):
-    """A fresh bucket and the five tables, shaped like the DynamoDB stack's."""
-    for name, value in ENV.items():
-        monkeypatch.setenv(name, value)
-    with mock_aws():
+TABLES = {  # name → (key, {GSI name: key}), as the DynamoDB stack defines them
+    "Process": (["processId"], {"byUser": ["userId", "createdAt"]}),
+    "Display": (["userId", "resultId"], {}),
+    "DisplayHistory": (["userId", "shownAt"], {}),
+    "BaseResource": (["resourceId"], {"byStyle": ["styleKey"]}),
+    "UserAgreement": (["userId", "termsVersion"], {}),
+}
+
+
+@pytest.fixture(scope="session")
+def _moto():
+    """One moto backend for the API tests (starting one costs ~1 s); `aws` empties it."""
+    with pytest.MonkeyPatch.context() as env, mock_aws():
+        for name, value in ENV.items():
+            env.setenv(name, value)
         boto3.client("s3").create_bucket(
             Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "us-west-2"}
         )
         ddb = boto3.client("dynamodb")
-        _table(ddb, "Process", ["processId"], {"byUser": ["userId", "createdAt"]})
-        _table(ddb, "Display", ["userId", "resultId"])
-        _table(ddb, "DisplayHistory", ["userId", "shownAt"])
-        _table(ddb, "BaseResource", ["resourceId"], {"byStyle": ["styleKey"]})
-        _table(ddb, "UserAgreement", ["userId", "termsVersion"])
+        for name, (keys, indexes) in TABLES.items():
+            _table(ddb, name, keys, indexes)
         yield
+
+
+@pytest.fixture
+def aws(_moto):
+    """The bucket and the five tables, empty at the start of each test."""
+    yield
+    s3 = boto3.resource("s3")
+    s3.Bucket(BUCKET).objects.all().delete()
+    ddb = boto3.resource("dynamodb")
+    for name, (keys, _) in TABLES.items():
+        table = ddb.Table(name)
+        with table.batch_writer() as batch:
+            for item in table.scan()["Items"]:
+                batch.delete_item(Key={k: item[k] for k in keys})
 
 
 @pytest.fixture(scope="session")
