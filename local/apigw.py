@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -236,6 +236,8 @@ class ApiGateway:
                 403, "MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token"
             )
         template, params, methods = found
+        # Like REST APIs: `path` stays percent-encoded, path parameters arrive decoded.
+        params = {name: unquote(value) for name, value in params.items()}
         if method == "OPTIONS":
             allow = ",".join([*sorted(methods), "OPTIONS"])
             return 204, {**CORS_HEADERS, "Access-Control-Allow-Methods": allow}, b""
