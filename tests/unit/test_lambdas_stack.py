@@ -124,6 +124,7 @@ EXPECTED = {
                 tuple(f"bucket/{p}/*" for p in ("uploads", "crops", "results", "inference")),
             ),
             (ERASE, (P, f"{P}/index/byUser", D, H, A)),
+            ("dynamodb:GetItem", P),
         ),
     ),
 }
