@@ -124,7 +124,8 @@ class ApiStack(cdk.Stack):
             ),
             description="A JSON object; the handler validates the fields",
         )
-        cors = {**CORS_HEADERS, "Access-Control-Allow-Origin": ",".join(origins)}
+        # A gateway response has one static header value: the first configured origin.
+        cors = {**CORS_HEADERS, "Access-Control-Allow-Origin": origins[0]}
         for response_type in GATEWAY_RESPONSES:
             self.api.add_gateway_response(
                 f"Gateway{response_type.response_type.title().replace('_', '')}",
