@@ -19,6 +19,7 @@ from stacks.nag import acknowledge, acknowledge_wildcards
 from stacks.settings import Settings
 
 BUILDSPEC = "buildspec.yml"  # at the root of the source asset (byoc/facechain/buildspec.yml)
+BUILD_TIMEOUT = cdk.Duration.minutes(55)
 
 
 class ContainerBuildStack(cdk.Stack):
@@ -78,7 +79,9 @@ class ContainerBuildStack(cdk.Stack):
             logging=codebuild.LoggingOptions(
                 cloud_watch=codebuild.CloudWatchLoggingOptions(log_group=log_group)
             ),
-            timeout=cdk.Duration.minutes(120),
+            # Shorter than the FaceChain stack's wait on the build (1 hour): a slow build fails
+            # as a build, visibly, not as a custom-resource timeout with the build still running.
+            timeout=BUILD_TIMEOUT,
             queued_timeout=cdk.Duration.minutes(60),
         )
         self.repository.grant_pull_push(self.project)

@@ -34,6 +34,8 @@ def test_project_builds_docker_from_the_s3_source_with_its_buildspec(synth):
     assert props["Source"]["BuildSpec"] == "buildspec.yml"
     assert "EncryptionKey" in props
     assert props["LogsConfig"]["CloudWatchLogs"]["Status"] == "ENABLED"
+    # The FaceChain stack waits one hour on the build: the build must give up first.
+    assert props["TimeoutInMinutes"] < 60
 
 
 def test_build_role_can_push_only_to_its_repository(synth):
