@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 
+from tests.unit.conftest import render
+
 
 def _project(synth) -> dict:
     (project,) = synth.resources("ContainerBuild", "AWS::CodeBuild::Project").values()
@@ -38,18 +40,22 @@ def test_project_builds_docker_from_the_s3_source_with_its_buildspec(synth):
     assert props["TimeoutInMinutes"] < 60
 
 
-def test_build_role_can_push_only_to_its_repository(synth):
-    policies = synth.resources("ContainerBuild", "AWS::IAM::Policy").values()
-    ecr_statements = [
-        s
-        for p in policies
-        for s in p["Properties"]["PolicyDocument"]["Statement"]
-        if any(
-            a.startswith("ecr:")
-            for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
+def test_build_role_is_scoped_to_its_source_logs_key_and_repository(synth):
+    assert not synth.resources("ContainerBuild", "AWS::IAM::Policy")  # no CDK default grants
+    roles = synth.resources("ContainerBuild", "AWS::IAM::Role")
+    (role_id,) = [k for k in roles if k.startswith("FaceChainImageBuildRole")]
+    assert _project(synth)["ServiceRole"] == {"Fn::GetAtt": [role_id, "Arn"]}
+    (policy,) = roles[role_id]["Properties"]["Policies"]
+    granted = {}
+    for statement in policy["PolicyDocument"]["Statement"]:
+        actions = (
+            statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         )
-    ]
-    push = next(s for s in ecr_statements if "ecr:PutImage" in s["Action"])
-    assert push["Resource"]["Fn::GetAtt"][0].startswith("FaceChainRepository")
-    token = next(s for s in ecr_statements if s["Action"] == "ecr:GetAuthorizationToken")
-    assert token["Resource"] == "*"  # the one action with no resource-level permission
+        assert not [a for a in actions if "*" in a], statement
+        for action in actions:
+            granted[action] = render(statement["Resource"])
+    assert granted["ecr:PutImage"].startswith("<FaceChainRepository")
+    assert granted["ecr:GetAuthorizationToken"] == "*"  # no resource-level permission exists
+    assert granted["s3:GetObject"].endswith(".zip")  # the one source object
+    assert granted["logs:PutLogEvents"].startswith("<BuildLogs")
+    assert granted["kms:GenerateDataKey"].startswith("<BuildArtifactsKey")
