@@ -165,20 +165,22 @@ def api_handler(func: Callable[[dict, Any], dict]) -> Callable[[dict, Any], dict
 
     @functools.wraps(func)
     def wrapper(event: dict, context: Any = None) -> dict:
+        # API Gateway's request id: what a client reports, what an operator searches for.
+        ids = {"requestId": (event.get("requestContext") or {}).get("requestId")}
         try:
             return func(event, context)
         except ApiError as err:
-            log.info("request refused", extra={"status": err.status, "code": err.code})
+            log.info("request refused", extra={**ids, "status": err.status, "code": err.code})
             return error_response(err)
         except ClientError as err:
             if err.response.get("Error", {}).get("Code") in _THROTTLING:
-                log.warning("throttled", extra={"awsError": err.response["Error"]["Code"]})
+                log.warning("throttled", extra={**ids, "awsError": err.response["Error"]["Code"]})
                 throttled = ApiError(429, "TOO_MANY_REQUESTS", "Too many requests; retry later.")
                 return error_response(throttled, {"Retry-After": "1"})
-            log.exception("AWS call failed")
+            log.exception("AWS call failed", extra=ids)
             return error_response(ApiError(500, "INTERNAL", "Something went wrong."))
         except Exception:
-            log.exception("unhandled error")
+            log.exception("unhandled error", extra=ids)
             return error_response(ApiError(500, "INTERNAL", "Something went wrong."))
 
     return wrapper
@@ -187,6 +189,5 @@ def api_handler(func: Callable[[dict, Any], dict]) -> Callable[[dict, Any], dict
 def request_origin(event: dict) -> tuple[str, str]:
     """(source IP, user agent) as API Gateway saw them: evidence kept with a consent record."""
     identity = (event.get("requestContext") or {}).get("identity") or {}
-    return identity.get("sourceIp") or "", identity.get("userAgent") or header(
-        event, "user-agent"
-    ) or ""
+    user_agent = identity.get("userAgent") or header(event, "user-agent") or ""
+    return identity.get("sourceIp") or "", user_agent
