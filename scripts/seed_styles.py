@@ -75,11 +75,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.demo and args.folder is None:
         parser.error("give a FOLDER, or --demo")
-    folder = args.folder or Path(tempfile.mkdtemp(prefix="demo-styles-"))
     try:
-        if args.demo:
-            write_demo_styles(folder)
-        items = seed_styles(load_manifest(folder), args.bucket, args.table)
+        with tempfile.TemporaryDirectory(prefix="demo-styles-") as scratch:
+            folder = args.folder or Path(scratch)
+            if args.demo:
+                write_demo_styles(folder)
+            items = seed_styles(load_manifest(folder), args.bucket, args.table)
     except SeedError as err:
         print(f"seeding failed: {err}", file=sys.stderr)
         return 1
