@@ -3,6 +3,7 @@ handlers behind the local API Gateway emulation, callers holding Cognito-like to
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import uuid
@@ -171,6 +172,7 @@ def new_user() -> str:
     return str(uuid.uuid4())  # a Cognito sub: hyphens included
 
 
+@functools.cache
 def style_png(region: tuple[int, int, int, int]) -> bytes:
     """A region of a real photo as PNG (seeding re-encodes it to JPEG)."""
     out = io.BytesIO()
