@@ -283,6 +283,11 @@ class FunctionsStack(cdk.Stack):
         dlq=None,
     ) -> StyleFunction:
         layers = [self.shared_layer, *([self.imaging_layer] if imaging else [])]
+        if group == API_GROUP:  # every API response carries the allowed origin
+            environment = {
+                **environment,
+                EnvVar.CORS_ALLOWED_ORIGINS: self._settings.cors_allowed_origins,
+            }
         return StyleFunction(
             self,
             construct_id,

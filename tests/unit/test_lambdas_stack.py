@@ -61,12 +61,12 @@ EXPECTED = {
     ),
     "AgreementFunction": (
         "agreement.handler",
-        {"USER_AGREEMENT_TABLE", "TERMS_VERSION"},
+        {"CORS_ALLOWED_ORIGINS", "USER_AGREEMENT_TABLE", "TERMS_VERSION"},
         _grants((("dynamodb:GetItem", "dynamodb:PutItem"), U)),
     ),
     "StylesFunction": (
         "styles.handler",
-        {"BUCKET_NAME", "BASE_RESOURCE_TABLE", "RESULT_URL_EXPIRY_SECONDS"},
+        {"CORS_ALLOWED_ORIGINS", "BUCKET_NAME", "BASE_RESOURCE_TABLE", "RESULT_URL_EXPIRY_SECONDS"},
         _grants(
             (("dynamodb:Scan", "dynamodb:Query"), (B, f"{B}/index/byStyle")),
             ("s3:GetObject", "bucket/base/*"),
@@ -75,6 +75,7 @@ EXPECTED = {
     "UploadFunction": (
         "upload.handler",
         {
+            "CORS_ALLOWED_ORIGINS",
             "BUCKET_NAME",
             "USER_AGREEMENT_TABLE",
             "BASE_RESOURCE_TABLE",
@@ -94,6 +95,7 @@ EXPECTED = {
     "ImagesFunction": (
         "images.handler",
         {
+            "CORS_ALLOWED_ORIGINS",
             "BUCKET_NAME",
             "DISPLAY_TABLE",
             "DISPLAY_HISTORY_TABLE",
@@ -111,6 +113,7 @@ EXPECTED = {
     "ErasureFunction": (
         "erasure.handler",
         {
+            "CORS_ALLOWED_ORIGINS",
             "BUCKET_NAME",
             "PROCESS_TABLE",
             "DISPLAY_TABLE",
