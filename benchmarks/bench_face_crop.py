@@ -1,0 +1,187 @@
+"""Face crop: handler time against its floor, peak memory on a 12 MP photo, cold-start import.
+
+    .venv/bin/python benchmarks/bench_face_crop.py [--runs N]
+
+Inputs are real photos built at run time (tests/hostile.py): the 512² astronaut portrait, and a
+4000×3000 JPEG (the portrait enlarged onto a photographic background).
+
+Figures, each a median over the runs, all in this one process so they share the machine's state:
+- handler: face_crop.handler on an S3 event, S3 and DynamoDB served by moto in-process (moto's
+  own overhead included: on AWS those calls cost network time instead);
+- domain: what the handler does between download and upload (decode, find, align, PNG encode);
+- floor: the downscaled decode plus face detection alone — the work no crop can skip.
+Targets: domain and handler ≤ 1.3× floor; 12 MP peak RSS ≤ 300 MB; import ≤ 1.5 s.
+Peak RSS and import time are measured in fresh subprocesses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PATHS = [ROOT, ROOT / "lambda/shared", ROOT / "lambda/image_processing"]
+sys.path[:0] = [str(p) for p in PATHS]
+ENV = {
+    "BUCKET_NAME": "bench-bucket",
+    "PROCESS_TABLE": "Process",
+    "MAX_UPLOAD_BYTES": str(10 * 1024 * 1024),
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-west-2",
+}
+os.environ.update(ENV)
+for var in [v for v in os.environ if v.startswith("AWS_ENDPOINT_URL")]:
+    del os.environ[var]
+
+
+def median_seconds(fn, runs: int, setup=None) -> float:
+    times = []
+    for _ in range(runs):
+        arg = setup() if setup else None
+        start = time.perf_counter()
+        fn(arg) if setup else fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def in_process(runs: int) -> None:
+    import boto3
+    import face_crop
+    from moto import mock_aws
+
+    from style_backend import faces, imaging, keys
+    from style_backend.process import ProcessStore
+    from tests import hostile
+    from tests.integration.conftest import s3_event
+
+    photos = {
+        "512² portrait (JPEG)": hostile.jpeg(hostile.astronaut()),
+        "12 MP photo (JPEG)": hostile.twelve_megapixel_jpeg(),
+    }
+    limits = {"max_pixels": face_crop.MAX_PIXELS, "max_bytes": 10 * 1024 * 1024}
+    with mock_aws():
+        boto3.client("s3").create_bucket(
+            Bucket="bench-bucket", CreateBucketConfiguration={"LocationConstraint": "us-west-2"}
+        )
+        boto3.client("dynamodb").create_table(
+            TableName="Process",
+            KeySchema=[{"AttributeName": "processId", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "processId", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        store, s3 = ProcessStore(), boto3.client("s3")
+
+        for label, data in photos.items():
+
+            def floor(data=data):
+                decoded = imaging.decode_image(
+                    data, **limits, target_max_side=face_crop.WORKING_MAX_SIDE
+                )
+                faces.find_main_face(decoded.rgb)
+
+            def domain(data=data):
+                decoded = imaging.decode_image(
+                    data, **limits, target_max_side=face_crop.WORKING_MAX_SIDE
+                )
+                crop, _ = faces.crop_main_face(decoded.rgb)
+                imaging.encode_png(crop)
+
+            def new_upload(data=data):
+                user = "bench-user"
+                process = store.create(
+                    user, ["s"], lambda pid: keys.upload_key(user, pid, "image/jpeg"), 1
+                )
+                s3.put_object(Bucket="bench-bucket", Key=process["sourceKey"], Body=data)
+                return s3_event(process["sourceKey"], bucket="bench-bucket")
+
+            def handle(event):
+                face_crop.handler(event)
+
+            floor(), domain(), handle(new_upload())  # warm caches
+            t_floor = median_seconds(floor, runs)
+            t_domain = median_seconds(domain, runs)
+            t_handler = median_seconds(handle, runs, setup=new_upload)
+            print(f"{label}, {len(data) / 1e6:.2f} MB, median of {runs}:")
+            print(f"  floor (downscaled decode + detection) {t_floor * 1000:7.1f} ms")
+            print(
+                f"  domain (decode, find, align, encode)  {t_domain * 1000:7.1f} ms"
+                f"  = {t_domain / t_floor:.2f}× floor"
+            )
+            print(
+                f"  handler (with moto S3 + DynamoDB)     {t_handler * 1000:7.1f} ms"
+                f"  = {t_handler / t_floor:.2f}× floor"
+            )
+
+
+_PEAK = """
+import resource, sys
+sys.path[:0] = {paths!r}
+import face_crop
+from style_backend import faces, imaging
+data = open({path!r}, "rb").read()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+decoded = imaging.decode_image(data, max_pixels=face_crop.MAX_PIXELS, max_bytes=10 << 20,
+                               target_max_side=face_crop.WORKING_MAX_SIDE)
+crop, _ = faces.crop_main_face(decoded.rgb)
+imaging.encode_png(crop)
+print(before / 1024, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+
+def peak_rss_12mp() -> None:
+    """Peak RSS of a fresh interpreter that imports the handler and crops the 12 MP JPEG."""
+    import tempfile
+
+    from tests import hostile
+
+    with tempfile.NamedTemporaryFile(suffix=".jpg") as photo:
+        photo.write(hostile.twelve_megapixel_jpeg())
+        photo.flush()
+        code = _PEAK.format(paths=[str(p) for p in PATHS], path=photo.name)
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        )
+    before, peak = (float(v) for v in out.stdout.split())
+    print(
+        f"12 MP crop, fresh process: peak RSS {peak:.0f} MB "
+        f"(after importing the handler and reading the file: {before:.0f} MB)"
+    )
+
+
+def import_time(runs: int) -> None:
+    paths = [str(p) for p in PATHS]
+    code = (
+        f"import sys, time; sys.path[:0] = {paths!r}; t = time.perf_counter(); "
+        "import face_crop; print(time.perf_counter() - t)"
+    )
+    times = [
+        float(
+            subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, text=True, check=True
+            ).stdout
+        )
+        for _ in range(runs)
+    ]
+    print(
+        f"import face_crop (cold start, models loaded), fresh process: median "
+        f"{statistics.median(times) * 1000:.0f} ms of {runs}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args()
+    in_process(args.runs)
+    peak_rss_12mp()
+    import_time(max(3, args.runs // 3))
+
+
+if __name__ == "__main__":
+    main()
