@@ -11,6 +11,7 @@ from style_backend.process import Status, StyleStatus, result_id
 from tests import hostile
 from tests.integration.conftest import (
     BUCKET,
+    DISPLAY_TABLE,
     STYLES,
     USER,
     inference_notification,
@@ -39,7 +40,7 @@ def endpoint_output(pipeline, pid, style, body: bytes) -> str:
 
 
 def display_rows():
-    return boto3.resource("dynamodb").Table("Display").scan()["Items"]
+    return boto3.resource("dynamodb").Table(DISPLAY_TABLE).scan()["Items"]
 
 
 def succeed(pipeline, process, crop, style):
