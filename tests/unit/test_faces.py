@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from style_backend import faces
 from style_backend.errors import Failure
@@ -139,3 +140,15 @@ def test_face_and_imaging_modules_do_not_import_boto3():
     )
     env = {**os.environ, "PYTHONPATH": "lambda/shared"}
     subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=ROOT)
+
+
+def test_a_strong_shrink_is_prefiltered_and_lands_where_the_plain_warp_does():
+    head = np.ascontiguousarray(astronaut()[hostile.HEAD])
+    big = np.asarray(Image.fromarray(head).resize((1536, 1536), Image.Resampling.BICUBIC))
+    face = faces.find_main_face(big)
+    matrix = faces.alignment_matrix(face, 512)
+    assert np.sqrt(np.linalg.det(matrix[:, :2])) < 0.5  # the reduced path is taken
+    crop = faces.align_face(big, face)
+    plain = faces.warp_affine(big, matrix, 512)
+    assert np.abs(crop.astype(int) - plain).mean() < 4
+    assert _eyes_in_place(crop)

@@ -158,3 +158,14 @@ def test_small_pictures_are_not_resized():
 def test_png_round_trip():
     rgb = astronaut()
     assert np.array_equal(decode(imaging.encode_png(rgb)).rgb, rgb)
+
+
+def test_png_encoder_handles_any_size_and_layout():
+    rng = np.random.default_rng(7)
+    odd = rng.integers(0, 256, (5, 7, 3), dtype=np.uint8)
+    strided = astronaut()[::3, ::2]  # not contiguous
+    for rgb in (odd, strided):
+        image = Image.open(io.BytesIO(imaging.encode_png(rgb)))
+        image.load()
+        assert image.format == "PNG" and image.mode == "RGB"
+        assert np.array_equal(np.asarray(image), rgb)
