@@ -40,14 +40,21 @@ for var in [v for v in os.environ if v.startswith("AWS_ENDPOINT_URL")]:
     del os.environ[var]
 
 
-def median_seconds(fn, runs: int, setup=None) -> float:
-    times = []
+def interleaved_medians(steps: dict, runs: int) -> dict[str, tuple[float, float]]:
+    """(wall, CPU) median seconds of each step, the steps taking turns so that a busy machine
+    slows all of them alike; CPU time (this process's) is what a shared machine distorts least.
+    A step is (setup or None, fn): setup's result is passed to fn, untimed."""
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in steps}
     for _ in range(runs):
-        arg = setup() if setup else None
-        start = time.perf_counter()
-        fn(arg) if setup else fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for name, (setup, fn) in steps.items():
+            arg = setup() if setup else None
+            wall, cpu = time.perf_counter(), time.process_time()
+            fn(arg) if setup else fn()
+            times[name].append((time.perf_counter() - wall, time.process_time() - cpu))
+    return {
+        name: (statistics.median(w for w, _ in values), statistics.median(c for _, c in values))
+        for name, values in times.items()
+    }
 
 
 def in_process(runs: int) -> None:
@@ -104,33 +111,41 @@ def in_process(runs: int) -> None:
                 face_crop.handler(event)
 
             floor(), domain(), handle(new_upload())  # warm caches
-            t_floor = median_seconds(floor, runs)
-            t_domain = median_seconds(domain, runs)
-            t_handler = median_seconds(handle, runs, setup=new_upload)
-            print(f"{label}, {len(data) / 1e6:.2f} MB, median of {runs}:")
-            print(f"  floor (downscaled decode + detection) {t_floor * 1000:7.1f} ms")
-            print(
-                f"  domain (decode, find, align, encode)  {t_domain * 1000:7.1f} ms"
-                f"  = {t_domain / t_floor:.2f}× floor"
+            medians = interleaved_medians(
+                {"floor": (None, floor), "domain": (None, domain), "handler": (new_upload, handle)},
+                runs,
             )
-            print(
-                f"  handler (with moto S3 + DynamoDB)     {t_handler * 1000:7.1f} ms"
-                f"  = {t_handler / t_floor:.2f}× floor"
-            )
+            (floor_wall, floor_cpu) = medians["floor"]
+            print(f"{label}, {len(data) / 1e6:.2f} MB, median of {runs} (wall | CPU):")
+            names = {
+                "floor": "floor (downscaled decode + detection)",
+                "domain": "domain (decode, find, align, encode)",
+                "handler": "handler (with moto S3 + DynamoDB)",
+            }
+            for key, text in names.items():
+                wall, cpu = medians[key]
+                print(
+                    f"  {text:38} {wall * 1000:7.1f} ms = {wall / floor_wall:.2f}× floor"
+                    f" | {cpu * 1000:7.1f} ms = {cpu / floor_cpu:.2f}× floor"
+                )
 
 
 _PEAK = """
-import resource, sys
+import sys
 sys.path[:0] = {paths!r}
+def peak_mb():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
 import face_crop
 from style_backend import faces, imaging
 data = open({path!r}, "rb").read()
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+before = peak_mb()
 decoded = imaging.decode_image(data, max_pixels=face_crop.MAX_PIXELS, max_bytes=10 << 20,
                                target_max_side=face_crop.WORKING_MAX_SIDE)
 crop, _ = faces.crop_main_face(decoded.rgb)
 imaging.encode_png(crop)
-print(before / 1024, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+print(before, peak_mb())
 """
 
 
@@ -150,27 +165,31 @@ def peak_rss_12mp() -> None:
     before, peak = (float(v) for v in out.stdout.split())
     print(
         f"12 MP crop, fresh process: peak RSS {peak:.0f} MB "
-        f"(after importing the handler and reading the file: {before:.0f} MB)"
+        f"(of which importing the handler, its models and reading the file: {before:.0f} MB)"
     )
 
 
 def import_time(runs: int) -> None:
     paths = [str(p) for p in PATHS]
     code = (
-        f"import sys, time; sys.path[:0] = {paths!r}; t = time.perf_counter(); "
-        "import face_crop; print(time.perf_counter() - t)"
+        f"import sys, time; sys.path[:0] = {paths!r}; t, c = time.perf_counter(), "
+        "time.process_time(); import face_crop; "
+        "print(time.perf_counter() - t, time.process_time() - c)"
     )
-    times = [
-        float(
-            subprocess.run(
+    samples = [
+        [
+            float(v)
+            for v in subprocess.run(
                 [sys.executable, "-c", code], capture_output=True, text=True, check=True
-            ).stdout
-        )
+            ).stdout.split()
+        ]
         for _ in range(runs)
     ]
+    wall = statistics.median(s[0] for s in samples)
+    cpu = statistics.median(s[1] for s in samples)
     print(
-        f"import face_crop (cold start, models loaded), fresh process: median "
-        f"{statistics.median(times) * 1000:.0f} ms of {runs}"
+        f"import face_crop (cold start, models loaded), fresh process, median of {runs}: "
+        f"{wall * 1000:.0f} ms wall | {cpu * 1000:.0f} ms CPU"
     )
 
 
