@@ -152,3 +152,33 @@ def test_a_strong_shrink_is_prefiltered_and_lands_where_the_plain_warp_does():
     plain = faces.warp_affine(big, matrix, 512)
     assert np.abs(crop.astype(int) - plain).mean() < 4
     assert _eyes_in_place(crop)
+
+
+@pytest.fixture
+def models_dir_with_detector(tmp_path, monkeypatch):
+    """A models directory as the Lambda layer ships it: the 5-point model and the detector."""
+    source = faces.models_dir()
+    (tmp_path / faces.LANDMARK_MODEL).symlink_to(source / faces.LANDMARK_MODEL)
+    faces.write_detector(tmp_path)
+    monkeypatch.setenv("FACE_MODELS_DIR", str(tmp_path))
+    faces._detector.cache_clear()
+    faces._shape_predictor.cache_clear()
+    yield tmp_path
+    faces._detector.cache_clear()
+    faces._shape_predictor.cache_clear()
+
+
+def test_the_serialized_detector_finds_exactly_what_the_compiled_one_does(
+    models_dir_with_detector, monkeypatch
+):
+    import dlib
+
+    image, _ = hostile.two_faces_rgb()
+    compiled = dlib.get_frontal_face_detector().run(image, 1, 0.0)
+    # From here on, only the file can provide the detector.
+    monkeypatch.setattr(dlib, "get_frontal_face_detector", lambda: pytest.fail("not the file"))
+    assert (models_dir_with_detector / faces.DETECTOR_MODEL).stat().st_size > 10_000
+    loaded = faces._detector().run(image, 1, 0.0)
+    assert [str(r) for r in loaded[0]] == [str(r) for r in compiled[0]]
+    assert loaded[1] == compiled[1]
+    assert len(faces.detect_faces(image)) == len(compiled[0]) == 2
