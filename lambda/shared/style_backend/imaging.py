@@ -69,11 +69,9 @@ def _unreadable(detail: str) -> Failure:
     return Failure(Reason.UNREADABLE_IMAGE, f"The picture could not be read ({detail}).")
 
 
-def _too_large(width: int, height: int, max_pixels: int) -> Failure:
-    return Failure(
-        Reason.IMAGE_TOO_LARGE,
-        f"The picture is {width}×{height} pixels; the limit is {max_pixels / 1e6:g} megapixels.",
-    )
+def _too_large(size: tuple[int, int] | None, max_pixels: int) -> Failure:
+    what = f"The picture is {size[0]}×{size[1]} pixels" if size else "The picture is too large"
+    return Failure(Reason.IMAGE_TOO_LARGE, f"{what}; the limit is {max_pixels / 1e6:g} megapixels.")
 
 
 def decode_image(
@@ -101,7 +99,7 @@ def decode_image(
         try:
             image = Image.open(io.BytesIO(data), formats=[fmt])
         except Image.DecompressionBombError:
-            raise _too_large(*_declared_size(data, fmt), max_pixels) from None
+            raise _too_large(_declared_size(data, fmt), max_pixels) from None
         except (OSError, SyntaxError, ValueError, EOFError) as err:
             raise _unreadable("not a valid image") from err
 
@@ -109,7 +107,7 @@ def decode_image(
         if width <= 0 or height <= 0:
             raise _unreadable("no pixels")
         if width * height > max_pixels:
-            raise _too_large(width, height, max_pixels)
+            raise _too_large((width, height), max_pixels)
         # JPEG files may carry extra frames (MPO depth maps from phones): the first is the photo.
         if fmt != JPEG and getattr(image, "n_frames", 1) > 1:
             raise Failure(
@@ -146,11 +144,11 @@ def decode_image(
     )
 
 
-def _declared_size(data: bytes, fmt: str) -> tuple[int, int]:
+def _declared_size(data: bytes, fmt: str) -> tuple[int, int] | None:
     """The size a PNG header declares (for the message when Pillow refused to open it)."""
     if fmt == PNG and len(data) >= 24:
         return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
-    return 0, 0
+    return None
 
 
 def _upright(image: Image.Image) -> Image.Image:
