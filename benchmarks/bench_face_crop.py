@@ -72,7 +72,7 @@ def in_process(runs: int) -> None:
         "512² portrait (JPEG)": hostile.jpeg(hostile.astronaut()),
         "12 MP photo (JPEG)": hostile.twelve_megapixel_jpeg(),
     }
-    limits = {"max_pixels": face_crop.MAX_PIXELS, "max_bytes": 10 * 1024 * 1024}
+    limits = {"max_pixels": faces.MAX_PIXELS, "max_bytes": 10 * 1024 * 1024}
     with mock_aws():
         boto3.client("s3").create_bucket(
             Bucket="bench-bucket", CreateBucketConfiguration={"LocationConstraint": "us-west-2"}
@@ -89,16 +89,12 @@ def in_process(runs: int) -> None:
 
             def floor(data=data):
                 decoded = imaging.decode_image(
-                    data, **limits, target_max_side=face_crop.WORKING_MAX_SIDE
+                    data, **limits, target_max_side=faces.WORKING_MAX_SIDE
                 )
                 faces.find_main_face(decoded.rgb)
 
             def domain(data=data):
-                decoded = imaging.decode_image(
-                    data, **limits, target_max_side=face_crop.WORKING_MAX_SIDE
-                )
-                crop, _ = faces.crop_main_face(decoded.rgb)
-                imaging.encode_png(crop)
+                imaging.encode_png(faces.crop_from_upload(data, max_bytes=limits["max_bytes"]))
 
             def new_upload(data=data):
                 user = "bench-user"
@@ -142,10 +138,7 @@ import face_crop
 from style_backend import faces, imaging
 data = open({path!r}, "rb").read()
 before = peak_mb()
-decoded = imaging.decode_image(data, max_pixels=face_crop.MAX_PIXELS, max_bytes=10 << 20,
-                               target_max_side=face_crop.WORKING_MAX_SIDE)
-crop, _ = faces.crop_main_face(decoded.rgb)
-imaging.encode_png(crop)
+imaging.encode_png(faces.crop_from_upload(data, max_bytes=10 << 20))
 print(before, peak_mb())
 """
 

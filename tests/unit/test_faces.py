@@ -182,3 +182,21 @@ def test_the_serialized_detector_finds_exactly_what_the_compiled_one_does(
     assert [str(r) for r in loaded[0]] == [str(r) for r in compiled[0]]
     assert loaded[1] == compiled[1]
     assert len(faces.detect_faces(image)) == len(compiled[0]) == 2
+
+
+def test_a_library_bug_on_an_upload_ends_unreadable_not_in_a_crash(monkeypatch):
+    def broken(self, *args, **kwargs):
+        raise RuntimeError("decoder bug")
+
+    data = hostile.cmyk_jpeg()
+    monkeypatch.setattr(Image.Image, "convert", broken)  # CMYK → RGB goes through it
+    with pytest.raises(Failure) as caught:
+        faces.crop_from_upload(data, max_bytes=10 << 20)
+    assert caught.value.code == "UNREADABLE_IMAGE"
+    assert isinstance(caught.value.__cause__, RuntimeError)
+
+
+def test_crop_from_upload_is_the_aligned_main_face():
+    crop = faces.crop_from_upload(hostile.webp(), max_bytes=10 << 20)
+    assert crop.shape == (512, 512, 3)
+    assert _eyes_in_place(crop)

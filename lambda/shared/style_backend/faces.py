@@ -37,6 +37,11 @@ ALIGNED_RIGHT_EYE = (0.625, 0.42)
 ALIGNED_NOSE = (0.5, 0.56)
 
 CROP_SIZE = 512
+# Pixels an upload may declare: a 40 MP phone photo is fine, a decompression bomb is not.
+MAX_PIXELS = 40_000_000
+# Decoded size the face is found and cropped at: big enough that a selfie's eyes sit farther apart
+# than in the 512² crop (no upscaling), small enough for JPEG draft decoding at 1/2 to 1/8 scale.
+WORKING_MAX_SIDE = 1536
 # Below these, in the pixels the crop is taken from, a crop is mostly upscaling blur.
 MIN_EYE_DISTANCE = 24
 MIN_FACE_BOX = 64
@@ -206,6 +211,25 @@ def crop_main_face(rgb: np.ndarray, size: int = CROP_SIZE) -> tuple[np.ndarray, 
     """The aligned size×size crop of the main face, and that face (image coordinates)."""
     face = find_main_face(rgb)
     return align_face(rgb, face, size), face
+
+
+def crop_from_upload(data: bytes, *, max_bytes: int, size: int = CROP_SIZE) -> np.ndarray:
+    """The aligned crop of the main face of an uploaded file, or Failure with its reason.
+
+    Any other error of a decoder on a crafted file becomes UNREADABLE_IMAGE: an upload must end
+    FAILED, never in a retry loop.
+    """
+    from style_backend import imaging
+
+    try:
+        decoded = imaging.decode_image(
+            data, max_pixels=MAX_PIXELS, max_bytes=max_bytes, target_max_side=WORKING_MAX_SIDE
+        )
+        return crop_main_face(decoded.rgb, size)[0]
+    except Failure:
+        raise
+    except Exception as err:
+        raise Failure(Reason.UNREADABLE_IMAGE, "The picture could not be read.") from err
 
 
 def alignment_matrix(face: Face, size: int) -> np.ndarray:
