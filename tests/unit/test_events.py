@@ -116,7 +116,8 @@ def test_sagemaker_runtime_retries_are_ours_alone():
         sends.append(request.url)
         return AWSResponse(request.url, 503, {}, _EmptyBody())
 
-    runtime.meta.events.register("before-send", answer_503)
+    # First: a moto mock active elsewhere in the session would otherwise answer before us.
+    runtime.meta.events.register_first("before-send", answer_503)
     with pytest.raises(ClientError) as caught:
         aws.retry_transient(
             lambda: runtime.invoke_endpoint_async(EndpointName="e", InputLocation="s3://b/k"),
