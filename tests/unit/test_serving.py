@@ -14,6 +14,7 @@ import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +33,31 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+class S3Errors(BaseHTTPRequestHandler):
+    """The AWS boundary for the subprocess (mock_aws cannot reach it): S3 answering with errors,
+    NoSuchKey for keys starting with `missing`, AccessDenied for the rest."""
+
+    def do_GET(self) -> None:
+        missing = "/missing" in self.path
+        code, status = ("NoSuchKey", 404) if missing else ("AccessDenied", 403)
+        body = f"<Error><Code>{code}</Code><Message>{code}</Message></Error>".encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/xml")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_HEAD = do_GET
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+S3_ERRORS = ThreadingHTTPServer(("127.0.0.1", 0), S3Errors)
+threading.Thread(target=S3_ERRORS.serve_forever, daemon=True).start()
+S3_ERRORS_URL = f"http://127.0.0.1:{S3_ERRORS.server_address[1]}"
+
+
 class Server:
     def __init__(self, **env: str) -> None:
         self.port = free_port()
@@ -42,9 +68,7 @@ class Server:
             "PYTHONPATH": os.pathsep.join(
                 [str(ROOT / "byoc" / "facechain"), str(ROOT / "lambda" / "shared")]
             ),
-            # A closed port: any S3 fetch fails at once (the server's 500 path).
-            "AWS_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}",
-            "AWS_MAX_ATTEMPTS": "1",
+            "AWS_ENDPOINT_URL": S3_ERRORS_URL,
             **env,
         }
         self.process = subprocess.Popen(
@@ -214,9 +238,14 @@ def test_empty_body_is_a_bad_request(server):
     assert error_of(call(server.url + "/invocations", b"")) == (400, "BAD_REQUEST")
 
 
-def test_unreachable_s3_is_a_server_error(server):
+def test_s3_access_denied_is_a_server_error(server):
     body = json.dumps({"source": {"s3Uri": "s3://bucket/a.png"}, "target": {"s3Uri": "s3://b/c"}})
     assert error_of(call(server.url + "/invocations", body.encode())) == (500, "SWAP_FAILED")
+
+
+def test_missing_s3_object_is_a_bad_request(server):
+    body = json.dumps({"source": {"s3Uri": "s3://bucket/missing.png"}, "target": {"b64": "aGk="}})
+    assert error_of(call(server.url + "/invocations", body.encode())) == (400, "NOT_FOUND")
 
 
 def test_unknown_path_is_404(server):
