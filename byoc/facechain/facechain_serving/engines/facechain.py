@@ -4,8 +4,8 @@ Called exactly as FaceChain calls it: `pipeline('face_fusion_torch', model=MODEL
 model_revision=MODEL_REVISION)` on `dict(template=target, user=source)`, the result under
 `OutputKeys.OUTPUT_IMG` as a BGR array. GPU image only: modelscope and torch are imported inside
 `load()`/`download()`, and the weights are fetched by `download()` at image BUILD time into
-MODELSCOPE_CACHE; at run time the image sets MODELSCOPE_OFFLINE (and HF_HUB_OFFLINE) so a missing
-weight fails the load instead of reaching the network when an endpoint instance starts.
+MODELSCOPE_CACHE; at run time the pipeline is built from that local snapshot only, so a missing
+weight fails the load (/ping 500) instead of reaching the network when an instance starts.
 """
 
 from __future__ import annotations
@@ -30,10 +30,13 @@ FusionPipeline = Callable[[dict[str, Any]], Any]
 
 
 def modelscope_pipeline() -> FusionPipeline:
-    """The third-party pipeline (the module boundary tests replace)."""
+    """The third-party pipeline (the module boundary tests replace), from the baked weights only:
+    `local_files_only` makes a missing snapshot an error at load, never a download."""
+    from modelscope.hub.snapshot_download import snapshot_download
     from modelscope.pipelines import pipeline
 
-    return pipeline(TASK, model=MODEL_ID, model_revision=MODEL_REVISION)
+    local_dir = snapshot_download(MODEL_ID, revision=MODEL_REVISION, local_files_only=True)
+    return pipeline(TASK, model=local_dir)
 
 
 def download_weights() -> str:
