@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import signal
@@ -25,6 +26,10 @@ from tests.photos import astronaut, group_faces
 
 ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT_S = 60
+# As in the image: facechain_serving and style_backend side by side.
+SERVER_PYTHONPATH = os.pathsep.join(
+    [str(ROOT / "byoc" / "facechain"), str(ROOT / "lambda" / "shared")]
+)
 
 
 def free_port() -> int:
@@ -65,9 +70,7 @@ class Server:
         environment = {
             **os.environ,
             "SWAP_ENGINE": "cpu",
-            "PYTHONPATH": os.pathsep.join(
-                [str(ROOT / "byoc" / "facechain"), str(ROOT / "lambda" / "shared")]
-            ),
+            "PYTHONPATH": SERVER_PYTHONPATH,
             "AWS_ENDPOINT_URL": S3_ERRORS_URL,
             **env,
         }
@@ -78,18 +81,22 @@ class Server:
             stderr=subprocess.PIPE,
         )
 
-    def wait_ready(self) -> None:
+    def wait_ping(self, until: int = 200) -> list[int]:
+        """Poll /ping until it answers `until`; the statuses seen on the way."""
+        seen: list[int] = []
         deadline = time.monotonic() + READY_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(self.process.stderr.read().decode())
-            try:
-                if call(self.url + "/ping")[0] == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.1)
-        raise TimeoutError("the server never answered /ping with 200")
+            with contextlib.suppress(OSError):  # not listening yet
+                seen.append(call(self.url + "/ping")[0])
+            if seen and seen[-1] == until:
+                return seen
+            time.sleep(0.05)
+        raise TimeoutError(f"the server never answered /ping with {until}: {seen}")
+
+    def wait_ready(self) -> list[int]:
+        return self.wait_ping(200)
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -267,10 +274,32 @@ def upscaled(rgb: np.ndarray, side: int) -> np.ndarray:
     return np.asarray(Image.fromarray(rgb).resize((side, side), Image.Resampling.BICUBIC))
 
 
+def test_engine_that_fails_to_load_makes_ping_500():
+    # The facechain engine without modelscope installed: its load() raises.
+    server = Server(SWAP_ENGINE="facechain")
+    try:
+        assert server.wait_ping(500)[-1] == 500
+        body = swap_body(astronaut(), astronaut())
+        assert error_of(call(server.url + "/invocations", body)) == (503, "NOT_READY")
+    finally:
+        server.stop()
+
+
+def test_unknown_engine_exits_with_an_error():
+    result = subprocess.run(
+        [sys.executable, "-m", "facechain_serving", "serve", "--port", str(free_port())],
+        env={**os.environ, "SWAP_ENGINE": "nope", "PYTHONPATH": SERVER_PYTHONPATH},
+        capture_output=True,
+        timeout=60,
+    )
+    assert result.returncode != 0 and b"SWAP_ENGINE" in result.stderr
+
+
 def test_sigterm_answers_the_request_in_flight_then_exits_0(person):
     server = Server()
     try:
-        server.wait_ready()
+        statuses = server.wait_ready()
+        assert statuses[0] == 503  # the port answers while the engine loads
         answer: list = []
         body = swap_body(astronaut(), upscaled(person, 1024))
         caller = threading.Thread(
