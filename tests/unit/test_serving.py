@@ -241,6 +241,13 @@ def test_bad_requests_get_400_with_their_code(server, case):
     assert error_of(call(server.url + "/invocations", body)) == (400, code)
 
 
+def test_body_over_the_limit_is_refused(server):
+    from facechain_serving.request import MAX_BODY_BYTES
+
+    body = b" " * (MAX_BODY_BYTES + 1)
+    assert error_of(call(server.url + "/invocations", body)) == (400, "FILE_TOO_LARGE")
+
+
 def test_empty_body_is_a_bad_request(server):
     assert error_of(call(server.url + "/invocations", b"")) == (400, "BAD_REQUEST")
 

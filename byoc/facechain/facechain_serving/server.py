@@ -161,9 +161,14 @@ def serve(engine: Engine, port: int = DEFAULT_PORT, threads: int = DEFAULT_THREA
     """Serve until SIGTERM/SIGINT; returns the exit status (0 after a clean drain)."""
     app = ServingApp(engine)
     app.start_loading()
-    # max_request_body_size: waitress itself refuses bigger bodies before buffering them.
+    # waitress buffers a body before the app sees it: up to twice our limit it does, so the app
+    # answers 400 FILE_TOO_LARGE in JSON; beyond that waitress itself answers 413 unread.
     server = create_server(
-        app, host="0.0.0.0", port=port, threads=threads, max_request_body_size=MAX_BODY_BYTES
+        app,
+        host="0.0.0.0",
+        port=port,
+        threads=threads,
+        max_request_body_size=2 * MAX_BODY_BYTES,
     )
     drained = threading.Event()
 
