@@ -1,0 +1,159 @@
+"""The /invocations request: parse and validate the JSON, then fetch and decode both images.
+
+Shape (docs/architecture.md): {"source": {"s3Uri"|"b64"}, "target": {"s3Uri"|"b64"},
+"options": {...}, "processId"?, "resourceId"?}. Every way it can be wrong is a BadRequest (400).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+from botocore.exceptions import ClientError
+
+from facechain_serving.errors import BadRequest
+from style_backend import aws, imaging
+from style_backend.errors import Failure, Reason
+
+# Inline images are for small local calls; production passes S3 URIs (the async request body in
+# S3 stays tiny). 4 MiB decoded keeps one request's memory bounded.
+MAX_INLINE_BYTES = 4 * 1024 * 1024
+MAX_OBJECT_BYTES = 20 * 1024 * 1024
+# Base64 is 4/3 of the bytes; two images plus the JSON around them.
+MAX_BODY_BYTES = 2 * (MAX_INLINE_BYTES * 4 // 3 + 4) + 64 * 1024
+MAX_PIXELS = 4096 * 4096
+
+DEFAULT_JPEG_QUALITY = 92
+BLEND_MODES = ("poisson", "laplacian")
+# Laplacian keeps more of the source identity (benchmarks/bench_swap_engine.py: median
+# result→source / result→target distance ratio 0.51 against Poisson's 0.66) for ~60 ms more.
+DEFAULT_BLEND = "laplacian"
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    role: str  # "source" | "target": named in error messages
+    s3_uri: str | None = None
+    inline: bytes | None = None
+
+
+@dataclass(frozen=True)
+class SwapOptions:
+    jpeg_quality: int = DEFAULT_JPEG_QUALITY
+    blend: str = DEFAULT_BLEND  # cpu engine only; others ignore it
+
+
+@dataclass(frozen=True)
+class SwapRequest:
+    source: ImageRef
+    target: ImageRef
+    options: SwapOptions = field(default_factory=SwapOptions)
+    process_id: str | None = None
+    resource_id: str | None = None
+
+
+def parse_request(body: bytes) -> SwapRequest:
+    try:
+        doc = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise BadRequest(f"body is not valid JSON: {err}") from None
+    if not isinstance(doc, dict):
+        raise BadRequest("body must be a JSON object")
+    return SwapRequest(
+        source=_parse_ref(doc, "source"),
+        target=_parse_ref(doc, "target"),
+        options=_parse_options(doc.get("options", {})),
+        process_id=_optional_str(doc, "processId"),
+        resource_id=_optional_str(doc, "resourceId"),
+    )
+
+
+def _optional_str(doc: dict, name: str) -> str | None:
+    value = doc.get(name)
+    if value is not None and not isinstance(value, str):
+        raise BadRequest(f"{name} must be a string")
+    return value
+
+
+def _parse_ref(doc: dict, role: str) -> ImageRef:
+    ref = doc.get(role)
+    if not isinstance(ref, dict):
+        raise BadRequest(f"missing field {role!r}: an object with 's3Uri' or 'b64'")
+    has_uri, has_b64 = "s3Uri" in ref, "b64" in ref
+    if has_uri == has_b64:
+        raise BadRequest(f"{role} must have exactly one of 's3Uri' or 'b64'")
+    if has_uri:
+        uri = ref["s3Uri"]
+        if not isinstance(uri, str):
+            raise BadRequest(f"{role}.s3Uri must be a string")
+        split_s3_uri(uri, role)  # validate now: a bad URI is the client's error
+        return ImageRef(role, s3_uri=uri)
+    encoded = ref["b64"]
+    if not isinstance(encoded, str):
+        raise BadRequest(f"{role}.b64 must be a string")
+    if len(encoded) > MAX_INLINE_BYTES * 4 // 3 + 4:
+        raise BadRequest(
+            f"{role}.b64 is over {MAX_INLINE_BYTES} bytes: pass an s3Uri",
+            code=Reason.FILE_TOO_LARGE,
+        )
+    try:
+        data = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        raise BadRequest(f"{role}.b64 is not valid base64") from None
+    return ImageRef(role, inline=data)
+
+
+def _parse_options(options: Any) -> SwapOptions:
+    if not isinstance(options, dict):
+        raise BadRequest("options must be an object")
+    unknown = set(options) - {"jpegQuality", "blend"}
+    if unknown:
+        raise BadRequest(f"unknown options: {sorted(unknown)}")
+    quality = options.get("jpegQuality", DEFAULT_JPEG_QUALITY)
+    if not isinstance(quality, int) or isinstance(quality, bool) or not 50 <= quality <= 100:
+        raise BadRequest("options.jpegQuality must be an integer from 50 to 100")
+    blend = options.get("blend", DEFAULT_BLEND)
+    if blend not in BLEND_MODES:
+        raise BadRequest(f"options.blend must be one of {list(BLEND_MODES)}")
+    return SwapOptions(jpeg_quality=quality, blend=blend)
+
+
+def split_s3_uri(uri: str, role: str) -> tuple[str, str]:
+    parsed = urlparse(uri)
+    key = parsed.path.lstrip("/")
+    if parsed.scheme != "s3" or not parsed.netloc or not key:
+        raise BadRequest(f"{role}.s3Uri is not an s3://bucket/key URI: {uri!r}")
+    return parsed.netloc, key
+
+
+def fetch_bytes(ref: ImageRef) -> bytes:
+    """The image's encoded bytes, from the request or from S3 (AWS_ENDPOINT_URL honoured)."""
+    if ref.inline is not None:
+        return ref.inline
+    bucket, key = split_s3_uri(ref.s3_uri or "", ref.role)
+    try:
+        obj = aws.client("s3").get_object(Bucket=bucket, Key=key)
+    except ClientError as err:
+        code = err.response.get("Error", {}).get("Code", "")
+        if code in ("NoSuchKey", "NoSuchBucket", "404"):
+            raise BadRequest(f"{ref.role} image not found: {ref.s3_uri}", "NOT_FOUND") from None
+        raise  # access denied, throttling, 5xx: the server's problem (500), retryable
+    if obj["ContentLength"] > MAX_OBJECT_BYTES:
+        obj["Body"].close()
+        raise BadRequest(
+            f"{ref.role} image is over {MAX_OBJECT_BYTES} bytes", code=Reason.FILE_TOO_LARGE
+        )
+    return obj["Body"].read()
+
+
+def decode_rgb(data: bytes, role: str) -> np.ndarray:
+    """RGB uint8 pixels through the pipeline's safe decoder; its Failure becomes a 400."""
+    try:
+        return imaging.decode_image(data, max_pixels=MAX_PIXELS, max_bytes=MAX_OBJECT_BYTES).rgb
+    except Failure as failure:
+        raise BadRequest(f"{role} image: {failure.message}", code=str(failure.code)) from None

@@ -1,0 +1,324 @@
+"""The serving app over real HTTP: a subprocess on a free port, the CPU engine, real photos."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from style_backend import faces, imaging
+from tests.photos import astronaut, group_faces
+
+ROOT = Path(__file__).resolve().parents[2]
+READY_TIMEOUT_S = 60
+# As in the image: facechain_serving and style_backend side by side.
+SERVER_PYTHONPATH = os.pathsep.join(
+    [str(ROOT / "byoc" / "facechain"), str(ROOT / "lambda" / "shared")]
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class S3Errors(BaseHTTPRequestHandler):
+    """The AWS boundary for the subprocess (mock_aws cannot reach it): S3 answering with errors,
+    NoSuchKey for keys starting with `missing`, AccessDenied for the rest."""
+
+    def do_GET(self) -> None:
+        missing = "/missing" in self.path
+        code, status = ("NoSuchKey", 404) if missing else ("AccessDenied", 403)
+        body = f"<Error><Code>{code}</Code><Message>{code}</Message></Error>".encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/xml")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_HEAD = do_GET
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+S3_ERRORS = ThreadingHTTPServer(("127.0.0.1", 0), S3Errors)
+threading.Thread(target=S3_ERRORS.serve_forever, daemon=True).start()
+S3_ERRORS_URL = f"http://127.0.0.1:{S3_ERRORS.server_address[1]}"
+
+
+class Server:
+    def __init__(self, **env: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        environment = {
+            **os.environ,
+            "SWAP_ENGINE": "cpu",
+            "PYTHONPATH": SERVER_PYTHONPATH,
+            "AWS_ENDPOINT_URL": S3_ERRORS_URL,
+            **env,
+        }
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "facechain_serving", "serve", "--port", str(self.port)],
+            env=environment,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+
+    def wait_ping(self, until: int = 200) -> list[int]:
+        """Poll /ping until it answers `until`; the statuses seen on the way."""
+        seen: list[int] = []
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(self.process.stderr.read().decode())
+            with contextlib.suppress(OSError):  # not listening yet
+                seen.append(call(self.url + "/ping")[0])
+            if seen and seen[-1] == until:
+                return seen
+            time.sleep(0.05)
+        raise TimeoutError(f"the server never answered /ping with {until}: {seen}")
+
+    def wait_ready(self) -> list[int]:
+        return self.wait_ping(200)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process.stderr.close()
+
+
+def call(url: str, body: bytes | None = None, timeout: float = 60) -> tuple[int, str, bytes]:
+    request = urllib.request.Request(url, data=body, method="POST" if body is not None else "GET")
+    if body is not None:
+        request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.headers["Content-Type"], response.read()
+    except urllib.error.HTTPError as err:
+        return err.code, err.headers["Content-Type"], err.read()
+
+
+def b64(rgb: np.ndarray) -> str:
+    return base64.b64encode(imaging.encode_jpeg(rgb)).decode()
+
+
+def swap_body(source: np.ndarray, target: np.ndarray, **extra: object) -> bytes:
+    return json.dumps(
+        {"source": {"b64": b64(source)}, "target": {"b64": b64(target)}, **extra}
+    ).encode()
+
+
+def decode(jpeg: bytes) -> np.ndarray:
+    return imaging.decode_image(jpeg, max_pixels=10**8, max_bytes=10**9).rgb
+
+
+def descriptor(rgb: np.ndarray) -> np.ndarray:
+    found = faces.detect_faces(rgb) or faces.detect_faces(rgb, upsample=1)
+    assert found, "no face detected"
+    return faces.identity_descriptor(rgb, found[0])
+
+
+@pytest.fixture(scope="session")
+def server():
+    running = Server()
+    try:
+        running.wait_ready()
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="session")
+def person() -> np.ndarray:
+    people = group_faces()
+    if not people:
+        pytest.skip("no group photo: run scripts/fetch_photos.py at set-up")
+    return people[0]
+
+
+def error_of(status_type_body: tuple[int, str, bytes]) -> tuple[int, str]:
+    status, content_type, body = status_type_body
+    assert content_type == "application/json"
+    error = json.loads(body)["error"]
+    assert error["message"]
+    return status, error["code"]
+
+
+def test_ping_answers_once_the_engine_is_loaded(server):
+    status, content_type, body = call(server.url + "/ping")
+    assert (status, content_type) == (200, "application/json")
+    assert json.loads(body)["engine"] == "cpu"
+
+
+@pytest.mark.parametrize("direction", ["astronaut_onto_person", "person_onto_astronaut"])
+def test_swap_keeps_the_source_identity_at_the_target_size(server, person, direction):
+    source, target = (astronaut(), person)
+    if direction == "person_onto_astronaut":
+        source, target = target, source
+    status, content_type, body = call(server.url + "/invocations", swap_body(source, target))
+    assert (status, content_type) == (200, "image/jpeg")
+    result = decode(body)
+    assert result.shape == target.shape
+    to_source = faces.identity_distance(descriptor(result), descriptor(source))
+    to_target = faces.identity_distance(descriptor(result), descriptor(target))
+    assert to_source < to_target, (to_source, to_target)
+
+
+def blank(size: int = 256) -> np.ndarray:
+    """A smooth gradient: a valid picture with no face in it."""
+    ramp = np.linspace(0, 255, size, dtype=np.uint8)
+    return np.dstack([np.tile(ramp, (size, 1))] * 3)
+
+
+def truncated_jpeg() -> str:
+    return base64.b64encode(imaging.encode_jpeg(astronaut())[:2000]).decode()
+
+
+BAD_REQUESTS = {
+    "not_json": (b"{not json", "BAD_REQUEST"),
+    "json_array": (b"[]", "BAD_REQUEST"),
+    "missing_target": (json.dumps({"source": {"b64": "aGk="}}).encode(), "BAD_REQUEST"),
+    "both_uri_and_b64": (
+        json.dumps({"source": {"b64": "aGk=", "s3Uri": "s3://b/k"}, "target": {"b64": "aGk="}}),
+        "BAD_REQUEST",
+    ),
+    "not_base64": (
+        json.dumps({"source": {"b64": "%%%"}, "target": {"b64": "aGk="}}),
+        "BAD_REQUEST",
+    ),
+    "bad_s3_uri": (
+        json.dumps({"source": {"s3Uri": "https://x/y"}, "target": {"b64": "aGk="}}),
+        "BAD_REQUEST",
+    ),
+    "unknown_option": (
+        json.dumps({"source": {"b64": "aGk="}, "target": {"b64": "aGk="}, "options": {"x": 1}}),
+        "BAD_REQUEST",
+    ),
+    "not_an_image": (
+        json.dumps({"source": {"b64": "aGVsbG8gd29ybGQ="}, "target": {"b64": "aGk="}}),
+        "UNSUPPORTED_FORMAT",
+    ),
+    "truncated_jpeg": (
+        lambda: json.dumps({"source": {"b64": truncated_jpeg()}, "target": {"b64": b64(blank())}}),
+        "UNREADABLE_IMAGE",
+    ),
+    "no_face_in_target": (lambda: swap_body(astronaut(), blank()), "NO_FACE"),
+    "no_face_in_source": (lambda: swap_body(blank(), astronaut()), "NO_FACE"),
+    "inline_image_too_large": (
+        lambda: json.dumps({"source": {"b64": "A" * (6 * 1024 * 1024)}, "target": {"b64": "aGk="}}),
+        "FILE_TOO_LARGE",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_REQUESTS))
+def test_bad_requests_get_400_with_their_code(server, case):
+    body, code = BAD_REQUESTS[case]
+    body = body() if callable(body) else body
+    body = body.encode() if isinstance(body, str) else body
+    assert error_of(call(server.url + "/invocations", body)) == (400, code)
+
+
+def test_body_over_the_limit_is_refused(server):
+    from facechain_serving.request import MAX_BODY_BYTES
+
+    body = b" " * (MAX_BODY_BYTES + 1)
+    assert error_of(call(server.url + "/invocations", body)) == (400, "FILE_TOO_LARGE")
+
+
+def test_empty_body_is_a_bad_request(server):
+    assert error_of(call(server.url + "/invocations", b"")) == (400, "BAD_REQUEST")
+
+
+def test_s3_access_denied_is_a_server_error(server):
+    body = json.dumps({"source": {"s3Uri": "s3://bucket/a.png"}, "target": {"s3Uri": "s3://b/c"}})
+    assert error_of(call(server.url + "/invocations", body.encode())) == (500, "SWAP_FAILED")
+
+
+def test_missing_s3_object_is_a_bad_request(server):
+    body = json.dumps({"source": {"s3Uri": "s3://bucket/missing.png"}, "target": {"b64": "aGk="}})
+    assert error_of(call(server.url + "/invocations", body.encode())) == (400, "NOT_FOUND")
+
+
+def test_unknown_path_is_404(server):
+    assert error_of(call(server.url + "/nope")) == (404, "NOT_FOUND")
+
+
+def test_concurrent_requests_all_answer(server, person):
+    body = swap_body(astronaut(), person)
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: call(server.url + "/invocations", body), range(8)))
+    assert [status for status, _, _ in answers] == [200] * 8
+    # One engine behind a lock: every answer is the same complete image.
+    assert len({body for _, _, body in answers}) == 1
+
+
+def upscaled(rgb: np.ndarray, side: int) -> np.ndarray:
+    from PIL import Image
+
+    return np.asarray(Image.fromarray(rgb).resize((side, side), Image.Resampling.BICUBIC))
+
+
+def test_engine_that_fails_to_load_makes_ping_500():
+    # The facechain engine without modelscope installed: its load() raises.
+    server = Server(SWAP_ENGINE="facechain")
+    try:
+        assert server.wait_ping(500)[-1] == 500
+        body = swap_body(astronaut(), astronaut())
+        assert error_of(call(server.url + "/invocations", body)) == (503, "NOT_READY")
+    finally:
+        server.stop()
+
+
+def test_unknown_engine_exits_with_an_error():
+    result = subprocess.run(
+        [sys.executable, "-m", "facechain_serving", "serve", "--port", str(free_port())],
+        env={**os.environ, "SWAP_ENGINE": "nope", "PYTHONPATH": SERVER_PYTHONPATH},
+        capture_output=True,
+        timeout=60,
+    )
+    assert result.returncode != 0 and b"SWAP_ENGINE" in result.stderr
+
+
+def test_sigterm_answers_the_request_in_flight_then_exits_0(person):
+    server = Server()
+    try:
+        statuses = server.wait_ready()
+        assert statuses[0] == 503  # the port answers while the engine loads
+        answer: list = []
+        body = swap_body(astronaut(), upscaled(person, 1024))
+        caller = threading.Thread(
+            target=lambda: answer.append(call(server.url + "/invocations", body))
+        )
+        caller.start()
+        time.sleep(0.3)  # the swap of a 1024² target takes longer than this
+        server.process.send_signal(signal.SIGTERM)
+        caller.join(60)
+        assert server.process.wait(30) == 0
+        assert answer and answer[0][0] == 200
+        with pytest.raises(OSError):  # no longer accepting
+            call(server.url + "/ping", timeout=2)
+    finally:
+        server.stop()
