@@ -1,6 +1,62 @@
-"""`make up`: until the local runtime lands, synthesize the app and list its stacks."""
+"""`make up`: the whole backend on http://127.0.0.1:$PORT (default 8000), offline, until Ctrl-C."""
 
-import subprocess
+from __future__ import annotations
+
+import logging
+import os
+import signal
 import sys
+import threading
+import time
 
-sys.exit(subprocess.call(["node_modules/.bin/cdk", "ls"]))
+from local.runtime import LocalBackend
+from local.server import PortBusy
+
+
+def main() -> int:
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "WARNING"), format="%(levelname)s %(name)s: %(message)s"
+    )
+    port = int(os.environ.get("PORT", "8000"))
+    backend = LocalBackend(port=port, host=os.environ.get("HOST", "127.0.0.1"))
+    started = time.monotonic()
+    print(f"Style Backend (local): synthesizing the CDK app and starting on port {port}…")
+    try:
+        backend.start()
+    except PortBusy as err:
+        print(f"error: {err.strerror}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    cfg = backend.client_config()
+    print(f"ready in {time.monotonic() - started:.1f}s")
+    print(f"  web page     {backend.base_url}/")
+    print(f"  API          {cfg.apiUrl}")
+    print(f"  config       {backend.base_url}/config.json")
+    print(f"  local AWS    {backend.aws_url} (moto: S3, DynamoDB, Cognito, SNS, SQS)")
+    print(f"  stacks       {', '.join(s.name for s in backend.stacks)}")
+    print(f"  functions    {', '.join(sorted(h.spec.handler for h in backend.hosts.values()))}")
+    routes = backend.api.routes if backend.api else []
+    print(f"  routes       {len(routes)}; triggers {len(backend.triggers)}")
+    styles = ", ".join(item["resourceId"] for item in backend.seeded) or "none"
+    print(f"  styles       {styles}")
+    for warning in backend.warnings:
+        print(f"  warning      {warning}")
+    print("State lives in memory: it does not survive a restart. Ctrl-C stops everything.")
+    sys.stdout.flush()
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    print("\nstopping…")
+    backend.stop()
+    print("stopped.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
