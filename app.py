@@ -1,16 +1,103 @@
 #!/usr/bin/env python3
-"""CDK entry point: builds every Style Backend stack from the context (cdk.context.json)."""
+"""CDK entry point: builds every Style Backend stack from the context (cdk.context.json).
+
+Deploy order follows the references: storage, tables, identity, alerts and the container build
+first; then FaceChain (image build + endpoint), the functions, the API, and monitoring last.
+"""
 
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
+
 import aws_cdk as cdk
 
+# The Lambda stack names environment variables with the domain package's own EnvVar enum.
+sys.path.insert(0, str(Path(__file__).resolve().parent / "lambda" / "shared"))
+
+from stacks.apigateway import ApiStack
+from stacks.byoc import ContainerBuildStack
+from stacks.cognito import IdentityStack
+from stacks.ddb import TablesStack
+from stacks.facechain import FaceChainStack
+from stacks.lambdas import FunctionsStack
+from stacks.monitoring import AlertsStack, MonitoringStack
+from stacks.nag import add_checks
+from stacks.s3 import StorageStack
 from stacks.settings import Settings
 
 
 def build_app(app: cdk.App) -> cdk.App:
     settings = Settings.from_context(app)
-    del settings  # stacks are wired here as they land
+    env = cdk.Environment(
+        account=settings.account or os.environ.get("CDK_DEFAULT_ACCOUNT"), region=settings.region
+    )
+    prefix = settings.project_name
+
+    def stack_kw(name: str, description: str) -> dict:
+        return {"env": env, "stack_name": f"{prefix}-{name}", "description": description}
+
+    storage = StorageStack(
+        app, "Storage", settings=settings, **stack_kw("s3", "Base bucket and access logs")
+    )
+    tables = TablesStack(app, "Tables", settings=settings, **stack_kw("ddb", "DynamoDB tables"))
+    identity = IdentityStack(
+        app, "Identity", settings=settings, **stack_kw("cognito", "Cognito user pool and client")
+    )
+    alerts = AlertsStack(app, "Alerts", settings=settings, **stack_kw("alerts", "Operators' topic"))
+    build = ContainerBuildStack(
+        app,
+        "ContainerBuild",
+        settings=settings,
+        **stack_kw("byoc", "ECR + CodeBuild for FaceChain"),
+    )
+    facechain = FaceChainStack(
+        app,
+        "FaceChain",
+        settings=settings,
+        storage=storage,
+        repository=build.repository,
+        build_project=build.project,
+        image_tag=build.image_tag,
+        operations_topic=alerts.topic,
+        operations_key=alerts.key,
+        **stack_kw("facechain", "FaceChain image build and SageMaker async endpoint"),
+    )
+    functions = FunctionsStack(
+        app,
+        "Functions",
+        settings=settings,
+        storage=storage,
+        tables=tables,
+        endpoint_name=facechain.endpoint_name,
+        endpoint_arn=facechain.endpoint_arn,
+        success_topic=facechain.success_topic,
+        error_topic=facechain.error_topic,
+        **stack_kw("lambdas", "Image pipeline and API functions, layers, S3 notifications"),
+    )
+    # The endpoint is referenced by name, not token: say the order explicitly.
+    functions.add_dependency(facechain)
+    api = ApiStack(
+        app,
+        "Api",
+        settings=settings,
+        user_pool=identity.user_pool,
+        functions={key: fn.function for key, fn in functions.api_functions.items()},
+        **stack_kw("api", "REST API with Cognito authorizer"),
+    )
+    MonitoringStack(
+        app,
+        "Monitoring",
+        topic=alerts.topic,
+        functions=[f.function for f in (*functions.functions, *facechain.functions)],
+        dead_letter_queues=[*functions.dead_letter_queues, *facechain.dead_letter_queues],
+        api=api.api,
+        endpoint_name=facechain.endpoint_name,
+        error_topic=facechain.error_topic,
+        **stack_kw("monitoring", "Alarms and dashboard of the styling flow"),
+    )
+    add_checks(app)
     return app
 
 

@@ -2,7 +2,14 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from style_backend.process import Failure, ProcessStore, Status, StyleStatus
+from style_backend.process import (
+    DisplayStore,
+    Failure,
+    ProcessStore,
+    Status,
+    StyleStatus,
+    result_id,
+)
 
 
 @pytest.fixture
@@ -60,3 +67,43 @@ def test_failure_is_recorded_once_and_never_overrides_completion(store):
     assert not store.mark_cropped(pid, "k")
     assert store.get(pid)["error"] == {"code": "NO_FACE", "message": "No face found."}
     assert not store.mark_failed("missing", Failure("X", "y"))
+
+
+def test_every_style_missing_fails_the_process_with_that_reason(store):
+    pid = _new(store, ["a", "b"])["processId"]
+    store.mark_cropped(pid, "k")
+    for style in ("a", "b"):
+        store.finish_style(pid, style, failure=Failure("STYLE_NOT_FOUND", "gone"))
+    assert store.get(pid)["error"]["code"] == "STYLE_NOT_FOUND"
+
+
+def test_mixed_style_failures_fail_the_process_as_swap_failed(store):
+    pid = _new(store, ["a", "b"])["processId"]
+    store.mark_cropped(pid, "k")
+    store.finish_style(pid, "a", failure=Failure("STYLE_NOT_FOUND", "gone"))
+    store.finish_style(pid, "b", failure=Failure("SWAP_FAILED", "boom"))
+    assert store.get(pid)["error"]["code"] == "SWAP_FAILED"
+
+
+def test_display_row_is_added_once_with_a_deterministic_id(store):
+    boto3.client("dynamodb").create_table(
+        TableName="Display",
+        KeySchema=[
+            {"AttributeName": "userId", "KeyType": "HASH"},
+            {"AttributeName": "resultId", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "userId", "AttributeType": "S"},
+            {"AttributeName": "resultId", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    process = _new(store, ["a"])
+    display = DisplayStore("Display")
+    assert display.add(process, "a", "results/user-1/p/a.jpg")
+    assert not display.add(process, "a", "results/user-1/p/a.jpg")
+    rows = display.table.scan()["Items"]
+    assert [r["resultId"] for r in rows] == [f"{process['createdAt']}#{process['processId']}#a"]
+    assert result_id("2026-01-01T00:00:00.000Z", "p", "a") < result_id(
+        "2026-01-02T00:00:00.000Z", "p", "a"
+    )

@@ -7,10 +7,17 @@ throttling and 5xx; callers see only errors that outlived it.
 
 from __future__ import annotations
 
+import random
+import time
+from collections.abc import Callable
 from functools import cache
+from typing import TypeVar
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError, ConnectionError, ReadTimeoutError
+
+T = TypeVar("T")
 
 _CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 5}, signature_version="s3v4")
 
@@ -29,3 +36,54 @@ def reset() -> None:
     """Forget cached clients (tests switch endpoints and credentials between cases)."""
     client.cache_clear()
     table.cache_clear()
+
+
+_TRANSIENT_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "SlowDown",
+        "ServiceUnavailable",
+        "InternalFailure",
+        "InternalServerError",
+        "InternalError",
+    }
+)
+
+
+def is_transient(err: Exception) -> bool:
+    """Throttling, 5xx and network errors: worth another try. Anything else is permanent."""
+    if isinstance(err, ConnectionError | ReadTimeoutError):
+        return True
+    if not isinstance(err, ClientError):
+        return False
+    status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+    return err.response.get("Error", {}).get("Code") in _TRANSIENT_CODES or status >= 500
+
+
+def retry_transient(
+    call: Callable[[], T],
+    *,
+    attempts: int = 4,
+    base_delay: float = 0.25,
+    max_delay: float = 4.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """Run `call`, retrying transient errors with exponential backoff and full jitter
+    (delay drawn from [0, min(max_delay, base_delay·2^n)]); the last error is raised.
+
+    botocore's adaptive mode retries too, but it gives up within one request's budget; this
+    outer loop spreads a burst of Lambdas over a few seconds before handing the event back to
+    the asynchronous invocation's own retries (and then the DLQ).
+    """
+    for attempt in range(attempts):
+        try:
+            return call()
+        except Exception as err:
+            if attempt == attempts - 1 or not is_transient(err):
+                raise
+            sleep(random.uniform(0, min(max_delay, base_delay * 2**attempt)))
+    raise AssertionError("unreachable")

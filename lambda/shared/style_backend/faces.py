@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from style_backend.config import EnvVar
+from style_backend.errors import Failure, Reason
 
 LANDMARK_MODEL = "shape_predictor_5_face_landmarks.dat"
 DESCRIPTOR_MODEL = "dlib_face_recognition_resnet_model_v1.dat"
@@ -30,6 +31,19 @@ DESCRIPTOR_MODEL = "dlib_face_recognition_resnet_model_v1.dat"
 ALIGNED_LEFT_EYE = (0.375, 0.42)  # the eye on the left of the image
 ALIGNED_RIGHT_EYE = (0.625, 0.42)
 ALIGNED_NOSE = (0.5, 0.56)
+
+CROP_SIZE = 512
+# Below these, in the pixels the crop is taken from, a crop is mostly upscaling blur.
+MIN_EYE_DISTANCE = 24
+MIN_FACE_BOX = 64
+# Detection runs on a copy at most this large: HOG cost grows with pixels, and a selfie's face
+# stays far above the detector's ~80 px minimum at this size (it must span ≥ 8% of the picture).
+DETECT_MAX_SIDE = 1024
+# HOG's false positives (a patch of fabric, a flag) score near 0 where faces score ~1: candidates
+# scoring under this fraction of the best detection do not compete on size.
+CANDIDATE_SCORE_FRACTION = 0.5
+# Only pictures this small get the 4× dearer upsampled second pass when nothing was found.
+UPSAMPLE_MAX_SIDE = 800
 
 
 @dataclass(frozen=True)
@@ -66,6 +80,15 @@ class Face:
     @property
     def nose(self) -> np.ndarray:
         return self.landmarks[4]
+
+    @property
+    def eye_distance(self) -> float:
+        return float(np.linalg.norm(self.right_eye - self.left_eye))
+
+    def scaled(self, factor: float) -> Face:
+        """The same face in an image `factor` times larger."""
+        box = tuple(round(v * factor) for v in self.box)
+        return Face(box=box, score=self.score, landmarks=self.landmarks * factor)
 
 
 def models_dir() -> Path:
@@ -120,6 +143,50 @@ def detect_faces(rgb: np.ndarray, upsample: int = 0) -> list[Face]:
         faces.append(Face(box=box, score=float(score), landmarks=pts))
     faces.sort(key=lambda f: (f.area, f.score), reverse=True)
     return faces
+
+
+def find_main_face(rgb: np.ndarray) -> Face:
+    """The face a selfie is about: the largest of the confident detections (the list is sorted
+    by size, then score). Raises Failure
+    (NO_FACE, FACE_TOO_SMALL) with a message a client can show."""
+    height, width = rgb.shape[:2]
+    if min(height, width) < MIN_FACE_BOX:
+        raise Failure(
+            Reason.FACE_TOO_SMALL,
+            f"The picture is only {width}×{height} pixels: use a larger, closer photo.",
+        )
+    factor = min(1.0, DETECT_MAX_SIDE / max(height, width))
+    small = rgb if factor == 1.0 else _resized(rgb, factor)
+    found = detect_faces(small)
+    if not found and max(height, width) <= UPSAMPLE_MAX_SIDE:
+        found = detect_faces(small, upsample=1)
+    if not found:
+        raise Failure(Reason.NO_FACE, "No face was found: use a photo of one face, front on.")
+    best_score = max(f.score for f in found)
+    main = next(f for f in found if f.score >= CANDIDATE_SCORE_FRACTION * best_score)
+    face = main if factor == 1.0 else main.scaled(1.0 / factor)
+    if face.eye_distance < MIN_EYE_DISTANCE or face.width < MIN_FACE_BOX:
+        raise Failure(
+            Reason.FACE_TOO_SMALL,
+            "The face is too small in this picture: use a closer photo.",
+        )
+    return face
+
+
+def _resized(rgb: np.ndarray, factor: float) -> np.ndarray:
+    from PIL import Image
+
+    height, width = rgb.shape[:2]
+    size = (max(1, round(width * factor)), max(1, round(height * factor)))
+    return np.asarray(
+        Image.fromarray(rgb).resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+    )
+
+
+def crop_main_face(rgb: np.ndarray, size: int = CROP_SIZE) -> tuple[np.ndarray, Face]:
+    """The aligned size×size crop of the main face, and that face (image coordinates)."""
+    face = find_main_face(rgb)
+    return align_face(rgb, face, size), face
 
 
 def alignment_matrix(face: Face, size: int) -> np.ndarray:

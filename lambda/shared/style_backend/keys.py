@@ -76,3 +76,19 @@ def parse_crop_key(key: str) -> ProcessRef:
     if not m:
         raise InvalidKey(f"not a crop key: {key!r}")
     return ProcessRef(m["user"], m["process"])
+
+
+@dataclass(frozen=True)
+class InferenceRef:
+    process_id: str
+    resource_id: str
+
+
+_INFERENCE_IN_RE = re.compile(rf"^inference/in/(?P<process>{_ID})/(?P<resource>{_ID})\.json$")
+
+
+def parse_inference_request_key(key: str) -> InferenceRef:
+    m = _INFERENCE_IN_RE.match(key)
+    if not m:
+        raise InvalidKey(f"not an inference request key: {key!r}")
+    return InferenceRef(m["process"], m["resource"])

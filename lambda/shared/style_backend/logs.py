@@ -37,3 +37,16 @@ def get_logger(name: str) -> logging.Logger:
         logger.propagate = False
     logger.setLevel(os.environ.get("LOG_LEVEL", "INFO"))
     return logger
+
+
+class _BoundLogger(logging.LoggerAdapter):
+    """Adds its ids to every line, merged with the call's own `extra`."""
+
+    def process(self, msg: Any, kwargs: Any) -> tuple[Any, Any]:
+        kwargs["extra"] = {**(self.extra or {}), **(kwargs.get("extra") or {})}
+        return msg, kwargs
+
+
+def bind(logger: logging.Logger, **ids: Any) -> logging.LoggerAdapter:
+    """A logger that writes `ids` (processId, resourceId…) on every line."""
+    return _BoundLogger(logger, {k: v for k, v in ids.items() if v is not None})

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -21,6 +20,9 @@ from botocore.exceptions import ClientError
 
 from style_backend import aws, config
 from style_backend.config import EnvVar
+from style_backend.errors import Failure, Reason
+
+__all__ = ["Failure", "ProcessStore", "Reason", "Status", "StyleStatus"]
 
 
 class Status(StrEnum):
@@ -40,20 +42,6 @@ class StyleStatus(StrEnum):
 
 TERMINAL = frozenset({Status.COMPLETED, Status.FAILED})
 STYLE_TERMINAL = frozenset({StyleStatus.COMPLETED, StyleStatus.FAILED})
-
-
-@dataclass(frozen=True)
-class Failure(Exception):
-    """A reason a client can show: `code` from docs/architecture.md, `message` for people."""
-
-    code: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.code}: {self.message}"
-
-    def as_item(self) -> dict[str, str]:
-        return {"code": self.code, "message": self.message}
 
 
 def now_iso() -> str:
@@ -207,7 +195,7 @@ class ProcessStore:
         else:
             expr = "SET #s = :failed, #e = :err, updatedAt = :now"
             names["#e"] = "error"
-            values[":err"] = Failure("SWAP_FAILED", "No style could be applied.").as_item()
+            values[":err"] = _process_failure(item["styles"]).as_item()
         return (
             self._update(
                 item["processId"],
@@ -218,3 +206,42 @@ class ProcessStore:
             )
             is not None
         )
+
+
+def _process_failure(styles: dict[str, Any]) -> Failure:
+    """Why a process whose every style failed failed: the styles' reason when they share one."""
+    codes = {(s.get("error") or {}).get("code") for s in styles.values()}
+    if codes == {Reason.STYLE_NOT_FOUND.value}:
+        return Failure(Reason.STYLE_NOT_FOUND, "None of the chosen styles is available any more.")
+    return Failure(Reason.SWAP_FAILED, "No style could be applied.")
+
+
+def result_id(created_at: str, process_id: str, resource_id: str) -> str:
+    """Display sort key: time-sortable by the process's creation, unique per style, and the
+    same on every retry of the completion (never the time of the retry)."""
+    return f"{created_at}#{process_id}#{resource_id}"
+
+
+class DisplayStore:
+    """The Display table: one row per styled picture a user can see."""
+
+    def __init__(self, table_name: str | None = None):
+        self.table = aws.table(table_name or config.get(EnvVar.DISPLAY_TABLE))
+
+    def add(self, process: dict[str, Any], resource_id: str, result_key: str) -> bool:
+        """Add the row once; False when it was already there (a retried completion)."""
+        item = {
+            "userId": process["userId"],
+            "resultId": result_id(process["createdAt"], process["processId"], resource_id),
+            "processId": process["processId"],
+            "resourceId": resource_id,
+            "resultKey": result_key,
+            "createdAt": process["createdAt"],
+        }
+        try:
+            self.table.put_item(Item=item, ConditionExpression="attribute_not_exists(resultId)")
+        except ClientError as err:
+            if _is_condition_failure(err):
+                return False
+            raise
+        return True

@@ -1,0 +1,99 @@
+"""Face crop (S3 ObjectCreated on uploads/): the selfie becomes the aligned 512×512 face crop in
+crops/ and the Process goes CREATED → CROPPED, or FAILED with a reason the client can show.
+
+Retry-safe order: the crop is written first, then the conditional status update. A duplicate
+event finds the status no longer CREATED and does nothing; the face swap handler accepts a crop
+whose status update has not landed yet.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from style_backend import aws, config, events, faces, imaging, keys, logs
+from style_backend.config import EnvVar
+from style_backend.errors import Failure, Reason
+from style_backend.process import ProcessStore, Status
+
+DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+# Pixels an upload may declare: a 40 MP phone photo is fine, a decompression bomb is not.
+MAX_PIXELS = 40_000_000
+# Decoded size the face is found and cropped at: big enough that a selfie's eyes sit farther apart
+# than in the 512² crop (no upscaling), small enough for JPEG draft decoding at 1/2 to 1/8 scale.
+WORKING_MAX_SIDE = 1536
+
+log = logs.get_logger("face_crop")
+faces.warm_up()  # load dlib's models during init, not during the first request
+
+
+def handler(event: dict[str, Any], context: Any = None) -> None:
+    for obj in events.s3_objects(event):
+        crop_upload(obj)
+
+
+def crop_upload(obj: events.S3Object) -> None:
+    try:
+        ref = keys.parse_upload_key(obj.key)
+    except keys.InvalidKey:
+        log.warning("dropped: not an upload key", extra={"key": obj.key})
+        return
+    plog = logs.bind(log, processId=ref.process_id, userId=ref.user_id)
+    if obj.bucket != config.get(EnvVar.BUCKET_NAME):
+        plog.warning("dropped: foreign bucket", extra={"bucket": obj.bucket})
+        return
+    store = ProcessStore()
+    process = store.get(ref.process_id)
+    if process is None or process["userId"] != ref.user_id or process["sourceKey"] != obj.key:
+        plog.warning("dropped: no process for this upload", extra={"key": obj.key})
+        return
+    if process["status"] != Status.CREATED:
+        plog.info("duplicate: already past CREATED", extra={"status": process["status"]})
+        return
+
+    try:
+        crop = crop_face(obj)
+    except Failure as failure:
+        store.mark_failed(ref.process_id, failure)
+        plog.info("failed", extra={"code": failure.code, "reason": failure.message})
+        return
+    if crop is None:
+        plog.warning("dropped: the upload is gone", extra={"key": obj.key})
+        return
+
+    crop_key = keys.crop_key(ref.user_id, ref.process_id)
+    aws.client("s3").put_object(
+        Bucket=obj.bucket, Key=crop_key, Body=imaging.encode_png(crop), ContentType="image/png"
+    )
+    moved = store.mark_cropped(ref.process_id, crop_key)
+    plog.info("cropped" if moved else "cropped (status already moved on)", extra={"key": crop_key})
+
+
+def crop_face(obj: events.S3Object):
+    """The aligned crop of the upload's main face; None when the object no longer exists."""
+    s3 = aws.client("s3")
+    max_bytes = config.get_int(EnvVar.MAX_UPLOAD_BYTES, DEFAULT_MAX_UPLOAD_BYTES)
+    try:
+        # Size first: the presigned POST caps it, but never trust one layer alone.
+        size = s3.head_object(Bucket=obj.bucket, Key=obj.key)["ContentLength"]
+        if size > max_bytes:
+            raise Failure(
+                Reason.FILE_TOO_LARGE, f"The file is {size} bytes; the limit is {max_bytes} bytes."
+            )
+        data = s3.get_object(Bucket=obj.bucket, Key=obj.key)["Body"].read(max_bytes + 1)
+    except ClientError as err:
+        if err.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise
+    try:
+        decoded = imaging.decode_image(
+            data, max_pixels=MAX_PIXELS, max_bytes=max_bytes, target_max_side=WORKING_MAX_SIDE
+        )
+        crop, _ = faces.crop_main_face(decoded.rgb)
+    except Failure:
+        raise
+    except Exception as err:  # a decoder bug on a crafted file must end FAILED, not in a retry loop
+        log.exception("decoder error", extra={"key": obj.key})
+        raise Failure(Reason.UNREADABLE_IMAGE, "The picture could not be read.") from err
+    return crop

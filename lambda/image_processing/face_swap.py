@@ -1,0 +1,114 @@
+"""Face swap (S3 ObjectCreated on crops/): for each requested style still PENDING, write the
+request JSON and call InvokeEndpointAsync with a deterministic inference id, then mark the style
+SWAPPING. The answer arrives later through SNS (face_swap_completion).
+
+Throttling and 5xx are retried here with backoff, then raised so the asynchronous invocation
+retries the event (styles already SWAPPING are skipped then). Permanent errors fail the style.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from style_backend import aws, config, events, keys, logs
+from style_backend.config import EnvVar
+from style_backend.errors import Failure, Reason
+from style_backend.process import ProcessStore, Status, StyleStatus
+
+log = logs.get_logger("face_swap")
+
+# Backoff of the explicit retry loop (seconds); tests shorten it.
+RETRY_BASE_DELAY = 0.25
+RETRY_ATTEMPTS = 4
+
+
+def handler(event: dict[str, Any], context: Any = None) -> None:
+    for obj in events.s3_objects(event):
+        request_styles(obj)
+
+
+def request_styles(obj: events.S3Object) -> None:
+    try:
+        ref = keys.parse_crop_key(obj.key)
+    except keys.InvalidKey:
+        log.warning("dropped: not a crop key", extra={"key": obj.key})
+        return
+    plog = logs.bind(log, processId=ref.process_id, userId=ref.user_id)
+    if obj.bucket != config.get(EnvVar.BUCKET_NAME):
+        plog.warning("dropped: foreign bucket", extra={"bucket": obj.bucket})
+        return
+    store = ProcessStore()
+    process = store.get(ref.process_id)
+    if process is None or process["userId"] != ref.user_id:
+        plog.warning("dropped: no process for this crop", extra={"key": obj.key})
+        return
+    if process["status"] == Status.CREATED:
+        # The crop handler writes the crop before its status update: this event can win the race.
+        store.mark_cropped(ref.process_id, obj.key)
+        process = store.get(ref.process_id)
+    if process["status"] not in (Status.CROPPED, Status.SWAPPING):
+        plog.info("dropped: process already ended", extra={"status": process["status"]})
+        return
+    for resource_id in process["resourceIds"]:
+        if process["styles"][resource_id]["status"] == StyleStatus.PENDING:
+            request_style(store, obj.bucket, obj.key, ref.process_id, resource_id)
+
+
+def request_style(
+    store: ProcessStore, bucket: str, crop_key: str, process_id: str, resource_id: str
+) -> None:
+    slog = logs.bind(log, processId=process_id, resourceId=resource_id)
+    base = _active_base_resource(resource_id)
+    if base is None:
+        failure = Failure(Reason.STYLE_NOT_FOUND, "This style is not available any more.")
+        store.finish_style(process_id, resource_id, failure=failure)
+        slog.info("style failed", extra={"code": failure.code})
+        return
+
+    request_key = keys.inference_request_key(process_id, resource_id)
+    target_key = base.get("imageKey") or keys.base_key(resource_id)
+    request = {
+        "source": {"s3Uri": events.s3_uri(bucket, crop_key)},
+        "target": {"s3Uri": events.s3_uri(bucket, target_key)},
+        "options": {},
+        "processId": process_id,
+        "resourceId": resource_id,
+    }
+    aws.client("s3").put_object(
+        Bucket=bucket,
+        Key=request_key,
+        Body=json.dumps(request).encode(),
+        ContentType="application/json",
+    )
+    inference_id = keys.inference_id(process_id, resource_id)
+    runtime = aws.client("sagemaker-runtime")
+    try:
+        aws.retry_transient(
+            lambda: runtime.invoke_endpoint_async(
+                EndpointName=config.get(EnvVar.ENDPOINT_NAME),
+                InputLocation=events.s3_uri(bucket, request_key),
+                ContentType="application/json",
+                InferenceId=inference_id,
+            ),
+            attempts=RETRY_ATTEMPTS,
+            base_delay=RETRY_BASE_DELAY,
+        )
+    except ClientError as err:
+        if aws.is_transient(err):
+            slog.warning("endpoint still unavailable: the event will be retried")
+            raise
+        slog.error("endpoint refused the request", extra={"error": str(err)})
+        failure = Failure(Reason.SWAP_FAILED, "The styling service could not take this request.")
+        store.finish_style(process_id, resource_id, failure=failure)
+        return
+    store.mark_style_swapping(process_id, resource_id, inference_id)
+    slog.info("swap requested", extra={"inferenceId": inference_id})
+
+
+def _active_base_resource(resource_id: str) -> dict[str, Any] | None:
+    table = aws.table(config.get(EnvVar.BASE_RESOURCE_TABLE))
+    item = table.get_item(Key={"resourceId": resource_id}).get("Item")
+    return item if item and item.get("active") else None

@@ -1,0 +1,113 @@
+"""Face swap completion (SNS success and error topics of the async endpoint): copy the output
+into results/, end the style, add the Display row; the Process closes when every style ended.
+
+Retry-safe order: copy (idempotent) → conditional style update → conditional Display put. A retry
+that finds the style already COMPLETED only makes sure the Display row exists. Malformed or
+unknown messages are logged and dropped: raising would only make SNS deliver them again.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from style_backend import aws, config, events, imaging, keys, logs
+from style_backend.config import EnvVar
+from style_backend.errors import Failure, Reason
+from style_backend.process import DisplayStore, ProcessStore, StyleStatus
+
+log = logs.get_logger("face_swap_completion")
+
+_SNIFF_BYTES = 4096  # enough to tell an image from a JSON error body, and to quote the error
+
+
+def handler(event: dict[str, Any], context: Any = None) -> None:
+    for message in events.sns_messages(event):
+        try:
+            note = events.parse_inference_notification(message)
+        except events.MalformedNotification as err:
+            log.warning("dropped: not one of our inference notifications", extra={"why": str(err)})
+            continue
+        complete(note)
+
+
+def complete(note: events.InferenceNotification) -> None:
+    slog = logs.bind(log, processId=note.process_id, resourceId=note.resource_id)
+    store = ProcessStore()
+    process = store.get(note.process_id)
+    style = (process or {}).get("styles", {}).get(note.resource_id)
+    if style is None:
+        slog.warning("dropped: unknown process or style")
+        return
+    if style["status"] == StyleStatus.FAILED:
+        slog.info("duplicate: style already failed")
+        return
+    if style["status"] == StyleStatus.COMPLETED:
+        DisplayStore().add(process, note.resource_id, style["resultKey"])  # no-op unless retried
+        slog.info("duplicate: style already completed")
+        return
+
+    try:
+        result_key = _store_result(note, process) if note.succeeded else None
+        if result_key is None:
+            raise Failure(Reason.SWAP_FAILED, _failure_message(note))
+    except Failure as failure:
+        store.finish_style(note.process_id, note.resource_id, failure=failure)
+        slog.info("style failed", extra={"reason": failure.message})
+        return
+    if store.finish_style(note.process_id, note.resource_id, result_key=result_key) is None:
+        style = store.get(note.process_id)["styles"][note.resource_id]
+        if style["status"] != StyleStatus.COMPLETED:
+            slog.info("dropped: style ended otherwise meanwhile", extra={"status": style["status"]})
+            return
+    DisplayStore().add(process, note.resource_id, result_key)
+    slog.info("style completed", extra={"resultKey": result_key})
+
+
+def _store_result(note: events.InferenceNotification, process: dict[str, Any]) -> str:
+    """Copy the endpoint's output to results/ and return its key; Failure if it is no image."""
+    bucket = config.get(EnvVar.BUCKET_NAME)
+    try:
+        out_bucket, out_key = events.parse_s3_uri(note.output_location or "")
+    except ValueError:
+        raise Failure(Reason.SWAP_FAILED, "The styling service returned no picture.") from None
+    if out_bucket != bucket or not out_key.startswith(keys.INFERENCE_OUT):
+        raise Failure(Reason.SWAP_FAILED, "The styling service wrote its picture elsewhere.")
+    s3 = aws.client("s3")
+    try:
+        head = s3.get_object(Bucket=bucket, Key=out_key, Range=f"bytes=0-{_SNIFF_BYTES - 1}")
+    except ClientError as err:
+        if err.response["Error"]["Code"] in ("NoSuchKey", "404"):
+            raise Failure(Reason.SWAP_FAILED, "The styled picture is missing.") from None
+        raise
+    start = head["Body"].read()
+    fmt = imaging.sniff_format(start)
+    if fmt is None:  # the container answered with a JSON error body
+        raise Failure(Reason.SWAP_FAILED, _error_text(start))
+    result_key = keys.result_key(process["userId"], note.process_id, note.resource_id)
+    s3.copy_object(
+        CopySource={"Bucket": bucket, "Key": out_key},
+        Bucket=bucket,
+        Key=result_key,
+        ContentType=imaging.CONTENT_TYPES[fmt],
+        MetadataDirective="REPLACE",
+    )
+    return result_key
+
+
+def _failure_message(note: events.InferenceNotification) -> str:
+    reason = note.failure_reason or "no reason given"
+    return f"The style could not be applied: {reason}"[:300]
+
+
+def _error_text(body: bytes) -> str:
+    try:
+        parsed = json.loads(body)
+        err = parsed.get("error", parsed) if isinstance(parsed, dict) else parsed
+        detail = err.get("message") if isinstance(err, dict) else None
+        text = str(detail or err)
+    except (ValueError, UnicodeDecodeError):
+        text = body[:200].decode("utf-8", "replace")
+    return f"The style could not be applied: {text}"[:300]

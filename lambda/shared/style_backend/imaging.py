@@ -1,0 +1,201 @@
+"""Safe decoding of untrusted uploads into an upright RGB uint8 array, and image encoding.
+
+The order of checks is the defence: byte size, then format by magic bytes (never the file name or
+the declared content type), then the pixel count from the header, and only then decoding — so a
+decompression bomb or an unsupported container never reaches a decoder. Large JPEGs are decoded
+downscaled by libjpeg itself (draft mode), which is what keeps a 12-megapixel photo cheap.
+
+Needs only numpy and Pillow (both in the Lambda layer).
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from style_backend.errors import Failure, Reason
+
+JPEG, PNG, WEBP = "JPEG", "PNG", "WEBP"
+ALLOWED_FORMATS = (JPEG, PNG, WEBP)
+CONTENT_TYPES = {JPEG: "image/jpeg", PNG: "image/png", WEBP: "image/webp"}
+
+_WHITE = (255, 255, 255, 255)
+_EXIF_ORIENTATION = 0x0112
+_QUARTER_TURNS = {5, 6, 7, 8}  # orientations that swap width and height
+_ALPHA_MODES = {"RGBA", "LA", "PA", "RGBa", "La"}
+
+
+@dataclass(frozen=True)
+class DecodedImage:
+    rgb: np.ndarray  # (height, width, 3) uint8, upright (EXIF orientation applied)
+    format: str  # JPEG | PNG | WEBP
+    original_size: tuple[int, int]  # (width, height) of the full picture, upright
+    scale: float  # decoded width / original width (1.0 when decoded at full size)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.rgb.shape[1], self.rgb.shape[0]
+
+
+def sniff_format(data: bytes) -> str | None:
+    """JPEG, PNG or WEBP from the magic bytes; None for anything else."""
+    if data[:3] == b"\xff\xd8\xff":
+        return JPEG
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return PNG
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return WEBP
+    return None
+
+
+def _unsupported(data: bytes) -> Failure:
+    head = data[:256].lstrip().lower()
+    if head.startswith(b"gif8"):
+        what = "GIF pictures are"
+    elif b"<svg" in head or head.startswith(b"<?xml"):
+        what = "SVG drawings are"
+    else:
+        what = "This file is"
+    return Failure(Reason.UNSUPPORTED_FORMAT, f"{what} not supported: upload a JPEG, PNG or WebP.")
+
+
+def _unreadable(detail: str) -> Failure:
+    return Failure(Reason.UNREADABLE_IMAGE, f"The picture could not be read ({detail}).")
+
+
+def _too_large(width: int, height: int, max_pixels: int) -> Failure:
+    return Failure(
+        Reason.IMAGE_TOO_LARGE,
+        f"The picture is {width}×{height} pixels; the limit is {max_pixels / 1e6:g} megapixels.",
+    )
+
+
+def decode_image(
+    data: bytes, *, max_pixels: int, max_bytes: int, target_max_side: int | None = None
+) -> DecodedImage:
+    """Decode an uploaded picture or raise Failure with a reason a client can show.
+
+    target_max_side: the longest side wanted; larger pictures are decoded downscaled (JPEG draft
+    mode) and then resized to it. None decodes at full size.
+    """
+    if not data:
+        raise _unreadable("the file is empty")
+    if len(data) > max_bytes:
+        raise Failure(
+            Reason.FILE_TOO_LARGE,
+            f"The file is {len(data)} bytes; the limit is {max_bytes} bytes.",
+        )
+    fmt = sniff_format(data)
+    if fmt is None:
+        raise _unsupported(data)
+
+    with warnings.catch_warnings():
+        # Our own pixel check below is the limit; Pillow's warning would only be noise.
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        try:
+            image = Image.open(io.BytesIO(data), formats=[fmt])
+        except Image.DecompressionBombError:
+            raise _too_large(*_declared_size(data, fmt), max_pixels) from None
+        except (OSError, SyntaxError, ValueError, EOFError) as err:
+            raise _unreadable("not a valid image") from err
+
+        width, height = image.size
+        if width <= 0 or height <= 0:
+            raise _unreadable("no pixels")
+        if width * height > max_pixels:
+            raise _too_large(width, height, max_pixels)
+        # JPEG files may carry extra frames (MPO depth maps from phones): the first is the photo.
+        if fmt != JPEG and getattr(image, "n_frames", 1) > 1:
+            raise Failure(
+                Reason.UNSUPPORTED_FORMAT, "Animated pictures are not supported: upload a photo."
+            )
+
+        if fmt == JPEG and target_max_side and max(width, height) > target_max_side:
+            factor = target_max_side / max(width, height)
+            # draft() keeps both sides >= the request, so libjpeg scales by 1/2, 1/4 or 1/8 only
+            # as far as the target allows; the final resize below does the rest.
+            image.draft("RGB", (max(1, int(width * factor)), max(1, int(height * factor))))
+        try:
+            image.load()
+        except (OSError, SyntaxError, ValueError, EOFError) as err:
+            raise _unreadable("the file is damaged or incomplete") from err
+
+    turned = _orientation(image) in _QUARTER_TURNS
+    image = _upright(image)
+    original_size = (height, width) if turned else (width, height)
+    rgb_image = to_rgb(image)
+    if target_max_side and max(rgb_image.size) > target_max_side:
+        factor = target_max_side / max(rgb_image.size)
+        new_size = (
+            max(1, round(rgb_image.width * factor)),
+            max(1, round(rgb_image.height * factor)),
+        )
+        rgb_image = rgb_image.resize(new_size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+    rgb = np.asarray(rgb_image, dtype=np.uint8)
+    return DecodedImage(
+        rgb=rgb,
+        format=fmt,
+        original_size=original_size,
+        scale=rgb.shape[1] / original_size[0],
+    )
+
+
+def _declared_size(data: bytes, fmt: str) -> tuple[int, int]:
+    """The size a PNG header declares (for the message when Pillow refused to open it)."""
+    if fmt == PNG and len(data) >= 24:
+        return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    return 0, 0
+
+
+def _upright(image: Image.Image) -> Image.Image:
+    try:
+        return ImageOps.exif_transpose(image)
+    except Exception:  # a damaged EXIF block must not cost the user their photo
+        return image
+
+
+def _orientation(image: Image.Image) -> int:
+    try:
+        return int(image.getexif().get(_EXIF_ORIENTATION, 1))
+    except Exception:
+        return 1
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """8-bit RGB: alpha composited on white, 16-bit scaled (not clipped), CMYK/L/P converted."""
+    mode = image.mode
+    if mode == "RGB":
+        return image
+    if mode.startswith("I") or mode == "F":
+        return Image.fromarray(_high_depth_to_8bit(image)).convert("RGB")
+    if mode == "P" and "transparency" in image.info:
+        image, mode = image.convert("RGBA"), "RGBA"
+    if mode in _ALPHA_MODES:
+        rgba = image.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, _WHITE)
+        return Image.alpha_composite(white, rgba).convert("RGB")
+    return image.convert("RGB")
+
+
+def _high_depth_to_8bit(image: Image.Image) -> np.ndarray:
+    values = np.asarray(image).astype(np.float64)
+    if image.mode.startswith("I;16") or (image.mode == "I" and values.max(initial=0) > 255):
+        values = values / 257.0  # 65535 → 255: the whole 16-bit range, not its low byte
+    return np.clip(np.rint(values), 0, 255).astype(np.uint8)
+
+
+def encode_png(rgb: np.ndarray, compress_level: int = 1) -> bytes:
+    """PNG bytes; level 1 because the crop is short-lived and speed matters more than size."""
+    out = io.BytesIO()
+    Image.fromarray(rgb).save(out, format=PNG, compress_level=compress_level)
+    return out.getvalue()
+
+
+def encode_jpeg(rgb: np.ndarray, quality: int = 92) -> bytes:
+    out = io.BytesIO()
+    Image.fromarray(rgb).save(out, format=JPEG, quality=quality)
+    return out.getvalue()

@@ -1,0 +1,92 @@
+"""POST /apis/images/upload: a Process and a presigned POST for its selfie.
+
+The browser (or app) posts the file straight to S3; the policy signed here is what S3 enforces:
+the exact key, the declared content type, a size range. Face crop checks type and size again
+because a policy only binds what the client declared.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from style_backend import aws, config, keys
+from style_backend.agreements import AgreementStore
+from style_backend.config import EnvVar
+from style_backend.process import ProcessStore
+from style_backend.styles import RESOURCE_ID, StyleCatalog
+
+MAX_STYLES_PER_UPLOAD = 4
+
+UPLOAD_REQUEST = {
+    "type": "object",
+    "required": ["contentType", "resourceIds"],
+    "additionalProperties": False,
+    "properties": {
+        "contentType": {
+            "type": "string",
+            "enum": sorted(keys.UPLOAD_EXTENSIONS),
+            "description": "Media type of the selfie the client will upload.",
+            "x-error": {"status": 415, "code": "UNSUPPORTED_MEDIA_TYPE"},
+        },
+        "resourceIds": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": MAX_STYLES_PER_UPLOAD,
+            "uniqueItems": True,
+            "items": RESOURCE_ID,
+            "description": "Styles (base resources) to apply, 1 to 4 distinct ids.",
+        },
+    },
+}
+UPLOAD_TICKET = {
+    "type": "object",
+    "required": ["processId", "upload", "expiresIn"],
+    "properties": {
+        "processId": {"type": "string"},
+        "upload": {
+            "type": "object",
+            "required": ["url", "fields"],
+            "properties": {
+                "url": {"type": "string", "format": "uri"},
+                "fields": {
+                    "type": "object",
+                    "description": "Form fields to send before the `file` field, as they are.",
+                    "additionalProperties": {"type": "string"},
+                },
+            },
+        },
+        "expiresIn": {"type": "integer", "description": "Seconds the upload form stays valid."},
+    },
+}
+
+
+def presigned_upload(key: str, content_type: str) -> dict[str, Any]:
+    """A presigned POST bound to `key`, `content_type` and 1..MAX_UPLOAD_BYTES bytes."""
+    max_bytes = config.get_int(EnvVar.MAX_UPLOAD_BYTES, 10 * 1024 * 1024)
+    return aws.client("s3").generate_presigned_post(
+        Bucket=config.get(EnvVar.BUCKET_NAME),
+        Key=key,
+        Fields={"Content-Type": content_type},
+        Conditions=[
+            {"Content-Type": content_type},
+            ["content-length-range", 1, max_bytes],
+        ],
+        ExpiresIn=config.get_int(EnvVar.UPLOAD_URL_EXPIRY_SECONDS, 300),
+    )
+
+
+def start_upload(user_id: str, content_type: str, resource_ids: list[str]) -> dict[str, Any]:
+    """Check consent and styles, create the CREATED Process, return the upload ticket."""
+    AgreementStore().require_current(user_id)
+    StyleCatalog().require_active(resource_ids)
+    process = ProcessStore().create(
+        user_id,
+        resource_ids,
+        lambda process_id: keys.upload_key(user_id, process_id, content_type),
+        config.get_int(EnvVar.PROCESS_TTL_DAYS, 30),
+    )
+    return {
+        "processId": process["processId"],
+        "upload": presigned_upload(process["sourceKey"], content_type),
+        "expiresIn": config.get_int(EnvVar.UPLOAD_URL_EXPIRY_SECONDS, 300),
+    }

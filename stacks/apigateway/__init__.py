@@ -1,0 +1,3 @@
+from stacks.apigateway.stack import ApiStack
+
+__all__ = ["ApiStack"]

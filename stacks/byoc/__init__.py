@@ -1,0 +1,3 @@
+from stacks.byoc.stack import ContainerBuildStack
+
+__all__ = ["ContainerBuildStack"]

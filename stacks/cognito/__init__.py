@@ -1,0 +1,3 @@
+from stacks.cognito.stack import IdentityStack
+
+__all__ = ["IdentityStack"]

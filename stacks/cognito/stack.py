@@ -1,0 +1,83 @@
+"""Cognito user pool (email sign-in), the web app client and, when configured, the hosted UI."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_cognito as cognito
+from constructs import Construct
+
+from stacks.nag import acknowledge
+from stacks.settings import Settings
+
+
+class IdentityStack(cdk.Stack):
+    def __init__(self, scope: Construct, construct_id: str, *, settings: Settings, **kw) -> None:
+        super().__init__(scope, construct_id, **kw)
+        self.user_pool = cognito.UserPool(
+            self,
+            "UserPool",
+            self_sign_up_enabled=True,
+            sign_in_aliases=cognito.SignInAliases(email=True),
+            sign_in_case_sensitive=False,
+            auto_verify=cognito.AutoVerifiedAttrs(email=True),
+            keep_original=cognito.KeepOriginalAttrs(email=True),
+            standard_attributes=cognito.StandardAttributes(
+                email=cognito.StandardAttribute(required=True, mutable=True)
+            ),
+            password_policy=cognito.PasswordPolicy(
+                min_length=12,
+                require_lowercase=True,
+                require_uppercase=True,
+                require_digits=True,
+                require_symbols=True,
+                temp_password_validity=cdk.Duration.days(3),
+            ),
+            mfa=cognito.Mfa.OPTIONAL,
+            mfa_second_factor=cognito.MfaSecondFactor(sms=False, otp=True),
+            account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
+            # Threat protection ENFORCED (not AUDIT): the pool holds people's selfies, so risky
+            # sign-ins and leaked passwords are blocked, not just logged. Needs the Plus plan.
+            feature_plan=cognito.FeaturePlan.PLUS,
+            standard_threat_protection_mode=cognito.StandardThreatProtectionMode.FULL_FUNCTION,
+            deletion_protection=settings.removal_policy == "retain",
+            removal_policy=settings.cdk_removal_policy,
+        )
+        acknowledge(
+            self.user_pool,
+            "AwsSolutions-COG2",
+            "MFA is OPTIONAL by product decision (consumer sign-up); TOTP is offered and threat "
+            "protection is ENFORCED to cover risky sign-ins.",
+        )
+        hosted_ui = bool(settings.cognito_domain_prefix)
+        self.client = self.user_pool.add_client(
+            "WebClient",
+            auth_flows=cognito.AuthFlow(
+                user_srp=True,
+                user_password=settings.cognito_user_password_auth,
+            ),
+            generate_secret=False,  # a browser app cannot keep a secret
+            prevent_user_existence_errors=True,
+            enable_token_revocation=True,
+            access_token_validity=cdk.Duration.hours(1),
+            id_token_validity=cdk.Duration.hours(1),
+            refresh_token_validity=cdk.Duration.days(30),
+            disable_o_auth=not hosted_ui,
+            o_auth=cognito.OAuthSettings(
+                flows=cognito.OAuthFlows(authorization_code_grant=True),
+                scopes=[cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL],
+                callback_urls=settings.callback_urls,
+                logout_urls=settings.callback_urls,
+            )
+            if hosted_ui
+            else None,
+        )
+        if hosted_ui:
+            self.domain = self.user_pool.add_domain(
+                "HostedUiDomain",
+                cognito_domain=cognito.CognitoDomainOptions(
+                    domain_prefix=settings.cognito_domain_prefix
+                ),
+            )
+            cdk.CfnOutput(self, "HostedUiBaseUrl", value=self.domain.base_url())
+        cdk.CfnOutput(self, "UserPoolId", value=self.user_pool.user_pool_id)
+        cdk.CfnOutput(self, "UserPoolClientId", value=self.client.user_pool_client_id)

@@ -1,0 +1,3 @@
+from stacks.ddb.stack import TablesStack
+
+__all__ = ["TablesStack"]

@@ -1,0 +1,3 @@
+from stacks.facechain.stack import FaceChainStack
+
+__all__ = ["FaceChainStack"]

@@ -1,0 +1,3 @@
+from stacks.lambdas.stack import FunctionsStack
+
+__all__ = ["FunctionsStack"]

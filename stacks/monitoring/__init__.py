@@ -1,0 +1,3 @@
+from stacks.monitoring.stack import AlertsStack, MonitoringStack
+
+__all__ = ["AlertsStack", "MonitoringStack"]

@@ -1,0 +1,3 @@
+from stacks.s3.stack import StorageStack
+
+__all__ = ["StorageStack"]

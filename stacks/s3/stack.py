@@ -1,0 +1,98 @@
+"""The base bucket: uploads, crops, style images, inference requests/outputs and results.
+
+Event notifications are NOT added here: the Lambda stack adds them to its reference of this bucket
+with CDK's own `add_event_notification` (which merges, never overwrites), so this stack does not
+depend on the functions and there is no cross-stack cycle.
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from stacks.nag import acknowledge
+from stacks.settings import Settings
+from style_backend import keys
+
+# Temporary prefixes: a selfie, its crop and the inference request/outputs are only needed while
+# the process runs; they expire with the Process item (results/ and base/ are kept).
+TEMPORARY_PREFIXES = (keys.UPLOADS, keys.CROPS, "inference/")
+
+
+class StorageStack(cdk.Stack):
+    def __init__(self, scope: Construct, construct_id: str, *, settings: Settings, **kw) -> None:
+        super().__init__(scope, construct_id, **kw)
+        self.access_logs_bucket = s3.Bucket(
+            self,
+            "AccessLogsBucket",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            lifecycle_rules=[
+                s3.LifecycleRule(id="ExpireAccessLogs", expiration=cdk.Duration.days(365))
+            ],
+            removal_policy=settings.cdk_removal_policy,
+        )
+        acknowledge(
+            self.access_logs_bucket,
+            "AwsSolutions-S1",
+            "This is the server access log bucket itself; logging it into itself would loop.",
+        )
+        self.bucket = s3.Bucket(
+            self,
+            "BaseBucket",
+            bucket_name=settings.s3_base_bucket_name or None,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            server_access_logs_bucket=self.access_logs_bucket,
+            server_access_logs_prefix="base-bucket/",
+            cors=[
+                # Browsers upload with the presigned POST and fetch results with presigned GETs.
+                s3.CorsRule(
+                    allowed_methods=[s3.HttpMethods.POST, s3.HttpMethods.PUT, s3.HttpMethods.GET],
+                    allowed_origins=settings.cors_origins,
+                    allowed_headers=["*"],
+                    exposed_headers=["ETag"],
+                    max_age=3000,
+                )
+            ],
+            lifecycle_rules=[
+                *(
+                    s3.LifecycleRule(
+                        id=f"Expire-{prefix.strip('/')}",
+                        prefix=prefix,
+                        expiration=cdk.Duration.days(settings.process_ttl_days),
+                    )
+                    for prefix in TEMPORARY_PREFIXES
+                ),
+                s3.LifecycleRule(
+                    id="AbortIncompleteMultipartUploads",
+                    abort_incomplete_multipart_upload_after=cdk.Duration.days(1),
+                ),
+            ],
+            removal_policy=settings.cdk_removal_policy,
+        )
+        cdk.CfnOutput(self, "BucketName", value=self.bucket.bucket_name)
+        # Named exports: consumers import them by a name that does not depend on CDK's hashing,
+        # so their IAM findings (cdk-nag) and templates stay stable.
+        self.bucket_arn_import = self.export_value(
+            self.bucket.bucket_arn, name=f"{self.stack_name}-BaseBucketArn"
+        )
+        self.bucket_name_import = self.export_value(
+            self.bucket.bucket_name, name=f"{self.stack_name}-BaseBucketName"
+        )
+
+    def bucket_reference(self, scope: Construct, construct_id: str, **attributes) -> s3.IBucket:
+        """The base bucket as seen from another stack (deploy that stack after this one)."""
+        cdk.Stack.of(scope).add_dependency(self, "imports the base bucket")
+        return s3.Bucket.from_bucket_attributes(
+            scope,
+            construct_id,
+            bucket_arn=self.bucket_arn_import,
+            bucket_name=self.bucket_name_import,
+            **attributes,
+        )

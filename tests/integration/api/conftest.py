@@ -1,0 +1,196 @@
+"""The API against moto: bucket and tables created as docs/architecture.md describes them,
+handlers behind the local API Gateway emulation, callers holding Cognito-like tokens."""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from PIL import Image
+
+from local.apigw import ApiGateway, CognitoTokenVerifier, routes_from_specs
+from style_backend.seeding import StyleSource, seed_styles
+from tests.photos import astronaut
+from tests.tokens import CLIENT_ID, ISSUER, CognitoPool
+
+BUCKET = "style-base-test"
+TERMS = "2026-11-01"
+ENV = {
+    "BUCKET_NAME": BUCKET,
+    "PROCESS_TABLE": "Process",
+    "DISPLAY_TABLE": "Display",
+    "DISPLAY_HISTORY_TABLE": "DisplayHistory",
+    "BASE_RESOURCE_TABLE": "BaseResource",
+    "USER_AGREEMENT_TABLE": "UserAgreement",
+    "TERMS_VERSION": TERMS,
+    "MAX_UPLOAD_BYTES": str(10 * 1024 * 1024),
+    "UPLOAD_URL_EXPIRY_SECONDS": "300",
+    "RESULT_URL_EXPIRY_SECONDS": "900",
+    "PROCESS_TTL_DAYS": "30",
+    "DISPLAY_HISTORY_TTL_DAYS": "90",
+}
+
+
+def _table(ddb, name: str, keys: list[str], indexes: dict[str, list[str]] | None = None) -> None:
+    attrs = set(keys) | {k for ks in (indexes or {}).values() for k in ks}
+
+    def schema(names: list[str]) -> list[dict[str, str]]:
+        return [
+            {"AttributeName": n, "KeyType": t}
+            for n, t in zip(names, ("HASH", "RANGE")[: len(names)], strict=True)
+        ]
+
+    kwargs: dict[str, Any] = {}
+    if indexes:
+        kwargs["GlobalSecondaryIndexes"] = [
+            {"IndexName": n, "KeySchema": schema(ks), "Projection": {"ProjectionType": "ALL"}}
+            for n, ks in indexes.items()
+        ]
+    ddb.create_table(
+        TableName=name,
+        KeySchema=schema(keys),
+        AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in sorted(attrs)],
+        BillingMode="PAY_PER_REQUEST",
+        **kwargs,
+    )
+
+
+TABLES = {  # name → (key, {GSI name: key}), as the DynamoDB stack defines them
+    "Process": (["processId"], {"byUser": ["userId", "createdAt"]}),
+    "Display": (["userId", "resultId"], {}),
+    "DisplayHistory": (["userId", "shownAt"], {}),
+    "BaseResource": (["resourceId"], {"byStyle": ["styleKey"]}),
+    "UserAgreement": (["userId", "termsVersion"], {}),
+}
+
+
+@pytest.fixture(scope="session")
+def _moto():
+    """One moto backend for the API tests (starting one costs ~1 s); `aws` empties it."""
+    with pytest.MonkeyPatch.context() as env, mock_aws():
+        for name, value in ENV.items():
+            env.setenv(name, value)
+        boto3.client("s3").create_bucket(
+            Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "us-west-2"}
+        )
+        ddb = boto3.client("dynamodb")
+        for name, (keys, indexes) in TABLES.items():
+            _table(ddb, name, keys, indexes)
+        yield
+
+
+@pytest.fixture
+def aws(_moto):
+    """The bucket and the five tables, empty at the start of each test."""
+    yield
+    s3 = boto3.resource("s3")
+    s3.Bucket(BUCKET).objects.all().delete()
+    ddb = boto3.resource("dynamodb")
+    for name, (keys, _) in TABLES.items():
+        table = ddb.Table(name)
+        with table.batch_writer() as batch:
+            for item in table.scan()["Items"]:
+                batch.delete_item(Key={k: item[k] for k in keys})
+
+
+@pytest.fixture(scope="session")
+def pool() -> CognitoPool:
+    return CognitoPool()
+
+
+@pytest.fixture(scope="session")
+def gateway(pool) -> ApiGateway:
+    return ApiGateway(routes_from_specs(), CognitoTokenVerifier(pool.jwks, ISSUER, CLIENT_ID))
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    raw: bytes
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.raw)
+
+    @property
+    def error_code(self) -> str:
+        return self.json["error"]["code"]
+
+
+@dataclass
+class Client:
+    gateway: ApiGateway
+    pool: CognitoPool
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        user: str | None = None,
+        body: Any = None,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Reply:
+        sent = {"User-Agent": "pytest-client/1.0", **(headers or {})}
+        if token is None and user is not None:
+            token = self.pool.mint(user)
+        if token is not None:
+            sent["Authorization"] = token
+        data = body
+        if body is not None and not isinstance(body, str | bytes):
+            data = json.dumps(body)
+            sent.setdefault("Content-Type", "application/json")
+        return Reply(*self.gateway.handle(method, path, sent, data))
+
+
+@pytest.fixture
+def api(aws, gateway, pool) -> Client:
+    return Client(gateway, pool)
+
+
+def new_user() -> str:
+    return str(uuid.uuid4())  # a Cognito sub: hyphens included
+
+
+def style_png(region: tuple[int, int, int, int]) -> bytes:
+    """A region of a real photo as PNG (seeding re-encodes it to JPEG)."""
+    out = io.BytesIO()
+    Image.fromarray(astronaut()).crop(region).save(out, "PNG")
+    return out.getvalue()
+
+
+STYLES = [
+    ("street-f-light", "street", "female", "light", True),
+    ("office-f-light", "office", "female", "light", True),
+    ("retro-m-dark", "retro", "male", "dark", True),
+    ("gala-f-medium", "gala", "female", "medium", True),
+    ("winter-m-light", "winter", "male", "light", True),
+    ("retired-f-light", "retired", "female", "light", False),
+]
+
+
+@pytest.fixture
+def styles(aws, tmp_path: Path) -> list[dict[str, Any]]:
+    """Seeded base resources, images cut from a real photo; one of them inactive."""
+    sources = []
+    for i, (rid, theme, gender, tone, active) in enumerate(STYLES):
+        path = tmp_path / f"{rid}.png"
+        path.write_bytes(style_png((i * 40, i * 20, i * 40 + 256, i * 20 + 300)))
+        sources.append(StyleSource(rid, path, theme, gender, tone, active))
+    return seed_styles(sources)
+
+
+@pytest.fixture
+def agreed(api):
+    """A user who accepted the current terms."""
+    user = new_user()
+    assert api.call("POST", "/agree", user, {"termsVersion": TERMS}).status == 201
+    return user

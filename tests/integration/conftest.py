@@ -1,0 +1,215 @@
+"""moto-backed AWS for the pipeline handlers: the bucket and the tables they use, keyed as in
+docs/architecture.md, created through the service APIs, plus builders of the real event shapes
+(S3 notifications, SNS-delivered async-inference notifications)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+from urllib.parse import quote_plus
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from style_backend import keys
+from style_backend.config import EnvVar
+from style_backend.process import ProcessStore
+from tests import hostile
+
+BUCKET = "style-base-bucket"
+ENDPOINT = "facechain-async"
+USER = "3f1c2a9e-7b5d-4c1e-9a2f-0d8e6b4c1a77"  # Cognito subs contain hyphens
+STYLES = ("style-a", "style-b")
+
+ENV = {
+    EnvVar.BUCKET_NAME: BUCKET,
+    EnvVar.PROCESS_TABLE: "Process",
+    EnvVar.DISPLAY_TABLE: "Display",
+    EnvVar.DISPLAY_HISTORY_TABLE: "DisplayHistory",
+    EnvVar.BASE_RESOURCE_TABLE: "BaseResource",
+    EnvVar.USER_AGREEMENT_TABLE: "UserAgreement",
+    EnvVar.MAX_UPLOAD_BYTES: str(10 * 1024 * 1024),
+    EnvVar.ENDPOINT_NAME: ENDPOINT,
+}
+
+
+def _table(ddb, name: str, hash_key: str, range_key: str | None = None, gsi=None) -> None:
+    schema = [{"AttributeName": hash_key, "KeyType": "HASH"}]
+    attrs = {hash_key}
+    if range_key:
+        schema.append({"AttributeName": range_key, "KeyType": "RANGE"})
+        attrs.add(range_key)
+    extra: dict[str, Any] = {}
+    if gsi:
+        index, gsi_hash, gsi_range = gsi
+        gsi_schema = [{"AttributeName": gsi_hash, "KeyType": "HASH"}]
+        attrs.add(gsi_hash)
+        if gsi_range:
+            gsi_schema.append({"AttributeName": gsi_range, "KeyType": "RANGE"})
+            attrs.add(gsi_range)
+        extra["GlobalSecondaryIndexes"] = [
+            {"IndexName": index, "KeySchema": gsi_schema, "Projection": {"ProjectionType": "ALL"}}
+        ]
+    ddb.create_table(
+        TableName=name,
+        KeySchema=schema,
+        AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in sorted(attrs)],
+        BillingMode="PAY_PER_REQUEST",
+        **extra,
+    )
+
+
+@cache
+def _style_image() -> bytes:
+    from skimage import data
+
+    return hostile.jpeg(data.chelsea())
+
+
+@pytest.fixture
+def aws_env(monkeypatch):
+    for name, value in ENV.items():
+        monkeypatch.setenv(name.value, value)
+    with mock_aws():
+        ddb = boto3.client("dynamodb")
+        _table(ddb, "Process", "processId", gsi=("byUser", "userId", "createdAt"))
+        _table(ddb, "Display", "userId", "resultId")
+        _table(ddb, "BaseResource", "resourceId", gsi=("byStyle", "styleKey", None))
+        s3 = boto3.client("s3")
+        s3.create_bucket(
+            Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "us-west-2"}
+        )
+        base = boto3.resource("dynamodb").Table("BaseResource")
+        for resource_id in (*STYLES, "retired"):
+            base.put_item(
+                Item={
+                    "resourceId": resource_id,
+                    "theme": "office",
+                    "gender": "female",
+                    "skinTone": "medium",
+                    "styleKey": "office#female#medium",
+                    "imageKey": keys.base_key(resource_id),
+                    "active": resource_id != "retired",
+                }
+            )
+            s3.put_object(Bucket=BUCKET, Key=keys.base_key(resource_id), Body=_style_image())
+        yield
+
+
+@dataclass
+class Pipeline:
+    """What a test needs to drive the handlers the way S3 and SNS do."""
+
+    s3: Any
+    store: ProcessStore
+
+    def create(self, styles=STYLES, ext: str = "jpg", user: str = USER) -> dict[str, Any]:
+        content_type = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}[ext]
+        return self.store.create(
+            user, list(styles), lambda pid: keys.upload_key(user, pid, content_type), 30
+        )
+
+    def upload(self, data: bytes, styles=STYLES, ext: str = "jpg") -> dict[str, Any]:
+        """A CREATED process and its uploaded file; returns the process item."""
+        process = self.create(styles, ext)
+        self.s3.put_object(Bucket=BUCKET, Key=process["sourceKey"], Body=data)
+        return process
+
+    def get(self, process_id: str) -> dict[str, Any]:
+        return self.store.get(process_id)
+
+    def read(self, key: str) -> bytes:
+        return self.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+
+    def exists(self, key: str) -> bool:
+        return self.s3.list_objects_v2(Bucket=BUCKET, Prefix=key).get("KeyCount", 0) > 0
+
+
+@pytest.fixture
+def pipeline(aws_env) -> Pipeline:
+    return Pipeline(s3=boto3.client("s3"), store=ProcessStore())
+
+
+def s3_event(key: str, bucket: str = BUCKET, size: int = 1) -> dict[str, Any]:
+    """An S3 ObjectCreated notification as Lambda receives it (key URL-encoded, '+' = space)."""
+    return {
+        "Records": [
+            {
+                "eventVersion": "2.1",
+                "eventSource": "aws:s3",
+                "awsRegion": "us-west-2",
+                "eventName": "ObjectCreated:Post",
+                "s3": {
+                    "s3SchemaVersion": "1.0",
+                    "bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"},
+                    "object": {"key": quote_plus(key, safe="/"), "size": size},
+                },
+            }
+        ]
+    }
+
+
+def inference_notification(
+    process_id: str,
+    resource_id: str,
+    *,
+    output_key: str | None = None,
+    failure_reason: str | None = None,
+) -> dict[str, Any]:
+    """The SageMaker async-inference notification JSON (success when output_key is given)."""
+    input_location = f"s3://{BUCKET}/{keys.inference_request_key(process_id, resource_id)}"
+    message: dict[str, Any] = {
+        "awsRegion": "us-west-2",
+        "eventTime": "2026-11-21T05:00:00.000Z",
+        "receivedTime": "2026-11-21T04:59:50.000Z",
+        "invocationStatus": "Completed" if output_key else "Failed",
+        "inferenceId": keys.inference_id(process_id, resource_id),
+        "requestParameters": {
+            "contentType": "application/json",
+            "endpointName": ENDPOINT,
+            "inputLocation": input_location,
+        },
+        "responseParameters": {"contentType": "image/jpeg"},
+    }
+    if output_key:
+        message["responseParameters"]["outputLocation"] = f"s3://{BUCKET}/{output_key}"
+    else:
+        message["failureReason"] = failure_reason or "ClientError: Received server error (500)"
+        message["responseParameters"]["failureLocation"] = (
+            f"s3://{BUCKET}/{keys.INFERENCE_FAILED}{process_id}-{resource_id}.out"
+        )
+    return message
+
+
+def sns_event(*messages: dict[str, Any] | str) -> dict[str, Any]:
+    """SNS → Lambda event carrying each message (dicts are JSON-encoded as SNS does)."""
+    return {
+        "Records": [
+            {
+                "EventSource": "aws:sns",
+                "EventVersion": "1.0",
+                "Sns": {
+                    "Type": "Notification",
+                    "TopicArn": "arn:aws:sns:us-west-2:123456789012:facechain-success",
+                    "Message": m if isinstance(m, str) else json.dumps(m),
+                },
+            }
+            for m in messages
+        ]
+    }
+
+
+def styled_jpeg(crop: bytes) -> bytes:
+    """Stand-in for the swap engine's output: a real transform of the real crop (mirrored and
+    warmed up), so results/ holds a picture made from this user's face."""
+    import io
+
+    import numpy as np
+    from PIL import Image, ImageOps
+
+    image = ImageOps.mirror(Image.open(io.BytesIO(crop)).convert("RGB"))
+    warm = np.asarray(image).astype(np.int16) + np.array([18, 6, -12])
+    return hostile.jpeg(np.clip(warm, 0, 255).astype(np.uint8))

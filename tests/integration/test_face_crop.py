@@ -1,0 +1,140 @@
+"""Face crop handler on real photos and real malformed files, against moto S3 and DynamoDB."""
+
+import io
+
+import face_crop
+import numpy as np
+import pytest
+from PIL import Image
+
+from style_backend import faces, keys
+from style_backend.process import Status
+from tests import hostile
+from tests.integration.conftest import BUCKET, USER, s3_event
+
+
+def crop_of(pipeline, process) -> np.ndarray:
+    data = pipeline.read(keys.crop_key(USER, process["processId"]))
+    image = Image.open(io.BytesIO(data))
+    assert image.format == "PNG" and image.size == (512, 512)
+    return np.asarray(image.convert("RGB"))
+
+
+def assert_eyes_in_place(crop: np.ndarray) -> None:
+    found = faces.detect_faces(crop)
+    assert found, "no face in the crop"
+    for eye, where in (
+        (found[0].left_eye, faces.ALIGNED_LEFT_EYE),
+        (found[0].right_eye, faces.ALIGNED_RIGHT_EYE),
+    ):
+        assert np.linalg.norm(eye - np.array(where) * 512) < 512 * 0.03
+
+
+AWKWARD = [
+    ("jpg", hostile.exif_rotated_jpeg),
+    ("jpg", hostile.twelve_megapixel_jpeg),
+    ("jpg", hostile.cmyk_jpeg),
+    ("jpg", hostile.grayscale_jpeg),
+    ("png", hostile.png16),
+    ("png", hostile.rgba_png),
+    ("webp", hostile.webp),
+    ("jpg", hostile.two_faces_jpeg),
+]
+
+
+@pytest.mark.parametrize(("ext", "make"), AWKWARD, ids=[m.__name__ for _, m in AWKWARD])
+def test_awkward_but_valid_pictures_are_cropped(pipeline, ext, make):
+    process = pipeline.upload(make(), ext=ext)
+    face_crop.handler(s3_event(process["sourceKey"]))
+    item = pipeline.get(process["processId"])
+    assert item["status"] == Status.CROPPED, item.get("error")
+    assert item["cropKey"] == keys.crop_key(USER, process["processId"])
+    assert_eyes_in_place(crop_of(pipeline, process))
+
+
+def test_two_faces_the_larger_one_is_cropped(pipeline):
+    process = pipeline.upload(hostile.two_faces_jpeg())
+    face_crop.handler(s3_event(process["sourceKey"]))
+    crop = crop_of(pipeline, process).astype(int)
+    # The larger head is the grey one (JPEG chroma noise aside, the channels agree).
+    assert np.abs(crop[..., 0] - crop[..., 2]).mean() < 2
+
+
+HOSTILE = [
+    ("jpg", hostile.no_face, "NO_FACE"),
+    ("png", hostile.tiny_image, "FACE_TOO_SMALL"),
+    ("png", hostile.small_face, "FACE_TOO_SMALL"),
+    ("jpg", hostile.empty, "UNREADABLE_IMAGE"),
+    ("jpg", hostile.text, "UNSUPPORTED_FORMAT"),
+    ("jpg", hostile.truncated_jpeg, "UNREADABLE_IMAGE"),
+    ("png", lambda: hostile.png_declaring(40000, 40000), "IMAGE_TOO_LARGE"),
+    ("png", hostile.animated_gif, "UNSUPPORTED_FORMAT"),
+    ("webp", hostile.animated_webp, "UNSUPPORTED_FORMAT"),
+    ("png", hostile.svg, "UNSUPPORTED_FORMAT"),
+]
+
+
+@pytest.mark.parametrize(
+    ("ext", "make", "code"), HOSTILE, ids=[f"{c}-{i}" for i, (_, _, c) in enumerate(HOSTILE)]
+)
+def test_hostile_uploads_end_failed_with_their_reason(pipeline, ext, make, code):
+    process = pipeline.upload(make(), ext=ext)
+    face_crop.handler(s3_event(process["sourceKey"]))  # returns normally: no retry storm
+    item = pipeline.get(process["processId"])
+    assert item["status"] == Status.FAILED
+    assert item["error"]["code"] == code
+    assert item["error"]["message"]
+    assert not pipeline.exists(keys.crop_key(USER, process["processId"]))
+
+
+def test_size_is_checked_before_downloading(pipeline, monkeypatch):
+    monkeypatch.setenv("MAX_UPLOAD_BYTES", "1000")
+    process = pipeline.upload(hostile.jpeg(hostile.astronaut()))
+    face_crop.handler(s3_event(process["sourceKey"]))
+    assert pipeline.get(process["processId"])["error"]["code"] == "FILE_TOO_LARGE"
+
+
+def test_duplicate_event_changes_nothing(pipeline):
+    process = pipeline.upload(hostile.jpeg(hostile.astronaut()))
+    event = s3_event(process["sourceKey"])
+    face_crop.handler(event)
+    first = pipeline.get(process["processId"])
+    crop_key = keys.crop_key(USER, process["processId"])
+    etag = pipeline.s3.head_object(Bucket=BUCKET, Key=crop_key)["ETag"]
+    face_crop.handler(event)
+    assert pipeline.get(process["processId"]) == first
+    assert pipeline.s3.head_object(Bucket=BUCKET, Key=crop_key)["LastModified"] is not None
+    assert pipeline.s3.head_object(Bucket=BUCKET, Key=crop_key)["ETag"] == etag
+
+
+def test_duplicate_of_a_failed_upload_changes_nothing(pipeline):
+    process = pipeline.upload(hostile.text())
+    event = s3_event(process["sourceKey"])
+    face_crop.handler(event)
+    first = pipeline.get(process["processId"])
+    face_crop.handler(event)
+    assert pipeline.get(process["processId"]) == first
+
+
+def test_upload_without_process_is_dropped(pipeline):
+    key = keys.upload_key(USER, "no-such-process", "image/jpeg")
+    pipeline.s3.put_object(Bucket=BUCKET, Key=key, Body=hostile.jpeg(hostile.astronaut()))
+    face_crop.handler(s3_event(key))
+    assert not pipeline.exists("crops/")
+
+
+def test_upload_under_another_users_prefix_is_dropped(pipeline):
+    process = pipeline.create()
+    other = keys.upload_key("someone-else", process["processId"], "image/jpeg")
+    pipeline.s3.put_object(Bucket=BUCKET, Key=other, Body=hostile.jpeg(hostile.astronaut()))
+    face_crop.handler(s3_event(other))
+    assert pipeline.get(process["processId"])["status"] == Status.CREATED
+    assert not pipeline.exists("crops/")
+
+
+def test_keys_outside_the_layout_and_vanished_objects_are_dropped(pipeline):
+    face_crop.handler(s3_event("uploads/readme.txt"))
+    face_crop.handler({"Records": [{"eventSource": "aws:sqs"}]})
+    process = pipeline.create()  # the event arrives, the object is gone (erased meanwhile)
+    face_crop.handler(s3_event(process["sourceKey"]))
+    assert pipeline.get(process["processId"])["status"] == Status.CREATED

@@ -1,0 +1,175 @@
+"""Face swap handler: request JSON, InvokeEndpointAsync (botocore Stubber on the
+sagemaker-runtime client: the AWS boundary; moto answers every call with success), retries."""
+
+import json
+
+import face_swap
+import pytest
+from botocore.exceptions import ClientError
+from botocore.stub import Stubber
+
+from style_backend import aws, keys
+from style_backend.process import Status, StyleStatus
+from tests import hostile
+from tests.integration.conftest import BUCKET, ENDPOINT, STYLES, USER, s3_event
+
+
+@pytest.fixture
+def endpoint(aws_env, monkeypatch):
+    """The sagemaker-runtime client the handler uses, stubbed: every call must be expected."""
+    monkeypatch.setattr(face_swap, "RETRY_BASE_DELAY", 0.001)
+    with Stubber(aws.client("sagemaker-runtime")) as stub:
+        yield stub
+        stub.assert_no_pending_responses()
+
+
+def expect_invoke(endpoint, process_id, resource_id):
+    endpoint.add_response(
+        "invoke_endpoint_async",
+        {"InferenceId": keys.inference_id(process_id, resource_id), "OutputLocation": "s3://x/y"},
+        expected_params={
+            "EndpointName": ENDPOINT,
+            "InputLocation": f"s3://{BUCKET}/{keys.inference_request_key(process_id, resource_id)}",
+            "ContentType": "application/json",
+            "InferenceId": keys.inference_id(process_id, resource_id),
+        },
+    )
+
+
+def expect_error(endpoint, code, status):
+    endpoint.add_client_error(
+        "invoke_endpoint_async", service_error_code=code, http_status_code=status
+    )
+
+
+def cropped(pipeline, styles=STYLES):
+    """A process whose crop exists and whose status is CROPPED (the crop handler's work)."""
+    process = pipeline.create(styles)
+    crop_key = keys.crop_key(USER, process["processId"])
+    pipeline.s3.put_object(Bucket=BUCKET, Key=crop_key, Body=hostile.png(hostile.astronaut()))
+    pipeline.store.mark_cropped(process["processId"], crop_key)
+    return process["processId"], crop_key
+
+
+def test_each_style_gets_its_request_and_one_invocation(pipeline, endpoint):
+    pid, crop_key = cropped(pipeline)
+    for style in STYLES:
+        expect_invoke(endpoint, pid, style)
+    face_swap.handler(s3_event(crop_key))
+    item = pipeline.get(pid)
+    assert item["status"] == Status.SWAPPING
+    for style in STYLES:
+        assert item["styles"][style] == {
+            "status": StyleStatus.SWAPPING,
+            "inferenceId": keys.inference_id(pid, style),
+        }
+        request = json.loads(pipeline.read(keys.inference_request_key(pid, style)))
+        assert request == {
+            "source": {"s3Uri": f"s3://{BUCKET}/{crop_key}"},
+            "target": {"s3Uri": f"s3://{BUCKET}/{keys.base_key(style)}"},
+            "options": {},
+            "processId": pid,
+            "resourceId": style,
+        }
+
+
+def test_duplicate_event_invokes_nothing_more(pipeline, endpoint):
+    pid, crop_key = cropped(pipeline)
+    for style in STYLES:
+        expect_invoke(endpoint, pid, style)
+    face_swap.handler(s3_event(crop_key))
+    first = pipeline.get(pid)
+    face_swap.handler(s3_event(crop_key))  # the Stubber fails on any unexpected call
+    assert pipeline.get(pid) == first
+
+
+def test_throttling_is_retried_then_succeeds(pipeline, endpoint):
+    pid, crop_key = cropped(pipeline, ["style-a"])
+    expect_error(endpoint, "ThrottlingException", 400)
+    expect_error(endpoint, "ServiceUnavailable", 503)
+    expect_invoke(endpoint, pid, "style-a")
+    face_swap.handler(s3_event(crop_key))
+    assert pipeline.get(pid)["styles"]["style-a"]["status"] == StyleStatus.SWAPPING
+
+
+def test_persistent_throttling_raises_for_the_async_retry_and_the_retry_resumes(pipeline, endpoint):
+    pid, crop_key = cropped(pipeline)
+    expect_invoke(endpoint, pid, "style-a")
+    for _ in range(face_swap.RETRY_ATTEMPTS):
+        expect_error(endpoint, "ThrottlingException", 400)
+    with pytest.raises(ClientError):
+        face_swap.handler(s3_event(crop_key))
+    item = pipeline.get(pid)
+    assert item["styles"]["style-a"]["status"] == StyleStatus.SWAPPING
+    assert item["styles"]["style-b"]["status"] == StyleStatus.PENDING
+    # Lambda's async retry delivers the same event: only the pending style is requested.
+    expect_invoke(endpoint, pid, "style-b")
+    face_swap.handler(s3_event(crop_key))
+    assert pipeline.get(pid)["styles"]["style-b"]["status"] == StyleStatus.SWAPPING
+
+
+def test_permanent_error_fails_that_style_only(pipeline, endpoint):
+    pid, crop_key = cropped(pipeline)
+    expect_error(endpoint, "ValidationError", 400)
+    expect_invoke(endpoint, pid, "style-b")
+    face_swap.handler(s3_event(crop_key))
+    item = pipeline.get(pid)
+    assert item["styles"]["style-a"]["status"] == StyleStatus.FAILED
+    assert item["styles"]["style-a"]["error"]["code"] == "SWAP_FAILED"
+    assert item["styles"]["style-b"]["status"] == StyleStatus.SWAPPING
+    assert item["status"] == Status.SWAPPING
+
+
+def test_permanent_error_on_every_style_fails_the_process(pipeline, endpoint):
+    pid, crop_key = cropped(pipeline, ["style-a"])
+    expect_error(endpoint, "ValidationError", 400)
+    face_swap.handler(s3_event(crop_key))
+    item = pipeline.get(pid)
+    assert item["status"] == Status.FAILED
+    assert item["error"]["code"] == "SWAP_FAILED"
+
+
+def test_missing_or_retired_style_fails_with_style_not_found(pipeline, endpoint):
+    pid, crop_key = cropped(pipeline, ["retired", "no-such-style", "style-a"])
+    expect_invoke(endpoint, pid, "style-a")
+    face_swap.handler(s3_event(crop_key))
+    item = pipeline.get(pid)
+    for style in ("retired", "no-such-style"):
+        assert item["styles"][style]["error"]["code"] == "STYLE_NOT_FOUND"
+        assert not pipeline.exists(keys.inference_request_key(pid, style))
+    assert item["status"] == Status.SWAPPING
+
+
+def test_only_retired_styles_fail_the_process_with_style_not_found(pipeline, endpoint):
+    pid, crop_key = cropped(pipeline, ["retired"])
+    face_swap.handler(s3_event(crop_key))
+    item = pipeline.get(pid)
+    assert item["status"] == Status.FAILED
+    assert item["error"]["code"] == "STYLE_NOT_FOUND"
+
+
+def test_crop_event_that_beats_the_crop_status_update(pipeline, endpoint):
+    process = pipeline.create(["style-a"])
+    pid = process["processId"]
+    crop_key = keys.crop_key(USER, pid)
+    pipeline.s3.put_object(Bucket=BUCKET, Key=crop_key, Body=hostile.png(hostile.astronaut()))
+    expect_invoke(endpoint, pid, "style-a")
+    face_swap.handler(s3_event(crop_key))  # status still CREATED: the crop exists, go on
+    item = pipeline.get(pid)
+    assert item["status"] == Status.SWAPPING and item["cropKey"] == crop_key
+    # The crop handler's late status update then changes nothing.
+    assert not pipeline.store.mark_cropped(pid, crop_key)
+
+
+def test_crops_of_unknown_failed_or_foreign_processes_are_dropped(pipeline, endpoint):
+    face_swap.handler(s3_event(keys.crop_key(USER, "no-such-process")))
+    pid, crop_key = cropped(pipeline)
+    face_swap.handler(s3_event(keys.crop_key("someone-else", pid)))
+    face_swap.handler(s3_event(crop_key, bucket="another-bucket"))
+    face_swap.handler(s3_event("crops/not-a-crop.jpg"))
+    assert pipeline.get(pid)["status"] == Status.CROPPED
+    from style_backend.errors import Failure
+
+    pipeline.store.mark_failed(pid, Failure("NO_FACE", "x"))
+    face_swap.handler(s3_event(crop_key))
+    assert pipeline.get(pid)["status"] == Status.FAILED
