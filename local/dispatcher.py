@@ -13,6 +13,7 @@ import logging
 import threading
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote_plus, unquote_plus
 
 from local.functions import InvocationError
 from local.provision import Trigger
@@ -56,8 +57,16 @@ def lambda_event(trigger: Trigger, body: str) -> dict[str, Any] | None:
     payload = json.loads(body)
     if trigger.kind == "s3":
         # S3 sends a test message when the notification configuration is set.
-        return payload if "Records" in payload else None
+        return as_s3_encoded(payload) if "Records" in payload else None
     return sns_lambda_event(payload, trigger.subscription_arn)
+
+
+def as_s3_encoded(event: dict[str, Any]) -> dict[str, Any]:
+    """Keys encoded as S3 does (form encoding, '/' kept); moto also encodes '/' as %2F."""
+    for record in event["Records"]:
+        obj = record["s3"]["object"]
+        obj["key"] = quote_plus(unquote_plus(obj["key"]), safe="/")
+    return event
 
 
 class Dispatcher:
@@ -117,25 +126,29 @@ class Dispatcher:
         receipt = message["ReceiptHandle"]
         try:
             event = lambda_event(trigger, message["Body"])
-            if event is not None:
-                self.invoke(trigger.function, event)
-        except (InvocationError, ValueError) as err:
+        except (ValueError, KeyError, TypeError) as err:  # not an event: retrying cannot help
+            log.error("%s: unreadable message (%s)", trigger.function, err)
+            self._dead_letter(trigger, message["Body"], receipt)
+            return
+        if event is None:
+            self.sqs.delete_message(QueueUrl=trigger.queue_url, ReceiptHandle=receipt)
+            return
+        try:
+            self.invoke(trigger.function, event)
+        except InvocationError as err:
             received = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
             budget = self.retries.get(trigger.function, 2)
-            trace = getattr(err, "trace", "")
             log.warning(
                 "%s failed (attempt %d of %d): %s\n%s",
                 trigger.function,
                 received,
                 budget + 1,
                 err,
-                trace,
+                err.trace,
             )
             if received > budget:
-                self.sqs.send_message(QueueUrl=trigger.dlq_url, MessageBody=message["Body"])
-                self.sqs.delete_message(QueueUrl=trigger.queue_url, ReceiptHandle=receipt)
-                self.dead_letters += 1
-                log.error("%s: event moved to %s", trigger.function, trigger.dlq_url)
+                # The DLQ keeps the event as the function received it.
+                self._dead_letter(trigger, json.dumps(event), receipt)
             else:
                 # Retry after a back-off that grows with each attempt, as Lambda's does.
                 self.sqs.change_message_visibility(
@@ -143,3 +156,9 @@ class Dispatcher:
                 )
             return
         self.sqs.delete_message(QueueUrl=trigger.queue_url, ReceiptHandle=receipt)
+
+    def _dead_letter(self, trigger: Trigger, body: str, receipt: str) -> None:
+        self.sqs.send_message(QueueUrl=trigger.dlq_url, MessageBody=body)
+        self.sqs.delete_message(QueueUrl=trigger.queue_url, ReceiptHandle=receipt)
+        self.dead_letters += 1
+        log.error("%s: event moved to %s", trigger.function, trigger.dlq_url)

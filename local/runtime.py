@@ -95,6 +95,7 @@ class LocalBackend:
         from local.server import check_port
 
         check_port(self.host, self.port)  # fail in a second, not after the whole start
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto logs every request
         if str(REPO / "lambda/shared") not in sys.path:
             sys.path.append(str(REPO / "lambda/shared"))  # the domain package (seeding)
 
