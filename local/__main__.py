@@ -14,6 +14,8 @@ from local.server import PortBusy
 
 
 def main() -> int:
+    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
     logging.basicConfig(
         level=os.environ.get("LOG_LEVEL", "WARNING"), format="%(levelname)s %(name)s: %(message)s"
     )
@@ -29,7 +31,8 @@ def main() -> int:
     except KeyboardInterrupt:
         return 130
     cfg = backend.client_config()
-    print(f"ready in {time.monotonic() - started:.1f}s")
+    synth = "cached synth (.local-state/)" if backend.synth_cached else "synthesized"
+    print(f"ready in {time.monotonic() - started:.1f}s ({synth})")
     print(f"  web page     {backend.base_url}/")
     print(f"  API          {cfg.apiUrl}")
     print(f"  config       {backend.base_url}/config.json")

@@ -6,9 +6,11 @@ triggers, run its functions, emulate its async endpoint and serve its API.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -55,7 +57,12 @@ def synthesize(
 
     if build_app is None:
         from app import build_app
+    build_app(cdk.App(outdir=str(outdir), context=app_context(context))).synth()
+    return load_assembly(outdir)
 
+
+def app_context(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """cdk.json's and cdk.context.json's context, as the CDK CLI passes them, plus local choices."""
     merged: dict[str, Any] = {}
     for name in ("cdk.json", "cdk.context.json"):
         path = REPO / name
@@ -63,9 +70,44 @@ def synthesize(
             data = json.loads(path.read_text())
             merged.update(data.get("context", {}) if name == "cdk.json" else data)
     merged.update(LOCAL_CONTEXT)
-    merged.update(context or {})
-    build_app(cdk.App(outdir=str(outdir), context=merged)).synth()
-    return load_assembly(outdir)
+    merged.update(overrides or {})
+    return merged
+
+
+# What the synthesized app depends on: a change to any of these synthesizes again.
+SYNTH_INPUTS = ("app.py", "cdk.json", "cdk.context.json", "stacks", "lambda", "byoc")
+CACHE = REPO / ".local-state"
+
+
+def _inputs_digest(context: dict[str, Any]) -> str:
+    digest = hashlib.sha256(json.dumps(context, sort_keys=True).encode())
+    for name in SYNTH_INPUTS:
+        root = REPO / name
+        files = sorted(root.rglob("*")) if root.is_dir() else [root]
+        for path in files:
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(str(path.relative_to(REPO)).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:20]
+
+
+def synthesize_cached(context: dict[str, Any] | None = None) -> tuple[list[StackTemplate], bool]:
+    """The app's assembly from .local-state/ when its inputs did not change (a synth with the
+    cdk-nag checks takes ~30 s); otherwise synthesize and keep it. Returns (stacks, was_cached)."""
+    key = _inputs_digest(app_context(context))
+    target = CACHE / f"cdk.out-{key}"
+    if (target / "manifest.json").exists():
+        return load_assembly(target), True
+    CACHE.mkdir(exist_ok=True)
+    for old in CACHE.glob("cdk.out-*"):
+        shutil.rmtree(old, ignore_errors=True)
+    staging = Path(tempfile.mkdtemp(prefix="cdk.out-", dir=CACHE))
+    synthesize(staging, context)
+    try:
+        staging.rename(target)
+    except OSError:  # another start synthesized the same inputs meanwhile
+        shutil.rmtree(staging, ignore_errors=True)
+    return load_assembly(target), False
 
 
 @dataclass
@@ -100,7 +142,11 @@ class LocalBackend:
             sys.path.append(str(REPO / "lambda/shared"))  # the domain package (seeding)
 
         self._tmp = tempfile.TemporaryDirectory(prefix="style-local-")
-        self.stacks = synthesize(Path(self._tmp.name) / "cdk.out", self.context, self.build_app)
+        if self.build_app is None:
+            self.stacks, self.synth_cached = synthesize_cached(self.context)
+        else:
+            outdir = Path(self._tmp.name) / "cdk.out"
+            self.stacks, self.synth_cached = synthesize(outdir, self.context, self.build_app), False
 
         self.moto = ThreadedMotoServer(ip_address=self.host, port=0, verbose=False)
         self.moto.start()

@@ -13,6 +13,8 @@ from typing import Any
 from local.cfn import Resolver, StackTemplate
 
 TABLE_TYPES = ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable")
+# CloudFormation's CORS rule fields → the S3 API's.
+_CORS_FIELDS = {"Id": "ID", "ExposedHeaders": "ExposeHeaders", "MaxAge": "MaxAgeSeconds"}
 
 
 @dataclass(frozen=True)
@@ -144,7 +146,12 @@ class Topology:
                 r.stack,
                 r.logical_id,
                 self.resolver.physical_name(r.stack, r.logical_id),
-                self._r(r.properties.get("CorsConfiguration", {}).get("CorsRules", []), r.stack),
+                [
+                    {_CORS_FIELDS.get(k, k): v for k, v in rule.items()}
+                    for rule in self._r(
+                        r.properties.get("CorsConfiguration", {}).get("CorsRules", []), r.stack
+                    )
+                ],
             )
             for r in self._all("AWS::S3::Bucket")
         ]
