@@ -22,7 +22,7 @@ def main() -> int:
     port = int(os.environ.get("PORT", "8000"))
     backend = LocalBackend(port=port, host=os.environ.get("HOST", "127.0.0.1"))
     started = time.monotonic()
-    print(f"Style Backend (local): synthesizing the CDK app and starting on port {port}…")
+    print(f"Style Backend (local): starting on port {port}…")
     try:
         backend.start()
     except PortBusy as err:
@@ -38,9 +38,13 @@ def main() -> int:
     print(f"  config       {backend.base_url}/config.json")
     print(f"  local AWS    {backend.aws_url} (moto: S3, DynamoDB, Cognito, SNS, SQS)")
     print(f"  stacks       {', '.join(s.name for s in backend.stacks)}")
-    print(f"  functions    {', '.join(sorted(h.spec.handler for h in backend.hosts.values()))}")
     routes = backend.api.routes if backend.api else []
-    print(f"  routes       {len(routes)}; triggers {len(backend.triggers)}")
+    served = {t.function for t in backend.triggers} | {r.function for r in routes}
+    handlers = sorted({backend.hosts[f].spec.handler for f in served})
+    print(f"  functions    {', '.join(handlers)}")
+    print(f"  routes       {', '.join(f'{r.method} {r.path}' for r in routes)}")
+    triggers = [f"{t.kind} → {t.function.logical_id}" for t in backend.triggers]
+    print(f"  triggers     {', '.join(triggers)}")
     styles = ", ".join(item["resourceId"] for item in backend.seeded) or "none"
     print(f"  styles       {styles}")
     for warning in backend.warnings:
