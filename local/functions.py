@@ -81,6 +81,10 @@ def _invoke(event: Any, timeout_s: int) -> tuple[str, Any]:
         return "error", (type(err).__name__, str(err), traceback.format_exc())
 
 
+def _ready() -> bool:
+    return _handler is not None
+
+
 def function_environment(spec: FunctionSpec, local_env: dict[str, str]) -> dict[str, str]:
     """The process environment of a function: template variables + local endpoints."""
     base = {
@@ -141,6 +145,13 @@ class FunctionHost:
             kind, message, trace = value
             raise InvocationError(self.spec.name, kind, message, trace)
         return value
+
+    def warm(self) -> None:
+        """Start a worker and import the handler (Lambda's init phase) before the first event."""
+        try:
+            self._executor().submit(_ready).result(timeout=120)
+        except Exception:  # the first real invocation reports the problem with its event
+            self._pool = None
 
     def close(self) -> None:
         if self._pool is not None:

@@ -152,6 +152,9 @@ class LocalBackend:
         self.moto.start()
         moto_host, moto_port = self.moto.get_host_and_port()
         self.aws_url = f"http://{moto_host}:{moto_port}"
+        self._session = boto3.session.Session(region_name=self.region)
+        self._clients: dict[str, Any] = {}
+        self._clients_lock = threading.Lock()
         os.environ.update(FAKE_CREDENTIALS)
         os.environ.setdefault("AWS_DEFAULT_REGION", self.region)
 
@@ -199,6 +202,16 @@ class LocalBackend:
         if self.seed_styles:
             self._seed()
 
+        # Init phases (imports, face models) in the background, before the first events arrive.
+        served = {t.function for t in self.triggers} | {
+            r.function for api in self.apis for r in api.routes
+        }
+        threading.Thread(
+            target=lambda: [self.hosts[f].warm() for f in sorted(served, key=str)],
+            name="warm-up",
+            daemon=True,
+        ).start()
+
         from local.server import serve
 
         self.http = serve(self)
@@ -231,11 +244,15 @@ class LocalBackend:
         return env
 
     def client(self, service: str) -> Any:
-        return boto3.session.Session(region_name=self.region).client(
-            service,
-            endpoint_url=self.aws_url,
-            config=Config(retries={"mode": "standard", "max_attempts": 5}),
-        )
+        """A client of the local AWS (clients are thread-safe; one per service is kept)."""
+        with self._clients_lock:
+            if service not in self._clients:
+                self._clients[service] = self._session.client(
+                    service,
+                    endpoint_url=self.aws_url,
+                    config=Config(retries={"mode": "standard", "max_attempts": 5}),
+                )
+            return self._clients[service]
 
     def invoke(self, function: FunctionRef, event: dict[str, Any]) -> Any:
         return self.hosts[function].invoke(event)
@@ -271,6 +288,7 @@ class LocalBackend:
     def stop(self) -> None:
         for step in (
             lambda: self.http.shutdown(),
+            lambda: self.http.server_close(),
             lambda: self.dispatcher.stop(),
             lambda: self.inference.stop(),
             lambda: self.sagemaker_api.shutdown(),

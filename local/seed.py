@@ -33,13 +33,13 @@ def _noir(rgb: np.ndarray) -> np.ndarray:
 
 def _teal_studio(rgb: np.ndarray) -> np.ndarray:
     """Teal-and-orange grade on a wider canvas with a brick backdrop (scikit-image's brick)."""
-    from skimage import data, transform
+    from PIL import Image
+    from skimage import data
 
     graded = rgb.astype(np.float32)
     graded[..., 0] *= 1.12
     graded[..., 2] = graded[..., 2] * 0.85 + 30
-    wall = data.brick().astype(np.float32)
-    wall = transform.resize(wall, (640, 640), preserve_range=True)
+    wall = np.asarray(Image.fromarray(data.brick()).resize((640, 640)), dtype=np.float32)
     canvas = np.stack([wall * 0.55, wall * 0.75, wall * 0.8], axis=-1)
     canvas[64:576, 64:576] = graded
     return np.clip(canvas, 0, 255).astype(np.uint8)

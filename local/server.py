@@ -205,6 +205,8 @@ def _busy(host: str, port: int, err: OSError) -> PortBusy:
 def check_port(host: str, port: int) -> None:
     """Raise PortBusy now if the port cannot be bound (the server binds it again later)."""
     with socket.socket() as s:
+        # As the server will: a port whose old connections linger in TIME_WAIT is free.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
         except OSError as err:

@@ -67,5 +67,6 @@ def test_starts_prints_where_and_stops_cleanly_on_ctrl_c():
     rest, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0, rest
     assert "stopped." in rest and "Traceback" not in rest
-    with socket.socket() as again:  # the port is free again
+    with socket.socket() as again:  # the port is free again (for a server, as `make up` binds)
+        again.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         again.bind(("127.0.0.1", port))
