@@ -183,6 +183,7 @@ class AsyncInference:
 def _handler_class(service: AsyncInference) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body are separate writes: no 40 ms stall
 
         def log_message(self, format: str, *args: Any) -> None:
             log.debug(format, *args)
