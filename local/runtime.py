@@ -152,11 +152,14 @@ class LocalBackend:
         self.moto.start()
         moto_host, moto_port = self.moto.get_host_and_port()
         self.aws_url = f"http://{moto_host}:{moto_port}"
-        self._session = boto3.session.Session(region_name=self.region)
+        self._session = boto3.session.Session(
+            region_name=self.region,
+            aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            aws_session_token=FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],
+        )
         self._clients: dict[str, Any] = {}
         self._clients_lock = threading.Lock()
-        os.environ.update(FAKE_CREDENTIALS)
-        os.environ.setdefault("AWS_DEFAULT_REGION", self.region)
 
         self.resolver = Resolver(self.stacks, self.region, self.aws_url)
         self.topology = Topology(self.stacks, self.resolver)
@@ -222,12 +225,29 @@ class LocalBackend:
 
     def _seed(self) -> None:
         from local.seed import seed_styles
+        from style_backend import aws
 
-        os.environ["AWS_ENDPOINT_URL"] = self.aws_url  # style_backend.aws reads it, as on Lambda
+        # style_backend.aws reads the endpoint and credentials from the environment, as on
+        # Lambda: set them for the seeding only, and forget the clients it cached.
+        local_aws = {
+            **FAKE_CREDENTIALS,
+            "AWS_ENDPOINT_URL": self.aws_url,
+            "AWS_DEFAULT_REGION": self.region,
+        }
+        saved = {k: os.environ.get(k) for k in local_aws}
+        os.environ.update(local_aws)
+        aws.reset()
         try:
             self.seeded = seed_styles(self)
         except (ImportError, LookupError) as err:
             self.warnings.append(f"no styles seeded: {err}")
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+            aws.reset()
 
     def _container_env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
