@@ -98,6 +98,10 @@ def test_photo_without_a_face_shows_its_reason(browser, backend, tmp_path):
     status = browser.find_element(By.CSS_SELECTOR, "#progress .process-status").text
     assert "NO_FACE" in status, status
 
+    browser.find_element(By.ID, "delete-data").click()
+    browser.switch_to.alert.accept()
+    _wait(browser, lambda d: d.find_element(By.ID, "message").text == "Your data was deleted.")
+
 
 def test_sign_up_agree_upload_and_see_every_style_with_my_face(browser, backend, tmp_path):
     from selenium.webdriver.common.by import By

@@ -88,6 +88,13 @@ def test_photo_without_a_face_fails_with_its_reason(backend):
     assert done["status"] == "FAILED"
     assert done["error"]["code"] == "NO_FACE", done
 
+    r = user.call("DELETE", f"/apis/images/{user.sub}")  # erasure of what was uploaded
+    assert r.status_code == 202, r.text
+    assert user.call("GET", f"/apis/images/{user.sub}/processes/{process_id}").status_code == 404
+    bucket = backend.environment_of("upload.handler")["BUCKET_NAME"]
+    left = backend.client("s3").list_objects_v2(Bucket=bucket, Prefix=f"uploads/{user.sub}/")
+    assert left.get("KeyCount", 0) == 0
+
 
 def test_file_that_is_not_an_image_fails_as_unreadable(backend):
     user = User.sign_up(backend)
