@@ -17,6 +17,7 @@ import base64
 import functools
 import importlib
 import json
+import logging
 import re
 import time
 import uuid
@@ -33,6 +34,7 @@ from joserfc.jwk import KeySet
 from style_backend.http import CORS_HEADERS
 
 Handler = Callable[[dict, Any], dict]
+log = logging.getLogger("local.apigw")
 
 
 class Unauthorized(Exception):
@@ -247,7 +249,8 @@ class ApiGateway:
             return _gateway_error(401, "UNAUTHORIZED", "Unauthorized")
         try:
             claims = self.verifier.verify(token)
-        except Unauthorized:
+        except Unauthorized as err:
+            log.info("401 %s %s: %s", method, url.path, err)
             return _gateway_error(401, "UNAUTHORIZED", "Unauthorized")
         event = to_proxy_event(
             method,
@@ -265,6 +268,7 @@ class ApiGateway:
             result = methods[method].handler(event, None)
             return _map_response(result)
         except Exception:  # a crashed function or a malformed response: AWS answers 502
+            log.exception("502 %s %s: the function failed", method, url.path)
             return _gateway_error(502, "BAD_GATEWAY", "Internal server error")
 
 

@@ -12,7 +12,7 @@ def handler(event: dict, context: object = None) -> dict:
     store = AgreementStore()
     if event.get("httpMethod") == "POST":
         body = http.json_body(event, AGREE_REQUEST)
-        source_ip, user_agent = http.request_origin(event)
+        source_ip, user_agent = http.request_source(event)
         record = store.agree(user_id, body["termsVersion"], source_ip, user_agent)
         return http.respond(201, record)
     return http.respond(200, store.status(user_id))

@@ -105,7 +105,7 @@ def _bug(*_):
 
 @pytest.mark.parametrize(
     ("func", "status", "code"),
-    [(_throttled, 429, "TOO_MANY_REQUESTS"), (_denied, 500, "INTERNAL"), (_bug, 500, "INTERNAL")],
+    [(_throttled, 429, "THROTTLED"), (_denied, 500, "INTERNAL"), (_bug, 500, "INTERNAL")],
 )
 def test_api_handler_maps_failures_to_error_bodies(func, status, code):
     reply = http.api_handler(func)({}, None)
@@ -140,3 +140,31 @@ def test_enum_can_carry_its_own_error():
     with pytest.raises(Invalid) as wrong_type:
         validate(1, schema)
     assert wrong_type.value.status == 400
+
+
+@pytest.mark.parametrize(
+    ("allowed", "origin", "expected", "vary"),
+    [
+        (None, "https://evil.example", "*", False),  # default: any origin (bearer tokens)
+        ("*", None, "*", False),
+        (
+            "https://app.example,https://admin.example",
+            "https://admin.example",
+            "https://admin.example",
+            True,
+        ),
+        ("https://app.example", "https://evil.example", None, True),
+        ("https://app.example", None, None, True),
+    ],
+)
+def test_cors_origin_follows_configuration(monkeypatch, allowed, origin, expected, vary):
+    if allowed is None:
+        monkeypatch.delenv("CORS_ALLOWED_ORIGINS", raising=False)
+    else:
+        monkeypatch.setenv("CORS_ALLOWED_ORIGINS", allowed)
+    event = {"headers": {"Origin": origin} if origin else {}}
+    reply = http.api_handler(lambda e, c: http.respond(200, {}))(event, None)
+    assert reply["headers"].get("Access-Control-Allow-Origin") == expected
+    assert ("Vary" in reply["headers"]) == vary
+    failed = http.api_handler(_bug)(event, None)  # errors carry the same CORS answer
+    assert failed["headers"].get("Access-Control-Allow-Origin") == expected

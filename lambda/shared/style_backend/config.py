@@ -32,6 +32,8 @@ class EnvVar(StrEnum):
     SWAP_ENGINE = "SWAP_ENGINE"
     BUILD_PROJECT_NAME = "BUILD_PROJECT_NAME"
     OPERATIONS_TOPIC_ARN = "OPERATIONS_TOPIC_ARN"
+    # API functions: comma-separated origins CORS allows ("*": any), as the API preflight does.
+    CORS_ALLOWED_ORIGINS = "CORS_ALLOWED_ORIGINS"
 
 
 class ConfigError(RuntimeError):

@@ -18,12 +18,15 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from style_backend import config
+from style_backend.config import EnvVar
 from style_backend.logs import get_logger
 from style_backend.validation import Invalid, Schema, validate
 
 log = get_logger("style_backend.http")
 
-# Bearer tokens travel in the Authorization header, never in cookies, so any origin may call.
+# Bearer tokens travel in the Authorization header, never in cookies: "*" is safe, and the
+# default. A deployment may list its web origins (CORS_ALLOWED_ORIGINS) like its preflight does.
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Headers": "Authorization,Content-Type",
@@ -70,6 +73,30 @@ def respond(status: int, body: Any = None, headers: dict[str, str] | None = None
         "body": "" if body is None else json.dumps(body, default=_json_default),
         "isBase64Encoded": False,
     }
+
+
+def allowed_origin(request_origin: str | None) -> str | None:
+    """The Access-Control-Allow-Origin value for a request from `request_origin`: "*" when any
+    origin is allowed, the origin itself when listed, else None (the browser will refuse)."""
+    allowed = [
+        o.strip() for o in config.get(EnvVar.CORS_ALLOWED_ORIGINS, "*").split(",") if o.strip()
+    ]
+    if "*" in allowed:
+        return "*"
+    return request_origin if request_origin in allowed else None
+
+
+def with_cors(response: dict, event: dict) -> dict:
+    """Fix the response's allowed origin for this request's Origin (a list can't be sent)."""
+    origin = allowed_origin(header(event, "origin"))
+    headers = response.setdefault("headers", {})
+    if origin == "*":
+        return response
+    headers.pop("Access-Control-Allow-Origin", None)
+    if origin:
+        headers["Access-Control-Allow-Origin"] = origin
+    headers["Vary"] = "Origin"
+    return response
 
 
 def error_response(err: ApiError, headers: dict[str, str] | None = None) -> dict:
@@ -165,28 +192,35 @@ def api_handler(func: Callable[[dict, Any], dict]) -> Callable[[dict, Any], dict
 
     @functools.wraps(func)
     def wrapper(event: dict, context: Any = None) -> dict:
-        try:
-            return func(event, context)
-        except ApiError as err:
-            log.info("request refused", extra={"status": err.status, "code": err.code})
-            return error_response(err)
-        except ClientError as err:
-            if err.response.get("Error", {}).get("Code") in _THROTTLING:
-                log.warning("throttled", extra={"awsError": err.response["Error"]["Code"]})
-                throttled = ApiError(429, "TOO_MANY_REQUESTS", "Too many requests; retry later.")
-                return error_response(throttled, {"Retry-After": "1"})
-            log.exception("AWS call failed")
-            return error_response(ApiError(500, "INTERNAL", "Something went wrong."))
-        except Exception:
-            log.exception("unhandled error")
-            return error_response(ApiError(500, "INTERNAL", "Something went wrong."))
+        # API Gateway's request id: what a client reports, what an operator searches for.
+        ids = {"requestId": (event.get("requestContext") or {}).get("requestId")}
+        return with_cors(_respond_or_error(func, event, context, ids), event)
 
     return wrapper
 
 
-def request_origin(event: dict) -> tuple[str, str]:
+def _respond_or_error(
+    func: Callable[[dict, Any], dict], event: dict, context: Any, ids: dict
+) -> dict:
+    try:
+        return func(event, context)
+    except ApiError as err:
+        log.info("request refused", extra={**ids, "status": err.status, "code": err.code})
+        return error_response(err)
+    except ClientError as err:
+        if err.response.get("Error", {}).get("Code") in _THROTTLING:
+            log.warning("throttled", extra={**ids, "awsError": err.response["Error"]["Code"]})
+            throttled = ApiError(429, "THROTTLED", "Too many requests; retry later.")
+            return error_response(throttled, {"Retry-After": "1"})
+        log.exception("AWS call failed", extra=ids)
+        return error_response(ApiError(500, "INTERNAL", "Something went wrong."))
+    except Exception:
+        log.exception("unhandled error", extra=ids)
+        return error_response(ApiError(500, "INTERNAL", "Something went wrong."))
+
+
+def request_source(event: dict) -> tuple[str, str]:
     """(source IP, user agent) as API Gateway saw them: evidence kept with a consent record."""
     identity = (event.get("requestContext") or {}).get("identity") or {}
-    return identity.get("sourceIp") or "", identity.get("userAgent") or header(
-        event, "user-agent"
-    ) or ""
+    user_agent = identity.get("userAgent") or header(event, "user-agent") or ""
+    return identity.get("sourceIp") or "", user_agent

@@ -37,8 +37,7 @@ ERROR_BODY = {
 
 
 def _public(schema: Schema) -> Schema:
-    """The schema as clients see it: our `x-error` hint is kept (a valid extension), `default`
-    values stay, nothing else changes. Copied so the document never aliases live schemas."""
+    """A copy: the document must never alias (and let a caller mutate) the live schemas."""
     return copy.deepcopy(schema)
 
 

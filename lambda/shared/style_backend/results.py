@@ -18,7 +18,7 @@ from boto3.dynamodb.conditions import Key
 from style_backend import aws, config
 from style_backend.config import EnvVar
 from style_backend.http import ApiError
-from style_backend.process import ProcessStore, StyleStatus, now_iso
+from style_backend.process import ProcessStore, Status, StyleStatus, now_iso
 from style_backend.styles import presigned_get
 
 PROCESS_ID = {"type": "string", "pattern": r"^[A-Za-z0-9_-]{1,64}$"}
@@ -39,10 +39,7 @@ PROGRESS = {
     "required": ["processId", "status", "styles"],
     "properties": {
         "processId": {"type": "string"},
-        "status": {
-            "type": "string",
-            "enum": ["CREATED", "CROPPED", "SWAPPING", "COMPLETED", "FAILED"],
-        },
+        "status": {"type": "string", "enum": [s.value for s in Status]},
         "styles": {
             "type": "object",
             "description": "Per requested style (resourceId → its state).",
