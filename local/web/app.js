@@ -117,7 +117,9 @@ function renderProgress(progress) {
     row.className = `style-progress ${s.status.toLowerCase()}`;
     row.dataset.resourceId = id;
     row.dataset.status = s.status;
-    row.textContent = `${id}: ${s.status}${s.error ? ` — ${s.error.message}` : ""}`;
+    // A process that failed before swapping never started its styles: say so, not "PENDING".
+    const shown = progress.status === "FAILED" && s.status === "PENDING" ? "not started" : s.status;
+    row.textContent = `${id}: ${shown}${s.error ? ` — ${s.error.message}` : ""}`;
     return row;
   });
   const head = document.createElement("div");
