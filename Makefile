@@ -37,10 +37,12 @@ test: $(STAMP) $(CDK)
 	# pytest exits 5 when it collects nothing: that is not a failure of the suite.
 	$(PY) -m pytest $(PYTEST_ARGS) || { rc=$$?; [ $$rc -eq 5 ] || exit $$rc; }
 
+# Offline: no Docker, no AWS credentials (assets bundle locally; cdk-nag runs as a validation plugin).
 synth: $(STAMP) $(CDK)
-	$(CDK) synth --quiet --output cdk.out
+	$(CDK) synth --quiet --no-notices --output cdk.out
+	@ls cdk.out/*.template.json
 
-bench: $(STAMP)
+bench: $(STAMP) $(CDK)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 lint: $(STAMP)

@@ -7,14 +7,11 @@ first; then FaceChain (image build + endpoint), the functions, the API, and moni
 
 from __future__ import annotations
 
+import json
 import os
-import sys
 from pathlib import Path
 
 import aws_cdk as cdk
-
-# The Lambda stack names environment variables with the domain package's own EnvVar enum.
-sys.path.insert(0, str(Path(__file__).resolve().parent / "lambda" / "shared"))
 
 from stacks.apigateway import ApiStack
 from stacks.byoc import ContainerBuildStack
@@ -27,8 +24,21 @@ from stacks.nag import add_checks
 from stacks.s3 import StorageStack
 from stacks.settings import Settings
 
+ROOT = Path(__file__).resolve().parent
+
+
+def apply_project_context(app: cdk.App) -> None:
+    """cdk.json's feature flags and cdk.context.json's settings, for callers other than the CLI
+    (`python app.py`, tests, the local runtime): what a caller passed explicitly wins."""
+    for path in (ROOT / "cdk.json", ROOT / "cdk.context.json"):
+        values = json.loads(path.read_text())
+        for key, value in values.get("context", values).items():
+            if app.node.try_get_context(key) is None:
+                app.node.set_context(key, value)
+
 
 def build_app(app: cdk.App) -> cdk.App:
+    apply_project_context(app)
     settings = Settings.from_context(app)
     env = cdk.Environment(
         account=settings.account or os.environ.get("CDK_DEFAULT_ACCOUNT"), region=settings.region
@@ -77,7 +87,7 @@ def build_app(app: cdk.App) -> cdk.App:
         **stack_kw("lambdas", "Image pipeline and API functions, layers, S3 notifications"),
     )
     # The endpoint is referenced by name, not token: say the order explicitly.
-    functions.add_dependency(facechain)
+    functions.add_stack_dependency(facechain, "invokes the endpoint by name")
     api = ApiStack(
         app,
         "Api",

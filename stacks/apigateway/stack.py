@@ -17,19 +17,21 @@ from constructs import Construct
 
 from stacks.nag import acknowledge
 from stacks.settings import Settings
+from style_backend.http import CORS_HEADERS
+from style_backend.routes import ROUTES
 
 STAGE_NAME = "prod"
 
-# route → (HTTP method → function key of FunctionsStack.api_functions); docs/architecture.md
-ROUTES: dict[str, dict[str, str]] = {
-    "/agree": {"GET": "agreement", "POST": "agreement"},
-    "/apis/styles": {"GET": "styles"},
-    "/apis/images/upload": {"POST": "upload"},
-    "/apis/images/{userId}": {"GET": "images", "DELETE": "erasure"},
-    "/apis/images/{userId}/processes/{processId}": {"GET": "images"},
-}
-
-# API Gateway's own errors (authorizer, validation, throttling) in the API's error shape.
+# API Gateway's own errors (authorizer, validation, throttling) in the API's error shape; the
+# local runtime (local/apigw.py) answers the same codes and bodies.
+GATEWAY_RESPONSES = (
+    apigw.ResponseType.UNAUTHORIZED,
+    apigw.ResponseType.ACCESS_DENIED,
+    apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN,
+    apigw.ResponseType.THROTTLED,
+    apigw.ResponseType.DEFAULT_4_XX,
+    apigw.ResponseType.DEFAULT_5_XX,
+)
 _ERROR_TEMPLATE = (
     '{"error": {"code": "$context.error.responseType", "message": $context.error.messageString}}'
 )
@@ -43,7 +45,7 @@ class ApiStack(cdk.Stack):
         *,
         settings: Settings,
         user_pool: cognito.IUserPool,
-        functions: Mapping[str, lambda_.IFunction],
+        functions: Mapping[str, lambda_.IFunction],  # by construct id (AgreementFunction, …)
         **kw,
     ) -> None:
         super().__init__(scope, construct_id, **kw)
@@ -85,11 +87,12 @@ class ApiStack(cdk.Stack):
                 throttling_rate_limit=settings.api_rate_limit,
                 throttling_burst_limit=settings.api_burst_limit,
             ),
+            # Preflight answers what the handlers' responses allow (style_backend.http).
             default_cors_preflight_options=apigw.CorsOptions(
                 allow_origins=origins,
-                allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
-                allow_headers=["Authorization", "Content-Type", "X-Amz-Date"],
-                max_age=cdk.Duration.hours(1),
+                allow_methods=CORS_HEADERS["Access-Control-Allow-Methods"].split(","),
+                allow_headers=CORS_HEADERS["Access-Control-Allow-Headers"].split(","),
+                max_age=cdk.Duration.seconds(int(CORS_HEADERS["Access-Control-Max-Age"])),
             ),
         )
         acknowledge(
@@ -121,46 +124,47 @@ class ApiStack(cdk.Stack):
             ),
             description="A JSON object; the handler validates the fields",
         )
-        allow_origin = "'*'" if origins == ["*"] else f"'{origins[0]}'"
-        for response_type in (apigw.ResponseType.DEFAULT_4_XX, apigw.ResponseType.DEFAULT_5_XX):
+        # A gateway response has one static header value: the first configured origin.
+        cors = {**CORS_HEADERS, "Access-Control-Allow-Origin": origins[0]}
+        for response_type in GATEWAY_RESPONSES:
             self.api.add_gateway_response(
-                f"Gateway{response_type.response_type}",
+                f"Gateway{response_type.response_type.title().replace('_', '')}",
                 type=response_type,
-                response_headers={"Access-Control-Allow-Origin": allow_origin},
+                response_headers={name: f"'{value}'" for name, value in cors.items()},
                 templates={"application/json": _ERROR_TEMPLATE},
             )
 
         # Referenced by ARN: the permissions for API Gateway are created in this stack.
         integrations = {
-            key: apigw.LambdaIntegration(
+            construct_id: apigw.LambdaIntegration(
                 lambda_.Function.from_function_attributes(
                     self,
-                    f"{key.capitalize()}FunctionRef",
+                    f"{construct_id}Ref",
                     function_arn=fn.function_arn,
                     same_environment=True,
                 ),
                 allow_test_invoke=False,
             )
-            for key, fn in functions.items()
+            for construct_id, fn in functions.items()
         }
-        for path, methods in ROUTES.items():
-            resource = self.api.root.resource_for_path(path)
+        # The routes are style_backend.routes.ROUTES: the same table serves OpenAPI and local runs.
+        for route in ROUTES:
+            resource = self.api.root.resource_for_path(route.path)
             params = {
-                f"method.request.path.{seg[1:-1]}": True
-                for seg in path.split("/")
-                if seg.startswith("{")
+                f"method.request.path.{segment[1:-1]}": True
+                for segment in route.path.split("/")
+                if segment.startswith("{")
             }
-            for method, key in methods.items():
-                with_body = method == "POST"
-                resource.add_method(
-                    method,
-                    integrations[key],
-                    authorizer=self.authorizer,
-                    authorization_type=apigw.AuthorizationType.COGNITO,
-                    request_validator=self.body_validator if with_body else self.params_validator,
-                    request_models={"application/json": self.json_object} if with_body else None,
-                    request_parameters=params or None,
-                )
+            with_body = route.body is not None
+            resource.add_method(
+                route.method,
+                integrations[route.function],
+                authorizer=self.authorizer,
+                authorization_type=apigw.AuthorizationType.COGNITO,
+                request_validator=self.body_validator if with_body else self.params_validator,
+                request_models={"application/json": self.json_object} if with_body else None,
+                request_parameters=params or None,
+            )
 
         self.usage_plan = self.api.add_usage_plan(
             "UsagePlan",

@@ -10,15 +10,17 @@ from __future__ import annotations
 import aws_cdk as cdk
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from stacks.lambdas.bundling import container_source
-from stacks.nag import acknowledge, acknowledge_wildcards
+from stacks.nag import acknowledge
 from stacks.settings import Settings
 
 BUILDSPEC = "buildspec.yml"  # at the root of the source asset (byoc/facechain/buildspec.yml)
+BUILD_TIMEOUT = cdk.Duration.minutes(55)
 
 
 class ContainerBuildStack(cdk.Stack):
@@ -59,6 +61,7 @@ class ContainerBuildStack(cdk.Stack):
             "FaceChainImageBuild",
             description="Builds the FaceChain serving image and pushes it to ECR",
             source=codebuild.Source.s3(bucket=self.source.bucket, path=self.source.s3_object_key),
+            role=self._build_role(key, log_group),
             build_spec=codebuild.BuildSpec.from_source_filename(BUILDSPEC),
             environment=codebuild.BuildEnvironment(
                 build_image=codebuild.LinuxBuildImage.STANDARD_7_0,
@@ -78,44 +81,81 @@ class ContainerBuildStack(cdk.Stack):
             logging=codebuild.LoggingOptions(
                 cloud_watch=codebuild.CloudWatchLoggingOptions(log_group=log_group)
             ),
-            timeout=cdk.Duration.minutes(120),
+            # Shorter than the FaceChain stack's wait on the build (1 hour): a slow build fails
+            # as a build, visibly, not as a custom-resource timeout with the build still running.
+            timeout=BUILD_TIMEOUT,
             queued_timeout=cdk.Duration.minutes(60),
         )
-        self.repository.grant_pull_push(self.project)
         acknowledge(
             self.project,
             "AwsSolutions-CB3",
             "Privileged mode is required to run the Docker daemon that builds the image.",
         )
-        policy = self.project.role.node.find_child("DefaultPolicy").node.default_child
-        acknowledge(
-            policy,
-            "AwsSolutions-IAM5[Resource::*]",
-            "ecr:GetAuthorizationToken supports no resource-level permission (CDK's "
-            "grant_pull_push); every other ECR action is scoped to the repository.",
-        )
-        for finding in ("Action::s3:GetObject*", "Action::s3:GetBucket*", "Action::s3:List*"):
-            acknowledge(
-                policy,
-                f"AwsSolutions-IAM5[{finding}]",
-                "CDK's read grant on the bootstrap asset bucket for the build source asset.",
-            )
-        arn_prefix = f"arn:{self.partition}"
-        acknowledge_wildcards(
-            policy,
-            [
-                f"{arn_prefix}:logs:{self.region}:{self.account}:log-group:/aws/codebuild/"
-                f"{self.project.project_name}:*",
-                f"{arn_prefix}:codebuild:{self.region}:{self.account}:report-group/"
-                f"{self.project.project_name}-*",
-            ],
-            "CodeBuild's defaults for this project: its own log group streams and report groups.",
-        )
-        for action in ("kms:GenerateDataKey*", "kms:ReEncrypt*"):
-            acknowledge(
-                policy,
-                f"AwsSolutions-IAM5[Action::{action}]",
-                "CDK's encrypt grant on this project's own artifacts key (resource is that key).",
-            )
         cdk.CfnOutput(self, "RepositoryUri", value=self.repository.repository_uri)
         cdk.CfnOutput(self, "BuildProjectName", value=self.project.project_name)
+
+    def _build_role(self, key: kms.IKey, log_group: logs.ILogGroup) -> iam.IRole:
+        """Exactly what the build does: read its source object, write its log group, use its
+        key, push to (and look up tags in) its repository. CDK's broader default grants
+        (s3:GetObject* on the asset bucket, kms:GenerateDataKey*, report groups) are not added."""
+        source_bucket = self.source.bucket
+        statements = [
+            iam.PolicyStatement(
+                sid="ReadBuildSource",
+                actions=["s3:GetObject", "s3:GetObjectVersion"],
+                resources=[source_bucket.arn_for_objects(self.source.s3_object_key)],
+            ),
+            iam.PolicyStatement(
+                sid="LocateSourceBucket",
+                actions=["s3:GetBucketAcl", "s3:GetBucketLocation"],
+                resources=[source_bucket.bucket_arn],
+            ),
+            iam.PolicyStatement(
+                sid="WriteBuildLogs",
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[log_group.log_group_arn],
+            ),
+            iam.PolicyStatement(
+                sid="UseBuildKey",
+                actions=[
+                    "kms:Decrypt",
+                    "kms:Encrypt",
+                    "kms:GenerateDataKey",
+                    "kms:ReEncryptFrom",
+                    "kms:ReEncryptTo",
+                    "kms:DescribeKey",
+                ],
+                resources=[key.key_arn],
+            ),
+            iam.PolicyStatement(
+                sid="PushImage",
+                actions=[
+                    "ecr:BatchCheckLayerAvailability",
+                    "ecr:BatchGetImage",
+                    "ecr:CompleteLayerUpload",
+                    "ecr:DescribeImages",  # skip the push when the immutable tag exists
+                    "ecr:GetDownloadUrlForLayer",
+                    "ecr:InitiateLayerUpload",
+                    "ecr:PutImage",
+                    "ecr:UploadLayerPart",
+                ],
+                resources=[self.repository.repository_arn],
+            ),
+            iam.PolicyStatement(
+                sid="EcrLogin", actions=["ecr:GetAuthorizationToken"], resources=["*"]
+            ),
+        ]
+        role = iam.Role(
+            self,
+            "FaceChainImageBuildRole",
+            assumed_by=iam.ServicePrincipal("codebuild.amazonaws.com"),
+            description="FaceChain image build: its source, logs, key and repository only",
+            inline_policies={"ImageBuild": iam.PolicyDocument(statements=statements)},
+        )
+        acknowledge(
+            role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "ecr:GetAuthorizationToken supports no resource-level permission; every other ECR "
+            "action is scoped to the repository.",
+        )
+        return role.without_policy_updates()

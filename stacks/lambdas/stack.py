@@ -249,16 +249,16 @@ class FunctionsStack(cdk.Stack):
         self._table_access(
             self.erasure, "Process", t.process, *erase, indexes=[PROCESS_BY_USER_INDEX]
         )
+        # Reads each process for the inference output locations it recorded.
+        self._table_access(self.erasure, "ProcessRead", t.process, "GetItem")
         self._table_access(self.erasure, "Display", t.display, *erase)
         self._table_access(self.erasure, "DisplayHistory", t.display_history, *erase)
         self._table_access(self.erasure, "UserAgreement", t.user_agreement, *erase)
 
+        # By construct id, the name style_backend.routes gives each route's function.
         self.api_functions = {
-            "agreement": self.agreement,
-            "styles": self.styles,
-            "upload": self.upload,
-            "images": self.images,
-            "erasure": self.erasure,
+            f.function.node.id: f
+            for f in (self.agreement, self.styles, self.upload, self.images, self.erasure)
         }
         self.functions = [
             self.face_crop,
@@ -283,6 +283,11 @@ class FunctionsStack(cdk.Stack):
         dlq=None,
     ) -> StyleFunction:
         layers = [self.shared_layer, *([self.imaging_layer] if imaging else [])]
+        if group == API_GROUP:  # every API response carries the allowed origin
+            environment = {
+                **environment,
+                EnvVar.CORS_ALLOWED_ORIGINS: self._settings.cors_allowed_origins,
+            }
         return StyleFunction(
             self,
             construct_id,

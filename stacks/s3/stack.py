@@ -88,7 +88,7 @@ class StorageStack(cdk.Stack):
 
     def bucket_reference(self, scope: Construct, construct_id: str, **attributes) -> s3.IBucket:
         """The base bucket as seen from another stack (deploy that stack after this one)."""
-        cdk.Stack.of(scope).add_dependency(self, "imports the base bucket")
+        cdk.Stack.of(scope).add_stack_dependency(self, "imports the base bucket")
         return s3.Bucket.from_bucket_attributes(
             scope,
             construct_id,

@@ -21,11 +21,9 @@ BASE_CONTEXT = {
 
 
 def project_context(**overrides: Any) -> dict[str, Any]:
-    """What the CLI would pass: cdk.json's feature flags, then cdk.context.json, then overrides."""
-    context = dict(json.loads((REPO_ROOT / "cdk.json").read_text())["context"])
-    context.update(json.loads((REPO_ROOT / "cdk.context.json").read_text()))
-    context.update(overrides)
-    return context
+    """Only what differs from the project: build_app itself applies cdk.json's feature flags and
+    cdk.context.json for keys the caller did not set, exactly as for the CLI."""
+    return dict(overrides)
 
 
 @dataclass

@@ -112,10 +112,20 @@ def test_stage_logs_traces_and_throttles(synth):
 def test_gateway_errors_use_the_api_error_shape_with_cors(synth):
     responses = synth.resources("Api", "AWS::ApiGateway::GatewayResponse")
     types = {r["Properties"]["ResponseType"]: r["Properties"] for r in responses.values()}
-    assert set(types) == {"DEFAULT_4XX", "DEFAULT_5XX"}
+    assert set(types) == {
+        "UNAUTHORIZED",
+        "ACCESS_DENIED",
+        "MISSING_AUTHENTICATION_TOKEN",
+        "THROTTLED",
+        "DEFAULT_4XX",
+        "DEFAULT_5XX",
+    }
     for props in types.values():
-        assert '"error": {"code"' in props["ResponseTemplates"]["application/json"]
-        assert "gatewayresponse.header.Access-Control-Allow-Origin" in props["ResponseParameters"]
+        template = props["ResponseTemplates"]["application/json"]
+        assert template.startswith('{"error": {"code": "$context.error.responseType"')
+        headers = props["ResponseParameters"]
+        assert headers["gatewayresponse.header.Access-Control-Allow-Origin"] == "'*'"
+        assert "Authorization" in headers["gatewayresponse.header.Access-Control-Allow-Headers"]
 
 
 def test_outputs_for_clients(synth):

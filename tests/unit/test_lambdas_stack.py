@@ -1,0 +1,368 @@
+"""Functions: handlers, environment, triggers and permissions exactly as docs/architecture.md."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.unit.conftest import as_list, render, statements
+
+P, U, D, H, B, A = (
+    "ProcessTable",
+    "UserAgreementTable",
+    "DisplayTable",
+    "DisplayHistoryTable",
+    "BaseResourceTable",
+    "UserAgreementTable",
+)
+ERASE = ("dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
+
+
+def _grants(*pairs: tuple[str | tuple[str, ...], str | tuple[str, ...]]) -> set[tuple[str, str]]:
+    found = set()
+    for actions, resources in pairs:
+        for action in (actions,) if isinstance(actions, str) else actions:
+            for resource in (resources,) if isinstance(resources, str) else resources:
+                found.add((action, resource))
+    return found
+
+
+# construct id → (handler, env var names, {(action, resource)}) — docs/architecture.md
+EXPECTED = {
+    "FaceCropFunction": (
+        "face_crop.handler",
+        {"BUCKET_NAME", "PROCESS_TABLE", "MAX_UPLOAD_BYTES", "FACE_MODELS_DIR"},
+        _grants(
+            ("s3:GetObject", "bucket/uploads/*"),
+            ("s3:PutObject", "bucket/crops/*"),
+            (("dynamodb:GetItem", "dynamodb:UpdateItem"), P),
+        ),
+    ),
+    "FaceSwapFunction": (
+        "face_swap.handler",
+        {"BUCKET_NAME", "PROCESS_TABLE", "BASE_RESOURCE_TABLE", "ENDPOINT_NAME"},
+        _grants(
+            ("s3:PutObject", "bucket/inference/in/*"),
+            (("dynamodb:GetItem", "dynamodb:UpdateItem"), P),
+            ("dynamodb:GetItem", B),
+            ("sagemaker:InvokeEndpointAsync", "endpoint/style-facechain"),
+        ),
+    ),
+    "FaceSwapCompletionFunction": (
+        "face_swap_completion.handler",
+        {"BUCKET_NAME", "PROCESS_TABLE", "DISPLAY_TABLE"},
+        _grants(
+            ("s3:GetObject", ("bucket/inference/out/*", "bucket/inference/failed/*")),
+            ("s3:PutObject", "bucket/results/*"),
+            (("dynamodb:GetItem", "dynamodb:UpdateItem"), P),
+            ("dynamodb:PutItem", D),
+        ),
+    ),
+    "AgreementFunction": (
+        "agreement.handler",
+        {"CORS_ALLOWED_ORIGINS", "USER_AGREEMENT_TABLE", "TERMS_VERSION"},
+        _grants((("dynamodb:GetItem", "dynamodb:PutItem"), U)),
+    ),
+    "StylesFunction": (
+        "styles.handler",
+        {"CORS_ALLOWED_ORIGINS", "BUCKET_NAME", "BASE_RESOURCE_TABLE", "RESULT_URL_EXPIRY_SECONDS"},
+        _grants(
+            (("dynamodb:Scan", "dynamodb:Query"), (B, f"{B}/index/byStyle")),
+            ("s3:GetObject", "bucket/base/*"),
+        ),
+    ),
+    "UploadFunction": (
+        "upload.handler",
+        {
+            "CORS_ALLOWED_ORIGINS",
+            "BUCKET_NAME",
+            "USER_AGREEMENT_TABLE",
+            "BASE_RESOURCE_TABLE",
+            "PROCESS_TABLE",
+            "TERMS_VERSION",
+            "MAX_UPLOAD_BYTES",
+            "UPLOAD_URL_EXPIRY_SECONDS",
+            "PROCESS_TTL_DAYS",
+        },
+        _grants(
+            ("dynamodb:GetItem", U),
+            (("dynamodb:BatchGetItem", "dynamodb:GetItem"), B),
+            ("dynamodb:PutItem", P),
+            ("s3:PutObject", "bucket/uploads/*"),
+        ),
+    ),
+    "ImagesFunction": (
+        "images.handler",
+        {
+            "CORS_ALLOWED_ORIGINS",
+            "BUCKET_NAME",
+            "DISPLAY_TABLE",
+            "DISPLAY_HISTORY_TABLE",
+            "PROCESS_TABLE",
+            "RESULT_URL_EXPIRY_SECONDS",
+            "DISPLAY_HISTORY_TTL_DAYS",
+        },
+        _grants(
+            ("dynamodb:Query", D),
+            (("dynamodb:PutItem", "dynamodb:BatchWriteItem"), H),
+            ("dynamodb:GetItem", P),
+            ("s3:GetObject", "bucket/results/*"),
+        ),
+    ),
+    "ErasureFunction": (
+        "erasure.handler",
+        {
+            "CORS_ALLOWED_ORIGINS",
+            "BUCKET_NAME",
+            "PROCESS_TABLE",
+            "DISPLAY_TABLE",
+            "DISPLAY_HISTORY_TABLE",
+            "USER_AGREEMENT_TABLE",
+        },
+        _grants(
+            ("s3:ListBucket", "bucket"),
+            (
+                "s3:DeleteObject",
+                tuple(f"bucket/{p}/*" for p in ("uploads", "crops", "results", "inference")),
+            ),
+            (ERASE, (P, f"{P}/index/byUser", D, H, A)),
+            ("dynamodb:GetItem", P),
+        ),
+    ),
+}
+ASYNC_FUNCTIONS = ("FaceCropFunction", "FaceSwapFunction", "FaceSwapCompletionFunction")
+
+
+def _short(resource: object) -> str:
+    """Readable resource: `bucket/uploads/*`, `ProcessTable/index/byUser`, `endpoint/…`."""
+    text = render(resource)
+    text = re.sub(r"^import:style-s3-BaseBucketArn", "bucket", text)
+    text = re.sub(
+        r"^import:style-ddb:ExportsOutputFnGetAtt([A-Za-z]+Table)[0-9A-F]{8}Arn[0-9A-F]{8}",
+        r"\1",
+        text,
+    )
+    text = re.sub(r"^arn:<AWS::Partition>:sagemaker:us-west-2:<AWS::AccountId>:", "", text)
+    return text
+
+
+def _function(synth, construct_id: str) -> tuple[str, dict]:
+    found = [
+        (logical_id, fn)
+        for logical_id, fn in synth.resources("Functions", "AWS::Lambda::Function").items()
+        if re.fullmatch(rf"{construct_id}[0-9A-F]{{8}}", logical_id)
+    ]
+    assert len(found) == 1, construct_id
+    return found[0]
+
+
+def _role_statements(synth, construct_id: str) -> list[dict]:
+    _, fn = _function(synth, construct_id)
+    role_id = fn["Properties"]["Role"]["Fn::GetAtt"][0]
+    found = []
+    for policy in synth.resources("Functions", "AWS::IAM::Policy").values():
+        if {"Ref": role_id} in policy["Properties"]["Roles"]:
+            found += statements(policy["Properties"]["PolicyDocument"])
+    role = synth.template_json("Functions")["Resources"][role_id]["Properties"]
+    assert "ManagedPolicyArns" not in role, construct_id
+    for inline in role.get("Policies", []):
+        found += statements(inline["PolicyDocument"])
+    return found
+
+
+@pytest.mark.parametrize("construct_id", sorted(EXPECTED))
+def test_handler_runtime_and_environment(synth, construct_id):
+    handler, env_names, _ = EXPECTED[construct_id]
+    _, fn = _function(synth, construct_id)
+    props = fn["Properties"]
+    assert props["Handler"] == handler
+    assert props["Runtime"] == "python3.12"
+    assert props["Architectures"] == ["x86_64"]
+    assert set(props["Environment"]["Variables"]) == env_names
+    assert "LogGroup" in props["LoggingConfig"]
+
+
+@pytest.mark.parametrize("construct_id", sorted(EXPECTED))
+def test_role_grants_exactly_the_documented_actions(synth, construct_id):
+    _, _, expected = EXPECTED[construct_id]
+    granted = set()
+    for statement in _role_statements(synth, construct_id):
+        assert statement["Effect"] == "Allow"
+        actions = as_list(statement["Action"])
+        assert not [a for a in actions if "*" in a], statement
+        if statement.get("Sid") == "WriteOwnLogs":
+            assert sorted(actions) == ["logs:CreateLogStream", "logs:PutLogEvents"]
+            continue
+        if all(a.startswith("sqs:") for a in actions):  # on-failure destination
+            assert construct_id in ASYNC_FUNCTIONS
+            assert render(statement["Resource"]).startswith(f"<{construct_id[:-8]}DeadLetterQueue")
+            continue
+        for action in actions:
+            for resource in as_list(statement["Resource"]):
+                granted.add((action, _short(resource)))
+    assert granted == expected
+
+
+def test_erasure_lists_only_the_user_prefixes(synth):
+    (listing,) = [
+        s for s in _role_statements(synth, "ErasureFunction") if s["Action"] == "s3:ListBucket"
+    ]
+    prefixes = listing["Condition"]["StringLike"]["s3:prefix"]
+    assert sorted(prefixes) == ["crops/*", "inference/*", "results/*", "uploads/*"]
+
+
+def test_image_functions_get_both_layers_and_api_functions_only_the_shared_one(synth):
+    layers = synth.resources("Functions", "AWS::Lambda::LayerVersion")
+    shared = next(k for k in layers if k.startswith("SharedLayer"))
+    imaging = next(k for k in layers if k.startswith("ImagingLayer"))
+    for construct_id in EXPECTED:
+        _, fn = _function(synth, construct_id)
+        refs = {r["Ref"] for r in fn["Properties"]["Layers"]}
+        assert refs == ({shared, imaging} if construct_id in ASYNC_FUNCTIONS else {shared})
+    for layer in layers.values():
+        assert layer["Properties"]["CompatibleRuntimes"] == ["python3.12"]
+    _, crop = _function(synth, "FaceCropFunction")
+    assert crop["Properties"]["Environment"]["Variables"]["FACE_MODELS_DIR"] == "/opt/face_models"
+
+
+def test_s3_notifications_object_created_on_prefixes(synth):
+    (notifications,) = synth.resources("Functions", "Custom::S3BucketNotifications").values()
+    props = notifications["Properties"]
+    assert props["Managed"] is False  # merged with the bucket's other notifications
+    assert render(props["BucketName"]) == "import:style-s3-BaseBucketName"
+    config = props["NotificationConfiguration"]
+    assert set(config) == {"LambdaFunctionConfigurations"}
+    routes = {
+        c["Filter"]["Key"]["FilterRules"][0]["Value"]: (
+            c["Events"],
+            c["LambdaFunctionArn"]["Fn::GetAtt"][0],
+        )
+        for c in config["LambdaFunctionConfigurations"]
+    }
+    assert set(routes) == {"uploads/", "crops/"}
+    assert routes["uploads/"][0] == ["s3:ObjectCreated:*"]
+    assert routes["uploads/"][1] == _function(synth, "FaceCropFunction")[0]
+    assert routes["crops/"][0] == ["s3:ObjectCreated:*"]
+    assert routes["crops/"][1] == _function(synth, "FaceSwapFunction")[0]
+
+
+def test_notification_handler_role_is_scoped_to_the_bucket(synth):
+    roles = synth.resources("Functions", "AWS::IAM::Role")
+    role = next(r for k, r in roles.items() if k.startswith("BucketNotificationsHandlerRole"))
+    (policy,) = role["Properties"]["Policies"]
+    manage = next(
+        s for s in statements(policy["PolicyDocument"]) if s["Sid"] == "ManageNotifications"
+    )
+    assert render(manage["Resource"]) == "import:style-s3-BaseBucketArn"
+    assert "ManagedPolicyArns" not in role["Properties"]
+
+
+@pytest.mark.parametrize("construct_id", ASYNC_FUNCTIONS)
+def test_async_invocations_retry_twice_then_dead_letter(synth, construct_id):
+    fn_id, _ = _function(synth, construct_id)
+    configs = [
+        c["Properties"]
+        for c in synth.resources("Functions", "AWS::Lambda::EventInvokeConfig").values()
+        if c["Properties"]["FunctionName"] == {"Ref": fn_id}
+    ]
+    (config,) = configs
+    assert config["MaximumRetryAttempts"] == 2
+    destination = render(config["DestinationConfig"]["OnFailure"]["Destination"])
+    assert destination.startswith(f"<{construct_id.removesuffix('Function')}DeadLetterQueue")
+
+
+def test_dead_letter_queues_are_encrypted_and_tls_only(synth):
+    queues = synth.resources("Functions", "AWS::SQS::Queue")
+    assert len(queues) == 3
+    for queue in queues.values():
+        assert queue["Properties"]["SqsManagedSseEnabled"] is True
+    policies = synth.resources("Functions", "AWS::SQS::QueuePolicy")
+    assert len(policies) == 3
+    for policy in policies.values():
+        (deny,) = statements(policy["Properties"]["PolicyDocument"])
+        assert deny["Effect"] == "Deny"
+        assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_completion_subscribes_to_both_inference_topics(synth):
+    completion_id, _ = _function(synth, "FaceSwapCompletionFunction")
+    subscriptions = synth.resources("Functions", "AWS::SNS::Subscription").values()
+    topics = set()
+    for sub in subscriptions:
+        assert sub["Properties"]["Protocol"] == "lambda"
+        assert sub["Properties"]["Endpoint"] == {"Fn::GetAtt": [completion_id, "Arn"]}
+        topics.add(render(sub["Properties"]["TopicArn"]))
+    assert len(topics) == 2
+    assert any("InferenceSuccessTopic" in t for t in topics)
+    assert any("InferenceErrorTopic" in t for t in topics)
+
+
+# ---------------------------------------------------------------- real bundling (slow)
+
+LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
+
+
+def _size(path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+@pytest.fixture(scope="module")
+def bundled(tmp_path_factory):
+    """A real synth with local bundling (pip for python3.12 manylinux, no Docker)."""
+    from tests.unit.conftest import project_context, synthesize
+
+    context = project_context(**{"@aws-cdk/core:validationReportJson": True})
+    return synthesize(tmp_path_factory.mktemp("cdk.out.bundled"), context)
+
+
+def _asset_dir(synth, content: dict):
+    key = content["S3Key"]
+    return synth.outdir / f"asset.{key.removesuffix('.zip')}"
+
+
+@pytest.mark.slow
+def test_local_bundling_builds_layers_for_the_lambda_runtime(bundled):
+    assert bundled.error is None
+    layers = {
+        k.rstrip("0123456789ABCDEF"): _asset_dir(bundled, layer["Properties"]["Content"])
+        for k, layer in bundled.resources("Functions", "AWS::Lambda::LayerVersion").items()
+    }
+    shared, imaging = layers["SharedLayer"], layers["ImagingLayer"]
+    assert (shared / "python" / "style_backend" / "config.py").is_file()
+    assert not list(shared.rglob("__pycache__"))
+    python = imaging / "python"
+    assert (python / "numpy").is_dir() and (python / "PIL").is_dir()
+    (dlib_ext,) = python.glob("_dlib_pybind11*.so")
+    assert "cpython-312-x86_64-linux-gnu" in dlib_ext.name  # the runtime's ABI, not this machine's
+    assert (imaging / "face_models" / "shape_predictor_5_face_landmarks.dat").is_file()
+    assert not list(imaging.rglob("shape_predictor_68*"))  # non-commercial model never ships
+
+
+@pytest.mark.slow
+def test_every_function_fits_lambdas_unzipped_limit(bundled):
+    template = bundled.template_json("Functions")["Resources"]
+    sizes = {}
+    for logical_id, fn in bundled.resources("Functions", "AWS::Lambda::Function").items():
+        if "Layers" not in fn["Properties"]:
+            continue  # CDK's own notifications handler (inline code)
+        code = _size(_asset_dir(bundled, fn["Properties"]["Code"]))
+        layers = sum(
+            _size(_asset_dir(bundled, template[ref["Ref"]]["Properties"]["Content"]))
+            for ref in fn["Properties"]["Layers"]
+        )
+        sizes[logical_id] = code + layers
+        assert not list(_asset_dir(bundled, fn["Properties"]["Code"]).rglob("__pycache__"))
+    for logical_id, size in sorted(sizes.items()):
+        print(f"{logical_id}: {size / 2**20:.1f} MiB unzipped incl. layers (limit 250 MiB)")
+        assert size < LAMBDA_UNZIPPED_LIMIT, logical_id
+
+
+@pytest.mark.slow
+def test_container_source_holds_the_build_folder_and_the_domain_package(bundled):
+    (project,) = bundled.resources("ContainerBuild", "AWS::CodeBuild::Project").values()
+    location = project["Properties"]["Source"]["Location"]
+    key = location["Fn::Join"][1][-1] if isinstance(location, dict) else location.split("/")[-1]
+    source = bundled.outdir / f"asset.{key.strip('/').removesuffix('.zip')}"
+    assert (source / "style_backend" / "keys.py").is_file()
+    assert (source / "README.md").is_file()
