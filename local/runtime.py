@@ -52,7 +52,7 @@ AppBuilder = Callable[[Any], Any]
 def synthesize(
     outdir: Path, context: dict[str, Any] | None = None, build_app: AppBuilder | None = None
 ) -> list[StackTemplate]:
-    """Synthesize app.py's `build_app` in-process, with the project's context files applied."""
+    """Synthesize app.py's `build_app` (or a test's own app) in-process."""
     import aws_cdk as cdk
 
     if build_app is None:
@@ -62,16 +62,8 @@ def synthesize(
 
 
 def app_context(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-    """cdk.json's and cdk.context.json's context, as the CDK CLI passes them, plus local choices."""
-    merged: dict[str, Any] = {}
-    for name in ("cdk.json", "cdk.context.json"):
-        path = REPO / name
-        if path.exists():
-            data = json.loads(path.read_text())
-            merged.update(data.get("context", {}) if name == "cdk.json" else data)
-    merged.update(LOCAL_CONTEXT)
-    merged.update(overrides or {})
-    return merged
+    """The local choices; `build_app` adds cdk.json's and cdk.context.json's context itself."""
+    return {**LOCAL_CONTEXT, **(overrides or {})}
 
 
 # What the synthesized app depends on: a change to any of these synthesizes again.
