@@ -71,6 +71,14 @@ def png_declaring(width: int, height: int) -> bytes:
     )
 
 
+def jpeg_declaring(width: int, height: int) -> bytes:
+    """A real JPEG whose frame header (SOF0) claims width×height: a bomb for naive decoders."""
+    data = bytearray(jpeg(astronaut()))
+    sof = data.index(b"\xff\xc0")
+    data[sof + 5 : sof + 9] = struct.pack(">HH", height, width)
+    return bytes(data)
+
+
 def _frames() -> list[Image.Image]:
     face = Image.fromarray(astronaut())
     return [face, face.transpose(Image.Transpose.FLIP_LEFT_RIGHT)]

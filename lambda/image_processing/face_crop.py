@@ -8,7 +8,7 @@ whose status update has not landed yet.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -17,12 +17,10 @@ from style_backend.config import EnvVar
 from style_backend.errors import Failure, Reason
 from style_backend.process import ProcessStore, Status
 
+if TYPE_CHECKING:
+    import numpy as np
+
 DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
-# Pixels an upload may declare: a 40 MP phone photo is fine, a decompression bomb is not.
-MAX_PIXELS = 40_000_000
-# Decoded size the face is found and cropped at: big enough that a selfie's eyes sit farther apart
-# than in the 512² crop (no upscaling), small enough for JPEG draft decoding at 1/2 to 1/8 scale.
-WORKING_MAX_SIDE = 1536
 
 log = logs.get_logger("face_crop")
 faces.warm_up()  # load dlib's models during init, not during the first request
@@ -70,7 +68,7 @@ def crop_upload(obj: events.S3Object) -> None:
     plog.info("cropped" if moved else "cropped (status already moved on)", extra={"key": crop_key})
 
 
-def crop_face(obj: events.S3Object):
+def crop_face(obj: events.S3Object) -> np.ndarray | None:
     """The aligned crop of the upload's main face; None when the object no longer exists."""
     s3 = aws.client("s3")
     max_bytes = config.get_int(EnvVar.MAX_UPLOAD_BYTES, DEFAULT_MAX_UPLOAD_BYTES)
@@ -87,13 +85,8 @@ def crop_face(obj: events.S3Object):
             return None
         raise
     try:
-        decoded = imaging.decode_image(
-            data, max_pixels=MAX_PIXELS, max_bytes=max_bytes, target_max_side=WORKING_MAX_SIDE
-        )
-        crop, _ = faces.crop_main_face(decoded.rgb)
-    except Failure:
+        return faces.crop_from_upload(data, max_bytes=max_bytes)
+    except Failure as failure:
+        if failure.__cause__ is not None and failure.code == Reason.UNREADABLE_IMAGE:
+            log.error("decoder error", exc_info=failure.__cause__, extra={"key": obj.key})
         raise
-    except Exception as err:  # a decoder bug on a crafted file must end FAILED, not in a retry loop
-        log.exception("decoder error", extra={"key": obj.key})
-        raise Failure(Reason.UNREADABLE_IMAGE, "The picture could not be read.") from err
-    return crop

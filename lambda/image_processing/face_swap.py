@@ -86,7 +86,7 @@ def request_style(
     inference_id = keys.inference_id(process_id, resource_id)
     runtime = aws.client("sagemaker-runtime")
     try:
-        aws.retry_transient(
+        response = aws.retry_transient(
             lambda: runtime.invoke_endpoint_async(
                 EndpointName=config.get(EnvVar.ENDPOINT_NAME),
                 InputLocation=events.s3_uri(bucket, request_key),
@@ -104,7 +104,13 @@ def request_style(
         failure = Failure(Reason.SWAP_FAILED, "The styling service could not take this request.")
         store.finish_style(process_id, resource_id, failure=failure)
         return
-    store.mark_style_swapping(process_id, resource_id, inference_id)
+    store.mark_style_swapping(
+        process_id,
+        resource_id,
+        inference_id,
+        output_location=response.get("OutputLocation"),
+        failure_location=response.get("FailureLocation"),
+    )
     slog.info("swap requested", extra={"inferenceId": inference_id})
 
 

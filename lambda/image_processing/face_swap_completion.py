@@ -50,9 +50,9 @@ def complete(note: events.InferenceNotification) -> None:
         return
 
     try:
-        result_key = _store_result(note, process) if note.succeeded else None
-        if result_key is None:
+        if not note.succeeded:
             raise Failure(Reason.SWAP_FAILED, _failure_message(note))
+        result_key = _store_result(note, process)
     except Failure as failure:
         store.finish_style(note.process_id, note.resource_id, failure=failure)
         slog.info("style failed", extra={"reason": failure.message})

@@ -19,18 +19,20 @@ from style_backend.config import EnvVar
 from style_backend.process import ProcessStore
 from tests import hostile
 
-BUCKET = "style-base-bucket"
+# Names of our own, so that another session-wide moto backend (the API tests') never collides.
+BUCKET = "style-pipeline-test"
+PROCESS_TABLE = "PipelineProcess"
+DISPLAY_TABLE = "PipelineDisplay"
+BASE_RESOURCE_TABLE = "PipelineBaseResource"
 ENDPOINT = "facechain-async"
 USER = "3f1c2a9e-7b5d-4c1e-9a2f-0d8e6b4c1a77"  # Cognito subs contain hyphens
 STYLES = ("style-a", "style-b")
 
 ENV = {
     EnvVar.BUCKET_NAME: BUCKET,
-    EnvVar.PROCESS_TABLE: "Process",
-    EnvVar.DISPLAY_TABLE: "Display",
-    EnvVar.DISPLAY_HISTORY_TABLE: "DisplayHistory",
-    EnvVar.BASE_RESOURCE_TABLE: "BaseResource",
-    EnvVar.USER_AGREEMENT_TABLE: "UserAgreement",
+    EnvVar.PROCESS_TABLE: PROCESS_TABLE,
+    EnvVar.DISPLAY_TABLE: DISPLAY_TABLE,
+    EnvVar.BASE_RESOURCE_TABLE: BASE_RESOURCE_TABLE,
     EnvVar.MAX_UPLOAD_BYTES: str(10 * 1024 * 1024),
     EnvVar.ENDPOINT_NAME: ENDPOINT,
 }
@@ -69,20 +71,20 @@ def _style_image() -> bytes:
     return hostile.jpeg(data.chelsea())
 
 
-@pytest.fixture
-def aws_env(monkeypatch):
-    for name, value in ENV.items():
-        monkeypatch.setenv(name.value, value)
+@pytest.fixture(scope="session")
+def _pipeline_moto():
+    """One moto backend for the session (starting one and creating tables costs ~1 s a test):
+    the bucket, the tables and the seeded style images; `aws_env` empties the rest."""
     with mock_aws():
         ddb = boto3.client("dynamodb")
-        _table(ddb, "Process", "processId", gsi=("byUser", "userId", "createdAt"))
-        _table(ddb, "Display", "userId", "resultId")
-        _table(ddb, "BaseResource", "resourceId", gsi=("byStyle", "styleKey", None))
+        _table(ddb, PROCESS_TABLE, "processId", gsi=("byUser", "userId", "createdAt"))
+        _table(ddb, DISPLAY_TABLE, "userId", "resultId")
+        _table(ddb, BASE_RESOURCE_TABLE, "resourceId", gsi=("byStyle", "styleKey", None))
         s3 = boto3.client("s3")
         s3.create_bucket(
             Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "us-west-2"}
         )
-        base = boto3.resource("dynamodb").Table("BaseResource")
+        base = boto3.resource("dynamodb").Table(BASE_RESOURCE_TABLE)
         for resource_id in (*STYLES, "retired"):
             base.put_item(
                 Item={
@@ -97,6 +99,28 @@ def aws_env(monkeypatch):
             )
             s3.put_object(Bucket=BUCKET, Key=keys.base_key(resource_id), Body=_style_image())
         yield
+
+
+@pytest.fixture
+def aws_env(_pipeline_moto, monkeypatch):
+    """Our environment variables; every object but the style images and every Process and
+    Display item are removed after the test."""
+    for name, value in ENV.items():
+        monkeypatch.setenv(name.value, value)
+    yield
+    bucket = boto3.resource("s3").Bucket(BUCKET)
+    for obj in bucket.objects.all():
+        if not obj.key.startswith(keys.BASE):
+            obj.delete()
+    ddb = boto3.resource("dynamodb")
+    for name, key_names in (
+        (PROCESS_TABLE, ["processId"]),
+        (DISPLAY_TABLE, ["userId", "resultId"]),
+    ):
+        table = ddb.Table(name)
+        with table.batch_writer() as batch:
+            for item in table.scan()["Items"]:
+                batch.delete_item(Key={k: item[k] for k in key_names})
 
 
 @dataclass

@@ -11,6 +11,7 @@ from style_backend.process import Status, StyleStatus, result_id
 from tests import hostile
 from tests.integration.conftest import (
     BUCKET,
+    DISPLAY_TABLE,
     STYLES,
     USER,
     inference_notification,
@@ -39,7 +40,7 @@ def endpoint_output(pipeline, pid, style, body: bytes) -> str:
 
 
 def display_rows():
-    return boto3.resource("dynamodb").Table("Display").scan()["Items"]
+    return boto3.resource("dynamodb").Table(DISPLAY_TABLE).scan()["Items"]
 
 
 def succeed(pipeline, process, crop, style):
@@ -171,3 +172,18 @@ def test_notifications_for_unknown_or_mismatched_inferences_are_dropped(pipeline
     forged["inferenceId"] = keys.inference_id(pid, "other")
     face_swap_completion.handler(sns_event(forged))
     assert pipeline.get(pid)["styles"]["style-a"]["status"] == StyleStatus.SWAPPING
+
+
+def test_completion_that_beats_the_swapping_mark_still_completes(pipeline):
+    process = pipeline.create(["style-a"])
+    pid = process["processId"]
+    crop = hostile.png(hostile.astronaut())
+    pipeline.s3.put_object(Bucket=BUCKET, Key=keys.crop_key(USER, pid), Body=crop)
+    pipeline.store.mark_cropped(pid, keys.crop_key(USER, pid))
+    succeed(pipeline, process, crop, "style-a")  # the style is still PENDING
+    assert pipeline.get(pid)["status"] == Status.COMPLETED
+    # The swap handler's late mark changes nothing.
+    assert not pipeline.store.mark_style_swapping(pid, "style-a", keys.inference_id(pid, "style-a"))
+    item = pipeline.get(pid)
+    assert item["status"] == Status.COMPLETED
+    assert item["styles"]["style-a"]["status"] == StyleStatus.COMPLETED

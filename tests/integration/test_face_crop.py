@@ -138,3 +138,28 @@ def test_keys_outside_the_layout_and_vanished_objects_are_dropped(pipeline):
     process = pipeline.create()  # the event arrives, the object is gone (erased meanwhile)
     face_crop.handler(s3_event(process["sourceKey"]))
     assert pipeline.get(process["processId"])["status"] == Status.CREATED
+
+
+def test_every_outcome_is_one_json_log_line_with_the_process_id(pipeline):
+    import json
+    import logging
+
+    from style_backend.logs import JsonFormatter
+
+    lines = io.StringIO()
+    handler = logging.StreamHandler(lines)
+    handler.setFormatter(JsonFormatter())
+    logging.getLogger("face_crop").addHandler(handler)
+    try:
+        failed = pipeline.upload(hostile.text())
+        face_crop.handler(s3_event(failed["sourceKey"]))
+        cropped = pipeline.upload(hostile.jpeg(hostile.astronaut()))
+        face_crop.handler(s3_event(cropped["sourceKey"]))
+    finally:
+        logging.getLogger("face_crop").removeHandler(handler)
+    entries = [json.loads(line) for line in lines.getvalue().splitlines()]
+    assert [(e["processId"], e["message"]) for e in entries] == [
+        (failed["processId"], "failed"),
+        (cropped["processId"], "cropped"),
+    ]
+    assert entries[0]["code"] == "UNSUPPORTED_FORMAT" and entries[0]["userId"] == USER

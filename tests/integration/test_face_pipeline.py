@@ -17,6 +17,7 @@ from style_backend.process import Status, StyleStatus, result_id
 from tests import hostile
 from tests.integration.conftest import (
     BUCKET,
+    DISPLAY_TABLE,
     ENDPOINT,
     USER,
     inference_notification,
@@ -84,7 +85,7 @@ def test_a_selfie_becomes_a_styled_picture_once(pipeline):
     final = pipeline.get(pid)
     assert final["status"] == Status.COMPLETED
     assert final["styles"]["style-a"]["resultKey"] == result_key
-    display = boto3.resource("dynamodb").Table("Display")
+    display = boto3.resource("dynamodb").Table(DISPLAY_TABLE)
     rows = display.scan()["Items"]
     assert [r["resultId"] for r in rows] == [result_id(process["createdAt"], pid, "style-a")]
 

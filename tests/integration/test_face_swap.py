@@ -23,10 +23,20 @@ def endpoint(aws_env, monkeypatch):
         stub.assert_no_pending_responses()
 
 
+def locations(process_id, resource_id):
+    """Where SageMaker announces it will write (it names objects after the inference id)."""
+    inference_id = keys.inference_id(process_id, resource_id)
+    return {
+        "OutputLocation": f"s3://{BUCKET}/{keys.INFERENCE_OUT}{inference_id}.out",
+        "FailureLocation": f"s3://{BUCKET}/{keys.INFERENCE_FAILED}{inference_id}-error.out",
+    }
+
+
 def expect_invoke(endpoint, process_id, resource_id):
     endpoint.add_response(
         "invoke_endpoint_async",
-        {"InferenceId": keys.inference_id(process_id, resource_id), "OutputLocation": "s3://x/y"},
+        {"InferenceId": keys.inference_id(process_id, resource_id)}
+        | locations(process_id, resource_id),
         expected_params={
             "EndpointName": ENDPOINT,
             "InputLocation": f"s3://{BUCKET}/{keys.inference_request_key(process_id, resource_id)}",
@@ -59,9 +69,12 @@ def test_each_style_gets_its_request_and_one_invocation(pipeline, endpoint):
     item = pipeline.get(pid)
     assert item["status"] == Status.SWAPPING
     for style in STYLES:
+        where = locations(pid, style)
         assert item["styles"][style] == {
             "status": StyleStatus.SWAPPING,
             "inferenceId": keys.inference_id(pid, style),
+            "outputLocation": where["OutputLocation"],
+            "failureLocation": where["FailureLocation"],
         }
         request = json.loads(pipeline.read(keys.inference_request_key(pid, style)))
         assert request == {

@@ -97,3 +97,32 @@ def test_permanent_errors_are_not_retried_and_transient_ones_give_up():
     with pytest.raises(ClientError):
         aws.retry_transient(throttle, attempts=3, sleep=lambda _: None)
     assert len(calls) == 4
+
+
+class _EmptyBody:
+    def stream(self, **_):
+        yield b""
+
+
+def test_sagemaker_runtime_retries_are_ours_alone():
+    """botocore sends each SageMaker call once; retry_transient decides how often to try. (A 503
+    answered at the HTTP layer: botocore's own retry handler would resend it if it could.)"""
+    from botocore.awsrequest import AWSResponse
+
+    runtime = aws.client("sagemaker-runtime")
+    sends = []
+
+    def answer_503(request, **_):
+        sends.append(request.url)
+        return AWSResponse(request.url, 503, {}, _EmptyBody())
+
+    # First: a moto mock active elsewhere in the session would otherwise answer before us.
+    runtime.meta.events.register_first("before-send", answer_503)
+    with pytest.raises(ClientError) as caught:
+        aws.retry_transient(
+            lambda: runtime.invoke_endpoint_async(EndpointName="e", InputLocation="s3://b/k"),
+            attempts=3,
+            sleep=lambda _: None,
+        )
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503
+    assert len(sends) == 3

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from style_backend import faces
 from style_backend.errors import Failure
@@ -139,3 +140,63 @@ def test_face_and_imaging_modules_do_not_import_boto3():
     )
     env = {**os.environ, "PYTHONPATH": "lambda/shared"}
     subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=ROOT)
+
+
+def test_a_strong_shrink_is_prefiltered_and_lands_where_the_plain_warp_does():
+    head = np.ascontiguousarray(astronaut()[hostile.HEAD])
+    big = np.asarray(Image.fromarray(head).resize((1536, 1536), Image.Resampling.BICUBIC))
+    face = faces.find_main_face(big)
+    matrix = faces.alignment_matrix(face, 512)
+    assert np.sqrt(np.linalg.det(matrix[:, :2])) < 0.5  # the reduced path is taken
+    crop = faces.align_face(big, face)
+    plain = faces.warp_affine(big, matrix, 512)
+    assert np.abs(crop.astype(int) - plain).mean() < 4
+    assert _eyes_in_place(crop)
+
+
+@pytest.fixture
+def models_dir_with_detector(tmp_path, monkeypatch):
+    """A models directory as the Lambda layer ships it: the 5-point model and the detector."""
+    source = faces.models_dir()
+    (tmp_path / faces.LANDMARK_MODEL).symlink_to(source / faces.LANDMARK_MODEL)
+    faces.write_detector(tmp_path)
+    monkeypatch.setenv("FACE_MODELS_DIR", str(tmp_path))
+    faces._detector.cache_clear()
+    faces._shape_predictor.cache_clear()
+    yield tmp_path
+    faces._detector.cache_clear()
+    faces._shape_predictor.cache_clear()
+
+
+def test_the_serialized_detector_finds_exactly_what_the_compiled_one_does(
+    models_dir_with_detector, monkeypatch
+):
+    import dlib
+
+    image, _ = hostile.two_faces_rgb()
+    compiled = dlib.get_frontal_face_detector().run(image, 1, 0.0)
+    # From here on, only the file can provide the detector.
+    monkeypatch.setattr(dlib, "get_frontal_face_detector", lambda: pytest.fail("not the file"))
+    assert (models_dir_with_detector / faces.DETECTOR_MODEL).stat().st_size > 10_000
+    loaded = faces._detector().run(image, 1, 0.0)
+    assert [str(r) for r in loaded[0]] == [str(r) for r in compiled[0]]
+    assert loaded[1] == compiled[1]
+    assert len(faces.detect_faces(image)) == len(compiled[0]) == 2
+
+
+def test_a_library_bug_on_an_upload_ends_unreadable_not_in_a_crash(monkeypatch):
+    def broken(self, *args, **kwargs):
+        raise RuntimeError("decoder bug")
+
+    data = hostile.cmyk_jpeg()
+    monkeypatch.setattr(Image.Image, "convert", broken)  # CMYK → RGB goes through it
+    with pytest.raises(Failure) as caught:
+        faces.crop_from_upload(data, max_bytes=10 << 20)
+    assert caught.value.code == "UNREADABLE_IMAGE"
+    assert isinstance(caught.value.__cause__, RuntimeError)
+
+
+def test_crop_from_upload_is_the_aligned_main_face():
+    crop = faces.crop_from_upload(hostile.webp(), max_bytes=10 << 20)
+    assert crop.shape == (512, 512, 3)
+    assert _eyes_in_place(crop)

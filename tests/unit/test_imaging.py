@@ -41,6 +41,16 @@ def test_hostile_files_are_refused_with_their_reason(make, code):
     assert reason(make()) == code
 
 
+@pytest.mark.parametrize(
+    "data", [hostile.jpeg_declaring(60000, 60000), hostile.jpeg_declaring(9000, 9000)]
+)
+def test_jpeg_declaring_too_many_pixels_is_refused_with_a_readable_message(data):
+    with pytest.raises(Failure) as caught:
+        decode(data)
+    assert caught.value.code == "IMAGE_TOO_LARGE"
+    assert "0×0" not in caught.value.message and "megapixels" in caught.value.message
+
+
 def test_pixel_limit_is_ours_not_only_pillows():
     # 64 MP is below Pillow's own bomb limit (~179 MP): our header check must refuse it.
     assert Image.MAX_IMAGE_PIXELS > 8000 * 8000
@@ -158,3 +168,14 @@ def test_small_pictures_are_not_resized():
 def test_png_round_trip():
     rgb = astronaut()
     assert np.array_equal(decode(imaging.encode_png(rgb)).rgb, rgb)
+
+
+def test_png_encoder_handles_any_size_and_layout():
+    rng = np.random.default_rng(7)
+    odd = rng.integers(0, 256, (5, 7, 3), dtype=np.uint8)
+    strided = astronaut()[::3, ::2]  # not contiguous
+    for rgb in (odd, strided):
+        image = Image.open(io.BytesIO(imaging.encode_png(rgb)))
+        image.load()
+        assert image.format == "PNG" and image.mode == "RGB"
+        assert np.array_equal(np.asarray(image), rgb)

@@ -336,6 +336,7 @@ def test_local_bundling_builds_layers_for_the_lambda_runtime(bundled):
     (dlib_ext,) = python.glob("_dlib_pybind11*.so")
     assert "cpython-312-x86_64-linux-gnu" in dlib_ext.name  # the runtime's ABI, not this machine's
     assert (imaging / "face_models" / "shape_predictor_5_face_landmarks.dat").is_file()
+    assert (imaging / "face_models" / "frontal_face_detector.svm").is_file()  # fast cold start
     assert not list(imaging.rglob("shape_predictor_68*"))  # non-commercial model never ships
 
 

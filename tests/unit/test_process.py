@@ -1,3 +1,5 @@
+import uuid
+
 import boto3
 import pytest
 from moto import mock_aws
@@ -14,14 +16,16 @@ from style_backend.process import (
 
 @pytest.fixture
 def store():
+    # Unique names: another session-wide moto backend may already hold a "Process" table.
     with mock_aws():
+        name = f"Process-{uuid.uuid4().hex}"
         boto3.client("dynamodb").create_table(
-            TableName="Process",
+            TableName=name,
             KeySchema=[{"AttributeName": "processId", "KeyType": "HASH"}],
             AttributeDefinitions=[{"AttributeName": "processId", "AttributeType": "S"}],
             BillingMode="PAY_PER_REQUEST",
         )
-        yield ProcessStore("Process")
+        yield ProcessStore(name)
 
 
 def _new(store, styles=("a", "b")):
@@ -86,8 +90,9 @@ def test_mixed_style_failures_fail_the_process_as_swap_failed(store):
 
 
 def test_display_row_is_added_once_with_a_deterministic_id(store):
+    display_table = f"Display-{uuid.uuid4().hex}"
     boto3.client("dynamodb").create_table(
-        TableName="Display",
+        TableName=display_table,
         KeySchema=[
             {"AttributeName": "userId", "KeyType": "HASH"},
             {"AttributeName": "resultId", "KeyType": "RANGE"},
@@ -99,7 +104,7 @@ def test_display_row_is_added_once_with_a_deterministic_id(store):
         BillingMode="PAY_PER_REQUEST",
     )
     process = _new(store, ["a"])
-    display = DisplayStore("Display")
+    display = DisplayStore(display_table)
     assert display.add(process, "a", "results/user-1/p/a.jpg")
     assert not display.add(process, "a", "results/user-1/p/a.jpg")
     rows = display.table.scan()["Items"]

@@ -2,7 +2,9 @@
 
 Endpoints come from the environment (AWS_ENDPOINT_URL…), read by boto3 itself: the same code runs
 on AWS and against the local runtime. Retries use botocore's adaptive mode, which backs off on
-throttling and 5xx; callers see only errors that outlived it.
+throttling and 5xx; callers see only errors that outlived it. The SageMaker runtime is the
+exception: its callers retry with `retry_transient`, one explicit policy with a known worst case,
+rather than botocore's attempts nested inside theirs.
 """
 
 from __future__ import annotations
@@ -20,11 +22,14 @@ from botocore.exceptions import ClientError, ConnectionError, ReadTimeoutError
 T = TypeVar("T")
 
 _CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 5}, signature_version="s3v4")
+_SERVICE_CONFIG = {
+    "sagemaker-runtime": Config(retries={"mode": "standard", "total_max_attempts": 1})
+}
 
 
 @cache
 def client(service: str):
-    return boto3.session.Session().client(service, config=_CONFIG)
+    return boto3.session.Session().client(service, config=_SERVICE_CONFIG.get(service, _CONFIG))
 
 
 @cache

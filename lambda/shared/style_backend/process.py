@@ -129,24 +129,39 @@ class ProcessStore:
             is not None
         )
 
-    def mark_style_swapping(self, process_id: str, resource_id: str, inference_id: str) -> bool:
-        """The style's request went to the endpoint; the process is SWAPPING."""
+    def mark_style_swapping(
+        self,
+        process_id: str,
+        resource_id: str,
+        inference_id: str,
+        output_location: str | None = None,
+        failure_location: str | None = None,
+    ) -> bool:
+        """The style's request went to the endpoint; the process is SWAPPING. The locations
+        InvokeEndpointAsync announced are kept so that erasure finds the outputs."""
+        names = {"#s": "status", "#r": resource_id}
+        values: dict[str, Any] = {
+            ":swapping": Status.SWAPPING.value,
+            ":cropped": Status.CROPPED.value,
+            ":pending": StyleStatus.PENDING.value,
+            ":id": inference_id,
+            ":now": now_iso(),
+        }
+        expr = "SET #s = :swapping, styles.#r.#s = :swapping, styles.#r.inferenceId = :id"
+        for field, value in (
+            ("outputLocation", output_location),
+            ("failureLocation", failure_location),
+        ):
+            if value:
+                expr += f", styles.#r.{field} = :{field}"
+                values[f":{field}"] = value
         return (
             self._update(
                 process_id,
-                UpdateExpression=(
-                    "SET #s = :swapping, styles.#r.#s = :swapping, styles.#r.inferenceId = :id, "
-                    "updatedAt = :now"
-                ),
+                UpdateExpression=expr + ", updatedAt = :now",
                 ConditionExpression="#s IN (:cropped, :swapping) AND styles.#r.#s = :pending",
-                ExpressionAttributeNames={"#s": "status", "#r": resource_id},
-                ExpressionAttributeValues={
-                    ":swapping": Status.SWAPPING.value,
-                    ":cropped": Status.CROPPED.value,
-                    ":pending": StyleStatus.PENDING.value,
-                    ":id": inference_id,
-                    ":now": now_iso(),
-                },
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
             )
             is not None
         )
