@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 from style_backend import aws, config, events, faces, imaging, keys, logs
 from style_backend.config import EnvVar
 from style_backend.errors import Failure, Reason
-from style_backend.process import ProcessStore, Status
+from style_backend.process import ProcessStore, Status, process_of_object
 
 if TYPE_CHECKING:
     import numpy as np
@@ -32,19 +32,13 @@ def handler(event: dict[str, Any], context: Any = None) -> None:
 
 
 def crop_upload(obj: events.S3Object) -> None:
-    try:
-        ref = keys.parse_upload_key(obj.key)
-    except keys.InvalidKey:
-        log.warning("dropped: not an upload key", extra={"key": obj.key})
-        return
-    plog = logs.bind(log, processId=ref.process_id, userId=ref.user_id)
-    if obj.bucket != config.get(EnvVar.BUCKET_NAME):
-        plog.warning("dropped: foreign bucket", extra={"bucket": obj.bucket})
-        return
     store = ProcessStore()
-    process = store.get(ref.process_id)
-    if process is None or process["userId"] != ref.user_id or process["sourceKey"] != obj.key:
-        plog.warning("dropped: no process for this upload", extra={"key": obj.key})
+    found = process_of_object(store, obj, keys.parse_upload_key, log)
+    if found is None:
+        return
+    ref, process, plog = found
+    if process["sourceKey"] != obj.key:
+        plog.warning("dropped: not this process's upload", extra={"key": obj.key})
         return
     if process["status"] != Status.CREATED:
         plog.info("duplicate: already past CREATED", extra={"status": process["status"]})

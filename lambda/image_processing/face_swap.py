@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 from style_backend import aws, config, events, keys, logs
 from style_backend.config import EnvVar
 from style_backend.errors import Failure, Reason
-from style_backend.process import ProcessStore, Status, StyleStatus
+from style_backend.process import ProcessStore, Status, StyleStatus, process_of_object
 
 log = logs.get_logger("face_swap")
 
@@ -31,20 +31,11 @@ def handler(event: dict[str, Any], context: Any = None) -> None:
 
 
 def request_styles(obj: events.S3Object) -> None:
-    try:
-        ref = keys.parse_crop_key(obj.key)
-    except keys.InvalidKey:
-        log.warning("dropped: not a crop key", extra={"key": obj.key})
-        return
-    plog = logs.bind(log, processId=ref.process_id, userId=ref.user_id)
-    if obj.bucket != config.get(EnvVar.BUCKET_NAME):
-        plog.warning("dropped: foreign bucket", extra={"bucket": obj.bucket})
-        return
     store = ProcessStore()
-    process = store.get(ref.process_id)
-    if process is None or process["userId"] != ref.user_id:
-        plog.warning("dropped: no process for this crop", extra={"key": obj.key})
+    found = process_of_object(store, obj, keys.parse_crop_key, log)
+    if found is None:
         return
+    ref, process, plog = found
     if process["status"] == Status.CREATED:
         # The crop handler writes the crop before its status update: this event can win the race.
         store.mark_cropped(ref.process_id, obj.key)

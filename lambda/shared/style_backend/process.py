@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from style_backend import aws, config
+from style_backend import aws, config, events, keys, logs
 from style_backend.config import EnvVar
 from style_backend.errors import Failure, Reason
 
@@ -260,3 +261,28 @@ class DisplayStore:
                 return False
             raise
         return True
+
+
+def process_of_object(
+    store: ProcessStore,
+    obj: events.S3Object,
+    parse_key: Callable[[str], keys.ProcessRef],
+    log: Any,
+) -> tuple[keys.ProcessRef, dict[str, Any], Any] | None:
+    """The Process an S3 object event belongs to, with a logger bound to its ids; or None (logged)
+    when the event must be dropped: a key outside the layout, another bucket, no such process or
+    another user's. Dropped events are never retried: nothing would change on a retry."""
+    try:
+        ref = parse_key(obj.key)
+    except keys.InvalidKey:
+        log.warning("dropped: key outside the layout", extra={"key": obj.key})
+        return None
+    plog = logs.bind(log, processId=ref.process_id, userId=ref.user_id)
+    if obj.bucket != config.get(EnvVar.BUCKET_NAME):
+        plog.warning("dropped: foreign bucket", extra={"bucket": obj.bucket})
+        return None
+    process = store.get(ref.process_id)
+    if process is None or process["userId"] != ref.user_id:
+        plog.warning("dropped: no process for this object", extra={"key": obj.key})
+        return None
+    return ref, process, plog
