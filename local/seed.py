@@ -1,8 +1,10 @@
-"""Style images for the local backend, made from a public-domain photo that ships in a registry
-package (scikit-image's astronaut, NASA), and seeded through `style_backend.seeding`.
+"""Style images for the local backend, made from photos that ship in registry packages, and
+seeded through `style_backend.seeding`. Nothing is downloaded at run time.
 
-scikit-image ships one photo with a detectable face, so each style is a different treatment of it:
-a colour grade, a framing and a backdrop. Nothing is downloaded.
+- scikit-image's astronaut (Eileen Collins, NASA, public domain): `sepia-portrait`, `noir-mirror`.
+- `teal-studio`: the largest person of insightface's group photo when set-up fetched it
+  (scripts/fetch_photos.py → .cache/photos; never committed), else the astronaut again. A style
+  whose face is someone else makes "the result keeps the uploader's identity" a real check.
 """
 
 from __future__ import annotations
@@ -52,6 +54,17 @@ STYLES: list[tuple[dict[str, str], Callable[[np.ndarray], np.ndarray]]] = [
 ]
 
 
+def _other_person() -> np.ndarray | None:
+    """A 512×512 head-and-shoulders of someone who is not the astronaut, if set-up fetched one."""
+    from PIL import Image
+
+    # The photo helpers of the test suite own how the group photo is cut into people.
+    from tests.photos import group_faces
+
+    people = group_faces(size=512)
+    return np.asarray(Image.fromarray(people[0]).convert("RGB")) if people else None
+
+
 def write_style_folder(folder: Path) -> Path:
     """Images + the `styles.json` manifest `style_backend.seeding` reads."""
     from PIL import Image
@@ -61,7 +74,8 @@ def write_style_folder(folder: Path) -> Path:
     entries = []
     for fields, treat in STYLES:
         name = f"{fields['resourceId']}.png"
-        Image.fromarray(treat(photo)).save(folder / name)
+        base = _other_person() if fields["resourceId"] == "teal-studio" else None
+        Image.fromarray(treat(photo if base is None else base)).save(folder / name)
         entries.append({**fields, "file": name, "gender": "female", "skinTone": "light"})
     (folder / "styles.json").write_text(json.dumps({"styles": entries}, indent=1))
     return folder
