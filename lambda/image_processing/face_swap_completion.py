@@ -13,7 +13,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from style_backend import aws, config, events, imaging, keys, logs
+from style_backend import aws, config, events, formats, keys, logs
 from style_backend.config import EnvVar
 from style_backend.errors import Failure, Reason
 from style_backend.process import DisplayStore, ProcessStore, StyleStatus
@@ -83,7 +83,7 @@ def _store_result(note: events.InferenceNotification, process: dict[str, Any]) -
             raise Failure(Reason.SWAP_FAILED, "The styled picture is missing.") from None
         raise
     start = head["Body"].read()
-    fmt = imaging.sniff_format(start)
+    fmt = formats.sniff_format(start)
     if fmt is None:  # the container answered with a JSON error body
         raise Failure(Reason.SWAP_FAILED, _error_text(start))
     result_key = keys.result_key(process["userId"], note.process_id, note.resource_id)
@@ -91,7 +91,7 @@ def _store_result(note: events.InferenceNotification, process: dict[str, Any]) -
         CopySource={"Bucket": bucket, "Key": out_key},
         Bucket=bucket,
         Key=result_key,
-        ContentType=imaging.CONTENT_TYPES[fmt],
+        ContentType=formats.CONTENT_TYPES[fmt],
         MetadataDirective="REPLACE",
     )
     return result_key

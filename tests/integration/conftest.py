@@ -18,12 +18,14 @@ from style_backend import keys
 from style_backend.config import EnvVar
 from style_backend.process import ProcessStore
 from tests import hostile
+from tests.tables import create_tables
 
 # Names of our own, so that another session-wide moto backend (the API tests') never collides.
 BUCKET = "style-pipeline-test"
-PROCESS_TABLE = "PipelineProcess"
-DISPLAY_TABLE = "PipelineDisplay"
-BASE_RESOURCE_TABLE = "PipelineBaseResource"
+TABLE_PREFIX = "Pipeline"
+PROCESS_TABLE = f"{TABLE_PREFIX}Process"
+DISPLAY_TABLE = f"{TABLE_PREFIX}Display"
+BASE_RESOURCE_TABLE = f"{TABLE_PREFIX}BaseResource"
 ENDPOINT = "facechain-async"
 USER = "3f1c2a9e-7b5d-4c1e-9a2f-0d8e6b4c1a77"  # Cognito subs contain hyphens
 STYLES = ("style-a", "style-b")
@@ -38,32 +40,6 @@ ENV = {
 }
 
 
-def _table(ddb, name: str, hash_key: str, range_key: str | None = None, gsi=None) -> None:
-    schema = [{"AttributeName": hash_key, "KeyType": "HASH"}]
-    attrs = {hash_key}
-    if range_key:
-        schema.append({"AttributeName": range_key, "KeyType": "RANGE"})
-        attrs.add(range_key)
-    extra: dict[str, Any] = {}
-    if gsi:
-        index, gsi_hash, gsi_range = gsi
-        gsi_schema = [{"AttributeName": gsi_hash, "KeyType": "HASH"}]
-        attrs.add(gsi_hash)
-        if gsi_range:
-            gsi_schema.append({"AttributeName": gsi_range, "KeyType": "RANGE"})
-            attrs.add(gsi_range)
-        extra["GlobalSecondaryIndexes"] = [
-            {"IndexName": index, "KeySchema": gsi_schema, "Projection": {"ProjectionType": "ALL"}}
-        ]
-    ddb.create_table(
-        TableName=name,
-        KeySchema=schema,
-        AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in sorted(attrs)],
-        BillingMode="PAY_PER_REQUEST",
-        **extra,
-    )
-
-
 @cache
 def _style_image() -> bytes:
     from skimage import data
@@ -71,15 +47,13 @@ def _style_image() -> bytes:
     return hostile.jpeg(data.chelsea())
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def _pipeline_moto():
-    """One moto backend for the session (starting one and creating tables costs ~1 s a test):
-    the bucket, the tables and the seeded style images; `aws_env` empties the rest."""
+    """One moto backend for the pipeline tests (package scope: it ends with this folder and
+    never leaks into others): the bucket, the tables and the seeded style images, created once
+    (~1 s); `aws_env` empties the rest after each test."""
     with mock_aws():
-        ddb = boto3.client("dynamodb")
-        _table(ddb, PROCESS_TABLE, "processId", gsi=("byUser", "userId", "createdAt"))
-        _table(ddb, DISPLAY_TABLE, "userId", "resultId")
-        _table(ddb, BASE_RESOURCE_TABLE, "resourceId", gsi=("byStyle", "styleKey", None))
+        create_tables(boto3.client("dynamodb"), prefix=TABLE_PREFIX)
         s3 = boto3.client("s3")
         s3.create_bucket(
             Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "us-west-2"}

@@ -4,18 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-EXPECTED = {
-    # construct id: (key schema, GSIs {name: key schema}, TTL attribute)
-    "ProcessTable": (
-        [("processId", "HASH")],
-        {"byUser": [("userId", "HASH"), ("createdAt", "RANGE")]},
-        "ttl",
-    ),
-    "DisplayTable": ([("userId", "HASH"), ("resultId", "RANGE")], {}, None),
-    "DisplayHistoryTable": ([("userId", "HASH"), ("shownAt", "RANGE")], {}, "ttl"),
-    "BaseResourceTable": ([("resourceId", "HASH")], {"byStyle": [("styleKey", "HASH")]}, None),
-    "UserAgreementTable": ([("userId", "HASH"), ("termsVersion", "RANGE")], {}, None),
-}
+from tests.tables import TABLES
+
+# construct id: (key schema, GSIs {name: key schema}, TTL attribute)
+EXPECTED = {name: spec[:3] for name, spec in TABLES.items()}
 
 
 def _tables(synth) -> dict[str, dict]:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -204,6 +207,33 @@ def test_role_grants_exactly_the_documented_actions(synth, construct_id):
     assert granted == expected
 
 
+def test_functions_without_the_imaging_layer_import_without_its_packages(synth):
+    """A function the template gives only SharedLayer must not need numpy, Pillow or dlib."""
+    layers = synth.resources("Functions", "AWS::Lambda::LayerVersion")
+    imaging = next(k for k in layers if k.startswith("ImagingLayer"))
+    modules = []
+    for stack in ("Functions", "FaceChain"):
+        for fn in synth.resources(stack, "AWS::Lambda::Function").values():
+            props = fn["Properties"]
+            refs = {r.get("Ref") for r in props.get("Layers", [])}
+            if "SharedLayer" in render(props.get("Layers")) and imaging not in refs:
+                modules.append(props["Handler"].split(".")[0])
+    assert {"face_swap", "face_swap_completion", "upload", "build_status"} <= set(modules)
+    blocked = "import sys\nfor m in ('numpy', 'PIL', 'dlib', 'cv2'): sys.modules[m] = None\n"
+    code = blocked + "".join(f"import {m}\n" for m in modules)
+    path = os.pathsep.join(
+        ["lambda/shared", "lambda/apis", "lambda/image_processing", "lambda/facechain_codebuild"]
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "PYTHONPATH": path},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
 def test_erasure_lists_only_the_user_prefixes(synth):
     (listing,) = [
         s for s in _role_statements(synth, "ErasureFunction") if s["Action"] == "s3:ListBucket"
@@ -212,14 +242,14 @@ def test_erasure_lists_only_the_user_prefixes(synth):
     assert sorted(prefixes) == ["crops/*", "inference/*", "results/*", "uploads/*"]
 
 
-def test_image_functions_get_both_layers_and_api_functions_only_the_shared_one(synth):
+def test_only_the_face_crop_gets_the_imaging_layer(synth):
     layers = synth.resources("Functions", "AWS::Lambda::LayerVersion")
     shared = next(k for k in layers if k.startswith("SharedLayer"))
     imaging = next(k for k in layers if k.startswith("ImagingLayer"))
     for construct_id in EXPECTED:
         _, fn = _function(synth, construct_id)
         refs = {r["Ref"] for r in fn["Properties"]["Layers"]}
-        assert refs == ({shared, imaging} if construct_id in ASYNC_FUNCTIONS else {shared})
+        assert refs == ({shared, imaging} if construct_id == "FaceCropFunction" else {shared})
     for layer in layers.values():
         assert layer["Properties"]["CompatibleRuntimes"] == ["python3.12"]
     _, crop = _function(synth, "FaceCropFunction")

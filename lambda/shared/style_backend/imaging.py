@@ -20,10 +20,9 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from style_backend.errors import Failure, Reason
+from style_backend.formats import ALLOWED_FORMATS, CONTENT_TYPES, JPEG, PNG, WEBP, sniff_format
 
-JPEG, PNG, WEBP = "JPEG", "PNG", "WEBP"
-ALLOWED_FORMATS = (JPEG, PNG, WEBP)
-CONTENT_TYPES = {JPEG: "image/jpeg", PNG: "image/png", WEBP: "image/webp"}
+__all__ = ["ALLOWED_FORMATS", "CONTENT_TYPES", "JPEG", "PNG", "WEBP", "sniff_format"]
 
 _WHITE = (255, 255, 255, 255)
 _EXIF_ORIENTATION = 0x0112
@@ -41,17 +40,6 @@ class DecodedImage:
     @property
     def size(self) -> tuple[int, int]:
         return self.rgb.shape[1], self.rgb.shape[0]
-
-
-def sniff_format(data: bytes) -> str | None:
-    """JPEG, PNG or WEBP from the magic bytes; None for anything else."""
-    if data[:3] == b"\xff\xd8\xff":
-        return JPEG
-    if data[:8] == b"\x89PNG\r\n\x1a\n":
-        return PNG
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return WEBP
-    return None
 
 
 def _unsupported(data: bytes) -> Failure:

@@ -20,6 +20,7 @@ from local.apigw import ApiGateway, CognitoTokenVerifier, routes_from_specs
 from style_backend import aws as aws_clients
 from style_backend.seeding import StyleSource, seed_styles
 from tests.photos import astronaut
+from tests.tables import TABLES, create_tables, table_name
 from tests.tokens import CLIENT_ID, ISSUER, CognitoPool
 
 BUCKET = "style-base-test"
@@ -40,39 +41,6 @@ ENV = {
 }
 
 
-def _table(ddb, name: str, keys: list[str], indexes: dict[str, list[str]] | None = None) -> None:
-    attrs = set(keys) | {k for ks in (indexes or {}).values() for k in ks}
-
-    def schema(names: list[str]) -> list[dict[str, str]]:
-        return [
-            {"AttributeName": n, "KeyType": t}
-            for n, t in zip(names, ("HASH", "RANGE")[: len(names)], strict=True)
-        ]
-
-    kwargs: dict[str, Any] = {}
-    if indexes:
-        kwargs["GlobalSecondaryIndexes"] = [
-            {"IndexName": n, "KeySchema": schema(ks), "Projection": {"ProjectionType": "ALL"}}
-            for n, ks in indexes.items()
-        ]
-    ddb.create_table(
-        TableName=name,
-        KeySchema=schema(keys),
-        AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in sorted(attrs)],
-        BillingMode="PAY_PER_REQUEST",
-        **kwargs,
-    )
-
-
-TABLES = {  # name → (key, {GSI name: key}), as the DynamoDB stack defines them
-    "Process": (["processId"], {"byUser": ["userId", "createdAt"]}),
-    "Display": (["userId", "resultId"], {}),
-    "DisplayHistory": (["userId", "shownAt"], {}),
-    "BaseResource": (["resourceId"], {"byStyle": ["styleKey"]}),
-    "UserAgreement": (["userId", "termsVersion"], {}),
-}
-
-
 @pytest.fixture(scope="package")
 def _moto():
     """One moto backend for the API tests (starting one costs ~1 s); `aws` empties it after
@@ -83,9 +51,7 @@ def _moto():
         boto3.client("s3").create_bucket(
             Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "us-west-2"}
         )
-        ddb = boto3.client("dynamodb")
-        for name, (keys, indexes) in TABLES.items():
-            _table(ddb, name, keys, indexes)
+        create_tables(boto3.client("dynamodb"))
         aws_clients.reset()
         yield
         aws_clients.reset()
@@ -105,11 +71,11 @@ def aws(_moto):
     s3 = boto3.resource("s3")
     s3.Bucket(BUCKET).objects.all().delete()
     ddb = boto3.resource("dynamodb")
-    for name, (keys, _) in TABLES.items():
-        table = ddb.Table(name)
+    for construct_id, (key_schema, *_) in TABLES.items():
+        table = ddb.Table(table_name(construct_id))
         with table.batch_writer() as batch:
             for item in table.scan()["Items"]:
-                batch.delete_item(Key={k: item[k] for k in keys})
+                batch.delete_item(Key={k: item[k] for k, _ in key_schema})
 
 
 @pytest.fixture(scope="session")

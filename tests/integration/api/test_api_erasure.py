@@ -6,7 +6,8 @@ from style_backend import erasure, keys
 from style_backend.erasure import delete_objects
 from style_backend.process import ProcessStore
 from style_backend.results import ResultGallery
-from tests.integration.api.conftest import BUCKET, TABLES, TERMS, new_user
+from tests.integration.api.conftest import BUCKET, TERMS, new_user
+from tests.tables import TABLES, table_name
 
 STYLES = ("street-f-light", "retro-m-dark")
 
@@ -62,7 +63,7 @@ def _everything_of(user: str, process_ids: set[str]) -> dict[str, list]:
         if any(marker in obj["Key"] for marker in markers):
             found["objects"].append(obj["Key"])
     ddb = boto3.resource("dynamodb")
-    for name in TABLES:
+    for name in map(table_name, TABLES):
         items = ddb.Table(name).scan()["Items"]
         found[name] = [i for i in items if i.get("userId") == user]
     return found
@@ -84,7 +85,7 @@ def test_erasure_leaves_nothing_of_the_user_and_keeps_the_others(api):
     }
     assert _everything_of(alice, {alice_pid}) == {
         "objects": [],
-        **{name: [] for name in TABLES},
+        **{name: [] for name in map(table_name, TABLES)},
     }
     assert _everything_of(bob, {bob_pid}) == bob_before
     # Consent went too: the user must agree again before uploading.
