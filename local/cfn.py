@@ -1,0 +1,252 @@
+"""Read a synthesized cloud assembly (cdk.out) and resolve CloudFormation intrinsics to local names.
+
+The local runtime is the IaC: every bucket, table, topic, function and route it serves comes from
+these templates. Physical names that CloudFormation would generate are derived here from the stack
+and logical id; ids that only moto can generate (user pools, app clients) are bound once created.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ACCOUNT = "123456789012"  # moto's default account
+
+
+class Unresolvable(ValueError):
+    """An intrinsic the local runtime cannot give a value to (named with its stack and path)."""
+
+
+@dataclass(frozen=True)
+class Resource:
+    stack: str
+    logical_id: str
+    type: str
+    properties: dict[str, Any]
+
+
+@dataclass
+class StackTemplate:
+    name: str
+    body: dict[str, Any]
+    asset_dirs: dict[str, Path] = field(default_factory=dict)  # object key (hash.zip) → folder
+
+    def resources(self, *types: str) -> Iterator[Resource]:
+        for logical_id, res in self.body.get("Resources", {}).items():
+            if not types or res["Type"] in types:
+                yield Resource(self.name, logical_id, res["Type"], res.get("Properties", {}))
+
+
+def load_assembly(outdir: Path) -> list[StackTemplate]:
+    """Every CloudFormation stack of a cloud assembly, with its file assets staged beside it."""
+    manifest = json.loads((outdir / "manifest.json").read_text())
+    stacks: list[StackTemplate] = []
+    assets: dict[str, Path] = {}
+    for artifact in manifest["artifacts"].values():
+        if artifact["type"] == "cdk:asset-manifest":
+            files = json.loads((outdir / artifact["properties"]["file"]).read_text())["files"]
+            for entry in files.values():
+                source = outdir / entry["source"]["path"]
+                for dest in entry["destinations"].values():
+                    if source.is_dir():
+                        assets[dest["objectKey"]] = source
+    for name, artifact in manifest["artifacts"].items():
+        if artifact["type"] == "aws:cloudformation:stack":
+            body = json.loads((outdir / artifact["properties"]["templateFile"]).read_text())
+            stacks.append(StackTemplate(artifact.get("displayName", name), body, assets))
+    return stacks
+
+
+def _local_name(stack: str, logical_id: str, limit: int = 63) -> str:
+    return f"{stack}-{logical_id}"[:limit]
+
+
+def _bucket_name(stack: str, logical_id: str) -> str:
+    name = re.sub(r"[^a-z0-9-]", "-", f"{stack}-{logical_id}".lower())
+    return name[:63].strip("-")
+
+
+class Resolver:
+    """Gives Ref / Fn::GetAtt / Fn::Join / Fn::Sub / Fn::ImportValue … their local values."""
+
+    def __init__(self, stacks: list[StackTemplate], region: str, queue_base_url: str = ""):
+        self.stacks = {s.name: s for s in stacks}
+        self.region = region
+        self.queue_base_url = queue_base_url
+        self._bound: dict[tuple[str, str], dict[str, str]] = {}
+        self._exports: dict[str, tuple[str, Any]] = {}
+        for s in stacks:
+            for output in s.body.get("Outputs", {}).values():
+                export = output.get("Export", {}).get("Name")
+                if export:
+                    self._exports[export if isinstance(export, str) else str(export)] = (
+                        s.name,
+                        output["Value"],
+                    )
+
+    # -- physical ids -------------------------------------------------------------------------
+
+    def bind(self, stack: str, logical_id: str, ref: str, **attrs: str) -> None:
+        """Record an id only the local service could generate (a user pool id, a client id)."""
+        self._bound[(stack, logical_id)] = {"Ref": ref, **attrs}
+
+    def resource(self, stack: str, logical_id: str) -> dict[str, Any]:
+        try:
+            return self.stacks[stack].body["Resources"][logical_id]
+        except KeyError:
+            raise Unresolvable(f"{stack}: no resource {logical_id!r}") from None
+
+    def physical_name(self, stack: str, logical_id: str) -> str:
+        res = self.resource(stack, logical_id)
+        props = res.get("Properties", {})
+        kind = res["Type"]
+        explicit = {
+            "AWS::S3::Bucket": "BucketName",
+            "AWS::DynamoDB::Table": "TableName",
+            "AWS::DynamoDB::GlobalTable": "TableName",
+            "AWS::SNS::Topic": "TopicName",
+            "AWS::SQS::Queue": "QueueName",
+            "AWS::Lambda::Function": "FunctionName",
+            "AWS::SageMaker::Endpoint": "EndpointName",
+            "AWS::SageMaker::EndpointConfig": "EndpointConfigName",
+            "AWS::SageMaker::Model": "ModelName",
+            "AWS::Cognito::UserPool": "UserPoolName",
+        }.get(kind)
+        if explicit and props.get(explicit) is not None:
+            return str(self.resolve(props[explicit], stack))
+        if kind == "AWS::S3::Bucket":
+            return _bucket_name(stack, logical_id)
+        if kind == "AWS::Lambda::Function":
+            return _local_name(stack, logical_id, 64)
+        return _local_name(stack, logical_id, 80)
+
+    def _arn(self, service: str, resource: str) -> str:
+        region = "" if service == "s3" else self.region
+        account = "" if service == "s3" else ACCOUNT
+        return f"arn:aws:{service}:{region}:{account}:{resource}"
+
+    def ref(self, stack: str, logical_id: str) -> str:
+        if (stack, logical_id) in self._bound:
+            return self._bound[(stack, logical_id)]["Ref"]
+        params = self.stacks[stack].body.get("Parameters", {})
+        if logical_id in params:
+            if "Default" not in params[logical_id]:
+                raise Unresolvable(f"{stack}: parameter {logical_id} has no default")
+            return params[logical_id]["Default"]
+        res = self.resource(stack, logical_id)
+        kind = res["Type"]
+        name = self.physical_name(stack, logical_id)
+        if kind == "AWS::SNS::Topic":
+            return self._arn("sns", name)
+        if kind == "AWS::SQS::Queue":
+            return f"{self.queue_base_url}/{ACCOUNT}/{name}"
+        if kind in ("AWS::SageMaker::Endpoint", "AWS::SageMaker::EndpointConfig"):
+            what = "endpoint" if kind.endswith("Endpoint") else "endpoint-config"
+            return self._arn("sagemaker", f"{what}/{name.lower()}")
+        if kind == "AWS::ApiGateway::Stage":
+            return res["Properties"]["StageName"]
+        if kind in ("AWS::Cognito::UserPool", "AWS::Cognito::UserPoolClient"):
+            raise Unresolvable(f"{stack}: {logical_id} is not created yet")
+        if kind.startswith("AWS::ApiGateway::"):
+            return logical_id  # ids of the API's own tree: only used to link its parts
+        return name
+
+    def get_att(self, stack: str, logical_id: str, attr: str) -> str:
+        bound = self._bound.get((stack, logical_id), {})
+        if attr in bound:
+            return bound[attr]
+        kind = self.resource(stack, logical_id)["Type"]
+        name = self.physical_name(stack, logical_id)
+        table = kind in ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable")
+        simple: dict[tuple[str, str], str] = {
+            ("AWS::S3::Bucket", "Arn"): self._arn("s3", name),
+            ("AWS::S3::Bucket", "DomainName"): f"{name}.s3.amazonaws.com",
+            ("AWS::S3::Bucket", "RegionalDomainName"): f"{name}.s3.{self.region}.amazonaws.com",
+            ("AWS::Lambda::Function", "Arn"): self._arn("lambda", f"function:{name}"),
+            ("AWS::SNS::Topic", "TopicArn"): self._arn("sns", name),
+            ("AWS::SNS::Topic", "TopicName"): name,
+            ("AWS::SQS::Queue", "Arn"): self._arn("sqs", name),
+            ("AWS::SQS::Queue", "QueueName"): name,
+            ("AWS::SQS::Queue", "QueueUrl"): f"{self.queue_base_url}/{ACCOUNT}/{name}",
+            ("AWS::SageMaker::Endpoint", "EndpointName"): name,
+            ("AWS::SageMaker::EndpointConfig", "EndpointConfigName"): name,
+            ("AWS::SageMaker::Model", "ModelName"): name,
+            ("AWS::ApiGateway::RestApi", "RootResourceId"): f"{logical_id}/",
+        }
+        if table and attr == "Arn":
+            return self._arn("dynamodb", f"table/{name}")
+        if (kind, attr) in simple:
+            return simple[(kind, attr)]
+        raise Unresolvable(f"{stack}: Fn::GetAtt {logical_id}.{attr} ({kind})")
+
+    # -- intrinsics ---------------------------------------------------------------------------
+
+    def _pseudo(self, stack: str, name: str) -> str | None:
+        return {
+            "AWS::Region": self.region,
+            "AWS::AccountId": ACCOUNT,
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::StackName": stack,
+            "AWS::NoValue": None,
+        }.get(name, "") or None
+
+    def resolve(self, value: Any, stack: str) -> Any:
+        if isinstance(value, list):
+            return [self.resolve(v, stack) for v in value]
+        if not isinstance(value, dict):
+            return value
+        if len(value) != 1 or not next(iter(value)).startswith(("Ref", "Fn::")):
+            return {k: self.resolve(v, stack) for k, v in value.items()}
+        fn, arg = next(iter(value.items()))
+        if fn == "Ref":
+            if arg.startswith("AWS::"):
+                return self._pseudo(stack, arg)
+            return self.ref(stack, arg)
+        if fn == "Fn::GetAtt":
+            logical_id, attr = arg if isinstance(arg, list) else arg.split(".", 1)
+            return self.get_att(stack, logical_id, attr)
+        if fn == "Fn::Join":
+            sep, parts = arg
+            return sep.join(str(self.resolve(p, stack)) for p in self.resolve(parts, stack))
+        if fn == "Fn::Select":
+            index, items = arg
+            return self.resolve(items, stack)[int(self.resolve(index, stack))]
+        if fn == "Fn::Split":
+            sep, text = arg
+            return str(self.resolve(text, stack)).split(sep)
+        if fn == "Fn::Sub":
+            text, variables = (arg, {}) if isinstance(arg, str) else arg
+            values = {k: self.resolve(v, stack) for k, v in variables.items()}
+
+            def sub(m: re.Match[str]) -> str:
+                name = m.group(1)
+                if name in values:
+                    return str(values[name])
+                if name.startswith("AWS::"):
+                    return str(self._pseudo(stack, name))
+                if "." in name:
+                    logical_id, attr = name.split(".", 1)
+                    return self.get_att(stack, logical_id, attr)
+                return self.ref(stack, name)
+
+            return re.sub(r"\$\{([^!}][^}]*)\}", sub, text)
+        if fn == "Fn::ImportValue":
+            export = self.resolve(arg, stack)
+            if export not in self._exports:
+                raise Unresolvable(f"{stack}: no stack exports {export!r}")
+            source_stack, source_value = self._exports[export]
+            return self.resolve(source_value, source_stack)
+        raise Unresolvable(f"{stack}: {fn} is not supported locally")
+
+    def arn_owner(self, arn: str) -> tuple[str, str] | None:
+        """The (stack, logical id) of the Lambda function an ARN names, if any."""
+        for stack in self.stacks.values():
+            for res in stack.resources("AWS::Lambda::Function"):
+                if self.get_att(stack.name, res.logical_id, "Arn") == arn:
+                    return stack.name, res.logical_id
+        return None

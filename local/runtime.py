@@ -1,0 +1,315 @@
+"""The local backend, assembled: synthesize the CDK app, create its resources in moto, wire its
+triggers, run its functions, emulate its async endpoint and serve its API.
+
+`LocalBackend.start()` is what `make up` and the end-to-end tests run; `stop()` undoes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from local.cfn import Resolver, StackTemplate, load_assembly
+from local.container import ModelContainer, free_port  # noqa: F401 (re-exported)
+from local.dispatcher import Dispatcher
+from local.functions import FunctionHost
+from local.provision import Provisioner, UserPool
+from local.sagemaker import AsyncInference, serve_runtime_api
+from local.topology import FunctionRef, RestApiSpec, Topology
+
+log = logging.getLogger("local")
+
+REPO = Path(__file__).resolve().parent.parent
+# Deploy-time choices for a local run: no asset bundling (no Docker, no pip), the CPU swap engine.
+LOCAL_CONTEXT = {
+    "aws:cdk:bundling-stacks": [],
+    "swap_engine": "cpu",
+    "removal_policy": "destroy",
+}
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_SESSION_TOKEN": "local",
+}
+
+
+AppBuilder = Callable[[Any], Any]
+
+
+def synthesize(
+    outdir: Path, context: dict[str, Any] | None = None, build_app: AppBuilder | None = None
+) -> list[StackTemplate]:
+    """Synthesize app.py's `build_app` (or a test's own app) in-process."""
+    import aws_cdk as cdk
+
+    if build_app is None:
+        from app import build_app
+    build_app(cdk.App(outdir=str(outdir), context=app_context(context))).synth()
+    return load_assembly(outdir)
+
+
+def app_context(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The local choices; `build_app` adds cdk.json's and cdk.context.json's context itself."""
+    return {**LOCAL_CONTEXT, **(overrides or {})}
+
+
+# What the synthesized app depends on: a change to any of these synthesizes again.
+SYNTH_INPUTS = ("app.py", "cdk.json", "cdk.context.json", "stacks", "lambda", "byoc")
+CACHE = REPO / ".local-state"
+
+
+def _inputs_digest(context: dict[str, Any]) -> str:
+    digest = hashlib.sha256(json.dumps(context, sort_keys=True).encode())
+    for name in SYNTH_INPUTS:
+        root = REPO / name
+        files = sorted(root.rglob("*")) if root.is_dir() else [root]
+        for path in files:
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(str(path.relative_to(REPO)).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:20]
+
+
+def synthesize_cached(context: dict[str, Any] | None = None) -> tuple[list[StackTemplate], bool]:
+    """The app's assembly from .local-state/ when its inputs did not change (a synth with the
+    cdk-nag checks takes ~30 s); otherwise synthesize and keep it. Returns (stacks, was_cached)."""
+    key = _inputs_digest(app_context(context))
+    target = CACHE / f"cdk.out-{key}"
+    if (target / "manifest.json").exists():
+        return load_assembly(target), True
+    CACHE.mkdir(exist_ok=True)
+    for old in CACHE.glob("cdk.out-*"):
+        shutil.rmtree(old, ignore_errors=True)
+    staging = Path(tempfile.mkdtemp(prefix="cdk.out-", dir=CACHE))
+    synthesize(staging, context)
+    try:
+        staging.rename(target)
+    except OSError:  # another start synthesized the same inputs meanwhile
+        shutil.rmtree(staging, ignore_errors=True)
+    return load_assembly(target), False
+
+
+@dataclass
+class ClientConfig:
+    """What a client needs, as `cdk deploy --outputs-file` would give it (GET /config.json)."""
+
+    apiUrl: str
+    region: str
+    userPoolId: str
+    userPoolClientId: str
+    cognitoEndpoint: str
+
+
+@dataclass
+class LocalBackend:
+    port: int = 8000
+    host: str = "127.0.0.1"
+    region: str = "us-west-2"
+    concurrency: int = 2  # workers per function, like a reserved concurrency of 2
+    context: dict[str, Any] = field(default_factory=dict)
+    seed_styles: bool = True
+    build_app: AppBuilder | None = None  # tests pass a small app of their own
+
+    def start(self) -> None:
+        from moto.server import ThreadedMotoServer
+
+        from local.server import check_port
+
+        check_port(self.host, self.port)  # fail in a second, not after the whole start
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto logs every request
+        if str(REPO / "lambda/shared") not in sys.path:
+            sys.path.append(str(REPO / "lambda/shared"))  # the domain package (seeding)
+
+        self._tmp = tempfile.TemporaryDirectory(prefix="style-local-")
+        if self.build_app is None:
+            self.stacks, self.synth_cached = synthesize_cached(self.context)
+        else:
+            outdir = Path(self._tmp.name) / "cdk.out"
+            self.stacks, self.synth_cached = synthesize(outdir, self.context, self.build_app), False
+
+        self.moto = ThreadedMotoServer(ip_address=self.host, port=0, verbose=False)
+        self.moto.start()
+        moto_host, moto_port = self.moto.get_host_and_port()
+        self.aws_url = f"http://{moto_host}:{moto_port}"
+        self._session = boto3.session.Session(
+            region_name=self.region,
+            aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            aws_session_token=FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],
+        )
+        self._clients: dict[str, Any] = {}
+        self._clients_lock = threading.Lock()
+
+        self.resolver = Resolver(self.stacks, self.region, self.aws_url)
+        self.topology = Topology(self.stacks, self.resolver)
+        provisioner = Provisioner(self.topology, self.client, self.region)
+        provisioner.create_storage()
+        self.user_pools: list[UserPool] = provisioner.create_user_pools()
+
+        functions = self.topology.functions()
+        self.endpoints = self.topology.async_endpoints()
+        self.container = ModelContainer(self._container_env())
+        self.container.start()
+        self.inference = AsyncInference(
+            self.endpoints, self.client("s3"), self.client("sns"), self.container.url
+        )
+        self.inference.region = self.region
+        self.inference.start()
+        self.sagemaker_api = serve_runtime_api(self.inference, self.host)
+        sm_host, sm_port = self.sagemaker_api.server_address[:2]
+        local_env = {
+            **FAKE_CREDENTIALS,
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_ENDPOINT_URL": self.aws_url,
+            "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME": f"http://{sm_host}:{sm_port}",
+        }
+        self.hosts = {f.ref: FunctionHost(f, local_env, self.concurrency) for f in functions}
+
+        self.triggers = provisioner.create_triggers({f.ref: f.timeout_s for f in functions})
+        self.dispatcher = Dispatcher(
+            self.client("sqs"),
+            self.triggers,
+            self.invoke,
+            {f.ref: f.max_event_retries for f in functions},
+            pollers_per_trigger=self.concurrency,
+        )
+        self.dispatcher.start()
+
+        self.apis = self.topology.rest_apis()
+        self.seeded: list[dict[str, Any]] = []
+        self.warnings: list[str] = []
+        if self.container.problem:
+            self.warnings.append(f"model container: {self.container.problem}")
+        if self.seed_styles:
+            self._seed()
+
+        # Init phases (imports, face models) in the background, before the first events arrive.
+        served = {t.function for t in self.triggers} | {
+            r.function for api in self.apis for r in api.routes
+        }
+        threading.Thread(
+            target=lambda: [self.hosts[f].warm() for f in sorted(served, key=str)],
+            name="warm-up",
+            daemon=True,
+        ).start()
+
+        from local.server import serve
+
+        self.http = serve(self)
+        self._http_thread = threading.Thread(
+            target=self.http.serve_forever, name="http", daemon=True
+        )
+        self._http_thread.start()
+
+    def _seed(self) -> None:
+        from local.seed import seed_styles
+        from style_backend import aws
+
+        # style_backend.aws reads the endpoint and credentials from the environment, as on
+        # Lambda: set them for the seeding only, and forget the clients it cached.
+        local_aws = {
+            **FAKE_CREDENTIALS,
+            "AWS_ENDPOINT_URL": self.aws_url,
+            "AWS_DEFAULT_REGION": self.region,
+        }
+        saved = {k: os.environ.get(k) for k in local_aws}
+        os.environ.update(local_aws)
+        aws.reset()
+        try:
+            self.seeded = seed_styles(self)
+        except (ImportError, LookupError) as err:
+            self.warnings.append(f"no styles seeded: {err}")
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+            aws.reset()
+
+    def _container_env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
+        model_env = self.endpoints[0].container_environment if self.endpoints else {}
+        env.update({k: v for k, v in model_env.items() if not v.startswith("/opt/")})
+        env.update(FAKE_CREDENTIALS)
+        env.update(
+            AWS_REGION=self.region,
+            AWS_DEFAULT_REGION=self.region,
+            AWS_ENDPOINT_URL=self.aws_url,
+            SWAP_ENGINE=self.context.get("swap_engine", LOCAL_CONTEXT["swap_engine"]),
+            PYTHONPATH=os.pathsep.join(str(REPO / p) for p in ("byoc/facechain", "lambda/shared")),
+        )
+        return env
+
+    def client(self, service: str) -> Any:
+        """A client of the local AWS (clients are thread-safe; one per service is kept)."""
+        with self._clients_lock:
+            if service not in self._clients:
+                self._clients[service] = self._session.client(
+                    service,
+                    endpoint_url=self.aws_url,
+                    config=Config(retries={"mode": "standard", "max_attempts": 5}),
+                )
+            return self._clients[service]
+
+    def invoke(self, function: FunctionRef, event: dict[str, Any]) -> Any:
+        return self.hosts[function].invoke(event)
+
+    def function_by_handler(self, handler: str) -> FunctionRef:
+        matches = [h.ref for h in self.hosts.values() if h.spec.handler == handler]
+        if len(matches) != 1:
+            raise LookupError(f"{len(matches)} functions have handler {handler!r}")
+        return matches[0]
+
+    def environment_of(self, handler: str) -> dict[str, str]:
+        return self.hosts[self.function_by_handler(handler)].spec.environment
+
+    @property
+    def api(self) -> RestApiSpec | None:
+        return self.apis[0] if self.apis else None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def client_config(self) -> ClientConfig:
+        pool = self.user_pools[0] if self.user_pools else None
+        stage = self.api.stage if self.api else "prod"
+        return ClientConfig(
+            apiUrl=f"{self.base_url}/{stage}/",
+            region=self.region,
+            userPoolId=pool.pool_id if pool else "",
+            userPoolClientId=pool.client_ids[0] if pool and pool.client_ids else "",
+            cognitoEndpoint=self.aws_url,
+        )
+
+    def stop(self) -> None:
+        for step in (
+            lambda: self.http.shutdown(),
+            lambda: self.http.server_close(),
+            lambda: self.dispatcher.stop(),
+            lambda: self.inference.stop(),
+            lambda: self.sagemaker_api.shutdown(),
+            lambda: [h.close() for h in self.hosts.values()],
+            lambda: self.container.stop(),
+            lambda: self.moto.stop(),
+            lambda: self._tmp.cleanup(),
+        ):
+            try:
+                step()
+            except Exception as err:  # keep shutting the rest down
+                print(f"shutdown: {err}", file=sys.stderr)

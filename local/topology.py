@@ -1,0 +1,396 @@
+"""What the templates declare, in the shapes the local runtime acts on.
+
+Each reader walks the templates once; nothing here is listed by hand. Values that depend on ids
+moto generates (user pools, app clients) are read after provisioning has bound them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from local.cfn import Resolver, StackTemplate
+
+TABLE_TYPES = ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable")
+# CloudFormation's CORS rule fields → the S3 API's.
+_CORS_FIELDS = {"Id": "ID", "ExposedHeaders": "ExposeHeaders", "MaxAge": "MaxAgeSeconds"}
+
+
+@dataclass(frozen=True)
+class FunctionRef:
+    stack: str
+    logical_id: str
+
+    def __str__(self) -> str:
+        return f"{self.stack}/{self.logical_id}"
+
+
+@dataclass(frozen=True)
+class BucketSpec:
+    stack: str
+    logical_id: str
+    name: str
+    cors_rules: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    stack: str
+    logical_id: str
+    name: str
+    key_schema: list[dict[str, str]]
+    attributes: list[dict[str, str]]
+    global_indexes: list[dict[str, Any]]
+    ttl_attribute: str | None
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    stack: str
+    logical_id: str
+    name: str
+    arn: str
+
+
+@dataclass(frozen=True)
+class UserPoolSpec:
+    stack: str
+    logical_id: str
+    name: str
+    properties: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class UserPoolClientSpec:
+    stack: str
+    logical_id: str
+    pool: tuple[str, str]  # (stack, logical id) of its user pool
+    properties: dict[str, Any]
+
+
+@dataclass
+class FunctionSpec:
+    ref: FunctionRef
+    name: str
+    handler: str
+    environment: dict[str, str]
+    code_dirs: list[Path]  # the function's asset, then its layers (as on sys.path in Lambda)
+    timeout_s: int
+    max_event_retries: int  # async invocations (S3, SNS): EventInvokeConfig or Lambda's default 2
+
+
+@dataclass(frozen=True)
+class S3NotificationSpec:
+    bucket: str
+    function: FunctionRef
+    events: list[str]
+    filter_rules: list[dict[str, str]]  # [{"Name": "prefix"|"suffix", "Value": …}]
+
+
+@dataclass(frozen=True)
+class SubscriptionSpec:
+    topic_arn: str
+    function: FunctionRef
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    method: str  # GET, POST, … or ANY
+    path: str  # "/apis/images/{userId}"
+    function: FunctionRef
+    authorization: str  # NONE | COGNITO_USER_POOLS | …
+
+
+@dataclass(frozen=True)
+class RestApiSpec:
+    stack: str
+    logical_id: str
+    stage: str
+    routes: list[RouteSpec]
+
+
+@dataclass(frozen=True)
+class AsyncEndpointSpec:
+    name: str
+    output_path: str  # s3://bucket/prefix
+    failure_path: str | None
+    success_topic: str | None
+    error_topic: str | None
+    max_concurrency: int
+    container_environment: dict[str, str] = field(default_factory=dict)
+
+
+class Topology:
+    def __init__(self, stacks: list[StackTemplate], resolver: Resolver):
+        self.stacks = stacks
+        self.resolver = resolver
+
+    def _all(self, *types: str):
+        for stack in self.stacks:
+            yield from stack.resources(*types)
+
+    def _r(self, value: Any, stack: str) -> Any:
+        return self.resolver.resolve(value, stack)
+
+    def _function_of_arn(self, value: Any, stack: str) -> FunctionRef:
+        arn = self._r(value, stack)
+        owner = self.resolver.arn_owner(arn)
+        if owner is None:
+            raise ValueError(f"{stack}: {arn} is not a Lambda function of these templates")
+        return FunctionRef(*owner)
+
+    def buckets(self) -> list[BucketSpec]:
+        return [
+            BucketSpec(
+                r.stack,
+                r.logical_id,
+                self.resolver.physical_name(r.stack, r.logical_id),
+                [
+                    {_CORS_FIELDS.get(k, k): v for k, v in rule.items()}
+                    for rule in self._r(
+                        r.properties.get("CorsConfiguration", {}).get("CorsRules", []), r.stack
+                    )
+                ],
+            )
+            for r in self._all("AWS::S3::Bucket")
+        ]
+
+    def tables(self) -> list[TableSpec]:
+        specs = []
+        for r in self._all(*TABLE_TYPES):
+            p = r.properties
+            ttl = p.get("TimeToLiveSpecification") or {}
+            specs.append(
+                TableSpec(
+                    r.stack,
+                    r.logical_id,
+                    self.resolver.physical_name(r.stack, r.logical_id),
+                    p["KeySchema"],
+                    p["AttributeDefinitions"],
+                    [
+                        {k: g[k] for k in ("IndexName", "KeySchema", "Projection") if k in g}
+                        for g in p.get("GlobalSecondaryIndexes", [])
+                    ],
+                    ttl.get("AttributeName") if ttl.get("Enabled", True) else None,
+                )
+            )
+        return specs
+
+    def topics(self) -> list[TopicSpec]:
+        return [
+            TopicSpec(
+                r.stack,
+                r.logical_id,
+                self.resolver.physical_name(r.stack, r.logical_id),
+                self.resolver.ref(r.stack, r.logical_id),
+            )
+            for r in self._all("AWS::SNS::Topic")
+        ]
+
+    def user_pools(self) -> list[UserPoolSpec]:
+        return [
+            UserPoolSpec(
+                r.stack,
+                r.logical_id,
+                str(self._r(r.properties.get("UserPoolName"), r.stack) or r.logical_id),
+                r.properties,
+            )
+            for r in self._all("AWS::Cognito::UserPool")
+        ]
+
+    def user_pool_clients(self) -> list[UserPoolClientSpec]:
+        specs = []
+        for r in self._all("AWS::Cognito::UserPoolClient"):
+            pool = r.properties["UserPoolId"]
+            if not (isinstance(pool, dict) and "Ref" in pool):
+                raise ValueError(f"{r.stack}/{r.logical_id}: UserPoolId must Ref a user pool")
+            specs.append(
+                UserPoolClientSpec(r.stack, r.logical_id, (r.stack, pool["Ref"]), r.properties)
+            )
+        return specs
+
+    def functions(self) -> list[FunctionSpec]:
+        retries: dict[FunctionRef, int] = {}
+        for r in self._all("AWS::Lambda::EventInvokeConfig"):
+            name = self._r(r.properties["FunctionName"], r.stack)
+            retries[FunctionRef(r.stack, self._logical_of_name(r.stack, name))] = int(
+                r.properties.get("MaximumRetryAttempts", 2)
+            )
+        specs = []
+        for stack in self.stacks:
+            for r in stack.resources("AWS::Lambda::Function"):
+                code = r.properties.get("Code", {})
+                if "ZipFile" in code:
+                    continue  # inline code: CDK's own deploy-time helpers (notifications, …)
+                ref = FunctionRef(r.stack, r.logical_id)
+                dirs = (
+                    [stack.asset_dirs[code["S3Key"]]]
+                    if code.get("S3Key") in stack.asset_dirs
+                    else []
+                )
+                for layer in r.properties.get("Layers", []):
+                    dirs.extend(self._layer_dirs(stack, layer))
+                env = r.properties.get("Environment", {}).get("Variables", {})
+                specs.append(
+                    FunctionSpec(
+                        ref=ref,
+                        name=self.resolver.physical_name(r.stack, r.logical_id),
+                        handler=r.properties["Handler"],
+                        environment={k: str(self._r(v, r.stack)) for k, v in env.items()},
+                        code_dirs=dirs,
+                        timeout_s=int(r.properties.get("Timeout", 3)),
+                        max_event_retries=retries.get(ref, 2),
+                    )
+                )
+        return specs
+
+    def _logical_of_name(self, stack: str, name: str) -> str:
+        for r in self._all("AWS::Lambda::Function"):
+            if r.stack == stack and self.resolver.physical_name(stack, r.logical_id) == name:
+                return r.logical_id
+        return name
+
+    def _layer_dirs(self, stack: StackTemplate, layer: Any) -> list[Path]:
+        if not (isinstance(layer, dict) and "Ref" in layer):
+            return []  # a layer from elsewhere (an ARN): nothing local to add
+        content = self.resolver.resource(stack.name, layer["Ref"])["Properties"]["Content"]
+        folder = stack.asset_dirs.get(content.get("S3Key", ""))
+        if folder is None:
+            return []
+        # Lambda puts /opt/python on sys.path; an unbundled layer source is its own root.
+        return [folder / "python"] if (folder / "python").is_dir() else [folder]
+
+    def s3_notifications(self) -> list[S3NotificationSpec]:
+        specs = []
+        sources = [
+            (r.stack, r.properties["BucketName"], r.properties["NotificationConfiguration"])
+            for r in self._all("Custom::S3BucketNotifications")
+        ] + [
+            (r.stack, {"Ref": r.logical_id}, r.properties["NotificationConfiguration"])
+            for r in self._all("AWS::S3::Bucket")
+            if "NotificationConfiguration" in r.properties
+        ]
+        for stack, bucket, config in sources:
+            for c in config.get("LambdaFunctionConfigurations", []) or []:
+                key = c.get("Filter", {}).get("Key", {})
+                # CDK spells the field LambdaFunctionArn; CloudFormation's own is Function.
+                arn = c.get("LambdaFunctionArn", c.get("Function"))
+                specs.append(
+                    S3NotificationSpec(
+                        bucket=self._r(bucket, stack),
+                        function=self._function_of_arn(arn, stack),
+                        events=list(c.get("Events") or [c.get("Event")]),
+                        filter_rules=self._r(key.get("FilterRules", key.get("Rules", [])), stack),
+                    )
+                )
+        return specs
+
+    def subscriptions(self) -> list[SubscriptionSpec]:
+        return [
+            SubscriptionSpec(
+                self._r(r.properties["TopicArn"], r.stack),
+                self._function_of_arn(r.properties["Endpoint"], r.stack),
+            )
+            for r in self._all("AWS::SNS::Subscription")
+            if r.properties.get("Protocol") == "lambda"
+        ]
+
+    def rest_apis(self) -> list[RestApiSpec]:
+        apis = []
+        for api in self._all("AWS::ApiGateway::RestApi"):
+            same = [r for r in self._all() if r.stack == api.stack]
+            paths: dict[str, str] = {f"{api.logical_id}/": ""}
+            parents = {
+                r.logical_id: (self._r(r.properties["ParentId"], r.stack), r.properties["PathPart"])
+                for r in same
+                if r.type == "AWS::ApiGateway::Resource"
+                and r.properties.get("RestApiId") == {"Ref": api.logical_id}
+            }
+
+            def path_of(resource_id: str, parents=parents, paths=paths) -> str:
+                if resource_id not in paths:
+                    parent, part = parents[resource_id]
+                    paths[resource_id] = f"{path_of(parent)}/{part}"
+                return paths[resource_id]
+
+            routes = []
+            for m in same:
+                if m.type != "AWS::ApiGateway::Method":
+                    continue
+                if m.properties.get("RestApiId") != {"Ref": api.logical_id}:
+                    continue
+                integration = m.properties.get("Integration", {})
+                if integration.get("Type") not in ("AWS_PROXY", "AWS"):
+                    continue  # MOCK (CORS preflight) and HTTP integrations: no function
+                uri = self._r(integration["Uri"], m.stack)
+                arn = uri.split("/functions/", 1)[1].rsplit("/invocations", 1)[0]
+                owner = self.resolver.arn_owner(arn)
+                if owner is None:
+                    raise ValueError(f"{m.stack}/{m.logical_id}: {arn} is not a local function")
+                routes.append(
+                    RouteSpec(
+                        m.properties["HttpMethod"],
+                        path_of(self._r(m.properties["ResourceId"], m.stack)) or "/",
+                        FunctionRef(*owner),
+                        m.properties.get("AuthorizationType", "NONE"),
+                    )
+                )
+            stages = [
+                r.properties["StageName"]
+                for r in same
+                if r.type == "AWS::ApiGateway::Stage"
+                and r.properties.get("RestApiId") == {"Ref": api.logical_id}
+            ]
+            apis.append(
+                RestApiSpec(api.stack, api.logical_id, stages[0] if stages else "prod", routes)
+            )
+        return apis
+
+    def async_endpoints(self) -> list[AsyncEndpointSpec]:
+        specs = []
+        for ep in self._all("AWS::SageMaker::Endpoint"):
+            config_name = self._r(ep.properties["EndpointConfigName"], ep.stack)
+            config = next(
+                (
+                    c
+                    for c in self._all("AWS::SageMaker::EndpointConfig")
+                    if self.resolver.physical_name(c.stack, c.logical_id) == config_name
+                ),
+                None,
+            )
+            if config is None or "AsyncInferenceConfig" not in config.properties:
+                continue  # real-time endpoints are not part of this backend
+            a = self._r(config.properties["AsyncInferenceConfig"], config.stack)
+            out = a.get("OutputConfig", {})
+            notes = out.get("NotificationConfig", {})
+            env = self._model_environment(config)
+            specs.append(
+                AsyncEndpointSpec(
+                    name=self.resolver.physical_name(ep.stack, ep.logical_id),
+                    output_path=out["S3OutputPath"],
+                    failure_path=out.get("S3FailurePath"),
+                    success_topic=notes.get("SuccessTopic"),
+                    error_topic=notes.get("ErrorTopic"),
+                    max_concurrency=int(
+                        a.get("ClientConfig", {}).get("MaxConcurrentInvocationsPerInstance", 1)
+                    ),
+                    container_environment=env,
+                )
+            )
+        return specs
+
+    def _model_environment(self, config) -> dict[str, str]:
+        variants = config.properties.get("ProductionVariants", [])
+        if not variants:
+            return {}
+        model_name = self._r(variants[0].get("ModelName"), config.stack)
+        for m in self._all("AWS::SageMaker::Model"):
+            if self.resolver.physical_name(m.stack, m.logical_id) == model_name:
+                container = (
+                    m.properties.get("PrimaryContainer")
+                    or (m.properties.get("Containers") or [{}])[0]
+                )
+                env = container.get("Environment", {})
+                return {k: str(self._r(v, m.stack)) for k, v in env.items()}
+        return {}

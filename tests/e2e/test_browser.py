@@ -1,0 +1,132 @@
+"""The web page in a real browser: Debian's headless Chromium driven through its chromedriver
+(Selenium; no browser download). Sign up, accept the terms, pick styles, upload a real face photo,
+watch progress, see the results; and a photo without a face shows its reason."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+import requests
+
+from style_backend import faces
+from tests.e2e.conftest import decode, jpeg
+from tests.e2e.test_local_http import SAME_PERSON, identity
+from tests.photos import astronaut
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+SCREENSHOT = Path(os.environ.get("RESULT_SCREENSHOT", "/tmp/style-local-results.png"))
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)):
+        pytest.skip("chromium / chromium-driver are not installed (scripts/setup_system.sh)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1100,1400",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.implicitly_wait(0)
+    yield driver
+    driver.quit()
+
+
+def _wait(driver, condition, timeout: float = 30):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout, poll_frequency=0.2).until(condition)
+
+
+def _sign_up_and_agree(driver, backend) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver.get(f"{backend.base_url}/")
+    driver.execute_script("sessionStorage.clear()")
+    driver.get(f"{backend.base_url}/")
+    _wait(driver, lambda d: d.find_element(By.ID, "auth-view").is_displayed())
+    driver.find_element(By.ID, "email").send_keys(f"browser-{os.urandom(4).hex()}@example.com")
+    driver.find_element(By.ID, "password").send_keys("Corr3ct-Horse-Battery")
+    driver.find_element(By.ID, "sign-up").click()
+    _wait(driver, lambda d: d.find_element(By.ID, "terms-view").is_displayed())
+    assert driver.find_element(By.ID, "terms-version").text  # the API's current version
+    driver.find_element(By.ID, "agree").click()
+    _wait(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#styles .card")) == 3)
+
+
+def _upload(driver, path: Path, timeout: float) -> str:
+    from selenium.webdriver.common.by import By
+
+    driver.find_element(By.ID, "photo").send_keys(str(path))
+    driver.find_element(By.ID, "upload").click()
+    _wait(
+        driver,
+        lambda d: (
+            d.find_element(By.ID, "progress").get_attribute("data-status")
+            in ("COMPLETED", "FAILED")
+        ),
+        timeout,
+    )
+    return driver.find_element(By.ID, "progress").get_attribute("data-status")
+
+
+def test_photo_without_a_face_shows_its_reason(browser, backend, tmp_path):
+    from selenium.webdriver.common.by import By
+    from skimage import data
+
+    _sign_up_and_agree(browser, backend)
+    photo = tmp_path / "coffee.jpg"
+    photo.write_bytes(jpeg(data.coffee()))
+    assert _upload(browser, photo, timeout=120) == "FAILED"
+    status = browser.find_element(By.CSS_SELECTOR, "#progress .process-status").text
+    assert "NO_FACE" in status, status
+
+    browser.find_element(By.ID, "delete-data").click()
+    browser.switch_to.alert.accept()
+    _wait(browser, lambda d: d.find_element(By.ID, "message").text == "Your data was deleted.")
+
+
+def test_sign_up_agree_upload_and_see_every_style_with_my_face(browser, backend, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    if backend.container.problem:
+        pytest.skip(f"no model container: {backend.container.problem}")
+    _sign_up_and_agree(browser, backend)
+    selfie = tmp_path / "selfie.jpg"
+    selfie.write_bytes(jpeg(astronaut()))
+    assert _upload(browser, selfie, timeout=300) == "COMPLETED"
+    rows = browser.find_elements(By.CSS_SELECTOR, "#progress .style-progress")
+    assert [r.get_attribute("data-status") for r in rows] == ["COMPLETED"] * 3
+
+    _wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#results figure")) == 3)
+    _wait(  # every result image loaded in the page
+        browser,
+        lambda d: d.execute_script(
+            "return [...document.querySelectorAll('#results img')]"
+            ".every(i => i.complete && i.naturalWidth > 0)"
+        ),
+    )
+    browser.execute_script("document.getElementById('results-view').scrollIntoView()")
+    browser.save_screenshot(str(SCREENSHOT))
+
+    uploaded = identity(astronaut())
+    for img in browser.find_elements(By.CSS_SELECTOR, "#results img"):
+        image = decode(requests.get(img.get_attribute("src"), timeout=10).content)
+        assert faces.identity_distance(uploaded, identity(image)) < SAME_PERSON

@@ -1,0 +1,72 @@
+"""`python -m local` (what `make up` runs): start-up output, a busy port, a clean Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from local.container import free_port
+
+pytestmark = pytest.mark.e2e
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _start(port: int) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "local"],
+        cwd=REPO,
+        env={**os.environ, "PORT": str(port)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def test_busy_port_is_a_readable_error():
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        proc = _start(port)
+        out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 2
+    assert f"error: port {port} on 127.0.0.1 is in use" in out
+    assert "Traceback" not in out
+
+
+def test_starts_prints_where_and_stops_cleanly_on_ctrl_c():
+    port = free_port()
+    proc = _start(port)
+    lines: list[str] = []
+    deadline = time.monotonic() + 180
+    assert proc.stdout is not None
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if line.startswith("State lives in memory"):
+            break
+    out = "".join(lines)
+    assert f"web page     http://127.0.0.1:{port}/" in out, out
+    assert "styles       sepia-portrait, noir-mirror, teal-studio" in out
+    assert "does not survive a restart" in out
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/config.json", timeout=10) as r:
+        assert json.load(r)["apiUrl"] == f"http://127.0.0.1:{port}/prod/"
+
+    proc.send_signal(signal.SIGINT)
+    rest, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, rest
+    assert "stopped." in rest and "Traceback" not in rest
+    with socket.socket() as again:  # the port is free again (for a server, as `make up` binds)
+        again.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        again.bind(("127.0.0.1", port))
