@@ -59,7 +59,7 @@ def _other_person() -> np.ndarray | None:
     from PIL import Image
 
     # The photo helpers of the test suite own how the group photo is cut into people.
-    from tests.photos import group_faces
+    from local.photos import group_faces
 
     people = group_faces(size=512)
     return np.asarray(Image.fromarray(people[0]).convert("RGB")) if people else None

@@ -11,7 +11,7 @@ from functools import cache
 import numpy as np
 from PIL import Image
 
-from tests.photos import astronaut
+from local.photos import astronaut
 
 # The astronaut's head in the 512² portrait (rows, columns): the face box is about 87 px wide.
 HEAD = (slice(20, 276), slice(95, 351))

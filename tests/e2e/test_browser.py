@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import requests
 
+from local.photos import astronaut
 from style_backend import faces
 from tests.e2e.conftest import decode, jpeg
 from tests.e2e.test_local_http import SAME_PERSON, identity
-from tests.photos import astronaut
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import requests
 
+from local.photos import astronaut
 from style_backend import faces
 from tests.e2e.conftest import TERMINAL, User, decode, jpeg
-from tests.photos import astronaut
 
 pytestmark = pytest.mark.e2e
 

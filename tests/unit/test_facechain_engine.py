@@ -11,7 +11,7 @@ from facechain_serving.errors import NoFace, SwapFailed
 from facechain_serving.request import SwapOptions
 from PIL import Image
 
-from tests.photos import astronaut
+from local.photos import astronaut
 
 
 class RecordingPipeline:

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from local.photos import astronaut
 from style_backend import faces
 from style_backend.errors import Failure
 from tests import hostile
-from tests.photos import astronaut
 
 ROOT = Path(__file__).resolve().parents[2]
 

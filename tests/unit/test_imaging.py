@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageFile, JpegImagePlugin
 
+from local.photos import astronaut
 from style_backend import imaging
 from style_backend.errors import Failure
 from tests import hostile
-from tests.photos import astronaut
 
 LIMITS = {"max_pixels": 40_000_000, "max_bytes": 10 * 1024 * 1024}
 

@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from local.photos import astronaut, group_faces
 from style_backend import faces, imaging
-from tests.photos import astronaut, group_faces
 
 ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT_S = 60

@@ -9,8 +9,8 @@ from facechain_serving.errors import BadRequest
 from facechain_serving.request import ImageRef, decode_rgb, fetch_bytes, parse_request
 from moto import mock_aws
 
+from local.photos import astronaut
 from style_backend import imaging
-from tests.photos import astronaut
 
 BUCKET = "style-images"
 

@@ -17,9 +17,9 @@ from moto import mock_aws
 from PIL import Image
 
 from local.apigw import ApiGateway, CognitoTokenVerifier, routes_from_specs
+from local.photos import astronaut
 from style_backend import aws as aws_clients
 from style_backend.seeding import StyleSource, seed_styles
-from tests.photos import astronaut
 from tests.tables import TABLES, create_tables, table_name
 from tests.tokens import CLIENT_ID, ISSUER, CognitoPool
 

@@ -1,4 +1,5 @@
-"""Real face photos from registry packages (nothing committed, nothing downloaded during tests).
+"""Real face photos from registry packages, for the local runtime's styles and for the tests
+(nothing committed, nothing downloaded while tests or the local runtime run).
 
 - `astronaut()`: Eileen Collins, NASA portrait (public domain), in scikit-image's wheel.
 - `group_photo()` / `group_faces()`: insightface's t1.jpg (six people; rights unclear), fetched
