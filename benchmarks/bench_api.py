@@ -47,7 +47,8 @@ def main() -> None:
     from style_backend import keys
     from style_backend.process import ProcessStore
     from style_backend.results import ResultGallery  # noqa: F401  (warm import)
-    from tests.integration.api.conftest import ENV, TABLES, TERMS, _table
+    from tests.integration.api.conftest import ENV, TERMS
+    from tests.tables import create_tables
     from tests.tokens import CLIENT_ID, ISSUER, CognitoPool
 
     os.environ.update(ENV)
@@ -57,9 +58,7 @@ def main() -> None:
         boto3.client("s3").create_bucket(
             Bucket=ENV["BUCKET_NAME"], CreateBucketConfiguration={"LocationConstraint": "us-west-2"}
         )
-        ddb = boto3.client("dynamodb")
-        for name, (key_names, indexes) in TABLES.items():
-            _table(ddb, name, key_names, indexes)
+        create_tables(boto3.client("dynamodb"))
         gateway = ApiGateway(routes_from_specs(), verifier)
         user = str(uuid.uuid4())
         token = pool.mint(user)
