@@ -58,9 +58,13 @@ def complete(note: events.InferenceNotification) -> None:
         slog.info("style failed", extra={"reason": failure.message})
         return
     if store.finish_style(note.process_id, note.resource_id, result_key=result_key) is None:
-        style = store.get(note.process_id)["styles"][note.resource_id]
-        if style["status"] != StyleStatus.COMPLETED:
-            slog.info("dropped: style ended otherwise meanwhile", extra={"status": style["status"]})
+        now = store.get(note.process_id)
+        status = ((now or {}).get("styles", {}).get(note.resource_id) or {}).get("status")
+        if status != StyleStatus.COMPLETED:
+            # Erased meanwhile (the user asked for deletion) or ended otherwise: the copy made
+            # above must not outlive the process, or erasure would miss it.
+            aws.client("s3").delete_object(Bucket=config.get(EnvVar.BUCKET_NAME), Key=result_key)
+            slog.info("dropped: process erased or style ended meanwhile", extra={"status": status})
             return
     DisplayStore().add(process, note.resource_id, result_key)
     slog.info("style completed", extra={"resultKey": result_key})
@@ -79,9 +83,10 @@ def _store_result(note: events.InferenceNotification, process: dict[str, Any]) -
     try:
         head = s3.get_object(Bucket=bucket, Key=out_key, Range=f"bytes=0-{_SNIFF_BYTES - 1}")
     except ClientError as err:
-        if err.response["Error"]["Code"] in ("NoSuchKey", "404"):
-            raise Failure(Reason.SWAP_FAILED, "The styled picture is missing.") from None
-        raise
+        # Missing (404, or 403 without ListBucket), empty (416) or refused: retrying cannot help.
+        if aws.is_transient(err):
+            raise
+        raise Failure(Reason.SWAP_FAILED, "The styled picture is missing.") from None
     start = head["Body"].read()
     fmt = formats.sniff_format(start)
     if fmt is None:  # the container answered with a JSON error body

@@ -187,3 +187,36 @@ def test_completion_that_beats_the_swapping_mark_still_completes(pipeline):
     item = pipeline.get(pid)
     assert item["status"] == Status.COMPLETED
     assert item["styles"]["style-a"]["status"] == StyleStatus.COMPLETED
+
+
+def test_erasure_during_completion_leaves_no_result_behind(pipeline):
+    """The user erases their data while the completion runs: the Process is deleted between the
+    handler's read and its write (injected at the DynamoDB boundary). Nothing of the user may be
+    left in results/, and the handler must not crash into a retry."""
+    process, crop = swapping(pipeline, ["style-a"])
+    pid = process["processId"]
+    out = endpoint_output(pipeline, pid, "style-a", styled_jpeg(crop))
+    table = pipeline.store.table
+    events = table.meta.client.meta.events
+
+    def erase_first(params, **_):
+        if params.get("Key") == {"processId": pid}:
+            events.unregister("provide-client-params.dynamodb.UpdateItem", erase_first)
+            boto3.client("dynamodb").delete_item(
+                TableName=table.name, Key={"processId": {"S": pid}}
+            )
+
+    events.register("provide-client-params.dynamodb.UpdateItem", erase_first)
+    face_swap_completion.handler(sns_event(inference_notification(pid, "style-a", output_key=out)))
+    assert not pipeline.exists(keys.result_key(USER, pid, "style-a"))
+    assert display_rows() == []
+
+
+def test_an_empty_output_fails_the_style_without_a_retry(pipeline):
+    process, _ = swapping(pipeline, ["style-a"])
+    pid = process["processId"]
+    out = endpoint_output(pipeline, pid, "style-a", b"")
+    face_swap_completion.handler(sns_event(inference_notification(pid, "style-a", output_key=out)))
+    item = pipeline.get(pid)
+    assert item["styles"]["style-a"]["status"] == StyleStatus.FAILED
+    assert item["status"] == Status.FAILED

@@ -10,7 +10,7 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Attr
 
-from style_backend import aws, config
+from style_backend import aws, config, keys
 from style_backend.config import EnvVar
 from style_backend.http import ApiError
 
@@ -76,7 +76,9 @@ class StyleCatalog:
             "items": [
                 {
                     **{f: item.get(f, "") for f in STYLE_FIELDS},
-                    "imageUrl": presigned_get(item["imageKey"]),
+                    "imageUrl": presigned_get(
+                        item.get("imageKey") or keys.base_key(item["resourceId"])
+                    ),
                 }
                 for item in self.active()
             ]

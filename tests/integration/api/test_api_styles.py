@@ -25,6 +25,17 @@ def test_styles_lists_active_base_resources_with_image_urls(api, styles):
     assert "X-Amz-Signature" in query
 
 
+def test_a_style_row_without_image_key_uses_the_layout_key(api):
+    """One hand-written BaseResource item must not break the list for everyone."""
+    boto3.resource("dynamodb").Table("BaseResource").put_item(
+        Item={"resourceId": "bare", "theme": "t", "gender": "g", "skinTone": "s", "active": True}
+    )
+    reply = api.call("GET", "/apis/styles", new_user())
+    assert reply.status == 200
+    (item,) = reply.json["items"]
+    assert urlsplit(item["imageUrl"]).path.endswith("/base/bare.jpg")
+
+
 def test_no_styles_is_an_empty_list(api):
     assert api.call("GET", "/apis/styles", new_user()).json == {"items": []}
 
