@@ -299,6 +299,15 @@ class FaceChainStack(cdk.Stack):
                 actions=["s3:GetObject"],
                 resources=object_arns(bucket, keys.INFERENCE_IN, keys.CROPS, keys.BASE),
             ),
+            # A missing crop or style image is then a 404 (NOT_FOUND, 400), not a 403 (500).
+            iam.PolicyStatement(
+                sid="ListInferenceInputs",
+                actions=["s3:ListBucket"],
+                resources=[bucket.bucket_arn],
+                conditions={
+                    "StringLike": {"s3:prefix": [f"{p}*" for p in (keys.CROPS, keys.BASE)]}
+                },
+            ),
             iam.PolicyStatement(
                 sid="WriteInferenceOutputs",
                 actions=["s3:PutObject"],

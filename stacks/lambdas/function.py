@@ -141,6 +141,16 @@ class StyleFunction:
         if wildcards:
             acknowledge_wildcards(self.role, wildcards, wildcard_reason)
 
+    def allow_listing(self, sid: str, bucket: s3.IBucket, *prefixes: str) -> None:
+        """s3:ListBucket under key prefixes only. Without it S3 answers a missing key with 403,
+        not 404, and the handlers could not tell "gone" from "refused"."""
+        self.allow(
+            sid,
+            ["s3:ListBucket"],
+            [bucket.bucket_arn],
+            conditions={"StringLike": {"s3:prefix": [f"{p}*" for p in prefixes]}},
+        )
+
     def allow_objects(
         self, sid: str, actions: Sequence[str], bucket: s3.IBucket, *prefixes: str
     ) -> None:

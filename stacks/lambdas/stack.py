@@ -81,6 +81,7 @@ class FunctionsStack(cdk.Stack):
             dlq=crop_dlq,
         )
         self.face_crop.allow_objects("ReadUploads", ["s3:GetObject"], b, keys.UPLOADS)
+        self.face_crop.allow_listing("ListUploads", b, keys.UPLOADS)
         self.face_crop.allow_objects("WriteCrops", ["s3:PutObject"], b, keys.CROPS)
         self._table_access(self.face_crop, "Process", t.process, "GetItem", "UpdateItem")
 
@@ -125,7 +126,11 @@ class FunctionsStack(cdk.Stack):
         self.completion.allow_objects(
             "ReadInferenceOutputs", ["s3:GetObject"], b, keys.INFERENCE_OUT, keys.INFERENCE_FAILED
         )
-        self.completion.allow_objects("WriteResults", ["s3:PutObject"], b, keys.RESULTS)
+        self.completion.allow_listing("ListInferenceOutputs", b, keys.INFERENCE_OUT)
+        # PutObject for the result; DeleteObject only for a copy whose process was erased meanwhile.
+        self.completion.allow_objects(
+            "WriteResults", ["s3:PutObject", "s3:DeleteObject"], b, keys.RESULTS
+        )
         self._table_access(self.completion, "Process", t.process, "GetItem", "UpdateItem")
         self._table_access(self.completion, "Display", t.display, "PutItem")
         self.dead_letter_queues += [crop_dlq, swap_dlq, completion_dlq]
@@ -236,12 +241,7 @@ class FunctionsStack(cdk.Stack):
             memory_size=512,
         )
         erasable = (keys.UPLOADS, keys.CROPS, keys.RESULTS, "inference/")
-        self.erasure.allow(
-            "ListUserPrefixes",
-            ["s3:ListBucket"],
-            [b.bucket_arn],
-            conditions={"StringLike": {"s3:prefix": [f"{p}*" for p in erasable]}},
-        )
+        self.erasure.allow_listing("ListUserPrefixes", b, *erasable)
         self.erasure.allow_objects("DeleteUserObjects", ["s3:DeleteObject"], b, *erasable)
         erase = ("Query", "DeleteItem", "BatchWriteItem")
         self._table_access(

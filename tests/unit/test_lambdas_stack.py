@@ -38,6 +38,7 @@ EXPECTED = {
         {"BUCKET_NAME", "PROCESS_TABLE", "MAX_UPLOAD_BYTES", "FACE_MODELS_DIR"},
         _grants(
             ("s3:GetObject", "bucket/uploads/*"),
+            ("s3:ListBucket", "bucket"),
             ("s3:PutObject", "bucket/crops/*"),
             (("dynamodb:GetItem", "dynamodb:UpdateItem"), P),
         ),
@@ -57,7 +58,8 @@ EXPECTED = {
         {"BUCKET_NAME", "PROCESS_TABLE", "DISPLAY_TABLE"},
         _grants(
             ("s3:GetObject", ("bucket/inference/out/*", "bucket/inference/failed/*")),
-            ("s3:PutObject", "bucket/results/*"),
+            ("s3:ListBucket", "bucket"),
+            (("s3:PutObject", "s3:DeleteObject"), "bucket/results/*"),
             (("dynamodb:GetItem", "dynamodb:UpdateItem"), P),
             ("dynamodb:PutItem", D),
         ),
@@ -234,12 +236,19 @@ def test_functions_without_the_imaging_layer_import_without_its_packages(synth):
     assert done.returncode == 0, done.stderr[-2000:]
 
 
-def test_erasure_lists_only_the_user_prefixes(synth):
+@pytest.mark.parametrize(
+    ("construct_id", "prefixes"),
+    [
+        ("ErasureFunction", ["crops/*", "inference/*", "results/*", "uploads/*"]),
+        ("FaceCropFunction", ["uploads/*"]),
+        ("FaceSwapCompletionFunction", ["inference/out/*"]),
+    ],
+)
+def test_listing_is_limited_to_the_prefixes_each_function_reads(synth, construct_id, prefixes):
     (listing,) = [
-        s for s in _role_statements(synth, "ErasureFunction") if s["Action"] == "s3:ListBucket"
+        s for s in _role_statements(synth, construct_id) if s["Action"] == "s3:ListBucket"
     ]
-    prefixes = listing["Condition"]["StringLike"]["s3:prefix"]
-    assert sorted(prefixes) == ["crops/*", "inference/*", "results/*", "uploads/*"]
+    assert sorted(as_list(listing["Condition"]["StringLike"]["s3:prefix"])) == prefixes
 
 
 def test_only_the_face_crop_gets_the_imaging_layer(synth):
