@@ -26,6 +26,7 @@ def measure(url: str, headers: dict[str, str], clients: int, seconds: float) -> 
     import requests
 
     latencies: list[list[float]] = [[] for _ in range(clients)]
+    errors: list[str] = []
     stop = time.monotonic() + seconds
 
     def run(i: int) -> None:
@@ -34,8 +35,9 @@ def measure(url: str, headers: dict[str, str], clients: int, seconds: float) -> 
             t = time.perf_counter()
             r = session.get(url, headers=headers, timeout=30)
             latencies[i].append(time.perf_counter() - t)
-            if r.status_code != 200:
-                raise SystemExit(f"{url}: {r.status_code} {r.text[:200]}")
+            if r.status_code != 200:  # threads swallow exceptions: record, check after join
+                errors.append(f"{url}: {r.status_code} {r.text[:200]}")
+                return
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
     started = time.monotonic()
@@ -44,6 +46,8 @@ def measure(url: str, headers: dict[str, str], clients: int, seconds: float) -> 
     for t in threads:
         t.join()
     elapsed = time.monotonic() - started
+    if errors:
+        raise SystemExit(f"not measured, a request failed: {errors[0]}")
     flat = [x for per in latencies for x in per]
     return len(flat) / elapsed, statistics.median(flat) * 1000
 

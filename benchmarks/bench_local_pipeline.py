@@ -49,7 +49,7 @@ def main() -> int:
     try:
         if backend.container.problem:
             print(f"NOT MEASURED: {backend.container.problem}")
-            return 0
+            return 1
         user = User.sign_up(backend)
         user.agree()
         styles = [s["resourceId"] for s in user.styles()]

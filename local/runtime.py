@@ -91,9 +91,10 @@ def synthesize_cached(context: dict[str, Any] | None = None) -> tuple[list[Stack
     if (target / "manifest.json").exists():
         return load_assembly(target), True
     CACHE.mkdir(exist_ok=True)
-    for old in CACHE.glob("cdk.out-*"):
+    for old in CACHE.glob("cdk.out-*"):  # finished assemblies of other inputs
         shutil.rmtree(old, ignore_errors=True)
-    staging = Path(tempfile.mkdtemp(prefix="cdk.out-", dir=CACHE))
+    # Staging folders never match that glob: a concurrent start must not delete one mid-synth.
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=CACHE))
     synthesize(staging, context)
     try:
         staging.rename(target)

@@ -15,6 +15,7 @@ from local.photos import astronaut
 from style_backend import faces
 from tests.e2e.conftest import decode, jpeg
 from tests.e2e.test_local_http import SAME_PERSON, identity
+from tests.prerequisites import require
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -25,8 +26,10 @@ SCREENSHOT = Path(os.environ.get("RESULT_SCREENSHOT", "/tmp/style-local-results.
 
 @pytest.fixture(scope="module")
 def browser():
-    if not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)):
-        pytest.skip("chromium / chromium-driver are not installed (scripts/setup_system.sh)")
+    require(
+        shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER),
+        "chromium / chromium-driver (scripts/setup_system.sh)",
+    )
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -106,8 +109,7 @@ def test_photo_without_a_face_shows_its_reason(browser, backend, tmp_path):
 def test_sign_up_agree_upload_and_see_every_style_with_my_face(browser, backend, tmp_path):
     from selenium.webdriver.common.by import By
 
-    if backend.container.problem:
-        pytest.skip(f"no model container: {backend.container.problem}")
+    assert not backend.container.problem, backend.container.problem
     _sign_up_and_agree(browser, backend)
     selfie = tmp_path / "selfie.jpg"
     selfie.write_bytes(jpeg(astronaut()))

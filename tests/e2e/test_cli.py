@@ -10,6 +10,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -20,8 +22,11 @@ pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _start(port: int) -> subprocess.Popen[str]:
-    return subprocess.Popen(
+@contextmanager
+def _started(port: int) -> Iterator[subprocess.Popen[str]]:
+    """`python -m local` on `port`; killed on the way out whatever the test did, so a failed
+    assertion never leaves a whole backend running."""
+    proc = subprocess.Popen(
         [sys.executable, "-m", "local"],
         cwd=REPO,
         env={**os.environ, "PORT": str(port)},
@@ -29,6 +34,12 @@ def _start(port: int) -> subprocess.Popen[str]:
         stderr=subprocess.STDOUT,
         text=True,
     )
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
 
 
 def test_busy_port_is_a_readable_error():
@@ -36,8 +47,8 @@ def test_busy_port_is_a_readable_error():
         holder.bind(("127.0.0.1", 0))
         holder.listen()
         port = holder.getsockname()[1]
-        proc = _start(port)
-        out, _ = proc.communicate(timeout=60)
+        with _started(port) as proc:
+            out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 2
     assert f"error: port {port} on 127.0.0.1 is in use" in out
     assert "Traceback" not in out
@@ -45,28 +56,28 @@ def test_busy_port_is_a_readable_error():
 
 def test_starts_prints_where_and_stops_cleanly_on_ctrl_c():
     port = free_port()
-    proc = _start(port)
-    lines: list[str] = []
-    deadline = time.monotonic() + 180
-    assert proc.stdout is not None
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        if line.startswith("State lives in memory"):
-            break
-    out = "".join(lines)
-    assert f"web page     http://127.0.0.1:{port}/" in out, out
-    assert "styles       sepia-portrait, noir-mirror, teal-studio" in out
-    assert "does not survive a restart" in out
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/config.json", timeout=10) as r:
-        assert json.load(r)["apiUrl"] == f"http://127.0.0.1:{port}/prod/"
+    with _started(port) as proc:
+        lines: list[str] = []
+        deadline = time.monotonic() + 180
+        assert proc.stdout is not None
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            if line.startswith("State lives in memory"):
+                break
+        out = "".join(lines)
+        assert f"web page     http://127.0.0.1:{port}/" in out, out
+        assert "styles       sepia-portrait, noir-mirror, teal-studio" in out
+        assert "does not survive a restart" in out
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/config.json", timeout=10) as r:
+            assert json.load(r)["apiUrl"] == f"http://127.0.0.1:{port}/prod/"
 
-    proc.send_signal(signal.SIGINT)
-    rest, _ = proc.communicate(timeout=60)
-    assert proc.returncode == 0, rest
-    assert "stopped." in rest and "Traceback" not in rest
+        proc.send_signal(signal.SIGINT)
+        rest, _ = proc.communicate(timeout=60)
+        assert proc.returncode == 0, rest
+        assert "stopped." in rest and "Traceback" not in rest
     with socket.socket() as again:  # the port is free again (for a server, as `make up` binds)
         again.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         again.bind(("127.0.0.1", port))

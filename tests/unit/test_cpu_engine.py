@@ -12,6 +12,7 @@ from facechain_serving.request import SwapOptions
 
 from local.photos import astronaut, group_faces
 from style_backend import faces
+from tests.prerequisites import require
 
 PEOPLE = 6
 
@@ -25,8 +26,7 @@ def engine() -> CpuEngine:
 
 def person(index: int) -> np.ndarray:
     people = group_faces()
-    if len(people) <= index:
-        pytest.skip("no group photo: run scripts/fetch_photos.py at set-up")
+    require(len(people) > index, "the group photo (scripts/fetch_photos.py)")
     return people[index]
 
 

@@ -90,8 +90,5 @@ def test_swap_before_load_fails_clearly():
         )
 
 
-def test_engine_is_chosen_by_name_and_modelscope_stays_unimported():
-    import sys
-
+def test_engine_is_chosen_by_name():
     assert create_engine("facechain").name == "facechain"
-    assert "modelscope" not in sys.modules

@@ -23,6 +23,7 @@ import pytest
 
 from local.photos import astronaut, group_faces
 from style_backend import faces, imaging
+from tests.prerequisites import require
 
 ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT_S = 60
@@ -153,8 +154,7 @@ def server():
 @pytest.fixture(scope="session")
 def person() -> np.ndarray:
     people = group_faces()
-    if not people:
-        pytest.skip("no group photo: run scripts/fetch_photos.py at set-up")
+    require(people, "the group photo (scripts/fetch_photos.py)")
     return people[0]
 
 
