@@ -44,7 +44,9 @@ def request_styles(obj: events.S3Object) -> None:
         plog.info("dropped: process already ended", extra={"status": process["status"]})
         return
     for resource_id in process["resourceIds"]:
-        if process["styles"][resource_id]["status"] == StyleStatus.PENDING:
+        style = process["styles"][resource_id]
+        unconfirmed = style["status"] == StyleStatus.SWAPPING and "outputLocation" not in style
+        if style["status"] == StyleStatus.PENDING or unconfirmed:  # the claim decides
             request_style(store, obj.bucket, obj.key, ref.process_id, resource_id)
 
 
@@ -59,6 +61,38 @@ def request_style(
         slog.info("style failed", extra={"code": failure.code})
         return
 
+    inference_id = keys.inference_id(process_id, resource_id)
+    if not store.mark_style_swapping(process_id, resource_id, inference_id):
+        slog.info("duplicate: another delivery already requested this style")
+        return
+    try:
+        response = _invoke(bucket, crop_key, base, process_id, resource_id, inference_id)
+    except Exception as err:
+        if isinstance(err, ClientError) and not aws.is_transient(err):
+            slog.error("endpoint refused the request", extra={"error": str(err)})
+            failure = Failure(
+                Reason.SWAP_FAILED, "The styling service could not take this request."
+            )
+            store.finish_style(process_id, resource_id, failure=failure)
+            return
+        store.release_style(process_id, resource_id, inference_id)
+        slog.warning("request did not reach the endpoint: the event will be retried")
+        raise
+    store.record_output_locations(
+        process_id, resource_id, response.get("OutputLocation"), response.get("FailureLocation")
+    )
+    slog.info("swap requested", extra={"inferenceId": inference_id})
+
+
+def _invoke(
+    bucket: str,
+    crop_key: str,
+    base: dict[str, Any],
+    process_id: str,
+    resource_id: str,
+    inference_id: str,
+) -> dict[str, Any]:
+    """Write the request JSON and hand it to the async endpoint (transient errors retried)."""
     request_key = keys.inference_request_key(process_id, resource_id)
     target_key = base.get("imageKey") or keys.base_key(resource_id)
     request = {
@@ -74,35 +108,17 @@ def request_style(
         Body=json.dumps(request).encode(),
         ContentType="application/json",
     )
-    inference_id = keys.inference_id(process_id, resource_id)
     runtime = aws.client("sagemaker-runtime")
-    try:
-        response = aws.retry_transient(
-            lambda: runtime.invoke_endpoint_async(
-                EndpointName=config.get(EnvVar.ENDPOINT_NAME),
-                InputLocation=events.s3_uri(bucket, request_key),
-                ContentType="application/json",
-                InferenceId=inference_id,
-            ),
-            attempts=RETRY_ATTEMPTS,
-            base_delay=RETRY_BASE_DELAY,
-        )
-    except ClientError as err:
-        if aws.is_transient(err):
-            slog.warning("endpoint still unavailable: the event will be retried")
-            raise
-        slog.error("endpoint refused the request", extra={"error": str(err)})
-        failure = Failure(Reason.SWAP_FAILED, "The styling service could not take this request.")
-        store.finish_style(process_id, resource_id, failure=failure)
-        return
-    store.mark_style_swapping(
-        process_id,
-        resource_id,
-        inference_id,
-        output_location=response.get("OutputLocation"),
-        failure_location=response.get("FailureLocation"),
+    return aws.retry_transient(
+        lambda: runtime.invoke_endpoint_async(
+            EndpointName=config.get(EnvVar.ENDPOINT_NAME),
+            InputLocation=events.s3_uri(bucket, request_key),
+            ContentType="application/json",
+            InferenceId=inference_id,
+        ),
+        attempts=RETRY_ATTEMPTS,
+        base_delay=RETRY_BASE_DELAY,
     )
-    slog.info("swap requested", extra={"inferenceId": inference_id})
 
 
 def _active_base_resource(resource_id: str) -> dict[str, Any] | None:

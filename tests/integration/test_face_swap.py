@@ -70,6 +70,8 @@ def test_each_style_gets_its_request_and_one_invocation(pipeline, endpoint):
     assert item["status"] == Status.SWAPPING
     for style in STYLES:
         where = locations(pid, style)
+        claimed = item["styles"][style].pop("claimedAt")
+        assert item["createdAt"] <= claimed <= item["updatedAt"]  # ISO times sort as text
         assert item["styles"][style] == {
             "status": StyleStatus.SWAPPING,
             "inferenceId": keys.inference_id(pid, style),
@@ -186,3 +188,44 @@ def test_crops_of_unknown_failed_or_foreign_processes_are_dropped(pipeline, endp
     pipeline.store.mark_failed(pid, Failure("NO_FACE", "x"))
     face_swap.handler(s3_event(crop_key))
     assert pipeline.get(pid)["status"] == Status.FAILED
+
+
+def test_a_delivery_racing_an_unanswered_request_invokes_nothing(pipeline, endpoint):
+    """A duplicate crop event delivered while the first delivery waits for the endpoint (run
+    from a hook at the sagemaker-runtime boundary): the GPU must run once."""
+    pid, crop_key = cropped(pipeline, ["style-a"])
+    expect_invoke(endpoint, pid, "style-a")  # one answer only: a second call would fail
+    hooks = aws.client("sagemaker-runtime").meta.events
+    nested = []
+
+    def duplicate_delivery(**_):
+        hooks.unregister(
+            "before-parameter-build.sagemaker-runtime.InvokeEndpointAsync", duplicate_delivery
+        )
+        face_swap.handler(s3_event(crop_key))
+        nested.append(True)
+
+    hooks.register(
+        "before-parameter-build.sagemaker-runtime.InvokeEndpointAsync", duplicate_delivery
+    )
+    face_swap.handler(s3_event(crop_key))
+    assert nested == [True]
+    style = pipeline.get(pid)["styles"]["style-a"]
+    assert style["outputLocation"] == locations(pid, "style-a")["OutputLocation"]
+
+
+def test_a_claim_abandoned_by_a_crash_is_requested_again_after_its_lease(pipeline, endpoint):
+    pid, crop_key = cropped(pipeline, ["style-a"])
+    pipeline.store.mark_style_swapping(pid, "style-a", keys.inference_id(pid, "style-a"))
+    # The claimant crashed before the endpoint answered, and its lease has run out since.
+    pipeline.store.table.update_item(
+        Key={"processId": pid},
+        UpdateExpression="SET styles.#r.claimedAt = :long_ago",
+        ExpressionAttributeNames={"#r": "style-a"},
+        ExpressionAttributeValues={":long_ago": "2020-01-01T00:00:00.000Z"},
+    )
+    expect_invoke(endpoint, pid, "style-a")
+    face_swap.handler(s3_event(crop_key))
+    style = pipeline.get(pid)["styles"]["style-a"]
+    assert style["outputLocation"] == locations(pid, "style-a")["OutputLocation"]
+    face_swap.handler(s3_event(crop_key))  # confirmed now: never requested a third time

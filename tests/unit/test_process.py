@@ -46,6 +46,7 @@ def test_happy_path_transitions_once_each(store):
     store.finish_style(pid, "b", failure=Failure("SWAP_FAILED", "boom"))
     item = store.get(pid)
     assert item["status"] == Status.COMPLETED
+    assert item["styles"]["a"].pop("claimedAt") >= item["createdAt"]
     assert item["styles"]["a"] == {
         "status": StyleStatus.COMPLETED,
         "inferenceId": "id-a",

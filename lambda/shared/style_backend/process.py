@@ -43,10 +43,19 @@ class StyleStatus(StrEnum):
 
 TERMINAL = frozenset({Status.COMPLETED, Status.FAILED})
 STYLE_TERMINAL = frozenset({StyleStatus.COMPLETED, StyleStatus.FAILED})
+# A claimed style whose request never reached the endpoint may be claimed again after this long:
+# three times the face swap function's 60 s timeout, so a live claimant has surely finished.
+CLAIM_LEASE_SECONDS = 180
 
 
 def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return _iso(time.time())
+
+
+def _iso(epoch: float) -> str:
+    return (
+        datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    )
 
 
 def _is_condition_failure(err: ClientError) -> bool:
@@ -138,17 +147,24 @@ class ProcessStore:
         output_location: str | None = None,
         failure_location: str | None = None,
     ) -> bool:
-        """The style's request went to the endpoint; the process is SWAPPING. The locations
-        InvokeEndpointAsync announced are kept so that erasure finds the outputs."""
+        """Claim the style before its request goes to the endpoint: PENDING → SWAPPING, and the
+        process SWAPPING. Only one delivery of a duplicated event wins, so the GPU runs once.
+        A claim whose request never got through (no output location recorded) can be taken
+        again once its lease has run out: the claimant crashed mid-request."""
         names = {"#s": "status", "#r": resource_id}
+        now = now_iso()
         values: dict[str, Any] = {
             ":swapping": Status.SWAPPING.value,
             ":cropped": Status.CROPPED.value,
             ":pending": StyleStatus.PENDING.value,
             ":id": inference_id,
-            ":now": now_iso(),
+            ":now": now,
+            ":stale": _iso(time.time() - CLAIM_LEASE_SECONDS),
         }
-        expr = "SET #s = :swapping, styles.#r.#s = :swapping, styles.#r.inferenceId = :id"
+        expr = (
+            "SET #s = :swapping, styles.#r.#s = :swapping, styles.#r.inferenceId = :id, "
+            "styles.#r.claimedAt = :now"
+        )
         for field, value in (
             ("outputLocation", output_location),
             ("failureLocation", failure_location),
@@ -160,8 +176,55 @@ class ProcessStore:
             self._update(
                 process_id,
                 UpdateExpression=expr + ", updatedAt = :now",
-                ConditionExpression="#s IN (:cropped, :swapping) AND styles.#r.#s = :pending",
+                ConditionExpression=(
+                    "#s IN (:cropped, :swapping) AND (styles.#r.#s = :pending OR "
+                    "(styles.#r.#s = :swapping AND attribute_not_exists(styles.#r.outputLocation)"
+                    " AND styles.#r.claimedAt < :stale))"
+                ),
                 ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+            is not None
+        )
+
+    def release_style(self, process_id: str, resource_id: str, inference_id: str) -> bool:
+        """Give a claim back (SWAPPING → PENDING) when its request did not reach the endpoint,
+        so the retried event requests the style again."""
+        return (
+            self._update(
+                process_id,
+                UpdateExpression="SET styles.#r.#s = :pending REMOVE styles.#r.claimedAt",
+                ConditionExpression=(
+                    "styles.#r.#s = :swapping AND styles.#r.inferenceId = :id "
+                    "AND attribute_not_exists(styles.#r.outputLocation)"
+                ),
+                ExpressionAttributeNames={"#s": "status", "#r": resource_id},
+                ExpressionAttributeValues={
+                    ":pending": StyleStatus.PENDING.value,
+                    ":swapping": StyleStatus.SWAPPING.value,
+                    ":id": inference_id,
+                },
+            )
+            is not None
+        )
+
+    def record_output_locations(
+        self, process_id: str, resource_id: str, output: str | None, failure: str | None
+    ) -> bool:
+        """Where InvokeEndpointAsync said the output will land: erasure deletes it there."""
+        sets, values = [], {}
+        for field, value in (("outputLocation", output), ("failureLocation", failure)):
+            if value:
+                sets.append(f"styles.#r.{field} = :{field}")
+                values[f":{field}"] = value
+        if not sets:
+            return False
+        return (
+            self._update(
+                process_id,
+                UpdateExpression="SET " + ", ".join(sets),
+                ConditionExpression="attribute_exists(styles.#r.inferenceId)",
+                ExpressionAttributeNames={"#r": resource_id},
                 ExpressionAttributeValues=values,
             )
             is not None
