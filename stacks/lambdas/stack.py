@@ -16,7 +16,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from stacks.ddb.stack import BASE_RESOURCE_BY_STYLE_INDEX, PROCESS_BY_USER_INDEX, TablesStack
+from stacks.ddb.stack import PROCESS_BY_USER_INDEX, TablesStack
 from stacks.lambdas.bundling import FACE_MODELS_DIR, imaging_layer, shared_layer
 from stacks.lambdas.function import StyleFunction, dead_letter_queue
 from stacks.nag import acknowledge_wildcards
@@ -124,7 +124,7 @@ class FunctionsStack(cdk.Stack):
             dlq=completion_dlq,
         )
         self.completion.allow_objects(
-            "ReadInferenceOutputs", ["s3:GetObject"], b, keys.INFERENCE_OUT, keys.INFERENCE_FAILED
+            "ReadInferenceOutputs", ["s3:GetObject"], b, keys.INFERENCE_OUT
         )
         self.completion.allow_listing("ListInferenceOutputs", b, keys.INFERENCE_OUT)
         # PutObject for the result; DeleteObject only for a copy whose process was erased meanwhile.
@@ -173,14 +173,7 @@ class FunctionsStack(cdk.Stack):
                 EnvVar.RESULT_URL_EXPIRY_SECONDS: str(settings.result_url_expiry_seconds),
             },
         )
-        self._table_access(
-            self.styles,
-            "BaseResource",
-            t.base_resource,
-            "Scan",
-            "Query",
-            indexes=[BASE_RESOURCE_BY_STYLE_INDEX],
-        )
+        self._table_access(self.styles, "BaseResource", t.base_resource, "Scan")
         self.styles.allow_objects("PresignStyleImages", ["s3:GetObject"], b, keys.BASE)
 
         self.upload = self._function(
@@ -200,7 +193,7 @@ class FunctionsStack(cdk.Stack):
             },
         )
         self._table_access(self.upload, "UserAgreement", t.user_agreement, "GetItem")
-        self._table_access(self.upload, "BaseResource", t.base_resource, "BatchGetItem", "GetItem")
+        self._table_access(self.upload, "BaseResource", t.base_resource, "BatchGetItem")
         self._table_access(self.upload, "Process", t.process, "PutItem")
         self.upload.allow_objects("PresignUploads", ["s3:PutObject"], b, keys.UPLOADS)
 
@@ -219,9 +212,7 @@ class FunctionsStack(cdk.Stack):
             },
         )
         self._table_access(self.images, "Display", t.display, "Query")
-        self._table_access(
-            self.images, "DisplayHistory", t.display_history, "PutItem", "BatchWriteItem"
-        )
+        self._table_access(self.images, "DisplayHistory", t.display_history, "BatchWriteItem")
         self._table_access(self.images, "Process", t.process, "GetItem")
         self.images.allow_objects("PresignResults", ["s3:GetObject"], b, keys.RESULTS)
 
@@ -243,7 +234,7 @@ class FunctionsStack(cdk.Stack):
         erasable = (keys.UPLOADS, keys.CROPS, keys.RESULTS, "inference/")
         self.erasure.allow_listing("ListUserPrefixes", b, *erasable)
         self.erasure.allow_objects("DeleteUserObjects", ["s3:DeleteObject"], b, *erasable)
-        erase = ("Query", "DeleteItem", "BatchWriteItem")
+        erase = ("Query", "BatchWriteItem")  # boto3's batch writer deletes in batches
         self._table_access(
             self.erasure, "Process", t.process, *erase, indexes=[PROCESS_BY_USER_INDEX]
         )

@@ -19,7 +19,7 @@ P, U, D, H, B, A = (
     "BaseResourceTable",
     "UserAgreementTable",
 )
-ERASE = ("dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
+ERASE = ("dynamodb:Query", "dynamodb:BatchWriteItem")
 
 
 def _grants(*pairs: tuple[str | tuple[str, ...], str | tuple[str, ...]]) -> set[tuple[str, str]]:
@@ -57,7 +57,7 @@ EXPECTED = {
         "face_swap_completion.handler",
         {"BUCKET_NAME", "PROCESS_TABLE", "DISPLAY_TABLE"},
         _grants(
-            ("s3:GetObject", ("bucket/inference/out/*", "bucket/inference/failed/*")),
+            ("s3:GetObject", "bucket/inference/out/*"),
             ("s3:ListBucket", "bucket"),
             (("s3:PutObject", "s3:DeleteObject"), "bucket/results/*"),
             (("dynamodb:GetItem", "dynamodb:UpdateItem"), P),
@@ -73,7 +73,7 @@ EXPECTED = {
         "styles.handler",
         {"CORS_ALLOWED_ORIGINS", "BUCKET_NAME", "BASE_RESOURCE_TABLE", "RESULT_URL_EXPIRY_SECONDS"},
         _grants(
-            (("dynamodb:Scan", "dynamodb:Query"), (B, f"{B}/index/byStyle")),
+            ("dynamodb:Scan", B),
             ("s3:GetObject", "bucket/base/*"),
         ),
     ),
@@ -92,7 +92,7 @@ EXPECTED = {
         },
         _grants(
             ("dynamodb:GetItem", U),
-            (("dynamodb:BatchGetItem", "dynamodb:GetItem"), B),
+            ("dynamodb:BatchGetItem", B),
             ("dynamodb:PutItem", P),
             ("s3:PutObject", "bucket/uploads/*"),
         ),
@@ -110,7 +110,7 @@ EXPECTED = {
         },
         _grants(
             ("dynamodb:Query", D),
-            (("dynamodb:PutItem", "dynamodb:BatchWriteItem"), H),
+            ("dynamodb:BatchWriteItem", H),
             ("dynamodb:GetItem", P),
             ("s3:GetObject", "bucket/results/*"),
         ),
