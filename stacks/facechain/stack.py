@@ -26,7 +26,12 @@ from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from stacks.lambdas.bundling import shared_layer
-from stacks.lambdas.function import StyleFunction, dead_letter_queue, object_arns
+from stacks.lambdas.function import (
+    StyleFunction,
+    dead_letter_queue,
+    object_arns,
+    prefix_condition,
+)
 from stacks.nag import acknowledge, acknowledge_wildcards
 from stacks.s3.stack import StorageStack
 from stacks.settings import Settings
@@ -304,9 +309,7 @@ class FaceChainStack(cdk.Stack):
                 sid="ListInferenceInputs",
                 actions=["s3:ListBucket"],
                 resources=[bucket.bucket_arn],
-                conditions={
-                    "StringLike": {"s3:prefix": [f"{p}*" for p in (keys.CROPS, keys.BASE)]}
-                },
+                conditions=prefix_condition(keys.CROPS, keys.BASE),
             ),
             iam.PolicyStatement(
                 sid="WriteInferenceOutputs",

@@ -50,6 +50,12 @@ def object_arns(bucket: s3.IBucket, *prefixes: str) -> list[str]:
     return [bucket.arn_for_objects(f"{prefix}*") for prefix in prefixes]
 
 
+def prefix_condition(*prefixes: str) -> dict[str, dict[str, list[str]]]:
+    """s3:ListBucket limited to key prefixes (`uploads/` → `uploads/*`). Listing is what lets S3
+    answer a missing key with 404 rather than 403, so code can tell "gone" from "refused"."""
+    return {"StringLike": {"s3:prefix": [f"{prefix}*" for prefix in prefixes]}}
+
+
 class StyleFunction:
     """Builds `<id>` (the function), `<id>Role` and `<id>Logs` as siblings in `scope`.
 
@@ -142,13 +148,9 @@ class StyleFunction:
             acknowledge_wildcards(self.role, wildcards, wildcard_reason)
 
     def allow_listing(self, sid: str, bucket: s3.IBucket, *prefixes: str) -> None:
-        """s3:ListBucket under key prefixes only. Without it S3 answers a missing key with 403,
-        not 404, and the handlers could not tell "gone" from "refused"."""
+        """s3:ListBucket under key prefixes only (see prefix_condition)."""
         self.allow(
-            sid,
-            ["s3:ListBucket"],
-            [bucket.bucket_arn],
-            conditions={"StringLike": {"s3:prefix": [f"{p}*" for p in prefixes]}},
+            sid, ["s3:ListBucket"], [bucket.bucket_arn], conditions=prefix_condition(*prefixes)
         )
 
     def allow_objects(
