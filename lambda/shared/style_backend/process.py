@@ -139,14 +139,7 @@ class ProcessStore:
             is not None
         )
 
-    def mark_style_swapping(
-        self,
-        process_id: str,
-        resource_id: str,
-        inference_id: str,
-        output_location: str | None = None,
-        failure_location: str | None = None,
-    ) -> bool:
+    def mark_style_swapping(self, process_id: str, resource_id: str, inference_id: str) -> bool:
         """Claim the style before its request goes to the endpoint: PENDING → SWAPPING, and the
         process SWAPPING. Only one delivery of a duplicated event wins, so the GPU runs once.
         A claim whose request never got through (no output location recorded) can be taken
@@ -161,21 +154,13 @@ class ProcessStore:
             ":now": now,
             ":stale": _iso(time.time() - CLAIM_LEASE_SECONDS),
         }
-        expr = (
-            "SET #s = :swapping, styles.#r.#s = :swapping, styles.#r.inferenceId = :id, "
-            "styles.#r.claimedAt = :now"
-        )
-        for field, value in (
-            ("outputLocation", output_location),
-            ("failureLocation", failure_location),
-        ):
-            if value:
-                expr += f", styles.#r.{field} = :{field}"
-                values[f":{field}"] = value
         return (
             self._update(
                 process_id,
-                UpdateExpression=expr + ", updatedAt = :now",
+                UpdateExpression=(
+                    "SET #s = :swapping, styles.#r.#s = :swapping, styles.#r.inferenceId = :id, "
+                    "styles.#r.claimedAt = :now, updatedAt = :now"
+                ),
                 ConditionExpression=(
                     "#s IN (:cropped, :swapping) AND (styles.#r.#s = :pending OR "
                     "(styles.#r.#s = :swapping AND attribute_not_exists(styles.#r.outputLocation)"
