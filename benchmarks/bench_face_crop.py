@@ -63,7 +63,8 @@ def in_process(runs: int) -> None:
     import face_crop
     from moto import mock_aws
 
-    from style_backend import faces, imaging, keys
+    from facekit import faces, imaging
+    from style_backend import keys
     from style_backend.process import ProcessStore
     from tests import hostile
     from tests.integration.conftest import s3_event
@@ -135,7 +136,7 @@ def peak_mb():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
 import face_crop
-from style_backend import faces, imaging
+from facekit import faces, imaging
 data = open({path!r}, "rb").read()
 before = peak_mb()
 imaging.encode_png(faces.crop_from_upload(data, max_bytes=10 << 20))
@@ -168,7 +169,7 @@ def peak_rss_12mp(models: Path) -> None:
 def layer_models_dir(directory: Path) -> Path:
     """/opt/face_models as the Lambda layer ships it: the 5-point model and the serialized
     detector."""
-    from style_backend import faces
+    from facekit import faces
 
     (directory / faces.LANDMARK_MODEL).symlink_to(faces.models_dir() / faces.LANDMARK_MODEL)
     faces.write_detector(directory)

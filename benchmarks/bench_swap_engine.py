@@ -28,8 +28,8 @@ from facechain_serving.engines.cpu import CpuEngine  # noqa: E402
 from facechain_serving.request import BLEND_MODES, SwapOptions  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from facekit import faces  # noqa: E402
 from local.photos import astronaut, group_faces  # noqa: E402
-from style_backend import faces  # noqa: E402
 
 SIDE = 512
 

@@ -42,7 +42,7 @@ def group_faces(size: int = 256) -> list[np.ndarray]:
     largest face first: distinct real identities for identity measurements."""
     from PIL import Image
 
-    from style_backend import faces
+    from facekit import faces
 
     photo = group_photo()
     if photo is None:

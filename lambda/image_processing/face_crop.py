@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from style_backend import aws, config, events, faces, imaging, keys, logs
+from facekit import faces, imaging
+from style_backend import aws, config, events, keys, logs
 from style_backend.config import EnvVar
 from style_backend.errors import Failure, Reason
 from style_backend.process import ProcessStore, Status, process_of_object

@@ -13,7 +13,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from style_backend import aws, config, events, formats, keys, logs
+from facekit import formats
+from style_backend import aws, config, events, keys, logs
 from style_backend.config import EnvVar
 from style_backend.errors import Failure, Reason
 from style_backend.process import DisplayStore, ProcessStore, StyleStatus

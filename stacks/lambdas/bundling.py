@@ -24,7 +24,9 @@ from constructs import Construct
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LAMBDA_DIR = REPO_ROOT / "lambda"
-SHARED_PACKAGE = LAMBDA_DIR / "shared" / "style_backend"
+SHARED_DIR = LAMBDA_DIR / "shared"
+# The pure-Python packages every function imports: the styling domain and the face package.
+SHARED_PACKAGES = (SHARED_DIR / "style_backend", SHARED_DIR / "facekit")
 LAMBDA_REQUIREMENTS = LAMBDA_DIR / "requirements.txt"
 CONTAINER_DIR = REPO_ROOT / "byoc" / "facechain"
 
@@ -107,7 +109,8 @@ def five_point_model_path() -> Path:
 
 
 def bundle_shared_layer(output_dir: Path) -> None:
-    _copy_tree(SHARED_PACKAGE, output_dir / "python" / "style_backend")
+    for package in SHARED_PACKAGES:
+        _copy_tree(package, output_dir / "python" / package.name)
 
 
 def bundle_imaging_layer(output_dir: Path) -> None:
@@ -135,33 +138,34 @@ def bundle_imaging_layer(output_dir: Path) -> None:
     models.mkdir(parents=True, exist_ok=True)
     shutil.copy2(five_point_model_path(), models / FIVE_POINT_MODEL)
     # dlib builds its HOG detector in ~0.5 s at import; loading the saved one takes ~3 ms.
-    from style_backend.faces import write_detector
+    from facekit.faces import write_detector
 
     write_detector(models)
 
 
 def bundle_container_source(output_dir: Path) -> None:
     _copy_tree(CONTAINER_DIR, output_dir)
-    _copy_tree(SHARED_PACKAGE, output_dir / "style_backend")
+    for package in SHARED_PACKAGES:
+        _copy_tree(package, output_dir / package.name)
 
 
 # ---------------------------------------------------------------- constructs
 
 
 def shared_layer(scope: Construct, construct_id: str = "SharedLayer") -> lambda_.LayerVersion:
-    """The domain package `style_backend` as /opt/python/style_backend (pure Python)."""
+    """The packages `style_backend` and `facekit` under /opt/python/ (pure Python)."""
     return lambda_.LayerVersion(
         scope,
         construct_id,
         code=lambda_.Code.from_asset(
-            str(SHARED_PACKAGE.parent),
-            asset_hash=fingerprint([SHARED_PACKAGE], "shared-layer-v1"),
+            str(SHARED_DIR),
+            asset_hash=fingerprint(SHARED_PACKAGES, "shared-layer-v2"),
             asset_hash_type=cdk.AssetHashType.CUSTOM,
             bundling=_bundling(bundle_shared_layer),
         ),
         compatible_runtimes=[RUNTIME],
         compatible_architectures=[ARCHITECTURE],
-        description="style_backend domain package",
+        description="style_backend domain package and the facekit face package",
     )
 
 
@@ -191,12 +195,13 @@ def function_code(group: str) -> lambda_.Code:
 
 
 def container_source(scope: Construct, construct_id: str) -> s3_assets.Asset:
-    """byoc/facechain plus style_backend/ (so the Dockerfile can COPY it): the CodeBuild source."""
+    """byoc/facechain plus style_backend/ and facekit/ (the Dockerfile COPYs them): the CodeBuild
+    source."""
     return s3_assets.Asset(
         scope,
         construct_id,
         path=str(CONTAINER_DIR),
-        asset_hash=fingerprint([CONTAINER_DIR, SHARED_PACKAGE], "container-source-v1"),
+        asset_hash=fingerprint([CONTAINER_DIR, *SHARED_PACKAGES], "container-source-v2"),
         asset_hash_type=cdk.AssetHashType.CUSTOM,
         bundling=_bundling(bundle_container_source),
     )

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from facekit import faces
 from local.photos import astronaut
-from style_backend import faces
 from tests.e2e.conftest import decode, jpeg
 from tests.e2e.test_local_http import SAME_PERSON, identity
 from tests.prerequisites import require

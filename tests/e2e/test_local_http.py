@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import requests
 
+from facekit import faces
 from local.photos import astronaut
-from style_backend import faces
 from tests.e2e.conftest import TERMINAL, User, decode, jpeg
 
 pytestmark = pytest.mark.e2e

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from style_backend import faces, keys
+from facekit import faces
+from style_backend import keys
 from style_backend.process import Status
 from tests import hostile
 from tests.integration.conftest import BUCKET, USER, s3_event

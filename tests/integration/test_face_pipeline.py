@@ -12,7 +12,8 @@ import numpy as np
 from botocore.stub import Stubber
 from PIL import Image
 
-from style_backend import aws, faces, keys
+from facekit import faces
+from style_backend import aws, keys
 from style_backend.process import Status, StyleStatus, result_id
 from tests import hostile
 from tests.integration.conftest import (

@@ -60,6 +60,7 @@ def test_pythonpath_holds_the_program_directory_with_both_packages():
     assert "PYTHONPATH=/opt/program" in env
     copies = [rest for kw, rest in instructions() if kw == "COPY"]
     assert any(c.startswith("style_backend/") for c in copies)
+    assert any(c.startswith("facekit/") for c in copies)
     assert any(c.startswith("facechain_serving/") for c in copies)
 
 

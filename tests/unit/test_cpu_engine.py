@@ -10,8 +10,8 @@ from facechain_serving.engines.cpu import CpuEngine, face_mask
 from facechain_serving.errors import NoFace
 from facechain_serving.request import SwapOptions
 
+from facekit import faces
 from local.photos import astronaut, group_faces
-from style_backend import faces
 from tests.prerequisites import require
 
 PEOPLE = 6

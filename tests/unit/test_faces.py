@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from facekit import faces
 from local.photos import astronaut
-from style_backend import faces
 from style_backend.errors import Failure
 from tests import hostile
 
@@ -55,7 +55,7 @@ def test_identity_descriptor_is_stable_under_alignment():
 
 
 def _decoded(data: bytes):
-    from style_backend import imaging
+    from facekit import imaging
 
     return imaging.decode_image(
         data, max_pixels=40_000_000, max_bytes=10 << 20, target_max_side=1536
@@ -135,7 +135,7 @@ def test_face_scaling_maps_landmarks_and_box():
 def test_face_and_imaging_modules_do_not_import_boto3():
     # The container and the crop's hot path import them; boto3 costs ~0.3 s of cold start.
     code = (
-        "import sys; import style_backend.faces, style_backend.imaging; "
+        "import sys; import facekit.faces, facekit.imaging; "
         "assert 'boto3' not in sys.modules and 'botocore' not in sys.modules"
     )
     env = {**os.environ, "PYTHONPATH": "lambda/shared"}

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageFile, JpegImagePlugin
 
+from facekit import imaging
 from local.photos import astronaut
-from style_backend import imaging
 from style_backend.errors import Failure
 from tests import hostile
 

@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from facekit import faces, imaging
 from local.photos import astronaut, group_faces
-from style_backend import faces, imaging
 from tests.prerequisites import require
 
 ROOT = Path(__file__).resolve().parents[2]

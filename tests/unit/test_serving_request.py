@@ -9,8 +9,8 @@ from facechain_serving.errors import BadRequest
 from facechain_serving.request import ImageRef, decode_rgb, fetch_bytes, parse_request
 from moto import mock_aws
 
+from facekit import imaging
 from local.photos import astronaut
-from style_backend import imaging
 
 BUCKET = "style-images"
 

@@ -17,7 +17,8 @@ import numpy as np
 from botocore.exceptions import ClientError
 
 from facechain_serving.errors import BadRequest
-from style_backend import aws, imaging
+from facekit import imaging
+from style_backend import aws
 from style_backend.errors import Failure, Reason
 
 # Inline images are for small local calls; production passes S3 URIs (the async request body in

