@@ -22,6 +22,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
+from typing import Any
 
 from waitress import wasyncore
 from waitress.adjustments import Adjustments
@@ -35,7 +36,7 @@ log = logging.getLogger("local.httpd")
 ErrorRenderer = Callable[[int, str], tuple[str, bytes]]
 WsgiApp = Callable[..., object]
 
-IDLE_TIMEOUT_S = 15  # a connection that sends nothing for this long is closed
+IDLE_TIMEOUT_S = 10  # a connection that sends nothing for this long is closed
 BACKLOG = 2048  # connections the kernel queues while every accepted one is busy
 CONNECTION_LIMIT = 512  # accepted connections at once; more wait in the backlog, never reset
 
@@ -53,6 +54,25 @@ def reason(status: int) -> str:
 
 def status_line(status: int) -> str:
     return f"{status} {reason(status)}"
+
+
+def request_headers(environ: dict[str, Any]) -> list[tuple[str, str]]:
+    """The request's headers as (name, value) pairs; WSGI keeps no original casing, so names come
+    back in the usual Title-Case (`Content-Type`, `Authorization`)."""
+    pairs = []
+    for key, value in environ.items():
+        if key.startswith("HTTP_"):
+            name = key[5:]
+        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH") and value:
+            name = key
+        else:
+            continue
+        pairs.append(("-".join(p.capitalize() for p in name.split("_")), value))
+    return pairs
+
+
+def lower_headers(environ: dict[str, Any]) -> dict[str, str]:
+    return {name.lower(): value for name, value in request_headers(environ)}
 
 
 def _task_classes(render: ErrorRenderer) -> type[HTTPChannel]:

@@ -38,7 +38,7 @@ from botocore.auth import S3SigV4Auth, S3SigV4QueryAuth, SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from local.httpd import status_line
+from local.httpd import lower_headers, status_line
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 SIGV4_TIMESTAMP = "%Y%m%dT%H%M%SZ"
@@ -102,17 +102,6 @@ def _timestamp(value: str, what: str) -> datetime:
         raise S3Error(400, "AuthorizationQueryParametersError", f"{what} is malformed") from None
 
 
-def _headers(environ: Mapping[str, Any]) -> dict[str, str]:
-    """Lower-case header names → values, as the client sent them (WSGI joins repeats)."""
-    out = {}
-    for key, value in environ.items():
-        if key.startswith("HTTP_"):
-            out[key[5:].replace("_", "-").lower()] = value
-        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH") and value:
-            out[key.replace("_", "-").lower()] = value
-    return out
-
-
 class _Signer:
     """botocore's SigV4 signer replayed at a given timestamp: `add_auth` would sign now."""
 
@@ -171,7 +160,7 @@ class S3Front:
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         method = environ["REQUEST_METHOD"].upper()
         raw = environ.get("REQUEST_URI") or environ.get("PATH_INFO", "/")
-        headers = _headers(environ)
+        headers = lower_headers(environ)
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         try:

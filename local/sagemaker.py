@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from local.httpd import Listener, status_line
+from local.httpd import Listener, lower_headers, status_line
 from local.topology import AsyncEndpointSpec
 
 log = logging.getLogger("local.sagemaker")
@@ -204,9 +204,7 @@ def runtime_api(service: AsyncInference) -> Callable[..., Iterable[bytes]]:
         endpoint = service.endpoints.get(urllib.request.unquote(m["name"]))
         if endpoint is None:
             return error(start_response, 400, "ValidationError", f"Endpoint {m['name']} not found.")
-        header = {
-            k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k[:5] == "HTTP_"
-        }
+        header = lower_headers(environ)
         location = header.get("x-amzn-sagemaker-inputlocation")
         if not location or not location.startswith("s3://"):
             return error(

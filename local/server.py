@@ -16,7 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from local.auth import LocalAuth
-from local.httpd import PortBusy, check_port, status_line  # noqa: F401 (PortBusy: callers' error)
+from local.httpd import (  # noqa: F401 (PortBusy, check_port: the callers' errors and check)
+    PortBusy,
+    check_port,
+    request_headers,
+    status_line,
+)
 
 log = logging.getLogger("local.http")
 WEB = Path(__file__).resolve().parent / "web"
@@ -36,21 +41,6 @@ def render_error(status: int, detail: str) -> tuple[str, bytes]:
     """Errors waitress answers before the app runs (bad framing, a body over the limit)."""
     code = {413: "BODY_TOO_LARGE"}.get(status, "BAD_REQUEST")
     return "application/json", error_body(status, code, detail.split("\n")[0][:200])
-
-
-def request_headers(environ: dict[str, Any]) -> list[tuple[str, str]]:
-    """The request's headers as (name, value) pairs; WSGI keeps no original casing, so names come
-    back in the usual Title-Case (`Content-Type`, `Authorization`)."""
-    pairs = []
-    for key, value in environ.items():
-        if key.startswith("HTTP_"):
-            name = key[5:]
-        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH") and value:
-            name = key
-        else:
-            continue
-        pairs.append(("-".join(p.capitalize() for p in name.split("_")), value))
-    return pairs
 
 
 class Front:
