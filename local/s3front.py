@@ -109,8 +109,8 @@ class _Signer:
         self.secrets = secrets
         self.region = region
 
-    def credentials(self, credential: str, token: str | None) -> tuple[Credentials, str]:
-        """(credentials, scope date) from `AKID/date/region/s3/aws4_request`."""
+    def credentials(self, credential: str, token: str | None, amz_date: str) -> Credentials:
+        """The credentials `AKID/date/region/s3/aws4_request` names, signing at `amz_date`."""
         parts = credential.split("/")
         if len(parts) != 5 or parts[3:] != ["s3", "aws4_request"]:
             raise S3Error(400, "AuthorizationHeaderMalformed", "the credential is malformed")
@@ -123,7 +123,9 @@ class _Signer:
             )
         if region != self.region:
             raise S3Error(400, "AuthorizationHeaderMalformed", f"the region {region!r} is wrong")
-        return Credentials(access_key, self.secrets[access_key], token), day
+        if day != amz_date[:8]:
+            raise _signature_mismatch()
+        return Credentials(access_key, self.secrets[access_key], token)
 
     def signature(
         self,
@@ -214,11 +216,9 @@ class S3Front:
                 "AuthorizationQueryParametersError",
                 "X-Amz-Expires must be between 1 and 604800 seconds",
             )
-        credentials, day = self.signer.credentials(
-            query["X-Amz-Credential"], query.get("X-Amz-Security-Token")
+        credentials = self.signer.credentials(
+            query["X-Amz-Credential"], query.get("X-Amz-Security-Token"), query["X-Amz-Date"]
         )
-        if day != query["X-Amz-Date"][:8]:
-            raise _signature_mismatch()
         now = self.clock()
         if now > signed_at.timestamp() + expires:
             raise S3Error(403, "AccessDenied", "Request has expired")
@@ -254,11 +254,9 @@ class S3Front:
                 "RequestTimeTooSkewed",
                 "The difference between the request time and the current time is too large.",
             )
-        credentials, day = self.signer.credentials(
-            fields["Credential"], headers.get("x-amz-security-token")
+        credentials = self.signer.credentials(
+            fields["Credential"], headers.get("x-amz-security-token"), amz_date
         )
-        if day != amz_date[:8]:
-            raise _signature_mismatch()
         content_hash = headers.get("x-amz-content-sha256", "")
         computed = hashlib.sha256(body).hexdigest()
         if content_hash not in ("", UNSIGNED_PAYLOAD) and not _same(content_hash, computed):
@@ -320,11 +318,9 @@ class S3Front:
                 )
         if fields.get("x-amz-algorithm") != ALGORITHM:
             raise S3Error(400, "InvalidArgument", "x-amz-algorithm only supports " + ALGORITHM)
-        credentials, day = self.signer.credentials(
-            fields["x-amz-credential"], fields.get("x-amz-security-token")
+        credentials = self.signer.credentials(
+            fields["x-amz-credential"], fields.get("x-amz-security-token"), fields["x-amz-date"]
         )
-        if day != fields["x-amz-date"][:8]:
-            raise _signature_mismatch()
         request = AWSRequest(method="POST", url="http://s3.local/")
         signer = SigV4Auth(credentials, "s3", self.signer.region)
         request.context["timestamp"] = fields["x-amz-date"]
