@@ -1,10 +1,15 @@
-"""Requests per second the local backend serves on a cheap API route, against its floor.
+"""Requests per second and latency of the local backend's HTTP front, by number of clients.
 
-    .venv/bin/python benchmarks/bench_local_api.py [--seconds 5] [--clients 1,8]
+    .venv/bin/python benchmarks/bench_local_api.py [--seconds 3] [--clients 1,8,64,200]
 
-Route: GET /prod/agree (Cognito JWT verified, proxy event, one function invocation in a worker
-process, one DynamoDB GetItem in moto). Floor: GET /config.json on the same port (no function,
-no AWS call). Prints median latency and requests/s per client count, and the route/floor ratio.
+Routes, each measured with 1, 8, 64 and 200 concurrent keep-alive clients (one connection each):
+- GET /config.json: the floor (no function, no AWS call);
+- GET /prod/agree: a cheap API route (Cognito JWT verified, proxy event, one function invocation
+  in a worker process, one DynamoDB GetItem in moto);
+- POST /prod/apis/images/upload: the upload route (agreement and style checks, a Process written,
+  a presigned POST signed).
+Prints requests/s, median (p50) and p99 latency, connection errors and non-2xx answers per row,
+and each API route's throughput as a ratio to the floor's.
 """
 
 from __future__ import annotations
@@ -15,47 +20,78 @@ import statistics
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path[:0] = [str(Path(__file__).resolve().parents[1]), "lambda/shared"]
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 
-def measure(url: str, headers: dict[str, str], clients: int, seconds: float) -> tuple[float, float]:
-    """(requests per second, median latency in ms) with `clients` concurrent keep-alive clients."""
+@dataclass
+class Row:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int  # connection errors (reset, refused, timed out)
+    refused: int  # answers other than the expected 2xx (429/503 when the front sheds load)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def measure(
+    method: str, url: str, headers: dict[str, str], body: dict | None, clients: int, seconds: float
+) -> Row:
     import requests
 
     latencies: list[list[float]] = [[] for _ in range(clients)]
-    errors: list[str] = []
-    stop = time.monotonic() + seconds
+    errors = [0] * clients
+    refused = [0] * clients
+    start = threading.Barrier(clients + 1)
+    stop: list[float] = []
 
     def run(i: int) -> None:
         session = requests.Session()
-        while time.monotonic() < stop:
+        start.wait()
+        while time.monotonic() < stop[0]:
             t = time.perf_counter()
-            r = session.get(url, headers=headers, timeout=30)
+            try:
+                r = session.request(method, url, headers=headers, json=body, timeout=60)
+            except requests.RequestException:
+                errors[i] += 1
+                session = requests.Session()
+                continue
             latencies[i].append(time.perf_counter() - t)
-            if r.status_code != 200:  # threads swallow exceptions: record, check after join
-                errors.append(f"{url}: {r.status_code} {r.text[:200]}")
-                return
+            if not 200 <= r.status_code < 300:
+                refused[i] += 1
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
-    started = time.monotonic()
     for t in threads:
         t.start()
+    stop.append(time.monotonic() + seconds)
+    started = time.monotonic()
+    start.wait()
     for t in threads:
         t.join()
     elapsed = time.monotonic() - started
-    if errors:
-        raise SystemExit(f"not measured, a request failed: {errors[0]}")
     flat = [x for per in latencies for x in per]
-    return len(flat) / elapsed, statistics.median(flat) * 1000
+    if not flat:
+        return Row(0.0, float("nan"), float("nan"), sum(errors), sum(refused))
+    return Row(
+        len(flat) / elapsed,
+        statistics.median(flat) * 1000,
+        percentile(flat, 0.99) * 1000,
+        sum(errors),
+        sum(refused),
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=5)
-    parser.add_argument("--clients", default="1,8")
+    parser.add_argument("--seconds", type=float, default=3)
+    parser.add_argument("--clients", default="1,8,64,200")
     args = parser.parse_args()
 
     from local.client import User
@@ -66,19 +102,37 @@ def main() -> int:
     try:
         user = User.sign_up(backend)
         user.agree()
-        route = f"{user.api_url}/agree"
+        style = user.styles()[0]["resourceId"]
         auth = {"Authorization": user.token}
-        floor_url = f"{backend.base_url}/config.json"
-        measure(route, auth, 2, 1.0)  # warm the function's workers and connections
+        routes = [
+            ("GET /config.json", "GET", f"{backend.base_url}/config.json", {}, None),
+            ("GET /prod/agree", "GET", f"{user.api_url}/agree", auth, None),
+            (
+                "POST /prod/apis/images/upload",
+                "POST",
+                f"{user.api_url}/apis/images/upload",
+                auth,
+                {"contentType": "image/jpeg", "resourceIds": [style]},
+            ),
+        ]
+        for _, method, url, headers, body in routes:  # warm workers and connections
+            measure(method, url, headers, body, 2, 1.0)
         print(f"local API, {args.seconds:.0f} s per measurement, CPU: {os.cpu_count()} cores")
+        print(
+            f"{'route':30s} {'clients':>7s} {'req/s':>8s} {'p50 ms':>8s} {'p99 ms':>8s}"
+            f" {'conn err':>8s} {'non-2xx':>8s} {'vs floor':>8s}"
+        )
         for clients in [int(c) for c in args.clients.split(",")]:
-            rps, p50 = measure(route, auth, clients, args.seconds)
-            floor_rps, floor_p50 = measure(floor_url, {}, clients, args.seconds)
-            print(
-                f"clients={clients:2d}  GET /prod/agree {rps:7.1f} req/s  median {p50:6.2f} ms"
-                f"  |  GET /config.json {floor_rps:7.1f} req/s  median {floor_p50:6.2f} ms"
-                f"  |  route/floor throughput {rps / floor_rps:.2f}"
-            )
+            floor = None
+            for name, method, url, headers, body in routes:
+                row = measure(method, url, headers, body, clients, args.seconds)
+                floor = floor if floor is not None else row.rps
+                ratio = row.rps / floor if floor else float("nan")
+                print(
+                    f"{name:30s} {clients:7d} {row.rps:8.1f} {row.p50_ms:8.2f} {row.p99_ms:8.2f}"
+                    f" {row.errors:8d} {row.refused:8d} {ratio:8.2f}",
+                    flush=True,
+                )
     finally:
         backend.stop()
     return 0

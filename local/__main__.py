@@ -37,6 +37,7 @@ def main() -> int:
     print(f"  API          {cfg.apiUrl}")
     print(f"  config       {backend.base_url}/config.json")
     print(f"  local AWS    {backend.aws_url} (moto: S3, DynamoDB, Cognito, SNS, SQS)")
+    print(f"  local S3     {backend.s3_url} (checks signatures, expiry, POST policies; then moto)")
     print(f"  stacks       {', '.join(s.name for s in backend.stacks)}")
     routes = backend.api.routes if backend.api else []
     served = {t.function for t in backend.triggers} | {r.function for r in routes}
@@ -49,6 +50,10 @@ def main() -> int:
     print(f"  styles       {styles}")
     for warning in backend.warnings:
         print(f"  warning      {warning}")
+    print(
+        "Tokens: the local Cognito (moto) signs with a private key that ships inside moto, so a\n"
+        "  token anyone signs with that key is accepted here; on AWS only Cognito holds the key."
+    )
     print("State lives in memory: it does not survive a restart. Ctrl-C stops everything.")
     sys.stdout.flush()
 

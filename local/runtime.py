@@ -14,18 +14,22 @@ import shutil
 import sys
 import tempfile
 import threading
+import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import boto3
 from botocore.config import Config
 
+from local import s3front, seed, server
+from local.auth import LocalAuth
 from local.cfn import Resolver, StackTemplate, load_assembly
 from local.container import ModelContainer, free_port  # noqa: F401 (re-exported)
 from local.dispatcher import Dispatcher
 from local.functions import FunctionHost
+from local.httpd import Listener, check_port
 from local.provision import Provisioner, UserPool
 from local.sagemaker import AsyncInference, serve_runtime_api
 from local.topology import FunctionRef, RestApiSpec, Topology
@@ -47,6 +51,8 @@ FAKE_CREDENTIALS = {
 
 
 AppBuilder = Callable[[Any], Any]
+# Uploads are posted to the S3 front whole; S3's own POST limit is 5 GB, the app's far less.
+S3_FRONT_MAX_BODY = 64 * 1024 * 1024
 
 
 def synthesize(
@@ -127,8 +133,6 @@ class LocalBackend:
     def start(self) -> None:
         from moto.server import ThreadedMotoServer
 
-        from local.server import check_port
-
         check_port(self.host, self.port)  # fail in a second, not after the whole start
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto logs every request
         if str(REPO / "lambda/shared") not in sys.path:
@@ -145,6 +149,17 @@ class LocalBackend:
         self.moto.start()
         moto_host, moto_port = self.moto.get_host_and_port()
         self.aws_url = f"http://{moto_host}:{moto_port}"
+        # S3 as clients see it: signatures, expiry and POST policies checked, then moto.
+        self.s3_front = Listener.bind(
+            self.host, 0, s3front.render_error, name="s3-front", max_body_bytes=S3_FRONT_MAX_BODY
+        ).start(
+            s3front.S3Front(
+                self.aws_url,
+                {FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"]: FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"]},
+                self.region,
+            )
+        )
+        self.s3_url = self.s3_front.url
         self._session = boto3.session.Session(
             region_name=self.region,
             aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
@@ -170,13 +185,13 @@ class LocalBackend:
         self.inference.region = self.region
         self.inference.start()
         self.sagemaker_api = serve_runtime_api(self.inference, self.host)
-        sm_host, sm_port = self.sagemaker_api.server_address[:2]
         local_env = {
             **FAKE_CREDENTIALS,
             "AWS_REGION": self.region,
             "AWS_DEFAULT_REGION": self.region,
             "AWS_ENDPOINT_URL": self.aws_url,
-            "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME": f"http://{sm_host}:{sm_port}",
+            "AWS_ENDPOINT_URL_S3": self.s3_url,
+            "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME": self.sagemaker_api.url,
         }
         self.hosts = {f.ref: FunctionHost(f, local_env, self.concurrency) for f in functions}
 
@@ -208,39 +223,55 @@ class LocalBackend:
             daemon=True,
         ).start()
 
-        from local.server import serve
+        self.http = Listener.bind(self.host, self.port, server.render_error, name="http")
+        self.port = self.http.port
+        self.http.start(self._front())
 
-        self.http = serve(self)
-        self._http_thread = threading.Thread(
-            target=self.http.serve_forever, name="http", daemon=True
+    def _front(self) -> server.Front:
+        api = self.api
+        gateway = self._gateway() if api else None
+        pool = self.user_pools[0] if self.user_pools and self.user_pools[0].client_ids else None
+        auth = None
+        if pool:
+            origins = {self.base_url, f"http://localhost:{self.port}"}
+            auth = LocalAuth(self.client("cognito-idp"), pool.pool_id, pool.client_ids[0], origins)
+        return server.Front(api.stage if api else None, gateway, asdict(self.client_config()), auth)
+
+    def _gateway(self) -> server.Gateway | None:
+        """`local.apigw.ApiGateway` over the template's routes, each calling its function."""
+        try:
+            from local.apigw import ApiGateway, CognitoTokenVerifier, Route
+        except ImportError as err:
+            log.warning("API not served: %s", err)
+            return None
+        pool = self.user_pools[0]
+        with urllib.request.urlopen(f"{self.aws_url}/{pool.pool_id}/.well-known/jwks.json") as r:
+            jwks = json.load(r)
+        verifier = CognitoTokenVerifier(
+            jwks,
+            issuer=f"https://cognito-idp.{self.region}.amazonaws.com/{pool.pool_id}",
+            client_id=pool.client_ids[0],
         )
-        self._http_thread.start()
+        invoke = self.invoke
+
+        def handler_of(ref: FunctionRef):
+            return lambda event, _context: invoke(ref, event)
+
+        routes = [Route(r.method, r.path, handler_of(r.function)) for r in self.api.routes]
+        return ApiGateway(routes, verifier, stage=self.api.stage).handle
 
     def _seed(self) -> None:
-        from local.seed import seed_styles
-        from style_backend import aws
-
-        # style_backend.aws reads the endpoint and credentials from the environment, as on
-        # Lambda: set them for the seeding only, and forget the clients it cached.
-        local_aws = {
+        env = self.environment_of("styles.handler")
+        aws_env = {
             **FAKE_CREDENTIALS,
             "AWS_ENDPOINT_URL": self.aws_url,
             "AWS_DEFAULT_REGION": self.region,
+            "AWS_REGION": self.region,
         }
-        saved = {k: os.environ.get(k) for k in local_aws}
-        os.environ.update(local_aws)
-        aws.reset()
         try:
-            self.seeded = seed_styles(self)
-        except (ImportError, LookupError) as err:
+            self.seeded = seed.seed_styles(env["BUCKET_NAME"], env["BASE_RESOURCE_TABLE"], aws_env)
+        except (LookupError, seed.SeedFailed) as err:
             self.warnings.append(f"no styles seeded: {err}")
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
-            aws.reset()
 
     def _container_env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
@@ -300,11 +331,11 @@ class LocalBackend:
 
     def stop(self) -> None:
         for step in (
-            lambda: self.http.shutdown(),
-            lambda: self.http.server_close(),
+            lambda: self.http.close(),
             lambda: self.dispatcher.stop(),
             lambda: self.inference.stop(),
-            lambda: self.sagemaker_api.shutdown(),
+            lambda: self.sagemaker_api.close(),
+            lambda: self.s3_front.close(),
             lambda: [h.close() for h in self.hosts.values()],
             lambda: self.container.stop(),
             lambda: self.moto.stop(),

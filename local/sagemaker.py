@@ -16,11 +16,12 @@ import re
 import threading
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from local.httpd import Listener, lower_headers, status_line
 from local.topology import AsyncEndpointSpec
 
 log = logging.getLogger("local.sagemaker")
@@ -180,66 +181,64 @@ class AsyncInference:
         self.sns.publish(TopicArn=topic, Message=json.dumps(message))
 
 
-def _handler_class(service: AsyncInference) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True  # headers and body are separate writes: no 40 ms stall
+def runtime_api(service: AsyncInference) -> Callable[..., Iterable[bytes]]:
+    """The sagemaker-runtime wire API (AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME) as a WSGI app."""
 
-        def log_message(self, format: str, *args: Any) -> None:
-            log.debug(format, *args)
+    def reply(start_response, status: int, body: dict[str, Any], headers: dict[str, str]):
+        data = json.dumps(body).encode()
+        pairs = [("Content-Type", "application/json"), *headers.items()]
+        start_response(status_line(status), [*pairs, ("Content-Length", str(len(data)))])
+        return [data]
 
-        def _reply(self, status: int, body: dict[str, Any], headers: dict[str, str]) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            for k, v in {"Content-Type": "application/json", **headers}.items():
-                self.send_header(k, v)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+    def error(start_response, status: int, kind: str, message: str):
+        return reply(start_response, status, {"message": message}, {"x-amzn-ErrorType": kind})
 
-        def _error(self, status: int, kind: str, message: str) -> None:
-            self._reply(status, {"message": message}, {"x-amzn-ErrorType": kind})
-
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            if length:
-                self.rfile.read(length)
-            m = _PATH.match(self.path.split("?", 1)[0])
-            if not m:
-                self._error(404, "UnknownOperationException", f"no operation at {self.path}")
-                return
-            endpoint = service.endpoints.get(urllib.request.unquote(m["name"]))
-            if endpoint is None:
-                self._error(400, "ValidationError", f"Endpoint {m['name']} not found.")
-                return
-            location = self.headers.get("X-Amzn-SageMaker-InputLocation")
-            if not location or not location.startswith("s3://"):
-                self._error(400, "ValidationError", "InputLocation must be an s3:// URI")
-                return
-            inference_id = self.headers.get("X-Amzn-SageMaker-Inference-Id") or _now()
-            timeout = self.headers.get("X-Amzn-SageMaker-InvocationTimeoutSeconds")
-            request = AsyncRequest(
-                endpoint=endpoint,
-                inference_id=inference_id,
-                input_location=location,
-                content_type=self.headers.get("X-Amzn-SageMaker-Content-Type")
-                or "application/octet-stream",
-                accept=self.headers.get("X-Amzn-SageMaker-Accept") or "*/*",
-                received_at=_now(),
-                timeout_s=int(timeout) if timeout else DEFAULT_INVOCATION_TIMEOUT_S,
+    def app(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        if length:
+            environ["wsgi.input"].read(length)
+        path = (environ.get("REQUEST_URI") or environ.get("PATH_INFO", "")).split("?", 1)[0]
+        m = _PATH.match(path)
+        if environ["REQUEST_METHOD"] != "POST" or not m:
+            return error(start_response, 404, "UnknownOperationException", "unknown operation")
+        endpoint = service.endpoints.get(urllib.request.unquote(m["name"]))
+        if endpoint is None:
+            return error(start_response, 400, "ValidationError", f"Endpoint {m['name']} not found.")
+        header = lower_headers(environ)
+        location = header.get("x-amzn-sagemaker-inputlocation")
+        if not location or not location.startswith("s3://"):
+            return error(
+                start_response, 400, "ValidationError", "InputLocation must be an s3:// URI"
             )
-            service.submit(request)
-            headers = {"X-Amzn-SageMaker-OutputLocation": request.output_location}
-            if request.failure_location:
-                headers["X-Amzn-SageMaker-FailureLocation"] = request.failure_location
-            self._reply(202, {"InferenceId": inference_id}, headers)
+        timeout = header.get("x-amzn-sagemaker-invocationtimeoutseconds", "")
+        if timeout and not timeout.isdigit():
+            return error(start_response, 400, "ValidationError", "InvocationTimeoutSeconds")
+        inference_id = header.get("x-amzn-sagemaker-inference-id") or _now()
+        request = AsyncRequest(
+            endpoint=endpoint,
+            inference_id=inference_id,
+            input_location=location,
+            content_type=header.get("x-amzn-sagemaker-content-type") or "application/octet-stream",
+            accept=header.get("x-amzn-sagemaker-accept") or "*/*",
+            received_at=_now(),
+            timeout_s=int(timeout) if timeout else DEFAULT_INVOCATION_TIMEOUT_S,
+        )
+        service.submit(request)
+        headers = {"X-Amzn-SageMaker-OutputLocation": request.output_location}
+        if request.failure_location:
+            headers["X-Amzn-SageMaker-FailureLocation"] = request.failure_location
+        return reply(start_response, 202, {"InferenceId": inference_id}, headers)
 
-    return Handler
+    return app
 
 
-def serve_runtime_api(service: AsyncInference, host: str = "127.0.0.1") -> ThreadingHTTPServer:
-    """The sagemaker-runtime endpoint (AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME) on a free port."""
-    server = ThreadingHTTPServer((host, 0), _handler_class(service))
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, name="sagemaker-runtime", daemon=True).start()
-    return server
+def render_error(status: int, detail: str) -> tuple[str, bytes]:
+    """Errors waitress answers before the app runs, in the service's JSON error shape."""
+    return "application/json", json.dumps({"message": detail.split("\n")[0][:200]}).encode()
+
+
+def serve_runtime_api(service: AsyncInference, host: str = "127.0.0.1") -> Listener:
+    """The sagemaker-runtime endpoint on a free port, served by waitress."""
+    return Listener.bind(host, 0, render_error, name="sagemaker-runtime", threads=8).start(
+        runtime_api(service)
+    )

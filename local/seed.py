@@ -10,15 +10,16 @@ seeded through `style_backend.seeding`. Nothing is downloaded at run time.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from local.runtime import LocalBackend
+REPO = Path(__file__).resolve().parent.parent
 
 
 def _sepia(rgb: np.ndarray) -> np.ndarray:
@@ -81,13 +82,29 @@ def write_style_folder(folder: Path) -> Path:
     return folder
 
 
-def seed_styles(backend: LocalBackend) -> list[dict[str, Any]]:
-    from style_backend import seeding
-    from style_backend.config import EnvVar
+class SeedFailed(RuntimeError):
+    pass
 
-    env = backend.environment_of("styles.handler")
+
+def seed_styles(bucket: str, table: str, env: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Seed through `python -m style_backend.seeding` in a process of its own: the domain code reads
+    its endpoint and credentials from the environment, as on Lambda, and `env` (the local AWS
+    endpoint, fake credentials) is that process's environment, never this one's."""
     with tempfile.TemporaryDirectory(prefix="style-seed-") as tmp:
-        sources = seeding.load_manifest(write_style_folder(Path(tmp)))
-        return seeding.seed_styles(
-            sources, env[EnvVar.BUCKET_NAME], env[EnvVar.BASE_RESOURCE_TABLE]
+        folder = write_style_folder(Path(tmp))
+        command = [sys.executable, "-m", "style_backend.seeding", str(folder)]
+        done = subprocess.run(
+            [*command, "--bucket", bucket, "--table", table],
+            env={**env, "PYTHONPATH": str(REPO / "lambda/shared")},
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
+    if done.returncode != 0:
+        lines = (done.stderr or done.stdout).strip().splitlines() or ["no output"]
+        raise SeedFailed(lines[-1])
+    seeded = []
+    for line in done.stdout.splitlines():
+        resource_id, image_key, style_key = line.split("\t")
+        seeded.append({"resourceId": resource_id, "imageKey": image_key, "styleKey": style_key})
+    return seeded

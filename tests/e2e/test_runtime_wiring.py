@@ -206,3 +206,28 @@ def test_busy_port_fails_fast_with_a_readable_error(tiny, tmp_path: Path):
         other.start()
     assert time.monotonic() - started < 2
     assert f"port {tiny.port}" in err.value.strerror and "PORT=" in err.value.strerror
+
+
+def test_inference_emulator_answers_two_hundred_clients_at_once(tiny):
+    """The sagemaker-runtime listener queues a burst instead of resetting it (an unknown endpoint:
+    every call is answered, none runs an inference)."""
+    import socket
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    host, port = tiny.sagemaker_api.server_address[:2]
+    request = (
+        b"POST /endpoints/nope/async-invocations HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n"
+        b"X-Amzn-SageMaker-InputLocation: s3://b/k.json\r\nConnection: close\r\n\r\n"
+    )
+    start = threading.Barrier(200)
+
+    def call(_: int) -> bytes:
+        start.wait()
+        with socket.create_connection((host, port), timeout=60) as sock:
+            sock.sendall(request)
+            return sock.recv(64)
+
+    with ThreadPoolExecutor(200) as pool:
+        answers = list(pool.map(call, range(200)))
+    assert [a.split(b"\r\n", 1)[0] for a in answers] == [b"HTTP/1.1 400 Bad Request"] * 200

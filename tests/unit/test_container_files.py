@@ -55,6 +55,13 @@ def test_runs_as_a_user_that_is_not_root():
     assert user not in ("root", "0") and not user.startswith("0:")
 
 
+def test_the_image_listens_where_sagemaker_connects():
+    """SageMaker reaches the container on 0.0.0.0:8080; the server defaults to 127.0.0.1."""
+    env = " ".join(rest for kw, rest in instructions() if kw == "ENV")
+    assert "SERVING_HOST=0.0.0.0" in env.split()
+    assert "8080" in only("EXPOSE").split()
+
+
 def test_pythonpath_holds_the_program_directory_with_both_packages():
     env = " ".join(rest for kw, rest in instructions() if kw == "ENV")
     assert "PYTHONPATH=/opt/program" in env

@@ -262,6 +262,47 @@ def test_missing_s3_object_is_a_bad_request(server):
     assert error_of(call(server.url + "/invocations", body.encode())) == (400, "NOT_FOUND")
 
 
+def test_errors_name_a_code_and_echo_nothing_internal(server):
+    """No S3 URI (which would confirm what exists where) and no botocore text in an answer."""
+    missing = json.dumps(
+        {"source": {"s3Uri": "s3://bucket/missing.png"}, "target": {"b64": "aGk="}}
+    )
+    denied = json.dumps({"source": {"s3Uri": "s3://bucket/a.png"}, "target": {"b64": "aGk="}})
+    for body in (missing, denied):
+        _, _, answer = call(server.url + "/invocations", body.encode())
+        message = json.loads(answer)["error"]["message"]
+        for internal in (
+            "s3://",
+            "bucket",
+            "missing.png",
+            "AccessDenied",
+            "ClientError",
+            "GetObject",
+        ):
+            assert internal not in message, message
+
+
+def test_listens_on_the_loopback_address_only(server):
+    """Outside the image (SERVING_HOST unset) nothing but 127.0.0.1 reaches the port: another
+    loopback address would, were it bound to 0.0.0.0."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5):
+        pass
+    with (
+        pytest.raises(ConnectionRefusedError),
+        socket.create_connection(("127.0.0.2", server.port), timeout=5),
+    ):
+        pass
+
+
+def test_serving_host_is_the_image_s_choice_else_loopback(monkeypatch):
+    from facechain_serving.server import serving_host
+
+    monkeypatch.delenv("SERVING_HOST", raising=False)
+    assert serving_host() == "127.0.0.1"
+    monkeypatch.setenv("SERVING_HOST", "0.0.0.0")
+    assert serving_host() == "0.0.0.0"
+
+
 def test_unknown_path_is_404(server):
     assert error_of(call(server.url + "/nope")) == (404, "NOT_FOUND")
 

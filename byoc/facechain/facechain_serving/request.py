@@ -142,7 +142,8 @@ def fetch_bytes(ref: ImageRef) -> bytes:
     except ClientError as err:
         code = err.response.get("Error", {}).get("Code", "")
         if code in ("NoSuchKey", "NoSuchBucket", "404"):
-            raise BadRequest(f"{ref.role} image not found: {ref.s3_uri}", "NOT_FOUND") from None
+            # The URI is not echoed: the answer must not confirm what exists where.
+            raise BadRequest(f"{ref.role} image not found", "NOT_FOUND") from None
         raise  # access denied, throttling, 5xx: the server's problem (500), retryable
     if obj["ContentLength"] > MAX_OBJECT_BYTES:
         obj["Body"].close()

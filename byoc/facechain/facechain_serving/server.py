@@ -4,12 +4,18 @@ GET /ping is 200 only once the engine is loaded (it loads in a background thread
 answers at once and SageMaker's health check sees 503 until then). POST /invocations turns the
 request JSON into a JPEG body, which async inference writes to S3 as the result. SIGTERM stops
 accepting, lets in-flight requests answer, and exits 0.
+
+It has no authentication of its own (SageMaker's InvokeEndpoint is the door), so it listens on
+127.0.0.1 unless told otherwise: the image sets `SERVING_HOST=0.0.0.0`, the address SageMaker
+reaches it on (port 8080). Error answers name the reason code, never an internal detail (S3 URIs,
+botocore's text, tracebacks): those go to the log.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import threading
 import time
@@ -30,6 +36,10 @@ from facekit import imaging
 log = logging.getLogger("facechain_serving")
 
 DEFAULT_PORT = 8080
+# The image sets SERVING_HOST=0.0.0.0 (SageMaker connects from outside the container); anything
+# else (the local runtime, tests) keeps the unauthenticated port on the loopback interface.
+HOST_VARIABLE = "SERVING_HOST"
+DEFAULT_HOST = "127.0.0.1"
 DEFAULT_THREADS = 8
 DRAIN_TIMEOUT_S = 120.0
 
@@ -87,9 +97,8 @@ class ServingApp:
         return _json(start_response, 404, {"error": {"code": "NOT_FOUND", "message": path}})
 
     def _ping(self, start_response: StartResponse) -> Iterable[bytes]:
-        if self._load_error is not None:
-            message = f"engine failed to load: {self._load_error}"
-            return _json(start_response, 500, {"status": "failed", "message": message})
+        if self._load_error is not None:  # the reason is in the log
+            return _json(start_response, 500, {"status": "failed", "message": "engine failed"})
         if self._draining or not self._loaded.is_set():
             return _json(
                 start_response, 503, {"status": "loading" if not self._draining else "draining"}
@@ -109,9 +118,9 @@ class ServingApp:
             if err.status >= 500:
                 log.error("invocation failed: %s %s", err.code, err.message)
             return _json(start_response, err.status, err.body())
-        except Exception as err:  # S3 outages, engine bugs: a 500 the caller may retry
+        except Exception:  # S3 outages, engine bugs: a 500 the caller may retry; details logged
             log.exception("invocation failed")
-            return _json(start_response, 500, SwapFailed(f"{type(err).__name__}: {err}").body())
+            return _json(start_response, 500, SwapFailed("the swap failed").body())
         finally:
             with self._idle:
                 self._in_flight -= 1
@@ -157,18 +166,30 @@ def _json(start_response: StartResponse, status: int, doc: dict) -> list[bytes]:
     return [body]
 
 
-def serve(engine: Engine, port: int = DEFAULT_PORT, threads: int = DEFAULT_THREADS) -> int:
+def serving_host() -> str:
+    return os.environ.get(HOST_VARIABLE) or DEFAULT_HOST
+
+
+def serve(
+    engine: Engine,
+    port: int = DEFAULT_PORT,
+    threads: int = DEFAULT_THREADS,
+    host: str | None = None,
+) -> int:
     """Serve until SIGTERM/SIGINT; returns the exit status (0 after a clean drain)."""
+    host = host or serving_host()
     app = ServingApp(engine)
     app.start_loading()
     # waitress buffers a body before the app sees it: up to twice our limit it does, so the app
     # answers 400 FILE_TOO_LARGE in JSON; beyond that waitress itself answers 413 unread.
     server = create_server(
         app,
-        host="0.0.0.0",
+        host=host,
         port=port,
         threads=threads,
         max_request_body_size=2 * MAX_BODY_BYTES,
+        channel_timeout=60,  # a client that stops sending mid-request is dropped, not waited on
+        ident="",
     )
     drained = threading.Event()
 
@@ -201,7 +222,7 @@ def serve(engine: Engine, port: int = DEFAULT_PORT, threads: int = DEFAULT_THREA
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    log.info("serving on port %d with engine %s", port, engine.name)
+    log.info("serving on %s:%d with engine %s", host, port, engine.name)
     server.run()
     server.task_dispatcher.shutdown()
     log.info("stopped")
