@@ -204,7 +204,7 @@ def test_the_hooks_stop_lint_missing_newlines_large_files_and_secrets(scratch_re
     (scratch_repo / "lint.py").write_text("import os\n")  # F401: unused import
     (scratch_repo / "notes.txt").write_text("no newline at the end")
     (scratch_repo / "big.bin").write_bytes(os.urandom(600 * 1024))
-    fake_key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCY" + "EXAMPLEKEY"
+    fake_key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCY" + "EXAMPLEKEY"  # pragma: allowlist secret
     (scratch_repo / "settings.py").write_text(
         f'"""Oops."""\n\naws_secret_access_key = "{fake_key}"\n'
     )
