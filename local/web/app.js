@@ -122,9 +122,9 @@ async function watch(processId) {
   }
 }
 
-// `expected`: "processId/resourceId" of results that must be listed. The gallery is read apart
-// from the process (another table, read eventually consistent): it may lag a moment behind a
-// COMPLETED status, so the page asks again briefly rather than show an incomplete gallery.
+// `expected`: "processId/resourceId" of results that must be listed. The gallery (its own table)
+// may lag a moment behind a COMPLETED status: the completion writes a result's row after it ends
+// the style. The page asks again briefly rather than show an incomplete gallery.
 async function loadResults(expected = []) {
   let page;
   for (let attempt = 0; ; attempt++) {
