@@ -5,17 +5,21 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CDK := node_modules/.bin/cdk
+CLIENT := clients/typescript
+WEB_CLIENT := local/web/client.js
 PORT ?= 8000
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: up test synth bench lint fmt seed clean help
+.PHONY: up test synth bench lint fmt seed clean help client bootstrap iac-scan
 
 help:
 	@echo "make up     run the whole backend locally on http://127.0.0.1:$(PORT) (no AWS account)"
 	@echo "make test   lint and run the test suite"
 	@echo "make synth  synthesize every stack into cdk.out/ (offline, no Docker)"
 	@echo "make bench  run the benchmarks and print their figures"
+	@echo "make client regenerate the typed TypeScript client from docs/openapi.json"
+	@echo "make bootstrap  install the git pre-commit hooks"
 
 $(STAMP): requirements.txt requirements-dev.txt lambda/requirements.txt scripts/setup_system.sh scripts/fetch_photos.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,22 +29,49 @@ $(STAMP): requirements.txt requirements-dev.txt lambda/requirements.txt scripts/
 	$(PY) scripts/fetch_photos.py
 	touch $(STAMP)
 
-$(CDK): package.json package-lock.json
+# npm workspaces: the CDK CLI and the typed client's generator, bundler and type checker.
+$(CDK): package.json package-lock.json $(CLIENT)/package.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(CDK)
 
-up: $(STAMP) $(CDK)
+# The typed client as the web page imports it: one plain ES module, built here, never at run time.
+$(WEB_CLIENT): $(CDK) $(wildcard $(CLIENT)/src/*.ts)
+	node_modules/.bin/esbuild $(CLIENT)/src/index.ts --bundle --format=esm --target=es2020 \
+	  --log-level=warning --outfile=$@
+
+# After docs/openapi.json changes: regenerate the client's types, type-check the wrapper against
+# them, rebuild the package (dist/) and the page's bundle. The suite fails while this is pending.
+client: $(CDK)
+	node $(CLIENT)/scripts/generate.mjs
+	npm run --silent --workspace $(CLIENT) check
+	npm run --silent --workspace $(CLIENT) build
+	$(MAKE) --no-print-directory $(WEB_CLIENT)
+
+# Git hooks (.pre-commit-config.yaml): local hooks running .venv's tools, nothing fetched.
+bootstrap: $(STAMP)
+	$(VENV)/bin/pre-commit install --install-hooks
+
+# The IaC scan CI runs over cdk.out (`make synth` first), in a venv of its own: checkov's pins
+# clash with the app's. --skip-download: offline, no Prisma Cloud guideline look-up.
+iac-scan: requirements-iac.txt
+	test -d cdk.out || $(MAKE) --no-print-directory synth
+	test -x .venv-iac/bin/checkov || { $(PYTHON) -m venv .venv-iac && \
+	  .venv-iac/bin/pip install --quiet -r requirements-iac.txt; }
+	.venv-iac/bin/checkov -d cdk.out --framework cloudformation --skip-download --quiet --compact
+
+up: $(STAMP) $(CDK) $(WEB_CLIENT)
 	PORT=$(PORT) $(PY) -m local
 
-test: $(STAMP) $(CDK)
+test: $(STAMP) $(CDK) $(WEB_CLIENT)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	# pytest exits 5 when it collects nothing: that is not a failure of the suite.
 	$(PY) -m pytest $(PYTEST_ARGS) || { rc=$$?; [ $$rc -eq 5 ] || exit $$rc; }
 
 # Offline: no Docker, no AWS credentials (assets bundle locally; cdk-nag runs as a validation plugin).
+# CDK_CONTEXT: extra `-c key=value` (CI adds github_repository to synthesize the delivery stack).
 synth: $(STAMP) $(CDK)
-	$(CDK) synth --quiet --no-notices --output cdk.out
+	$(CDK) synth --quiet --no-notices --output cdk.out $(CDK_CONTEXT)
 	@ls cdk.out/*.template.json
 
 bench: $(STAMP) $(CDK)

@@ -17,6 +17,7 @@ from stacks.apigateway import ApiStack
 from stacks.byoc import ContainerBuildStack
 from stacks.cognito import IdentityStack
 from stacks.ddb import TablesStack
+from stacks.delivery import DeliveryStack
 from stacks.facechain import FaceChainStack
 from stacks.lambdas import FunctionsStack
 from stacks.monitoring import AlertsStack, MonitoringStack
@@ -107,6 +108,8 @@ def build_app(app: cdk.App) -> cdk.App:
         error_topic=facechain.error_topic,
         **stack_kw("monitoring", "Alarms and dashboard of the styling flow"),
     )
+    if settings.github_repository:  # deployed once by hand: README, "Deploy from CI"
+        DeliveryStack(app, "Delivery", settings=settings, **stack_kw("delivery", "CI deploy role"))
     add_checks(app)
     return app
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, fields
 
 import aws_cdk as cdk
@@ -41,6 +42,13 @@ class Settings:
     # Async inference: scale out when the backlog per instance exceeds this.
     endpoint_backlog_per_instance: int = 4
     ecr_max_images: int = 10
+    # Deploy from CI (stacks/delivery): "owner/name" on GitHub; empty leaves that stack out.
+    github_repository: str = ""
+    # GitHub environments whose jobs may assume the deploy role (comma-separated).
+    github_deploy_environments: str = "dev,prod"
+    # An account has one provider per URL: reuse it when another stack made it already.
+    github_oidc_provider_arn: str = ""
+    cdk_bootstrap_qualifier: str = "hnb659fds"  # `cdk bootstrap`'s default
 
     @classmethod
     def from_context(cls, scope: Construct) -> Settings:
@@ -71,10 +79,20 @@ class Settings:
             raise ValueError(f"log_retention_days: one of {sorted(_RETENTION)}")
         if not self.cors_origins:
             raise ValueError("cors_allowed_origins: at least one origin")
+        if self.github_repository and not _GITHUB_REPOSITORY.fullmatch(self.github_repository):
+            raise ValueError(f"github_repository: owner/name, not {self.github_repository!r}")
+        if self.github_repository and not self.deploy_environments:
+            raise ValueError("github_deploy_environments: at least one environment")
+        if not _BOOTSTRAP_QUALIFIER.fullmatch(self.cdk_bootstrap_qualifier):
+            raise ValueError(f"cdk_bootstrap_qualifier: not {self.cdk_bootstrap_qualifier!r}")
 
     @property
     def cors_origins(self) -> list[str]:
         return [o.strip() for o in self.cors_allowed_origins.split(",") if o.strip()]
+
+    @property
+    def deploy_environments(self) -> list[str]:
+        return [e.strip() for e in self.github_deploy_environments.split(",") if e.strip()]
 
     @property
     def callback_urls(self) -> list[str]:
@@ -90,6 +108,10 @@ class Settings:
             return cdk.RemovalPolicy.DESTROY
         return cdk.RemovalPolicy.RETAIN
 
+
+# GitHub's owner and repository names: letters, digits, '-', '_' and '.'.
+_GITHUB_REPOSITORY = re.compile(r"[A-Za-z0-9-]+/[A-Za-z0-9._-]+")
+_BOOTSTRAP_QUALIFIER = re.compile(r"[a-z0-9]{1,10}")
 
 _RETENTION = {
     7: logs.RetentionDays.ONE_WEEK,

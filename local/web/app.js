@@ -1,12 +1,14 @@
-// Style Backend's local web page: plain JavaScript, no build step.
-// It talks to the API exactly as a client app would (config.json, Cognito ID token, presigned
-// S3 POST); only sign-up / sign-in go through the local-only /local/auth helper (see docs/local.md).
-"use strict";
+// Style Backend's local web page: plain JavaScript served as is (an ES module, no build step at
+// run time). It calls the API only through the typed client (clients/typescript, bundled into
+// client.js by `make`) exactly as a client app would: config.json, Cognito ID token, presigned S3
+// POST; only sign-up / sign-in go through the local-only /local/auth helper (see docs/local.md).
+import { createStyleClient, uploadPhoto } from "./client.js";
 
 const $ = (id) => document.getElementById(id);
-const state = { config: null, token: null, sub: null, email: null, styles: [], picked: new Set() };
+const state = { client: null, token: null, sub: null, email: null, styles: [], picked: new Set() };
 const POLL_MS = 1000;
 const TERMINAL = new Set(["COMPLETED", "FAILED"]);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function show(view) {
   for (const v of ["auth-view", "terms-view", "create-view", "results-view"]) {
@@ -22,20 +24,6 @@ function say(text, isError = false) {
 function claimsOf(jwt) {
   const part = jwt.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
   return JSON.parse(atob(part.padEnd(part.length + ((4 - (part.length % 4)) % 4), "=")));
-}
-
-async function api(method, path, body) {
-  const res = await fetch(state.config.apiUrl.replace(/\/$/, "") + path, {
-    method,
-    headers: { Authorization: state.token, ...(body ? { "Content-Type": "application/json" } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const data = res.status === 204 ? {} : await res.json().catch(() => ({}));
-  if (!res.ok) {
-    const err = data.error || { code: String(res.status), message: res.statusText };
-    throw Object.assign(new Error(`${err.message} (${err.code})`), { status: res.status });
-  }
-  return data;
 }
 
 async function authenticate(action) {
@@ -58,7 +46,7 @@ async function authenticate(action) {
 async function afterSignIn() {
   $("who").textContent = state.email;
   $("sign-out").hidden = false;
-  const agreement = await api("GET", "/agree");
+  const agreement = await state.client.getAgreement();
   if (!agreement.agreed) {
     $("terms-version").textContent = agreement.termsVersion;
     $("agree").dataset.version = agreement.termsVersion;
@@ -70,7 +58,7 @@ async function afterSignIn() {
 
 async function openStudio() {
   show(["create-view", "results-view"]);
-  const { items } = await api("GET", "/apis/styles");
+  const { items } = await state.client.listStyles();
   state.styles = items;
   state.picked = new Set(items.map((s) => s.resourceId));
   const grid = $("styles");
@@ -100,12 +88,8 @@ async function openStudio() {
 async function upload(file) {
   const resourceIds = [...state.picked];
   if (!resourceIds.length) throw new Error("Pick at least one style.");
-  const ticket = await api("POST", "/apis/images/upload", { contentType: file.type, resourceIds });
-  const form = new FormData();
-  for (const [name, value] of Object.entries(ticket.upload.fields)) form.append(name, value);
-  form.append("file", file);
-  const res = await fetch(ticket.upload.url, { method: "POST", body: form });
-  if (!res.ok) throw new Error(`The upload was refused (${res.status}).`);
+  const ticket = await state.client.requestUpload({ contentType: file.type, resourceIds });
+  await uploadPhoto(ticket.upload, file);
   return ticket.processId;
 }
 
@@ -131,15 +115,24 @@ function renderProgress(progress) {
 
 async function watch(processId) {
   for (;;) {
-    const progress = await api("GET", `/apis/images/${state.sub}/processes/${processId}`);
+    const progress = await state.client.getProcess(state.sub, processId);
     renderProgress(progress);
     if (TERMINAL.has(progress.status)) return progress;
-    await new Promise((r) => setTimeout(r, POLL_MS));
+    await sleep(POLL_MS);
   }
 }
 
-async function loadResults() {
-  const page = await api("GET", `/apis/images/${state.sub}?limit=50`);
+// `expected`: "processId/resourceId" of results that must be listed. The gallery (its own table)
+// may lag a moment behind a COMPLETED status: the completion writes a result's row after it ends
+// the style. The page asks again briefly rather than show an incomplete gallery.
+async function loadResults(expected = []) {
+  let page;
+  for (let attempt = 0; ; attempt++) {
+    page = await state.client.listResults(state.sub, { limit: 50 });
+    const listed = new Set(page.items.map((item) => `${item.processId}/${item.resourceId}`));
+    if (attempt >= 10 || expected.every((key) => listed.has(key))) break;
+    await sleep(POLL_MS);
+  }
   $("results").replaceChildren(
     ...page.items.map((item) => {
       const fig = document.createElement("figure");
@@ -173,7 +166,7 @@ function guard(fn) {
 $("auth-form").addEventListener("submit", guard(() => authenticate("signin")));
 $("sign-up").addEventListener("click", guard(() => authenticate("signup")));
 $("agree").addEventListener("click", guard(async () => {
-  await api("POST", "/agree", { termsVersion: $("agree").dataset.version });
+  await state.client.agree($("agree").dataset.version);
   await openStudio();
 }));
 $("upload-form").addEventListener("submit", guard(async () => {
@@ -185,15 +178,16 @@ $("upload-form").addEventListener("submit", guard(async () => {
     const done = await watch(processId);
     say(done.status === "COMPLETED" ? "Done." : `Failed: ${done.error?.message || "see above"}`,
       done.status !== "COMPLETED");
-    await loadResults();
+    const completed = Object.entries(done.styles).filter(([, s]) => s.status === "COMPLETED");
+    await loadResults(completed.map(([id]) => `${processId}/${id}`));
   } finally {
     $("upload").disabled = false;
   }
 }));
-$("refresh-results").addEventListener("click", guard(loadResults));
+$("refresh-results").addEventListener("click", guard(() => loadResults()));
 $("delete-data").addEventListener("click", guard(async () => {
   if (!confirm("Delete every photo and result of yours?")) return;
-  await api("DELETE", `/apis/images/${state.sub}`);
+  await state.client.eraseUserData(state.sub);
   await loadResults();
   $("progress").replaceChildren();
   say("Your data was deleted.");
@@ -204,7 +198,8 @@ $("sign-out").addEventListener("click", () => {
 });
 
 (async () => {
-  state.config = await (await fetch("/config.json")).json();
+  const config = await (await fetch("/config.json")).json();
+  state.client = createStyleClient({ baseUrl: config.apiUrl, token: () => state.token });
   const saved = sessionStorage.getItem("idToken");
   if (saved && claimsOf(saved).exp * 1000 > Date.now()) {
     state.token = saved;

@@ -16,6 +16,7 @@ from local.photos import astronaut
 from tests.e2e.conftest import decode, jpeg
 from tests.e2e.test_local_http import SAME_PERSON, identity
 from tests.prerequisites import require
+from tests.typescript import built_web_bundle
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -30,6 +31,7 @@ def browser():
         shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER),
         "chromium / chromium-driver (scripts/setup_system.sh)",
     )
+    built_web_bundle()  # the page calls the API through it
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 

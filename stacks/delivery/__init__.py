@@ -1,0 +1,3 @@
+from stacks.delivery.stack import DeliveryStack, GitHubDeployAccess
+
+__all__ = ["DeliveryStack", "GitHubDeployAccess"]
