@@ -100,7 +100,7 @@ def build_app(app: cdk.App) -> cdk.App:
         app,
         "Monitoring",
         topic=alerts.topic,
-        functions=[f.function for f in (*functions.functions, *facechain.functions)],
+        functions={f.node.id: f.function for f in (*functions.functions, *facechain.functions)},
         dead_letter_queues=[*functions.dead_letter_queues, *facechain.dead_letter_queues],
         api=api.api,
         endpoint_name=facechain.endpoint_name,
