@@ -67,11 +67,8 @@ def build_app(app: cdk.App) -> cdk.App:
         "FaceChain",
         settings=settings,
         storage=storage,
-        repository=build.repository,
-        build_project=build.project,
-        image_tag=build.image_tag,
-        operations_topic=alerts.topic,
-        operations_key=alerts.key,
+        container=build,
+        alerts=alerts,
         **stack_kw("facechain", "FaceChain image build and SageMaker async endpoint"),
     )
     functions = FunctionsStack(
@@ -80,10 +77,7 @@ def build_app(app: cdk.App) -> cdk.App:
         settings=settings,
         storage=storage,
         tables=tables,
-        endpoint_name=facechain.endpoint_name,
-        endpoint_arn=facechain.endpoint_arn,
-        success_topic=facechain.success_topic,
-        error_topic=facechain.error_topic,
+        facechain=facechain,
         **stack_kw("lambdas", "Image pipeline and API functions, layers, S3 notifications"),
     )
     # The endpoint is referenced by name, not token: say the order explicitly.

@@ -8,12 +8,9 @@ depend on it (stacks/facechain/endpoint.py).
 from __future__ import annotations
 
 import aws_cdk as cdk
-from aws_cdk import aws_codebuild as codebuild
-from aws_cdk import aws_ecr as ecr
-from aws_cdk import aws_kms as kms
-from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from stacks.byoc import ContainerBuildStack
 from stacks.facechain.endpoint import (
     AsyncEndpoint,
     EndpointAutoscaling,
@@ -26,6 +23,7 @@ from stacks.facechain.image_build import (
     ImageBuild,
     build_function_options,
 )
+from stacks.monitoring.stack import AlertsStack
 from stacks.s3 import StorageStack
 from stacks.settings import Settings
 from stacks.shared import ProjectStack
@@ -39,38 +37,21 @@ class FaceChainStack(ProjectStack):
         *,
         settings: Settings,
         storage: StorageStack,
-        repository: ecr.IRepository,
-        build_project: codebuild.IProject,
-        image_tag: str,
-        operations_topic: sns.ITopic,
-        operations_key: kms.IKey,
+        container: ContainerBuildStack,
+        alerts: AlertsStack,
         **kw,
     ) -> None:
         super().__init__(scope, construct_id, **kw)
         bucket = storage.bucket_reference(self, "BaseBucketRef")
         self.endpoint_name = f"{settings.project_name}-facechain".lower()
-        common = build_function_options(self, settings, build_project, operations_topic)
-        build = ImageBuild(
-            self,
-            "ImageBuild",
-            settings=settings,
-            project=build_project,
-            image_tag=image_tag,
-            common=common,
-        )
-        events = BuildEventsFunction(
-            self, topic=operations_topic, key=operations_key, common=common
-        )
-        BuildStateRule(self, project=build_project, target=events)
-        self.functions = [*build.functions, events]
-        self.dead_letter_queues = [events.dead_letter_queue]
+        build = self._image_build(settings, container, alerts)
         topics = InferenceTopics.create(self, settings)
         self.success_topic, self.error_topic = topics.success, topics.error
         role = EndpointExecutionRole(
             self,
             "EndpointExecutionRole",
             bucket=bucket,
-            repository=repository,
+            repository=container.repository,
             topics=topics,
             endpoint_name=self.endpoint_name,
         )
@@ -79,7 +60,7 @@ class FaceChainStack(ProjectStack):
             "AsyncEndpoint",
             settings=settings,
             endpoint_name=self.endpoint_name,
-            image=f"{repository.repository_uri}:{image_tag}",
+            image=f"{container.repository.repository_uri}:{container.image_tag}",
             role=role,
             bucket=bucket,
             topics=topics,
@@ -89,6 +70,26 @@ class FaceChainStack(ProjectStack):
             self, "EndpointScalableTarget", settings=settings, endpoint=self.endpoint
         )
         cdk.CfnOutput(self, "EndpointName", value=self.endpoint_name)
+
+    def _image_build(
+        self, settings: Settings, container: ContainerBuildStack, alerts: AlertsStack
+    ) -> ImageBuild:
+        """The awaited image build, and the operators' notifications of every build."""
+        project = container.project
+        common = build_function_options(self, settings, project, alerts.topic)
+        build = ImageBuild(
+            self,
+            "ImageBuild",
+            settings=settings,
+            project=project,
+            image_tag=container.image_tag,
+            common=common,
+        )
+        events = BuildEventsFunction(self, topic=alerts.topic, key=alerts.key, common=common)
+        BuildStateRule(self, project=project, target=events)
+        self.functions = [*build.functions, events]
+        self.dead_letter_queues = [events.dead_letter_queue]
+        return build
 
     @property
     def endpoint_arn(self) -> str:

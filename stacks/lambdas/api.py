@@ -177,3 +177,17 @@ class ErasureFunction(ApiFunction):
         self.allow_table("Display", tables.display, *erase)
         self.allow_table("DisplayHistory", tables.display_history, *erase)
         self.allow_table("UserAgreement", tables.user_agreement, *erase)
+
+
+def functions(
+    scope: Construct, *, bucket: s3.IBucket, tables: TablesStack, settings: Settings, **kw
+) -> list[ApiFunction]:
+    """Every API function, in the order of docs/architecture.md."""
+    data = {"bucket": bucket, "tables": tables, "settings": settings, **kw}
+    return [
+        AgreementFunction(scope, tables=tables, settings=settings, **kw),
+        StylesFunction(scope, **data),
+        UploadFunction(scope, **data),
+        ImagesFunction(scope, **data),
+        ErasureFunction(scope, **data),
+    ]

@@ -10,11 +10,11 @@ from __future__ import annotations
 import aws_cdk as cdk
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from stacks.ddb import TablesStack
+from stacks.facechain import FaceChainStack
 from stacks.settings import Settings
 from stacks.shared import FACE_MODELS_DIR, ProjectFunction
 from style_backend import keys
@@ -69,8 +69,7 @@ class FaceSwapFunction(ProjectFunction):
         shared_layer: lambda_.ILayerVersion,
         bucket: s3.IBucket,
         tables: TablesStack,
-        endpoint_name: str,
-        endpoint_arn: str,
+        facechain: FaceChainStack,
     ) -> None:
         super().__init__(
             scope,
@@ -83,7 +82,7 @@ class FaceSwapFunction(ProjectFunction):
                 EnvVar.BUCKET_NAME: bucket.bucket_name,
                 EnvVar.PROCESS_TABLE: tables.process.table_name,
                 EnvVar.BASE_RESOURCE_TABLE: tables.base_resource.table_name,
-                EnvVar.ENDPOINT_NAME: endpoint_name,
+                EnvVar.ENDPOINT_NAME: facechain.endpoint_name,
             },
             description="crops/ → one async inference request per chosen style",
             memory_size=512,
@@ -94,7 +93,7 @@ class FaceSwapFunction(ProjectFunction):
         self.allow_objects("WriteInferenceRequests", ["s3:PutObject"], bucket, keys.INFERENCE_IN)
         self.allow_table("Process", tables.process, "GetItem", "UpdateItem")
         self.allow_table("BaseResource", tables.base_resource, "GetItem")
-        self.allow("InvokeFaceChain", ["sagemaker:InvokeEndpointAsync"], [endpoint_arn])
+        self.allow("InvokeFaceChain", ["sagemaker:InvokeEndpointAsync"], [facechain.endpoint_arn])
         self.trigger_on_objects(bucket, keys.CROPS)
 
 
@@ -107,7 +106,7 @@ class FaceSwapCompletionFunction(ProjectFunction):
         shared_layer: lambda_.ILayerVersion,
         bucket: s3.IBucket,
         tables: TablesStack,
-        topics: tuple[sns.ITopic, ...],  # async inference success and error
+        facechain: FaceChainStack,
     ) -> None:
         super().__init__(
             scope,
@@ -134,5 +133,5 @@ class FaceSwapCompletionFunction(ProjectFunction):
         )
         self.allow_table("Process", tables.process, "GetItem", "UpdateItem")
         self.allow_table("Display", tables.display, "PutItem")
-        for topic in topics:
+        for topic in (facechain.success_topic, facechain.error_topic):
             topic.add_subscription(subscriptions.LambdaSubscription(self.function))

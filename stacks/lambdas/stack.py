@@ -7,10 +7,10 @@ to the base bucket with CDK's own `add_event_notification` (merged with any othe
 
 from __future__ import annotations
 
-from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from stacks.ddb import TablesStack
+from stacks.facechain import FaceChainStack
 from stacks.lambdas import api, pipeline
 from stacks.lambdas.notifications import NotificationsHandlerRole
 from stacks.s3 import StorageStack
@@ -27,10 +27,7 @@ class FunctionsStack(ProjectStack):
         settings: Settings,
         storage: StorageStack,
         tables: TablesStack,
-        endpoint_name: str,
-        endpoint_arn: str,
-        success_topic: sns.ITopic,
-        error_topic: sns.ITopic,
+        facechain: FaceChainStack,
         **kw,
     ) -> None:
         super().__init__(scope, construct_id, **kw)
@@ -46,27 +43,10 @@ class FunctionsStack(ProjectStack):
             pipeline.FaceCropFunction(
                 self, imaging_layer=ImagingLayer(self), bucket=bucket, **common
             ),
-            pipeline.FaceSwapFunction(
-                self,
-                bucket=bucket,
-                endpoint_name=endpoint_name,
-                endpoint_arn=endpoint_arn,
-                **common,
-            ),
-            pipeline.FaceSwapCompletionFunction(
-                self, bucket=bucket, topics=(success_topic, error_topic), **common
-            ),
+            pipeline.FaceSwapFunction(self, bucket=bucket, facechain=facechain, **common),
+            pipeline.FaceSwapCompletionFunction(self, bucket=bucket, facechain=facechain, **common),
         ]
         # By construct id, the name style_backend.routes gives each route's function.
-        self.api_functions = {
-            fn.node.id: fn
-            for fn in (
-                api.AgreementFunction(self, **common),
-                api.StylesFunction(self, bucket=bucket, **common),
-                api.UploadFunction(self, bucket=bucket, **common),
-                api.ImagesFunction(self, bucket=bucket, **common),
-                api.ErasureFunction(self, bucket=bucket, **common),
-            )
-        }
+        self.api_functions = {fn.node.id: fn for fn in api.functions(self, bucket=bucket, **common)}
         self.functions = [*self.pipeline, *self.api_functions.values()]
         self.dead_letter_queues = [fn.dead_letter_queue for fn in self.pipeline]
