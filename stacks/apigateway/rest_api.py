@@ -9,7 +9,7 @@ from constructs import Construct
 
 from stacks.nag import acknowledge
 from stacks.settings import Settings
-from stacks.shared import Component
+from stacks.shared import Component, ProjectLogGroup
 from style_backend.http import CORS_HEADERS
 
 STAGE_NAME = "prod"
@@ -35,12 +35,7 @@ class RestApi(Component):
 
     def __init__(self, scope: Construct, construct_id: str, *, settings: Settings) -> None:
         super().__init__(scope, construct_id)
-        access_logs = logs.LogGroup(
-            self,
-            "AccessLogs",
-            retention=settings.cdk_log_retention,
-            removal_policy=settings.cdk_removal_policy,
-        )
+        access_logs = ProjectLogGroup(self, "AccessLogs", settings=settings)
         self.api = apigw.RestApi(
             self,
             "Default",

@@ -18,7 +18,7 @@ from constructs import Construct
 
 from stacks.nag import acknowledge
 from stacks.settings import Settings
-from stacks.shared import Component, ProjectStack, container_source
+from stacks.shared import Component, ProjectKey, ProjectLogGroup, ProjectStack, container_source
 
 BUILDSPEC = "buildspec.yml"  # at the root of the source asset (byoc/facechain/buildspec.yml)
 BUILD_TIMEOUT = cdk.Duration.minutes(55)
@@ -77,19 +77,13 @@ class ImageBuildProject(Component):
     ) -> None:
         super().__init__(scope, construct_id)
         self.source, self.repository = source, repository
-        key = kms.Key(
+        key = ProjectKey(
             self,
             "BuildArtifactsKey",
-            enable_key_rotation=True,
+            settings=settings,
             description="CodeBuild artifacts and logs of the FaceChain image build",
-            removal_policy=settings.cdk_removal_policy,
         )
-        log_group = logs.LogGroup(
-            self,
-            "BuildLogs",
-            retention=settings.cdk_log_retention,
-            removal_policy=settings.cdk_removal_policy,
-        )
+        log_group = ProjectLogGroup(self, "BuildLogs", settings=settings)
         self.project = codebuild.Project(
             self,
             "FaceChainImageBuild",

@@ -21,7 +21,7 @@ from constructs import Construct
 
 from stacks.nag import acknowledge, acknowledge_wildcards
 from stacks.settings import Settings
-from stacks.shared import Component, object_arns, prefix_condition
+from stacks.shared import Component, ProjectKey, object_arns, prefix_condition
 from style_backend import keys
 from style_backend.config import EnvVar
 
@@ -59,12 +59,11 @@ class InferenceTopics:
     @classmethod
     def create(cls, stack: cdk.Stack, settings: Settings) -> InferenceTopics:
         # Straight in the stack: the completion's invoke permissions are named by their path.
-        key = kms.Key(
+        key = ProjectKey(
             stack,
             "InferenceTopicsKey",
-            enable_key_rotation=True,
+            settings=settings,
             description="Async inference success/error topics",
-            removal_policy=settings.cdk_removal_policy,
         )
         return cls(
             key=key,

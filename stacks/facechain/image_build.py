@@ -12,7 +12,6 @@ from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import custom_resources as cr
@@ -20,7 +19,7 @@ from constructs import Construct
 
 from stacks.nag import acknowledge, acknowledge_wildcards
 from stacks.settings import Settings
-from stacks.shared import Component, ProjectFunction, SharedLayer
+from stacks.shared import Component, ProjectFunction, ProjectLogGroup, SharedLayer
 from style_backend.config import EnvVar
 
 GROUP = "facechain_codebuild"  # lambda/facechain_codebuild: the code asset of these functions
@@ -73,12 +72,7 @@ class ImageBuild(Component):
     def _provider(
         self, settings: Settings, trigger: ProjectFunction, status: ProjectFunction
     ) -> cr.Provider:
-        provider_logs = logs.LogGroup(
-            self,
-            "BuildProviderLogs",
-            retention=settings.cdk_log_retention,
-            removal_policy=settings.cdk_removal_policy,
-        )
+        provider_logs = ProjectLogGroup(self, "BuildProviderLogs", settings=settings)
         provider = cr.Provider(
             self,
             "BuildProvider",

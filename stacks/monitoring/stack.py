@@ -13,7 +13,6 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
@@ -22,7 +21,7 @@ from constructs import Construct
 
 from stacks.facechain.endpoint import EndpointMetrics
 from stacks.settings import Settings
-from stacks.shared import Component, ProjectStack
+from stacks.shared import Component, ProjectKey, ProjectStack
 
 FIVE_MINUTES = cdk.Duration.minutes(5)
 # A request older than this in the async backlog means the endpoint is stuck or cannot scale.
@@ -34,12 +33,11 @@ class AlertsStack(ProjectStack):
 
     def __init__(self, scope: Construct, construct_id: str, *, settings: Settings, **kw) -> None:
         super().__init__(scope, construct_id, **kw)
-        self.key = kms.Key(
+        self.key = ProjectKey(
             self,
             "OperationsTopicKey",
-            enable_key_rotation=True,
+            settings=settings,
             description="Operators' alarm topic",
-            removal_policy=settings.cdk_removal_policy,
         )
         # CloudWatch alarms publish with the service's identity: it must be able to use the key.
         self.key.add_to_resource_policy(

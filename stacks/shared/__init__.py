@@ -9,7 +9,7 @@ from stacks.shared.component import Component, ProjectStack
 from stacks.shared.function import DeadLetterQueue, ProjectFunction
 from stacks.shared.iam import index_arn, object_arns, prefix_condition
 from stacks.shared.layers import ImagingLayer, SharedLayer
-from stacks.shared.storage import ProjectTable, SecureBucket
+from stacks.shared.storage import ProjectKey, ProjectLogGroup, ProjectTable, SecureBucket
 
 __all__ = [
     "FACE_MODELS_DIR",
@@ -17,6 +17,8 @@ __all__ = [
     "DeadLetterQueue",
     "ImagingLayer",
     "ProjectFunction",
+    "ProjectKey",
+    "ProjectLogGroup",
     "ProjectStack",
     "ProjectTable",
     "SecureBucket",

@@ -16,7 +16,6 @@ from aws_cdk import aws_dynamodb as ddb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_notifications as s3n
 from aws_cdk import aws_sqs as sqs
@@ -27,6 +26,7 @@ from stacks.settings import Settings
 from stacks.shared.bundling import ARCHITECTURE, RUNTIME, function_code
 from stacks.shared.component import Component
 from stacks.shared.iam import index_arn, object_arns, prefix_condition
+from stacks.shared.storage import ProjectLogGroup
 from style_backend.config import EnvVar
 
 # S3, SNS and EventBridge deliver at least once and retry on their side too: two Lambda retries
@@ -77,12 +77,7 @@ class ProjectFunction(Component):
         asynchronous: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.log_group = logs.LogGroup(
-            self,
-            f"{construct_id}Logs",
-            retention=settings.cdk_log_retention,
-            removal_policy=settings.cdk_removal_policy,
-        )
+        self.log_group = ProjectLogGroup(self, f"{construct_id}Logs", settings=settings)
         self.role = iam.Role(
             self,
             f"{construct_id}Role",

@@ -1,8 +1,11 @@
-"""The project's bucket and table: encrypted, private, kept or destroyed as the settings say."""
+"""The project's bucket, table, log group and key: encrypted, private, kept or destroyed as the
+settings say (`removal_policy`)."""
 
 from __future__ import annotations
 
 from aws_cdk import aws_dynamodb as ddb
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
@@ -62,4 +65,31 @@ class ProjectTable(ddb.Table):
             index_name=name,
             partition_key=ddb.Attribute(name=partition, type=ddb.AttributeType.STRING),
             sort_key=ddb.Attribute(name=sort, type=ddb.AttributeType.STRING) if sort else None,
+        )
+
+
+class ProjectLogGroup(logs.LogGroup):
+    """Retention `log_retention_days`; kept or destroyed with its stack as the settings say."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, settings: Settings) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            retention=settings.cdk_log_retention,
+            removal_policy=settings.cdk_removal_policy,
+        )
+
+
+class ProjectKey(kms.Key):
+    """A customer-managed KMS key with yearly rotation."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, settings: Settings, description: str
+    ) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            enable_key_rotation=True,
+            description=description,
+            removal_policy=settings.cdk_removal_policy,
         )
