@@ -68,11 +68,8 @@ def build_app(app: cdk.App) -> cdk.App:
         "FaceChain",
         settings=settings,
         storage=storage,
-        repository=build.repository,
-        build_project=build.project,
-        image_tag=build.image_tag,
-        operations_topic=alerts.topic,
-        operations_key=alerts.key,
+        container=build,
+        alerts=alerts,
         **stack_kw("facechain", "FaceChain image build and SageMaker async endpoint"),
     )
     functions = FunctionsStack(
@@ -81,10 +78,7 @@ def build_app(app: cdk.App) -> cdk.App:
         settings=settings,
         storage=storage,
         tables=tables,
-        endpoint_name=facechain.endpoint_name,
-        endpoint_arn=facechain.endpoint_arn,
-        success_topic=facechain.success_topic,
-        error_topic=facechain.error_topic,
+        facechain=facechain,
         **stack_kw("lambdas", "Image pipeline and API functions, layers, S3 notifications"),
     )
     # The endpoint is referenced by name, not token: say the order explicitly.
@@ -101,7 +95,7 @@ def build_app(app: cdk.App) -> cdk.App:
         app,
         "Monitoring",
         topic=alerts.topic,
-        functions=[f.function for f in (*functions.functions, *facechain.functions)],
+        functions={f.node.id: f.function for f in (*functions.functions, *facechain.functions)},
         dead_letter_queues=[*functions.dead_letter_queues, *facechain.dead_letter_queues],
         api=api.api,
         endpoint_name=facechain.endpoint_name,

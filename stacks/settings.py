@@ -9,6 +9,8 @@ import aws_cdk as cdk
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from style_backend.config import DEFAULT_MAX_UPLOAD_BYTES
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -18,7 +20,7 @@ class Settings:
     account: str = ""
     removal_policy: str = "retain"  # retain | destroy
     terms_version: str = "2026-11-01"
-    max_upload_bytes: int = 10 * 1024 * 1024
+    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
     upload_url_expiry_seconds: int = 300
     result_url_expiry_seconds: int = 900
     process_ttl_days: int = 30

@@ -14,14 +14,11 @@ from botocore.exceptions import ClientError
 
 from facekit import faces, imaging
 from style_backend import aws, config, events, keys, logs
-from style_backend.config import EnvVar
 from style_backend.errors import Failure, Reason
 from style_backend.process import ProcessStore, Status, process_of_object
 
 if TYPE_CHECKING:
     import numpy as np
-
-DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
 log = logs.get_logger("face_crop")
 faces.warm_up()  # load dlib's models during init, not during the first request
@@ -66,7 +63,7 @@ def crop_upload(obj: events.S3Object) -> None:
 def crop_face(obj: events.S3Object) -> np.ndarray | None:
     """The aligned crop of the upload's main face; None when the object no longer exists."""
     s3 = aws.client("s3")
-    max_bytes = config.get_int(EnvVar.MAX_UPLOAD_BYTES, DEFAULT_MAX_UPLOAD_BYTES)
+    max_bytes = config.max_upload_bytes()
     try:
         # Size first: the presigned POST caps it, but never trust one layer alone.
         size = s3.head_object(Bucket=obj.bucket, Key=obj.key)["ContentLength"]

@@ -13,17 +13,24 @@ from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
-from stacks.lambdas.bundling import container_source
 from stacks.nag import acknowledge
 from stacks.settings import Settings
+from stacks.shared import Component, ProjectKey, ProjectLogGroup, ProjectStack, container_source
 
 BUILDSPEC = "buildspec.yml"  # at the root of the source asset (byoc/facechain/buildspec.yml)
 BUILD_TIMEOUT = cdk.Duration.minutes(55)
+BUILD_ENVIRONMENT = codebuild.BuildEnvironment(
+    build_image=codebuild.LinuxBuildImage.STANDARD_7_0,
+    # Model weights are baked into the image: a large machine, plenty of disk.
+    compute_type=codebuild.ComputeType.LARGE,
+    privileged=True,  # docker build needs the Docker daemon
+)
 
 
-class ContainerBuildStack(cdk.Stack):
+class ContainerBuildStack(ProjectStack):
     def __init__(self, scope: Construct, construct_id: str, *, settings: Settings, **kw) -> None:
         super().__init__(scope, construct_id, **kw)
         self.repository = ecr.Repository(
@@ -43,39 +50,57 @@ class ContainerBuildStack(cdk.Stack):
         )
         self.source = container_source(self, "FaceChainSource")
         self.image_tag = self.source.asset_hash
-        key = kms.Key(
+        self.project = ImageBuildProject(
+            self,
+            "ImageBuildProject",
+            settings=settings,
+            source=self.source,
+            repository=self.repository,
+            image_tag=self.image_tag,
+        ).project
+        cdk.CfnOutput(self, "RepositoryUri", value=self.repository.repository_uri)
+        cdk.CfnOutput(self, "BuildProjectName", value=self.project.project_name)
+
+
+class ImageBuildProject(Component):
+    """`.project` (FaceChainImageBuild) with its own key, log group and least-privilege role."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: Settings,
+        source: s3_assets.Asset,
+        repository: ecr.IRepository,
+        image_tag: str,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.source, self.repository = source, repository
+        key = ProjectKey(
             self,
             "BuildArtifactsKey",
-            enable_key_rotation=True,
+            settings=settings,
             description="CodeBuild artifacts and logs of the FaceChain image build",
-            removal_policy=settings.cdk_removal_policy,
         )
-        log_group = logs.LogGroup(
-            self,
-            "BuildLogs",
-            retention=settings.cdk_log_retention,
-            removal_policy=settings.cdk_removal_policy,
-        )
+        log_group = ProjectLogGroup(self, "BuildLogs", settings=settings)
         self.project = codebuild.Project(
             self,
             "FaceChainImageBuild",
             description="Builds the FaceChain serving image and pushes it to ECR",
-            source=codebuild.Source.s3(bucket=self.source.bucket, path=self.source.s3_object_key),
+            source=codebuild.Source.s3(bucket=source.bucket, path=source.s3_object_key),
             role=self._build_role(key, log_group),
             build_spec=codebuild.BuildSpec.from_source_filename(BUILDSPEC),
-            environment=codebuild.BuildEnvironment(
-                build_image=codebuild.LinuxBuildImage.STANDARD_7_0,
-                # Model weights are baked into the image: a large machine, plenty of disk.
-                compute_type=codebuild.ComputeType.LARGE,
-                privileged=True,  # docker build needs the Docker daemon
-            ),
+            environment=BUILD_ENVIRONMENT,
             environment_variables={
                 "REPOSITORY_URI": codebuild.BuildEnvironmentVariable(
-                    value=self.repository.repository_uri
+                    value=repository.repository_uri
                 ),
                 # The build trigger overrides IMAGE_TAG with the tag it was asked to build.
-                "IMAGE_TAG": codebuild.BuildEnvironmentVariable(value=self.image_tag),
-                "AWS_ACCOUNT_ID": codebuild.BuildEnvironmentVariable(value=self.account),
+                "IMAGE_TAG": codebuild.BuildEnvironmentVariable(value=image_tag),
+                "AWS_ACCOUNT_ID": codebuild.BuildEnvironmentVariable(
+                    value=cdk.Stack.of(self).account
+                ),
             },
             encryption_key=key,
             logging=codebuild.LoggingOptions(
@@ -91,8 +116,6 @@ class ContainerBuildStack(cdk.Stack):
             "AwsSolutions-CB3",
             "Privileged mode is required to run the Docker daemon that builds the image.",
         )
-        cdk.CfnOutput(self, "RepositoryUri", value=self.repository.repository_uri)
-        cdk.CfnOutput(self, "BuildProjectName", value=self.project.project_name)
 
     def _build_role(self, key: kms.IKey, log_group: logs.ILogGroup) -> iam.IRole:
         """Exactly what the build does: read its source object, write its log group, use its

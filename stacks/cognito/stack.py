@@ -8,14 +8,33 @@ from constructs import Construct
 
 from stacks.nag import acknowledge
 from stacks.settings import Settings
+from stacks.shared import ProjectStack
 
 
-class IdentityStack(cdk.Stack):
+class IdentityStack(ProjectStack):
     def __init__(self, scope: Construct, construct_id: str, *, settings: Settings, **kw) -> None:
         super().__init__(scope, construct_id, **kw)
-        self.user_pool = cognito.UserPool(
-            self,
-            "UserPool",
+        self.user_pool = UserPool(self, "UserPool", settings=settings)
+        self.client = self.user_pool.add_web_client(settings)
+        if settings.cognito_domain_prefix:
+            self.domain = self.user_pool.add_domain(
+                "HostedUiDomain",
+                cognito_domain=cognito.CognitoDomainOptions(
+                    domain_prefix=settings.cognito_domain_prefix
+                ),
+            )
+            cdk.CfnOutput(self, "HostedUiBaseUrl", value=self.domain.base_url())
+        cdk.CfnOutput(self, "UserPoolId", value=self.user_pool.user_pool_id)
+        cdk.CfnOutput(self, "UserPoolClientId", value=self.client.user_pool_client_id)
+
+
+class UserPool(cognito.UserPool):
+    """Email sign-in, strong passwords, optional TOTP, threat protection enforced."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, settings: Settings) -> None:
+        super().__init__(
+            scope,
+            construct_id,
             self_sign_up_enabled=True,
             sign_in_aliases=cognito.SignInAliases(email=True),
             sign_in_case_sensitive=False,
@@ -43,13 +62,16 @@ class IdentityStack(cdk.Stack):
             removal_policy=settings.cdk_removal_policy,
         )
         acknowledge(
-            self.user_pool,
+            self,
             "AwsSolutions-COG2",
             "MFA is OPTIONAL by product decision (consumer sign-up); TOTP is offered and threat "
             "protection is ENFORCED to cover risky sign-ins.",
         )
+
+    def add_web_client(self, settings: Settings) -> cognito.UserPoolClient:
+        """`WebClient`: a browser app (no secret), SRP; OAuth code flow with the hosted UI."""
         hosted_ui = bool(settings.cognito_domain_prefix)
-        self.client = self.user_pool.add_client(
+        return self.add_client(
             "WebClient",
             auth_flows=cognito.AuthFlow(
                 user_srp=True,
@@ -71,13 +93,3 @@ class IdentityStack(cdk.Stack):
             if hosted_ui
             else None,
         )
-        if hosted_ui:
-            self.domain = self.user_pool.add_domain(
-                "HostedUiDomain",
-                cognito_domain=cognito.CognitoDomainOptions(
-                    domain_prefix=settings.cognito_domain_prefix
-                ),
-            )
-            cdk.CfnOutput(self, "HostedUiBaseUrl", value=self.domain.base_url())
-        cdk.CfnOutput(self, "UserPoolId", value=self.user_pool.user_pool_id)
-        cdk.CfnOutput(self, "UserPoolClientId", value=self.client.user_pool_client_id)

@@ -6,38 +6,38 @@ watch every other stack: one stack would be a dependency cycle.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from stacks.facechain.endpoint import EndpointMetrics
 from stacks.settings import Settings
+from stacks.shared import Component, ProjectKey, ProjectStack
 
 FIVE_MINUTES = cdk.Duration.minutes(5)
 # A request older than this in the async backlog means the endpoint is stuck or cannot scale.
 MAX_BACKLOG_AGE_SECONDS = 30 * 60
 
 
-class AlertsStack(cdk.Stack):
+class AlertsStack(ProjectStack):
     """The operators' SNS topic (encrypted): alarms and the build events publish to it."""
 
     def __init__(self, scope: Construct, construct_id: str, *, settings: Settings, **kw) -> None:
         super().__init__(scope, construct_id, **kw)
-        self.key = kms.Key(
+        self.key = ProjectKey(
             self,
             "OperationsTopicKey",
-            enable_key_rotation=True,
+            settings=settings,
             description="Operators' alarm topic",
-            removal_policy=settings.cdk_removal_policy,
         )
         # CloudWatch alarms publish with the service's identity: it must be able to use the key.
         self.key.add_to_resource_policy(
@@ -57,7 +57,7 @@ class AlertsStack(cdk.Stack):
         cdk.CfnOutput(self, "OperationsTopicArn", value=self.topic.topic_arn)
 
 
-class MonitoringStack(cdk.Stack):
+class MonitoringStack(ProjectStack):
     """Alarms on Lambda errors, dead-letter queues, API 5xx and the async endpoint; a dashboard."""
 
     def __init__(
@@ -66,7 +66,7 @@ class MonitoringStack(cdk.Stack):
         construct_id: str,
         *,
         topic: sns.ITopic,
-        functions: Sequence[lambda_.IFunction],
+        functions: Mapping[str, lambda_.IFunction],  # by construct id (FaceCropFunction, …)
         dead_letter_queues: Sequence[sqs.IQueue],
         api: apigw.RestApi,
         endpoint_name: str,
@@ -74,15 +74,53 @@ class MonitoringStack(cdk.Stack):
         **kw,
     ) -> None:
         super().__init__(scope, construct_id, **kw)
+        endpoint = EndpointMetrics(endpoint_name)
+        failed = error_topic.metric_number_of_messages_published(
+            period=FIVE_MINUTES, statistic="Sum"
+        )
+        self.alarms = FlowAlarms(
+            self,
+            "Alarms",
+            topic=topic,
+            functions=functions,
+            dead_letter_queues=dead_letter_queues,
+            api=api,
+            endpoint=endpoint,
+            inference_failures=failed,
+        )
+        FlowDashboard(
+            self,
+            "FlowDashboard",
+            functions=list(functions.values()),
+            queues=dead_letter_queues,
+            api=api,
+            endpoint=endpoint,
+            inference_failures=failed,
+        )
+
+
+class FlowAlarms(Component):
+    """Every failure signal of the flow, each an alarm that notifies the operators' topic:
+    `<Function>Errors`, `<Queue>Messages`, `Api5xx`, `InferenceFailures`, `InferenceBacklogged`."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        topic: sns.ITopic,
+        functions: Mapping[str, lambda_.IFunction],
+        dead_letter_queues: Sequence[sqs.IQueue],
+        api: apigw.RestApi,
+        endpoint: EndpointMetrics,
+        inference_failures: cw.IMetric,
+    ) -> None:
+        super().__init__(scope, construct_id)
         self._action = cw_actions.SnsAction(topic)
         self.alarms: list[cw.Alarm] = []
-        for fn in functions:
-            name = fn.node.id
-            self._alarm(
-                f"{name}Errors",
-                fn.metric_errors(period=FIVE_MINUTES, statistic="Sum"),
-                f"{name} raised errors",
-            )
+        for name, fn in functions.items():
+            errors = fn.metric_errors(period=FIVE_MINUTES, statistic="Sum")
+            self._alarm(f"{name}Errors", errors, f"{name} raised errors")
         for queue in dead_letter_queues:
             self._alarm(
                 f"{queue.node.id}Messages",
@@ -91,28 +129,16 @@ class MonitoringStack(cdk.Stack):
                 ),
                 f"events failed every retry and wait in {queue.node.id}",
             )
-        self._alarm(
-            "Api5xx", api.metric_server_error(period=FIVE_MINUTES, statistic="Sum"), "API 5xx"
-        )
-        failed = error_topic.metric_number_of_messages_published(
-            period=FIVE_MINUTES, statistic="Sum"
-        )
-        self._alarm("InferenceFailures", failed, "async inference invocations failed")
-        backlog_age = cw.Metric(
-            namespace="AWS/SageMaker",
-            metric_name="ApproximateAgeOfOldestRequest",
-            dimensions_map={"EndpointName": endpoint_name},
-            statistic="Maximum",
-            period=FIVE_MINUTES,
-        )
+        server_errors = api.metric_server_error(period=FIVE_MINUTES, statistic="Sum")
+        self._alarm("Api5xx", server_errors, "API 5xx")
+        self._alarm("InferenceFailures", inference_failures, "async inference invocations failed")
         self._alarm(
             "InferenceBacklogged",
-            backlog_age,
+            endpoint.metric("ApproximateAgeOfOldestRequest", "Maximum", FIVE_MINUTES),
             f"a request waited more than {MAX_BACKLOG_AGE_SECONDS // 60} min in the async backlog",
             threshold=MAX_BACKLOG_AGE_SECONDS,
             evaluation_periods=2,
         )
-        self._dashboard(functions, dead_letter_queues, api, endpoint_name, failed)
 
     def _alarm(
         self,
@@ -122,7 +148,7 @@ class MonitoringStack(cdk.Stack):
         *,
         threshold: float = 1,
         evaluation_periods: int = 1,
-    ) -> cw.Alarm:
+    ) -> None:
         alarm = cw.Alarm(
             self,
             construct_id,
@@ -135,27 +161,26 @@ class MonitoringStack(cdk.Stack):
         )
         alarm.add_alarm_action(self._action)
         self.alarms.append(alarm)
-        return alarm
 
-    def _dashboard(
+
+class FlowDashboard(cw.Dashboard):
+    """`<monitoring stack name>-flow`: API, dead-letter queues, functions, async inference."""
+
+    def __init__(
         self,
+        scope: Construct,
+        construct_id: str,
+        *,
         functions: Sequence[lambda_.IFunction],
         queues: Sequence[sqs.IQueue],
         api: apigw.RestApi,
-        endpoint_name: str,
-        failed: cw.IMetric,
+        endpoint: EndpointMetrics,
+        inference_failures: cw.IMetric,
     ) -> None:
-        def endpoint_metric(name: str, statistic: str = "Average") -> cw.Metric:
-            return cw.Metric(
-                namespace="AWS/SageMaker",
-                metric_name=name,
-                dimensions_map={"EndpointName": endpoint_name},
-                statistic=statistic,
-                period=cdk.Duration.minutes(1),
-            )
-
-        board = cw.Dashboard(self, "FlowDashboard", dashboard_name=f"{self.stack_name}-flow")
-        board.add_widgets(
+        super().__init__(
+            scope, construct_id, dashboard_name=f"{cdk.Stack.of(scope).stack_name}-flow"
+        )
+        self.add_widgets(
             cw.GraphWidget(
                 title="API requests and errors",
                 left=[api.metric_count(), api.metric_client_error(), api.metric_server_error()],
@@ -168,7 +193,7 @@ class MonitoringStack(cdk.Stack):
                 width=12,
             ),
         )
-        board.add_widgets(
+        self.add_widgets(
             cw.GraphWidget(
                 title="Lambda invocations",
                 left=[fn.metric_invocations() for fn in functions],
@@ -183,15 +208,15 @@ class MonitoringStack(cdk.Stack):
                 width=8,
             ),
         )
-        board.add_widgets(
+        self.add_widgets(
             cw.GraphWidget(
                 title="Async inference backlog",
                 left=[
-                    endpoint_metric("ApproximateBacklogSize"),
-                    endpoint_metric("HasBacklogWithoutCapacity", "Maximum"),
+                    endpoint.metric("ApproximateBacklogSize"),
+                    endpoint.metric("HasBacklogWithoutCapacity", "Maximum"),
                 ],
-                right=[endpoint_metric("ApproximateAgeOfOldestRequest", "Maximum")],
+                right=[endpoint.metric("ApproximateAgeOfOldestRequest", "Maximum")],
                 width=12,
             ),
-            cw.GraphWidget(title="Async inference failures", left=[failed], width=12),
+            cw.GraphWidget(title="Async inference failures", left=[inference_failures], width=12),
         )

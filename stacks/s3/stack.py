@@ -13,68 +13,39 @@ from constructs import Construct
 
 from stacks.nag import acknowledge
 from stacks.settings import Settings
+from stacks.shared import ProjectStack, SecureBucket
 from style_backend import keys
 
 # Temporary prefixes: a selfie, its crop and the inference request/outputs are only needed while
 # the process runs; they expire with the Process item (results/ and base/ are kept).
-TEMPORARY_PREFIXES = (keys.UPLOADS, keys.CROPS, "inference/")
+TEMPORARY_PREFIXES = (keys.UPLOADS, keys.CROPS, keys.INFERENCE)
 
 
-class StorageStack(cdk.Stack):
+class StorageStack(ProjectStack):
     def __init__(self, scope: Construct, construct_id: str, *, settings: Settings, **kw) -> None:
         super().__init__(scope, construct_id, **kw)
-        self.access_logs_bucket = s3.Bucket(
+        self.access_logs_bucket = SecureBucket(
             self,
             "AccessLogsBucket",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            settings=settings,
             lifecycle_rules=[
                 s3.LifecycleRule(id="ExpireAccessLogs", expiration=cdk.Duration.days(365))
             ],
-            removal_policy=settings.cdk_removal_policy,
         )
         acknowledge(
             self.access_logs_bucket,
             "AwsSolutions-S1",
             "This is the server access log bucket itself; logging it into itself would loop.",
         )
-        self.bucket = s3.Bucket(
+        self.bucket = SecureBucket(
             self,
             "BaseBucket",
+            settings=settings,
             bucket_name=settings.s3_base_bucket_name or None,
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             server_access_logs_bucket=self.access_logs_bucket,
             server_access_logs_prefix="base-bucket/",
-            cors=[
-                # Browsers upload with the presigned POST and fetch results with presigned GETs.
-                s3.CorsRule(
-                    allowed_methods=[s3.HttpMethods.POST, s3.HttpMethods.PUT, s3.HttpMethods.GET],
-                    allowed_origins=settings.cors_origins,
-                    allowed_headers=["*"],
-                    exposed_headers=["ETag"],
-                    max_age=3000,
-                )
-            ],
-            lifecycle_rules=[
-                *(
-                    s3.LifecycleRule(
-                        id=f"Expire-{prefix.strip('/')}",
-                        prefix=prefix,
-                        expiration=cdk.Duration.days(settings.process_ttl_days),
-                    )
-                    for prefix in TEMPORARY_PREFIXES
-                ),
-                s3.LifecycleRule(
-                    id="AbortIncompleteMultipartUploads",
-                    abort_incomplete_multipart_upload_after=cdk.Duration.days(1),
-                ),
-            ],
-            removal_policy=settings.cdk_removal_policy,
+            cors=[_browser_cors(settings)],
+            lifecycle_rules=_lifecycle_rules(settings),
         )
         cdk.CfnOutput(self, "BucketName", value=self.bucket.bucket_name)
         # Named exports: consumers import them by a name that does not depend on CDK's hashing,
@@ -96,3 +67,30 @@ class StorageStack(cdk.Stack):
             bucket_name=self.bucket_name_import,
             **attributes,
         )
+
+
+def _browser_cors(settings: Settings) -> s3.CorsRule:
+    """Browsers upload with the presigned POST and fetch results with presigned GETs."""
+    return s3.CorsRule(
+        allowed_methods=[s3.HttpMethods.POST, s3.HttpMethods.PUT, s3.HttpMethods.GET],
+        allowed_origins=settings.cors_origins,
+        allowed_headers=["*"],
+        exposed_headers=["ETag"],
+        max_age=3000,
+    )
+
+
+def _lifecycle_rules(settings: Settings) -> list[s3.LifecycleRule]:
+    expire_temporary = [
+        s3.LifecycleRule(
+            id=f"Expire-{prefix.strip('/')}",
+            prefix=prefix,
+            expiration=cdk.Duration.days(settings.process_ttl_days),
+        )
+        for prefix in TEMPORARY_PREFIXES
+    ]
+    abort_multipart = s3.LifecycleRule(
+        id="AbortIncompleteMultipartUploads",
+        abort_incomplete_multipart_upload_after=cdk.Duration.days(1),
+    )
+    return [*expire_temporary, abort_multipart]

@@ -38,6 +38,11 @@ class EnvVar(StrEnum):
     CORS_ALLOWED_ORIGINS = "CORS_ALLOWED_ORIGINS"
 
 
+# The upload size limit: the stacks' default setting (stacks/settings.py) and what the upload API
+# and the face crop assume when MAX_UPLOAD_BYTES is unset.
+DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+
+
 class ConfigError(RuntimeError):
     """A required setting is missing: a deployment error, never a client error."""
 
@@ -51,3 +56,7 @@ def get(name: EnvVar, default: str | None = None) -> str:
 
 def get_int(name: EnvVar, default: int | None = None) -> int:
     return int(get(name, None if default is None else str(default)))
+
+
+def max_upload_bytes() -> int:
+    return get_int(EnvVar.MAX_UPLOAD_BYTES, DEFAULT_MAX_UPLOAD_BYTES)

@@ -16,6 +16,7 @@ from boto3.dynamodb.conditions import Key
 from style_backend import aws, config, keys
 from style_backend.config import EnvVar
 from style_backend.logs import get_logger
+from style_backend.tables import PROCESS_BY_USER
 
 log = get_logger("style_backend.erasure")
 
@@ -109,7 +110,9 @@ def erase_user(user_id: str) -> dict[str, Any]:
     agreements = aws.table(config.get(EnvVar.USER_AGREEMENT_TABLE))
 
     owned = list(
-        _query_all(processes, IndexName="byUser", KeyConditionExpression=Key("userId").eq(user_id))
+        _query_all(
+            processes, IndexName=PROCESS_BY_USER, KeyConditionExpression=Key("userId").eq(user_id)
+        )
     )
     # The GSI may project keys only: read each process for its styles.
     full = [processes.get_item(Key={"processId": p["processId"]}).get("Item") or p for p in owned]

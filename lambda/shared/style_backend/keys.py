@@ -13,6 +13,7 @@ from dataclasses import dataclass
 UPLOADS = "uploads/"
 CROPS = "crops/"
 BASE = "base/"
+INFERENCE = "inference/"  # requests, outputs and failures below
 INFERENCE_IN = "inference/in/"
 INFERENCE_OUT = "inference/out/"
 INFERENCE_FAILED = "inference/failed/"

@@ -22,6 +22,7 @@ from botocore.exceptions import ClientError
 from style_backend import aws, config, events, keys, logs
 from style_backend.config import EnvVar
 from style_backend.errors import Failure, Reason
+from style_backend.tables import TTL_ATTRIBUTE
 
 __all__ = ["Failure", "ProcessStore", "Reason", "Status", "StyleStatus"]
 
@@ -43,9 +44,11 @@ class StyleStatus(StrEnum):
 
 TERMINAL = frozenset({Status.COMPLETED, Status.FAILED})
 STYLE_TERMINAL = frozenset({StyleStatus.COMPLETED, StyleStatus.FAILED})
-# A claimed style whose request never reached the endpoint may be claimed again after this long:
-# three times the face swap function's 60 s timeout, so a live claimant has surely finished.
-CLAIM_LEASE_SECONDS = 180
+# The face swap function's timeout (stacks/lambdas sets it from here). A claimed style whose
+# request never reached the endpoint may be claimed again after CLAIM_LEASE_SECONDS: three
+# timeouts, so a live claimant has surely finished.
+SWAP_TIMEOUT_SECONDS = 60
+CLAIM_LEASE_SECONDS = 3 * SWAP_TIMEOUT_SECONDS
 
 
 def now_iso() -> str:
@@ -86,7 +89,7 @@ class ProcessStore:
             "styles": {r: {"status": StyleStatus.PENDING.value} for r in resource_ids},
             "createdAt": now,
             "updatedAt": now,
-            "ttl": int(time.time()) + ttl_days * 86400,
+            TTL_ATTRIBUTE: int(time.time()) + ttl_days * 86400,
         }
         self.table.put_item(Item=item, ConditionExpression="attribute_not_exists(processId)")
         return item

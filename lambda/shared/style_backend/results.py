@@ -20,6 +20,7 @@ from style_backend.config import EnvVar
 from style_backend.http import ApiError
 from style_backend.process import ProcessStore, Status, StyleStatus, now_iso
 from style_backend.styles import presigned_get
+from style_backend.tables import TTL_ATTRIBUTE
 
 PROCESS_ID = {"type": "string", "pattern": r"^[A-Za-z0-9_-]{1,64}$"}
 LIST_QUERY = {
@@ -165,6 +166,6 @@ class ResultGallery:
                         "userId": user_id,
                         "shownAt": f"{shown_at}#{result_id}",
                         "resultId": result_id,
-                        "ttl": ttl,
+                        TTL_ATTRIBUTE: ttl,
                     }
                 )

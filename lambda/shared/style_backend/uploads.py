@@ -62,7 +62,7 @@ UPLOAD_TICKET = {
 
 def presigned_upload(key: str, content_type: str) -> dict[str, Any]:
     """A presigned POST bound to `key`, `content_type` and 1..MAX_UPLOAD_BYTES bytes."""
-    max_bytes = config.get_int(EnvVar.MAX_UPLOAD_BYTES, 10 * 1024 * 1024)
+    max_bytes = config.max_upload_bytes()
     return aws.client("s3").generate_presigned_post(
         Bucket=config.get(EnvVar.BUCKET_NAME),
         Key=key,

@@ -6,41 +6,20 @@
 
 from __future__ import annotations
 
-from typing import Protocol
-
-import numpy as np
-
-from facechain_serving.errors import NoFace
-from facechain_serving.request import SwapOptions
-from facekit import faces
+from facechain_serving.engines.base import Engine, find_face
 from style_backend import config
 from style_backend.config import EnvVar
 
 ENGINE_NAMES = ("facechain", "cpu")
 DEFAULT_ENGINE = "facechain"  # the image's purpose; the local runtime and tests set cpu
-
-
-class Engine(Protocol):
-    name: str
-
-    def load(self) -> None:
-        """Load models (slow; runs once before /ping turns 200)."""
-
-    def swap(
-        self, source_rgb: np.ndarray, target_rgb: np.ndarray, options: SwapOptions
-    ) -> np.ndarray:
-        """The target image with the source's face in place of its own, same size as the target.
-
-        Raises NoFace when either image has no detectable face.
-        """
-
-
-def find_face(rgb: np.ndarray, role: str) -> faces.Face:
-    """The largest face; retried with upsampling so small faces in wide style images count."""
-    found = faces.detect_faces(rgb) or faces.detect_faces(rgb, upsample=1)
-    if not found:
-        raise NoFace(f"no face found in the {role} image")
-    return found[0]
+__all__ = [
+    "DEFAULT_ENGINE",
+    "ENGINE_NAMES",
+    "Engine",
+    "create_engine",
+    "engine_from_env",
+    "find_face",
+]
 
 
 def engine_from_env() -> Engine:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from facechain_serving.engines import find_face
+from facechain_serving.engines.base import find_face
 from facechain_serving.request import SwapOptions
 from facekit import faces
 

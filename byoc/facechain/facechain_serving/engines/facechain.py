@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from facechain_serving.engines import find_face
+from facechain_serving.engines.base import find_face
 from facechain_serving.errors import SwapFailed
 from facechain_serving.request import SwapOptions
 from facekit import faces

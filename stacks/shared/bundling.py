@@ -1,4 +1,4 @@
-"""Asset bundling, in one place: layers, function code and the container build source.
+"""Asset bundling, in one place: layer contents, function code and the container build source.
 
 Everything bundles LOCALLY (a Python `ILocalBundling` called through jsii): `cdk synth` needs no
 Docker. The imaging layer is pip-installed for the Lambda runtime's interpreter and platform, not
@@ -8,6 +8,7 @@ when what goes into the asset changes, and unit tests can skip bundling yet see 
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import shutil
 import subprocess
@@ -25,8 +26,12 @@ from constructs import Construct
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LAMBDA_DIR = REPO_ROOT / "lambda"
 SHARED_DIR = LAMBDA_DIR / "shared"
-# The pure-Python packages every function imports: the styling domain and the face package.
-SHARED_PACKAGES = (SHARED_DIR / "style_backend", SHARED_DIR / "facekit")
+DOMAIN_PACKAGE = SHARED_DIR / "style_backend"  # the styling domain: pure Python
+FACE_PACKAGE = SHARED_DIR / "facekit"  # the face package: split between the two layers
+# What the FaceChain container COPYs: both packages whole.
+SHARED_PACKAGES = (DOMAIN_PACKAGE, FACE_PACKAGE)
+# Third-party packages only the imaging layer ships (lambda/requirements.txt: native wheels).
+IMAGING_IMPORTS = frozenset({"numpy", "PIL", "dlib", "cv2", "onnxruntime"})
 LAMBDA_REQUIREMENTS = LAMBDA_DIR / "requirements.txt"
 CONTAINER_DIR = REPO_ROOT / "byoc" / "facechain"
 
@@ -68,7 +73,7 @@ class _LocalBundling:
         return True
 
 
-def _bundling(bundle: Callable[[Path], None]) -> cdk.BundlingOptions:
+def local_bundling(bundle: Callable[[Path], None]) -> cdk.BundlingOptions:
     return cdk.BundlingOptions(image=_FALLBACK_IMAGE, local=_LocalBundling(bundle))
 
 
@@ -105,12 +110,61 @@ def five_point_model_path() -> Path:
     return path
 
 
+def _imported_names(path: Path) -> set[str]:
+    """Every module name `path` imports, at module level or inside a function."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def face_modules() -> tuple[list[Path], list[Path]]:
+    """facekit's modules as (pure, imaging). A module is imaging when it imports one of
+    IMAGING_IMPORTS or an imaging facekit module; it then ships in the imaging layer, every other
+    one in the shared layer, so a function without the imaging layer cannot import it by mistake
+    (it fails in tests, not on the first upload)."""
+    files = sorted(p for p in FACE_PACKAGE.rglob("*.py") if "__pycache__" not in p.parts)
+    names = {p: ".".join(p.relative_to(SHARED_DIR).with_suffix("").parts) for p in files}
+    imports = {p: _imported_names(p) for p in files}
+    imaging = {p for p in files if {n.split(".")[0] for n in imports[p]} & IMAGING_IMPORTS}
+    while True:  # a module importing an imaging module is imaging too
+        more = {p for p in files if imports[p] & {names[i] for i in imaging}} - imaging
+        if not more:
+            break
+        imaging |= more
+    return [p for p in files if p not in imaging], [p for p in files if p in imaging]
+
+
+def shared_layer_sources() -> list[Path]:
+    """What every function imports: the styling domain and facekit's pure modules."""
+    return [DOMAIN_PACKAGE, *face_modules()[0]]
+
+
+def _copy_files(files: Iterable[Path], python_dir: Path) -> None:
+    for source in files:
+        target = python_dir / source.relative_to(SHARED_DIR)
+        if source.is_dir():
+            _copy_tree(source, target)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+
+
 # ---------------------------------------------------------------- bundle functions (output dir)
 
 
 def bundle_shared_layer(output_dir: Path) -> None:
-    for package in SHARED_PACKAGES:
-        _copy_tree(package, output_dir / "python" / package.name)
+    _copy_files(shared_layer_sources(), output_dir / "python")
+
+
+def bundle_imaging_modules(output_dir: Path) -> None:
+    """facekit's imaging modules, beside the shared layer's part of the package: Lambda extracts
+    a function's layers into the same /opt, so /opt/python/facekit/ holds both parts."""
+    _copy_files(face_modules()[1], output_dir / "python")
 
 
 def bundle_imaging_layer(output_dir: Path) -> None:
@@ -141,6 +195,7 @@ def bundle_imaging_layer(output_dir: Path) -> None:
     from facekit.faces import write_detector
 
     write_detector(models)
+    bundle_imaging_modules(output_dir)
 
 
 def bundle_container_source(output_dir: Path) -> None:
@@ -149,41 +204,7 @@ def bundle_container_source(output_dir: Path) -> None:
         _copy_tree(package, output_dir / package.name)
 
 
-# ---------------------------------------------------------------- constructs
-
-
-def shared_layer(scope: Construct, construct_id: str = "SharedLayer") -> lambda_.LayerVersion:
-    """The packages `style_backend` and `facekit` under /opt/python/ (pure Python)."""
-    return lambda_.LayerVersion(
-        scope,
-        construct_id,
-        code=lambda_.Code.from_asset(
-            str(SHARED_DIR),
-            asset_hash=fingerprint(SHARED_PACKAGES, "shared-layer-v2"),
-            asset_hash_type=cdk.AssetHashType.CUSTOM,
-            bundling=_bundling(bundle_shared_layer),
-        ),
-        compatible_runtimes=[RUNTIME],
-        compatible_architectures=[ARCHITECTURE],
-        description="style_backend domain package and the facekit face package",
-    )
-
-
-def imaging_layer(scope: Construct, construct_id: str = "ImagingLayer") -> lambda_.LayerVersion:
-    """numpy, Pillow, dlib (wheels for python3.12 x86_64) and the 5-point landmark model."""
-    return lambda_.LayerVersion(
-        scope,
-        construct_id,
-        code=lambda_.Code.from_asset(
-            str(LAMBDA_DIR),
-            asset_hash=fingerprint([LAMBDA_REQUIREMENTS], *PIP_PLATFORM_FLAGS, FIVE_POINT_MODEL),
-            asset_hash_type=cdk.AssetHashType.CUSTOM,
-            bundling=_bundling(bundle_imaging_layer),
-        ),
-        compatible_runtimes=[RUNTIME],
-        compatible_architectures=[ARCHITECTURE],
-        description="numpy, Pillow, dlib and the 5-point face landmark model",
-    )
+# ---------------------------------------------------------------- assets
 
 
 def function_code(group: str) -> lambda_.Code:
@@ -203,5 +224,5 @@ def container_source(scope: Construct, construct_id: str) -> s3_assets.Asset:
         path=str(CONTAINER_DIR),
         asset_hash=fingerprint([CONTAINER_DIR, *SHARED_PACKAGES], "container-source-v2"),
         asset_hash_type=cdk.AssetHashType.CUSTOM,
-        bundling=_bundling(bundle_container_source),
+        bundling=local_bundling(bundle_container_source),
     )

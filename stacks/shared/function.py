@@ -1,8 +1,10 @@
-"""A Lambda function the way every Style Backend function is built.
+"""A Lambda function the way every function of the project is built: `ProjectFunction`.
 
 Own role (no managed policies: logging is a scoped inline statement on the function's own log
 group), own log group with retention, python3.12 x86_64, environment named by `EnvVar`, and for
-asynchronously invoked functions an encrypted SQS dead-letter queue as on-failure destination.
+asynchronously invoked functions (S3, SNS, EventBridge) an encrypted SQS dead-letter queue as
+on-failure destination. Every function of every stack goes through this construct: runtime-wide
+concerns (tracing, a layer every function gets, environment every function gets) belong here.
 """
 
 from __future__ import annotations
@@ -10,17 +12,21 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import aws_cdk as cdk
+from aws_cdk import aws_dynamodb as ddb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_notifications as s3n
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from stacks.lambdas.bundling import ARCHITECTURE, RUNTIME, function_code
 from stacks.nag import acknowledge, acknowledge_wildcards, rendered
 from stacks.settings import Settings
+from stacks.shared.bundling import ARCHITECTURE, RUNTIME, function_code
+from stacks.shared.component import Component
+from stacks.shared.iam import index_arn, object_arns, prefix_condition
+from stacks.shared.storage import ProjectLogGroup
 from style_backend.config import EnvVar
 
 # S3, SNS and EventBridge deliver at least once and retry on their side too: two Lambda retries
@@ -29,38 +35,30 @@ ASYNC_RETRY_ATTEMPTS = 2
 ASYNC_MAX_EVENT_AGE = cdk.Duration.hours(6)
 
 
-def dead_letter_queue(scope: Construct, construct_id: str) -> sqs.Queue:
-    queue = sqs.Queue(
-        scope,
-        construct_id,
-        encryption=sqs.QueueEncryption.SQS_MANAGED,
-        enforce_ssl=True,
-        retention_period=cdk.Duration.days(14),
-    )
-    acknowledge(
-        queue,
-        "AwsSolutions-SQS3",
-        "This queue IS a dead-letter queue: the on-failure destination of an async Lambda.",
-    )
-    return queue
+class DeadLetterQueue(sqs.Queue):
+    """Encrypted, TLS-only, 14 days: where an event that failed every retry waits for operators."""
+
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=cdk.Duration.days(14),
+        )
+        acknowledge(
+            self,
+            "AwsSolutions-SQS3",
+            "This queue IS a dead-letter queue: the on-failure destination of an async Lambda.",
+        )
 
 
-def object_arns(bucket: s3.IBucket, *prefixes: str) -> list[str]:
-    """ARNs of the objects under each key prefix (`uploads/` → `…/uploads/*`)."""
-    return [bucket.arn_for_objects(f"{prefix}*") for prefix in prefixes]
+class ProjectFunction(Component):
+    """The function (`.function`, this construct's `Default` child: logical id `<id>…`), its
+    `<id>Role`, `<id>Logs` and, with `asynchronous=True`, `<name>DeadLetterQueue`
+    (`FaceCropFunction` → `FaceCropDeadLetterQueue`).
 
-
-def prefix_condition(*prefixes: str) -> dict[str, dict[str, list[str]]]:
-    """s3:ListBucket limited to key prefixes (`uploads/` → `uploads/*`). Listing is what lets S3
-    answer a missing key with 404 rather than 403, so code can tell "gone" from "refused"."""
-    return {"StringLike": {"s3:prefix": [f"{prefix}*" for prefix in prefixes]}}
-
-
-class StyleFunction:
-    """Builds `<id>` (the function), `<id>Role` and `<id>Logs` as siblings in `scope`.
-
-    Siblings rather than a wrapper construct keep the function's logical id `<id>…`, the name
-    docs/architecture.md and the local runtime know it by.
+    `group` is the handler folder under lambda/ (its code asset); `handler` is `<module>.<name>`.
     """
 
     def __init__(
@@ -76,16 +74,12 @@ class StyleFunction:
         description: str,
         memory_size: int = 256,
         timeout: cdk.Duration | None = None,
-        dead_letter_queue: sqs.IQueue | None = None,
+        asynchronous: bool = False,
     ) -> None:
-        self.log_group = logs.LogGroup(
-            scope,
-            f"{construct_id}Logs",
-            retention=settings.cdk_log_retention,
-            removal_policy=settings.cdk_removal_policy,
-        )
+        super().__init__(scope, construct_id)
+        self.log_group = ProjectLogGroup(self, f"{construct_id}Logs", settings=settings)
         self.role = iam.Role(
-            scope,
+            self,
             f"{construct_id}Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description=f"{construct_id}: only what docs/architecture.md grants it",
@@ -96,8 +90,8 @@ class StyleFunction:
             [self.log_group.log_group_arn],
         )
         self.function = lambda_.Function(
-            scope,
-            construct_id,
+            self,
+            "Default",
             runtime=RUNTIME,
             architecture=ARCHITECTURE,
             handler=handler,
@@ -116,13 +110,29 @@ class StyleFunction:
             "python3.12 on purpose: the imaging layer's wheels (dlib-bin, mediapipe) and the "
             "layer itself are built for CPython 3.12.",
         )
-        self.dead_letter_queue = dead_letter_queue
-        if dead_letter_queue is not None:
-            self.function.configure_async_invoke(
-                on_failure=destinations.SqsDestination(dead_letter_queue),
-                retry_attempts=ASYNC_RETRY_ATTEMPTS,
-                max_event_age=ASYNC_MAX_EVENT_AGE,
-            )
+        self.dead_letter_queue = self._dead_letter_queue(construct_id) if asynchronous else None
+
+    def _dead_letter_queue(self, construct_id: str) -> DeadLetterQueue:
+        queue = DeadLetterQueue(self, f"{construct_id.removesuffix('Function')}DeadLetterQueue")
+        self.function.configure_async_invoke(
+            on_failure=destinations.SqsDestination(queue),
+            retry_attempts=ASYNC_RETRY_ATTEMPTS,
+            max_event_age=ASYNC_MAX_EVENT_AGE,
+        )
+        return queue
+
+    # ------------------------------------------------------------------ triggers
+
+    def trigger_on_objects(self, bucket: s3.IBucket, prefix: str) -> None:
+        """Invoked for every object created under `prefix` (ObjectCreated:*, not only Put:
+        browser POST uploads and multipart uploads count too)."""
+        bucket.add_event_notification(
+            s3.EventType.OBJECT_CREATED,
+            s3n.LambdaDestination(self.function),
+            s3.NotificationKeyFilter(prefix=prefix),
+        )
+
+    # ------------------------------------------------------------------ permissions
 
     def allow(
         self,
@@ -164,3 +174,10 @@ class StyleFunction:
             wildcard_reason=f"Objects under {', '.join(prefixes)} only: the key prefixes "
             "docs/architecture.md grants this function.",
         )
+
+    def allow_table(
+        self, name: str, table: ddb.ITable, *actions: str, indexes: Sequence[str] = ()
+    ) -> None:
+        """`dynamodb:<action>` on one table (and the named indexes), statement id `<name>Table`."""
+        resources = [table.table_arn, *(index_arn(table, i) for i in indexes)]
+        self.allow(f"{name}Table", [f"dynamodb:{a}" for a in actions], resources)

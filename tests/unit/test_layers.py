@@ -1,0 +1,64 @@
+"""Layers follow the packages: each function imports with exactly what its layers ship."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from stacks.shared.bundling import (
+    FACE_PACKAGE,
+    bundle_imaging_modules,
+    bundle_shared_layer,
+    face_modules,
+)
+
+BLOCKED = "import sys\nfor m in ('numpy', 'PIL', 'dlib', 'cv2'): sys.modules[m] = None\n"
+
+
+def _imports(path: list[str], modules: list[str], *, block_imaging: bool) -> None:
+    code = (BLOCKED if block_imaging else "") + "".join(f"import {m}\n" for m in modules)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(path)},
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd="/",  # nothing of the repository on sys.path but what PYTHONPATH names
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_facekit_splits_by_what_its_modules_import():
+    pure, imaging = face_modules()
+    assert {p.name for p in pure} >= {"__init__.py", "errors.py", "formats.py"}
+    assert {p.name for p in imaging} >= {"imaging.py", "faces.py"}
+    assert sorted(pure + imaging) == sorted(FACE_PACKAGE.rglob("*.py"))
+
+
+def test_functions_without_the_imaging_layer_import_from_the_shared_layer_alone(tmp_path):
+    bundle_shared_layer(tmp_path)
+    shipped = tmp_path / "python"
+    assert (shipped / "style_backend" / "config.py").is_file()
+    assert (shipped / "facekit" / "formats.py").is_file()
+    assert not (shipped / "facekit" / "imaging.py").exists()  # ships in the imaging layer
+    repo = FACE_PACKAGE.parents[2]
+    for group, modules in {
+        "apis": ["agreement", "styles", "upload", "images", "erasure"],
+        "image_processing": ["face_swap", "face_swap_completion"],
+        "facechain_codebuild": ["build_trigger", "build_status", "build_events"],
+    }.items():
+        _imports([str(repo / "lambda" / group), str(shipped)], modules, block_imaging=True)
+
+
+def test_the_face_crop_imports_from_both_layers(tmp_path):
+    """Lambda extracts a function's layers into one /opt: the two parts of facekit meet there."""
+    opt = tmp_path / "opt"
+    bundle_shared_layer(opt)
+    shared = {p.relative_to(opt) for p in opt.rglob("*") if p.is_file()}
+    bundle_imaging_modules(opt)  # its wheels come from this interpreter here
+    imaging = {p.relative_to(opt) for p in opt.rglob("*") if p.is_file()} - shared
+    assert {p.name for p in imaging} >= {"imaging.py", "faces.py"}  # nothing overwritten
+    repo = FACE_PACKAGE.parents[2]
+    path = [str(repo / "lambda" / "image_processing"), str(opt / "python")]
+    _imports(path, ["face_crop"], block_imaging=False)
