@@ -45,28 +45,8 @@ class GitHubDeployAccess(Construct):
                 self, "Provider", url=f"https://{GITHUB_ISSUER}", client_ids=[STS_AUDIENCE]
             )
         self.provider_arn = provider.oidc_provider_arn
-        principal = iam.WebIdentityPrincipal(
-            self.provider_arn,
-            conditions={
-                "StringEquals": {
-                    f"{GITHUB_ISSUER}:aud": STS_AUDIENCE,
-                    # A job declaring `environment: NAME` gets this subject, and no other job does.
-                    f"{GITHUB_ISSUER}:sub": [
-                        f"repo:{repository}:environment:{name}" for name in environments
-                    ],
-                }
-            },
-        )
-        stack = cdk.Stack.of(self)
-        self.bootstrap_role_arns = [
-            stack.format_arn(
-                service="iam",
-                region="",
-                resource="role",
-                resource_name=f"cdk-{bootstrap_qualifier}-{kind}-role-{stack.account}-{stack.region}",
-            )
-            for kind in BOOTSTRAP_ROLE_KINDS
-        ]
+        principal = deploy_jobs_principal(self.provider_arn, repository, environments)
+        self.bootstrap_role_arns = bootstrap_role_arns(cdk.Stack.of(self), bootstrap_qualifier)
         self.role = iam.Role(
             self,
             "DeployRole",
@@ -86,6 +66,37 @@ class GitHubDeployAccess(Construct):
                 )
             },
         )
+
+
+def deploy_jobs_principal(
+    provider_arn: str, repository: str, environments: Sequence[str]
+) -> iam.WebIdentityPrincipal:
+    """Only the repository's jobs that declare one of the deploy environments."""
+    return iam.WebIdentityPrincipal(
+        provider_arn,
+        conditions={
+            "StringEquals": {
+                f"{GITHUB_ISSUER}:aud": STS_AUDIENCE,
+                # A job declaring `environment: NAME` gets this subject, and no other job does.
+                f"{GITHUB_ISSUER}:sub": [
+                    f"repo:{repository}:environment:{name}" for name in environments
+                ],
+            }
+        },
+    )
+
+
+def bootstrap_role_arns(stack: cdk.Stack, qualifier: str) -> list[str]:
+    """The CDK bootstrap roles of the stack's account and region, named exactly."""
+    return [
+        stack.format_arn(
+            service="iam",
+            region="",
+            resource="role",
+            resource_name=f"cdk-{qualifier}-{kind}-role-{stack.account}-{stack.region}",
+        )
+        for kind in BOOTSTRAP_ROLE_KINDS
+    ]
 
 
 class DeliveryStack(cdk.Stack):
