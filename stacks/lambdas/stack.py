@@ -83,6 +83,10 @@ class FunctionsStack(cdk.Stack):
         self.face_crop.allow_objects("ReadUploads", ["s3:GetObject"], b, keys.UPLOADS)
         self.face_crop.allow_listing("ListUploads", b, keys.UPLOADS)
         self.face_crop.allow_objects("WriteCrops", ["s3:PutObject"], b, keys.CROPS)
+        # An erased process's upload, and the crop written while it was erased (erasure rule).
+        self.face_crop.allow_objects(
+            "DeleteErasedObjects", ["s3:DeleteObject"], b, keys.UPLOADS, keys.CROPS
+        )
         self._table_access(self.face_crop, "Process", t.process, "GetItem", "UpdateItem")
 
         swap_dlq = dead_letter_queue(self, "FaceSwapDeadLetterQueue")
@@ -103,6 +107,10 @@ class FunctionsStack(cdk.Stack):
         )
         self.face_swap.allow_objects(
             "WriteInferenceRequests", ["s3:PutObject"], b, keys.INFERENCE_IN
+        )
+        # An erased process's crop, and the request sent while it was erased (erasure rule).
+        self.face_swap.allow_objects(
+            "DeleteErasedObjects", ["s3:DeleteObject"], b, keys.CROPS, keys.INFERENCE_IN
         )
         self._table_access(self.face_swap, "Process", t.process, "GetItem", "UpdateItem")
         self._table_access(self.face_swap, "BaseResource", t.base_resource, "GetItem")
@@ -132,7 +140,16 @@ class FunctionsStack(cdk.Stack):
             "WriteResults", ["s3:PutObject", "s3:DeleteObject"], b, keys.RESULTS
         )
         self._table_access(self.completion, "Process", t.process, "GetItem", "UpdateItem")
-        self._table_access(self.completion, "Display", t.display, "PutItem")
+        # The inference objects and the Display row of a process erased meanwhile.
+        self.completion.allow_objects(
+            "DeleteErasedInference",
+            ["s3:DeleteObject"],
+            b,
+            keys.INFERENCE_IN,
+            keys.INFERENCE_OUT,
+            keys.INFERENCE_FAILED,
+        )
+        self._table_access(self.completion, "Display", t.display, "PutItem", "DeleteItem")
         self.dead_letter_queues += [crop_dlq, swap_dlq, completion_dlq]
 
         # ObjectCreated:* (not only Put): browser POST uploads and multipart uploads count too.
@@ -235,11 +252,12 @@ class FunctionsStack(cdk.Stack):
         self.erasure.allow_listing("ListUserPrefixes", b, *erasable)
         self.erasure.allow_objects("DeleteUserObjects", ["s3:DeleteObject"], b, *erasable)
         erase = ("Query", "BatchWriteItem")  # boto3's batch writer deletes in batches
-        self._table_access(
-            self.erasure, "Process", t.process, *erase, indexes=[PROCESS_BY_USER_INDEX]
+        self.erasure.allow(
+            "ProcessByUserIndex", ["dynamodb:Query"], [_index_arn(t.process, PROCESS_BY_USER_INDEX)]
         )
-        # Reads each process for the inference output locations it recorded.
-        self._table_access(self.erasure, "ProcessRead", t.process, "GetItem")
+        # Reads each process for the inference output locations it recorded; PutItem writes the
+        # user's erasure marker, UpdateItem turns each process into its tombstone.
+        self._table_access(self.erasure, "Process", t.process, "GetItem", "PutItem", "UpdateItem")
         self._table_access(self.erasure, "Display", t.display, *erase)
         self._table_access(self.erasure, "DisplayHistory", t.display_history, *erase)
         self._table_access(self.erasure, "UserAgreement", t.user_agreement, *erase)

@@ -40,6 +40,7 @@ EXPECTED = {
             ("s3:GetObject", "bucket/uploads/*"),
             ("s3:ListBucket", "bucket"),
             ("s3:PutObject", "bucket/crops/*"),
+            ("s3:DeleteObject", ("bucket/uploads/*", "bucket/crops/*")),
             (("dynamodb:GetItem", "dynamodb:UpdateItem"), P),
         ),
     ),
@@ -48,6 +49,7 @@ EXPECTED = {
         {"BUCKET_NAME", "PROCESS_TABLE", "BASE_RESOURCE_TABLE", "ENDPOINT_NAME"},
         _grants(
             ("s3:PutObject", "bucket/inference/in/*"),
+            ("s3:DeleteObject", ("bucket/crops/*", "bucket/inference/in/*")),
             (("dynamodb:GetItem", "dynamodb:UpdateItem"), P),
             ("dynamodb:GetItem", B),
             ("sagemaker:InvokeEndpointAsync", "endpoint/style-facechain"),
@@ -60,8 +62,12 @@ EXPECTED = {
             ("s3:GetObject", "bucket/inference/out/*"),
             ("s3:ListBucket", "bucket"),
             (("s3:PutObject", "s3:DeleteObject"), "bucket/results/*"),
+            (
+                "s3:DeleteObject",
+                tuple(f"bucket/inference/{p}/*" for p in ("in", "out", "failed")),
+            ),
             (("dynamodb:GetItem", "dynamodb:UpdateItem"), P),
-            ("dynamodb:PutItem", D),
+            (("dynamodb:PutItem", "dynamodb:DeleteItem"), D),
         ),
     ),
     "AgreementFunction": (
@@ -131,8 +137,9 @@ EXPECTED = {
                 "s3:DeleteObject",
                 tuple(f"bucket/{p}/*" for p in ("uploads", "crops", "results", "inference")),
             ),
-            (ERASE, (P, f"{P}/index/byUser", D, H, A)),
-            ("dynamodb:GetItem", P),
+            (ERASE, (D, H, A)),
+            ("dynamodb:Query", f"{P}/index/byUser"),
+            (("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"), P),
         ),
     ),
 }
