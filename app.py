@@ -80,6 +80,7 @@ def build_app(app: cdk.App) -> cdk.App:
         settings=settings,
         storage=storage,
         tables=tables,
+        user_pool=identity.user_pool,
         endpoint_name=facechain.endpoint_name,
         endpoint_arn=facechain.endpoint_arn,
         success_topic=facechain.success_topic,

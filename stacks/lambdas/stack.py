@@ -8,6 +8,7 @@ are added here, on this stack's reference to the base bucket, with CDK's own
 from __future__ import annotations
 
 import aws_cdk as cdk
+from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as ddb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
@@ -42,6 +43,7 @@ class FunctionsStack(cdk.Stack):
         settings: Settings,
         storage: StorageStack,
         tables: TablesStack,
+        user_pool: cognito.IUserPool,
         endpoint_name: str,
         endpoint_arn: str,
         success_topic: sns.ITopic,
@@ -244,6 +246,7 @@ class FunctionsStack(cdk.Stack):
                 EnvVar.DISPLAY_TABLE: t.display.table_name,
                 EnvVar.DISPLAY_HISTORY_TABLE: t.display_history.table_name,
                 EnvVar.USER_AGREEMENT_TABLE: t.user_agreement.table_name,
+                EnvVar.USER_POOL_ID: user_pool.user_pool_id,
             },
             timeout=cdk.Duration.seconds(29),  # API Gateway's integration limit
             memory_size=512,
@@ -251,6 +254,8 @@ class FunctionsStack(cdk.Stack):
         erasable = (keys.UPLOADS, keys.CROPS, keys.RESULTS, "inference/")
         self.erasure.allow_listing("ListUserPrefixes", b, *erasable)
         self.erasure.allow_objects("DeleteUserObjects", ["s3:DeleteObject"], b, *erasable)
+        # A destructive route: is the caller's account still there (style_backend.accounts)?
+        self.erasure.allow("CheckCaller", ["cognito-idp:AdminGetUser"], [user_pool.user_pool_arn])
         erase = ("Query", "BatchWriteItem")  # boto3's batch writer deletes in batches
         self.erasure.allow(
             "ProcessByUserIndex", ["dynamodb:Query"], [_index_arn(t.process, PROCESS_BY_USER_INDEX)]

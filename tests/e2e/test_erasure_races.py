@@ -64,3 +64,15 @@ def test_erasure_at_any_point_of_the_pipeline_leaves_nothing(backend):
     time.sleep(SETTLE_SECONDS)
     left = {delay: leftovers(backend, *rest) for delay, *rest in erased}
     assert left == {delay: [] for delay in DELAYS}
+
+
+def test_a_deleted_accounts_token_cannot_erase(backend):
+    """Its token is still unexpired and passes the authorizer; erasure asks Cognito first."""
+    user = User.sign_up(backend)
+    user.agree()
+    pool_id = backend.environment_of("erasure.handler")["USER_POOL_ID"]
+    backend.client("cognito-idp").admin_delete_user(UserPoolId=pool_id, Username=user.sub)
+    assert user.call("GET", "/agree").status_code == 200  # the authorizer's limit, documented
+    reply = user.call("DELETE", f"/apis/images/{user.sub}")
+    assert reply.status_code == 401, reply.text
+    assert reply.json()["error"]["code"] == "UNAUTHORIZED"

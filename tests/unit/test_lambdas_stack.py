@@ -130,8 +130,10 @@ EXPECTED = {
             "DISPLAY_TABLE",
             "DISPLAY_HISTORY_TABLE",
             "USER_AGREEMENT_TABLE",
+            "USER_POOL_ID",
         },
         _grants(
+            ("cognito-idp:AdminGetUser", "UserPool"),
             ("s3:ListBucket", "bucket"),
             (
                 "s3:DeleteObject",
@@ -154,6 +156,9 @@ def _short(resource: object) -> str:
         r"^import:style-ddb:ExportsOutputFnGetAtt([A-Za-z]+Table)[0-9A-F]{8}Arn[0-9A-F]{8}",
         r"\1",
         text,
+    )
+    text = re.sub(
+        r"^import:style-cognito:ExportsOutputFnGetAtt(UserPool)[0-9A-F]{8}Arn.*", r"\1", text
     )
     text = re.sub(r"^arn:<AWS::Partition>:sagemaker:us-west-2:<AWS::AccountId>:", "", text)
     return text
