@@ -106,6 +106,7 @@ def build_app(app: cdk.App) -> cdk.App:
         api=api.api,
         endpoint_name=facechain.endpoint_name,
         error_topic=facechain.error_topic,
+        dead_letter_consumer=functions.dead_letters.function,
         **stack_kw("monitoring", "Alarms and dashboard of the styling flow"),
     )
     add_checks(app)

@@ -11,6 +11,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as ddb
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_notifications as s3n
 from aws_cdk import aws_sns as sns
@@ -154,6 +155,22 @@ class FunctionsStack(cdk.Stack):
         self._table_access(self.completion, "Display", t.display, "PutItem", "DeleteItem")
         self.dead_letter_queues += [crop_dlq, swap_dlq, completion_dlq]
 
+        # A swap or completion event that failed every retry ends its styles FAILED with a
+        # reason (style_backend.dead_letters) instead of leaving the process SWAPPING forever.
+        self.dead_letters = self._function(
+            "PipelineDeadLetterFunction",
+            "pipeline_dead_letters.handler",
+            IMAGE_GROUP,
+            "swap/completion events that failed every retry → their styles FAILED",
+            {EnvVar.PROCESS_TABLE: t.process.table_name},
+            timeout=cdk.Duration.seconds(30),
+        )
+        for queue in (swap_dlq, completion_dlq):
+            self.dead_letters.function.add_event_source(
+                event_sources.SqsEventSource(queue, batch_size=10, report_batch_item_failures=True)
+            )
+        self._table_access(self.dead_letters, "Process", t.process, "GetItem", "UpdateItem")
+
         # ObjectCreated:* (not only Put): browser POST uploads and multipart uploads count too.
         b.add_event_notification(
             s3.EventType.OBJECT_CREATED,
@@ -276,6 +293,7 @@ class FunctionsStack(cdk.Stack):
             self.face_crop,
             self.face_swap,
             self.completion,
+            self.dead_letters,
             *self.api_functions.values(),
         ]
 

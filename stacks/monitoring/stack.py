@@ -71,6 +71,7 @@ class MonitoringStack(cdk.Stack):
         api: apigw.RestApi,
         endpoint_name: str,
         error_topic: sns.ITopic,
+        dead_letter_consumer: lambda_.IFunction | None = None,
         **kw,
     ) -> None:
         super().__init__(scope, construct_id, **kw)
@@ -90,6 +91,12 @@ class MonitoringStack(cdk.Stack):
                     period=FIVE_MINUTES, statistic="Maximum"
                 ),
                 f"events failed every retry and wait in {queue.node.id}",
+            )
+        if dead_letter_consumer is not None:  # it empties the queues: watch what it handles
+            self._alarm(
+                "PipelineEventsExhausted",
+                dead_letter_consumer.metric_invocations(period=FIVE_MINUTES, statistic="Sum"),
+                "pipeline events failed every retry: their styles were ended FAILED",
             )
         self._alarm(
             "Api5xx", api.metric_server_error(period=FIVE_MINUTES, statistic="Sum"), "API 5xx"
