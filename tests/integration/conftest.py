@@ -11,10 +11,12 @@ from typing import Any
 from urllib.parse import quote_plus
 
 import boto3
+import face_swap
 import pytest
+from botocore.stub import Stubber
 from moto import mock_aws
 
-from style_backend import keys
+from style_backend import aws, keys
 from style_backend.config import EnvVar
 from style_backend.process import ProcessStore
 from tests import hostile
@@ -133,6 +135,16 @@ class Pipeline:
 @pytest.fixture
 def pipeline(aws_env) -> Pipeline:
     return Pipeline(s3=boto3.client("s3"), store=ProcessStore())
+
+
+@pytest.fixture
+def endpoint(aws_env, monkeypatch):
+    """The sagemaker-runtime client the handlers use, stubbed: every call must be expected (a
+    call nobody expected fails the test: no GPU work behind the test's back)."""
+    monkeypatch.setattr(face_swap, "RETRY_BASE_DELAY", 0.001)
+    with Stubber(aws.client("sagemaker-runtime")) as stub:
+        yield stub
+        stub.assert_no_pending_responses()
 
 
 def s3_event(key: str, bucket: str = BUCKET, size: int = 1) -> dict[str, Any]:

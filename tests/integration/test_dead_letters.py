@@ -12,7 +12,6 @@ import face_swap
 import face_swap_completion
 import pipeline_dead_letters
 import pytest
-from botocore.stub import Stubber
 
 from style_backend import aws, keys
 from style_backend.process import Status, StyleStatus
@@ -25,14 +24,6 @@ from tests.integration.conftest import (
     s3_event,
     sns_event,
 )
-
-
-@pytest.fixture
-def endpoint(aws_env, monkeypatch):
-    monkeypatch.setattr(face_swap, "RETRY_BASE_DELAY", 0.001)
-    with Stubber(aws.client("sagemaker-runtime")) as stub:
-        yield stub
-        stub.assert_no_pending_responses()
 
 
 def on_failure_record(event: dict, condition: str = "RetriesExhausted") -> dict:

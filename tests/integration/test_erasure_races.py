@@ -19,7 +19,6 @@ import face_crop
 import face_swap
 import face_swap_completion
 import pytest
-from botocore.stub import Stubber
 
 from style_backend import aws, erasure, keys
 from style_backend.process import DisplayStore, ProcessStore, StyleStatus
@@ -37,15 +36,6 @@ from tests.integration.conftest import (
 
 STYLE = "style-a"
 TOMBSTONE_FIELDS = {"processId", "status", "erasedAt", "updatedAt", "ttl"}
-
-
-@pytest.fixture
-def endpoint(aws_env, monkeypatch):
-    """The endpoint client, stubbed: a call nobody expected fails the test (no GPU work)."""
-    monkeypatch.setattr(face_swap, "RETRY_BASE_DELAY", 0.001)
-    with Stubber(aws.client("sagemaker-runtime")) as stub:
-        yield stub
-        stub.assert_no_pending_responses()
 
 
 def expect_invoke(endpoint, pid: str) -> None:
@@ -112,6 +102,12 @@ class Flow:
         note = inference_notification(self.pid, STYLE, failure_reason="boom")
         note["responseParameters"]["failureLocation"] = f"s3://{BUCKET}/{failure_key}"
         face_swap_completion.handler(sns_event(note))
+
+    def until_requested(self) -> None:
+        """Cropped, and its style's request accepted by the endpoint."""
+        self.crop()
+        expect_invoke(self.endpoint, self.pid)
+        self.swap()
 
     def deliver_rest_twice(self, *steps: Callable[[], None]) -> None:
         for _ in range(2):
@@ -221,9 +217,7 @@ def test_erased_while_the_request_goes_to_the_endpoint(flow):
 
 
 def test_erased_while_the_style_is_on_the_gpu(flow):
-    flow.crop()
-    expect_invoke(flow.endpoint, flow.pid)
-    flow.swap()
+    flow.until_requested()
     erase()
     flow.endpoint_answers()  # the output lands after the erasure
     flow.deliver_rest_twice(flow.notify)
@@ -231,18 +225,14 @@ def test_erased_while_the_style_is_on_the_gpu(flow):
 
 
 def test_erased_while_the_style_is_on_the_gpu_that_then_fails(flow):
-    flow.crop()
-    expect_invoke(flow.endpoint, flow.pid)
-    flow.swap()
+    flow.until_requested()
     erase()
     flow.deliver_rest_twice(flow.notify_failure)
     assert flow.remains() == NOTHING
 
 
 def test_erased_after_the_inference_output(flow):
-    flow.crop()
-    expect_invoke(flow.endpoint, flow.pid)
-    flow.swap()
+    flow.until_requested()
     flow.endpoint_answers()
     erase()
     flow.deliver_rest_twice(flow.notify)
@@ -261,9 +251,7 @@ def test_erased_after_the_inference_output(flow):
     ids=["before-the-result-copy", "before-the-display-row"],
 )
 def test_erased_while_completing(flow, event, when):
-    flow.crop()
-    expect_invoke(flow.endpoint, flow.pid)
-    flow.swap()
+    flow.until_requested()
     flow.endpoint_answers()
     client = aws.client("s3") if ".s3." in event else DisplayStore().table.meta.client
     fired = erase_during(client, event, when)
@@ -274,9 +262,7 @@ def test_erased_while_completing(flow, event, when):
 
 
 def test_erased_after_completion(flow):
-    flow.crop()
-    expect_invoke(flow.endpoint, flow.pid)
-    flow.swap()
+    flow.until_requested()
     flow.endpoint_answers()
     flow.notify()
     assert flow.pipeline.get(flow.pid)["styles"][STYLE]["status"] == StyleStatus.COMPLETED
