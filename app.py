@@ -79,6 +79,7 @@ def build_app(app: cdk.App) -> cdk.App:
         storage=storage,
         tables=tables,
         facechain=facechain,
+        user_pool=identity.user_pool,
         **stack_kw("lambdas", "Image pipeline and API functions, layers, S3 notifications"),
     )
     # The endpoint is referenced by name, not token: say the order explicitly.
@@ -100,6 +101,7 @@ def build_app(app: cdk.App) -> cdk.App:
         api=api.api,
         endpoint_name=facechain.endpoint_name,
         error_topic=facechain.error_topic,
+        dead_letter_consumer=functions.dead_letters.function,
         **stack_kw("monitoring", "Alarms and dashboard of the styling flow"),
     )
     if settings.github_repository:  # deployed once by hand: README, "Deploy from CI"

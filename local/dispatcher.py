@@ -52,6 +52,23 @@ def sns_lambda_event(envelope: dict[str, Any], subscription_arn: str) -> dict[st
     }
 
 
+def sqs_lambda_event(message: dict[str, Any], queue_url: str) -> dict[str, Any]:
+    """The event an SQS event source mapping delivers, for one message."""
+    return {
+        "Records": [
+            {
+                "messageId": message.get("MessageId", ""),
+                "receiptHandle": message.get("ReceiptHandle", ""),
+                "body": message["Body"],
+                "attributes": message.get("Attributes", {}),
+                "messageAttributes": message.get("MessageAttributes", {}),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_url,
+            }
+        ]
+    }
+
+
 def lambda_event(trigger: Trigger, body: str) -> dict[str, Any] | None:
     """The handler's event for one queue message; None for messages that carry no event."""
     payload = json.loads(body)
@@ -125,7 +142,10 @@ class Dispatcher:
     def _deliver(self, trigger: Trigger, message: dict[str, Any]) -> None:
         receipt = message["ReceiptHandle"]
         try:
-            event = lambda_event(trigger, message["Body"])
+            if trigger.kind == "sqs":
+                event = sqs_lambda_event(message, trigger.queue_url)
+            else:
+                event = lambda_event(trigger, message["Body"])
         except (ValueError, KeyError, TypeError) as err:  # not an event: retrying cannot help
             log.error("%s: unreadable message (%s)", trigger.function, err)
             self._dead_letter(trigger, message["Body"], receipt)

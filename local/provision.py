@@ -50,7 +50,7 @@ _CLIENT_PARAMS = (
 class Trigger:
     """A local queue that stands for one event source of one function."""
 
-    kind: str  # "s3" | "sns"
+    kind: str  # "s3" | "sns" | "sqs" (a function consuming another's dead letters)
     function: FunctionRef
     queue_url: str
     dlq_url: str
@@ -187,4 +187,10 @@ class Provisioner:
                 "SubscriptionArn"
             ]
             triggers.append(Trigger("sns", fn, url, dlq, sub_arn))
+        for spec in self.topology.dead_letter_consumers():
+            producers = [t for t in triggers if t.function == spec.producer]
+            for producer in producers:
+                index = str(len(triggers))  # unique: long names would be cut to one
+                dlq, _ = self._queue(_queue_name("dlq-sqs", spec.consumer.logical_id, index), 60)
+                triggers.append(Trigger("sqs", spec.consumer, producer.dlq_url, dlq))
         return triggers

@@ -89,6 +89,15 @@ class S3NotificationSpec:
 
 
 @dataclass(frozen=True)
+class DeadLetterConsumerSpec:
+    """A function's on-failure queue (EventInvokeConfig) that another function consumes
+    (EventSourceMapping): locally, the producer's trigger DLQs stand for that queue."""
+
+    producer: FunctionRef
+    consumer: FunctionRef
+
+
+@dataclass(frozen=True)
 class SubscriptionSpec:
     topic_arn: str
     function: FunctionRef
@@ -243,6 +252,29 @@ class Topology:
                         max_event_retries=retries.get(ref, 2),
                     )
                 )
+        return specs
+
+    def dead_letter_consumers(self) -> list[DeadLetterConsumerSpec]:
+        def queue_of(value: Any, stack: str) -> tuple[str, str] | None:
+            if isinstance(value, dict) and isinstance(value.get("Fn::GetAtt"), list):
+                return (stack, value["Fn::GetAtt"][0])
+            return None
+
+        def function_of(value: Any, stack: str) -> FunctionRef:
+            return FunctionRef(stack, self._logical_of_name(stack, self._r(value, stack)))
+
+        producers: dict[tuple[str, str], FunctionRef] = {}
+        for r in self._all("AWS::Lambda::EventInvokeConfig"):
+            on_failure = r.properties.get("DestinationConfig", {}).get("OnFailure", {})
+            queue = queue_of(on_failure.get("Destination"), r.stack)
+            if queue is not None:
+                producers[queue] = function_of(r.properties["FunctionName"], r.stack)
+        specs = []
+        for r in self._all("AWS::Lambda::EventSourceMapping"):
+            queue = queue_of(r.properties.get("EventSourceArn"), r.stack)
+            if queue in producers:
+                consumer = function_of(r.properties["FunctionName"], r.stack)
+                specs.append(DeadLetterConsumerSpec(producers[queue], consumer))
         return specs
 
     def _logical_of_name(self, stack: str, name: str) -> str:

@@ -35,6 +35,10 @@ class Settings:
     # USER_PASSWORD_AUTH is off in deployments (SRP never sends the password); the local runtime
     # turns it on because moto implements it fully.
     cognito_user_password_auth: bool = False
+    # Lifetime of ID and access tokens (Cognito allows 5 min to 1 day). API Gateway's authorizer
+    # accepts a token until it expires, even after its user signed out everywhere: keep it short
+    # (the refresh token, revoked by a global sign-out, renews it).
+    token_validity_minutes: int = 15
     # Browser origins allowed by the API and the bucket's CORS rules (comma-separated).
     cors_allowed_origins: str = "*"
     log_retention_days: int = 30
@@ -79,6 +83,8 @@ class Settings:
             raise ValueError("endpoint_max_instances must be at least 1")
         if self.log_retention_days not in _RETENTION:
             raise ValueError(f"log_retention_days: one of {sorted(_RETENTION)}")
+        if not 5 <= self.token_validity_minutes <= 1440:
+            raise ValueError("token_validity_minutes: 5 to 1440 (Cognito's limits)")
         if not self.cors_origins:
             raise ValueError("cors_allowed_origins: at least one origin")
         if self.github_repository and not _GITHUB_REPOSITORY.fullmatch(self.github_repository):

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from facekit import faces, imaging
-from style_backend import aws, config, events, keys, logs
+from style_backend import aws, config, erasure, events, keys, logs
 from style_backend.errors import Failure, Reason
 from style_backend.process import ProcessStore, Status, process_of_object
 
@@ -57,6 +57,10 @@ def crop_upload(obj: events.S3Object) -> None:
         Bucket=obj.bucket, Key=crop_key, Body=imaging.encode_png(crop), ContentType="image/png"
     )
     moved = store.mark_cropped(ref.process_id, crop_key)
+    if store.lost_to_erasure(ref.process_id):  # erased while cropping: nothing may stay
+        erasure.delete_objects(obj.bucket, [crop_key, obj.key])
+        plog.info("discarded: the process was erased meanwhile", extra={"key": crop_key})
+        return
     plog.info("cropped" if moved else "cropped (status already moved on)", extra={"key": crop_key})
 
 

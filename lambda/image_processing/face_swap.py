@@ -13,7 +13,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from style_backend import aws, config, events, keys, logs
+from style_backend import aws, config, erasure, events, keys, logs
 from style_backend.config import EnvVar
 from style_backend.errors import Failure, Reason
 from style_backend.process import ProcessStore, Status, StyleStatus, process_of_object
@@ -65,8 +65,12 @@ def request_style(
     if not store.mark_style_swapping(process_id, resource_id, inference_id):
         slog.info("duplicate: another delivery already requested this style")
         return
+    if store.lost_to_erasure(process_id):  # erased since the claim: no GPU work for it
+        slog.info("dropped: the process was erased")
+        return
     try:
-        response = _invoke(bucket, crop_key, base, process_id, resource_id, inference_id)
+        request_key = _write_request(bucket, crop_key, base, process_id, resource_id)
+        response = _invoke(bucket, request_key, inference_id)
     except Exception as err:
         if isinstance(err, ClientError) and not aws.is_transient(err):
             slog.error("endpoint refused the request", extra={"error": str(err)})
@@ -81,18 +85,17 @@ def request_style(
     store.record_output_locations(
         process_id, resource_id, response.get("OutputLocation"), response.get("FailureLocation")
     )
+    if store.lost_to_erasure(process_id):  # erased during the call: its answer goes at completion
+        erasure.delete_objects(bucket, [request_key])
+        slog.info("discarded: the process was erased while its request went out")
+        return
     slog.info("swap requested", extra={"inferenceId": inference_id})
 
 
-def _invoke(
-    bucket: str,
-    crop_key: str,
-    base: dict[str, Any],
-    process_id: str,
-    resource_id: str,
-    inference_id: str,
-) -> dict[str, Any]:
-    """Write the request JSON and hand it to the async endpoint (transient errors retried)."""
+def _write_request(
+    bucket: str, crop_key: str, base: dict[str, Any], process_id: str, resource_id: str
+) -> str:
+    """The request JSON the endpoint reads; returns its key."""
     request_key = keys.inference_request_key(process_id, resource_id)
     target_key = base.get("imageKey") or keys.base_key(resource_id)
     request = {
@@ -108,6 +111,11 @@ def _invoke(
         Body=json.dumps(request).encode(),
         ContentType="application/json",
     )
+    return request_key
+
+
+def _invoke(bucket: str, request_key: str, inference_id: str) -> dict[str, Any]:
+    """Hand the request to the async endpoint (transient errors retried)."""
     runtime = aws.client("sagemaker-runtime")
     return aws.retry_transient(
         lambda: runtime.invoke_endpoint_async(

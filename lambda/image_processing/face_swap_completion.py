@@ -14,7 +14,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from facekit import formats
-from style_backend import aws, config, events, keys, logs
+from style_backend import aws, config, erasure, events, keys, logs
 from style_backend.config import EnvVar
 from style_backend.errors import Failure, Reason
 from style_backend.process import DisplayStore, ProcessStore, StyleStatus
@@ -38,9 +38,35 @@ def complete(note: events.InferenceNotification) -> None:
     slog = logs.bind(log, processId=note.process_id, resourceId=note.resource_id)
     store = ProcessStore()
     process = store.get(note.process_id)
-    style = (process or {}).get("styles", {}).get(note.resource_id)
+    if store.lost_to_erasure(note.process_id, process):
+        _discard(note, None)  # the answer of a request sent before or during an erasure
+        slog.info("discarded: the process was erased")
+        return
+    _complete(store, note, process, slog)
+    if store.lost_to_erasure(note.process_id):  # erased while completing: nothing may stay
+        _discard(note, process)
+        slog.info("discarded: the process was erased meanwhile")
+
+
+def _discard(note: events.InferenceNotification, process: dict[str, Any] | None) -> None:
+    """Delete everything this style's inference left: request, output or failure object, and,
+    when the process was read before its erasure, the result copy and Display row."""
+    bucket = config.get(EnvVar.BUCKET_NAME)
+    objects = erasure.inference_objects(
+        bucket, note.process_id, note.resource_id, note.output_location, note.failure_location
+    )
+    if process is not None:
+        objects.append(keys.result_key(process["userId"], note.process_id, note.resource_id))
+        DisplayStore().remove(process, note.resource_id)
+    erasure.delete_objects(bucket, objects)
+
+
+def _complete(
+    store: ProcessStore, note: events.InferenceNotification, process: dict[str, Any], slog: Any
+) -> None:
+    style = process.get("styles", {}).get(note.resource_id)
     if style is None:
-        slog.warning("dropped: unknown process or style")
+        slog.warning("dropped: unknown style")
         return
     if style["status"] == StyleStatus.FAILED:
         slog.info("duplicate: style already failed")
@@ -62,10 +88,10 @@ def complete(note: events.InferenceNotification) -> None:
         now = store.get(note.process_id)
         status = ((now or {}).get("styles", {}).get(note.resource_id) or {}).get("status")
         if status != StyleStatus.COMPLETED:
-            # Erased meanwhile (the user asked for deletion) or ended otherwise: the copy made
-            # above must not outlive the process, or erasure would miss it.
+            # Ended otherwise meanwhile (or erased: complete() then deletes the rest): the copy
+            # made above must not outlive its style.
             aws.client("s3").delete_object(Bucket=config.get(EnvVar.BUCKET_NAME), Key=result_key)
-            slog.info("dropped: process erased or style ended meanwhile", extra={"status": status})
+            slog.info("dropped: style ended meanwhile", extra={"status": status})
             return
     DisplayStore().add(process, note.resource_id, result_key)
     slog.info("style completed", extra={"resultKey": result_key})
@@ -93,13 +119,18 @@ def _store_result(note: events.InferenceNotification, process: dict[str, Any]) -
     if fmt is None:  # the container answered with a JSON error body
         raise Failure(Reason.SWAP_FAILED, _error_text(start))
     result_key = keys.result_key(process["userId"], note.process_id, note.resource_id)
-    s3.copy_object(
-        CopySource={"Bucket": bucket, "Key": out_key},
-        Bucket=bucket,
-        Key=result_key,
-        ContentType=formats.CONTENT_TYPES[fmt],
-        MetadataDirective="REPLACE",
-    )
+    try:
+        s3.copy_object(
+            CopySource={"Bucket": bucket, "Key": out_key},
+            Bucket=bucket,
+            Key=result_key,
+            ContentType=formats.CONTENT_TYPES[fmt],
+            MetadataDirective="REPLACE",
+        )
+    except ClientError as err:  # gone since the read (erased meanwhile): as missing
+        if aws.is_transient(err):
+            raise
+        raise Failure(Reason.SWAP_FAILED, "The styled picture is missing.") from None
     return result_key
 
 

@@ -80,8 +80,9 @@ class UserPool(cognito.UserPool):
             generate_secret=False,  # a browser app cannot keep a secret
             prevent_user_existence_errors=True,
             enable_token_revocation=True,
-            access_token_validity=cdk.Duration.hours(1),
-            id_token_validity=cdk.Duration.hours(1),
+            # Short: a token outlives its user's global sign-out (see settings).
+            access_token_validity=cdk.Duration.minutes(settings.token_validity_minutes),
+            id_token_validity=cdk.Duration.minutes(settings.token_validity_minutes),
             refresh_token_validity=cdk.Duration.days(30),
             disable_o_auth=not hosted_ui,
             o_auth=cognito.OAuthSettings(

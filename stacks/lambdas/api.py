@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import aws_cdk as cdk
+from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from stacks.ddb import TablesStack
 from stacks.settings import Settings
-from stacks.shared import ProjectFunction
+from stacks.shared import ProjectFunction, index_arn
 from style_backend import keys
 from style_backend.config import EnvVar
 from style_backend.tables import PROCESS_BY_USER
@@ -148,7 +149,14 @@ class ImagesFunction(ApiFunction):
 
 class ErasureFunction(ApiFunction):
     def __init__(
-        self, scope: Construct, *, bucket: s3.IBucket, tables: TablesStack, settings: Settings, **kw
+        self,
+        scope: Construct,
+        *,
+        bucket: s3.IBucket,
+        tables: TablesStack,
+        settings: Settings,
+        user_pool: cognito.IUserPool,
+        **kw,
     ) -> None:
         super().__init__(
             scope,
@@ -162,6 +170,7 @@ class ErasureFunction(ApiFunction):
                 EnvVar.DISPLAY_TABLE: tables.display.table_name,
                 EnvVar.DISPLAY_HISTORY_TABLE: tables.display_history.table_name,
                 EnvVar.USER_AGREEMENT_TABLE: tables.user_agreement.table_name,
+                EnvVar.USER_POOL_ID: user_pool.user_pool_id,
             },
             timeout=cdk.Duration.seconds(29),  # API Gateway's integration limit
             memory_size=512,
@@ -170,17 +179,30 @@ class ErasureFunction(ApiFunction):
         erasable = (keys.UPLOADS, keys.CROPS, keys.RESULTS, keys.INFERENCE)
         self.allow_listing("ListUserPrefixes", bucket, *erasable)
         self.allow_objects("DeleteUserObjects", ["s3:DeleteObject"], bucket, *erasable)
+        # A destructive route: is the caller's account still there (style_backend.accounts)?
+        self.allow("CheckCaller", ["cognito-idp:AdminGetUser"], [user_pool.user_pool_arn])
         erase = ("Query", "BatchWriteItem")  # boto3's batch writer deletes in batches
-        self.allow_table("Process", tables.process, *erase, indexes=[PROCESS_BY_USER])
-        # Reads each process for the inference output locations it recorded.
-        self.allow_table("ProcessRead", tables.process, "GetItem")
+        self.allow(
+            "ProcessByUserIndex",
+            ["dynamodb:Query"],
+            [index_arn(tables.process, PROCESS_BY_USER)],
+        )
+        # Reads each process for the inference output locations it recorded; PutItem writes the
+        # user's erasure marker, UpdateItem turns each process into its tombstone.
+        self.allow_table("Process", tables.process, "GetItem", "PutItem", "UpdateItem")
         self.allow_table("Display", tables.display, *erase)
         self.allow_table("DisplayHistory", tables.display_history, *erase)
         self.allow_table("UserAgreement", tables.user_agreement, *erase)
 
 
 def functions(
-    scope: Construct, *, bucket: s3.IBucket, tables: TablesStack, settings: Settings, **kw
+    scope: Construct,
+    *,
+    bucket: s3.IBucket,
+    tables: TablesStack,
+    settings: Settings,
+    user_pool: cognito.IUserPool,
+    **kw,
 ) -> list[ApiFunction]:
     """Every API function, in the order of docs/architecture.md."""
     data = {"bucket": bucket, "tables": tables, "settings": settings, **kw}
@@ -189,5 +211,5 @@ def functions(
         StylesFunction(scope, **data),
         UploadFunction(scope, **data),
         ImagesFunction(scope, **data),
-        ErasureFunction(scope, **data),
+        ErasureFunction(scope, user_pool=user_pool, **data),
     ]

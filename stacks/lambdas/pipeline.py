@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
@@ -56,6 +57,10 @@ class FaceCropFunction(ProjectFunction):
         self.allow_objects("ReadUploads", ["s3:GetObject"], bucket, keys.UPLOADS)
         self.allow_listing("ListUploads", bucket, keys.UPLOADS)
         self.allow_objects("WriteCrops", ["s3:PutObject"], bucket, keys.CROPS)
+        # An erased process's upload, and the crop written while it was erased (erasure rule).
+        self.allow_objects(
+            "DeleteErasedObjects", ["s3:DeleteObject"], bucket, keys.UPLOADS, keys.CROPS
+        )
         self.allow_table("Process", tables.process, "GetItem", "UpdateItem")
         self.trigger_on_objects(bucket, keys.UPLOADS)
 
@@ -91,6 +96,10 @@ class FaceSwapFunction(ProjectFunction):
             asynchronous=True,
         )
         self.allow_objects("WriteInferenceRequests", ["s3:PutObject"], bucket, keys.INFERENCE_IN)
+        # An erased process's crop, and the request sent while it was erased (erasure rule).
+        self.allow_objects(
+            "DeleteErasedObjects", ["s3:DeleteObject"], bucket, keys.CROPS, keys.INFERENCE_IN
+        )
         self.allow_table("Process", tables.process, "GetItem", "UpdateItem")
         self.allow_table("BaseResource", tables.base_resource, "GetItem")
         self.allow("InvokeFaceChain", ["sagemaker:InvokeEndpointAsync"], [facechain.endpoint_arn])
@@ -131,7 +140,47 @@ class FaceSwapCompletionFunction(ProjectFunction):
         self.allow_objects(
             "WriteResults", ["s3:PutObject", "s3:DeleteObject"], bucket, keys.RESULTS
         )
+        # The inference objects and the Display row of a process erased meanwhile.
+        self.allow_objects(
+            "DeleteErasedInference",
+            ["s3:DeleteObject"],
+            bucket,
+            keys.INFERENCE_IN,
+            keys.INFERENCE_OUT,
+            keys.INFERENCE_FAILED,
+        )
         self.allow_table("Process", tables.process, "GetItem", "UpdateItem")
-        self.allow_table("Display", tables.display, "PutItem")
+        self.allow_table("Display", tables.display, "PutItem", "DeleteItem")
         for topic in (facechain.success_topic, facechain.error_topic):
             topic.add_subscription(subscriptions.LambdaSubscription(self.function))
+
+
+class PipelineDeadLetterFunction(ProjectFunction):
+    """A swap or completion event that failed every retry ends its styles FAILED with a reason
+    (style_backend.dead_letters) instead of leaving the process SWAPPING forever."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        *,
+        settings: Settings,
+        shared_layer: lambda_.ILayerVersion,
+        tables: TablesStack,
+        queues: list,
+    ) -> None:
+        super().__init__(
+            scope,
+            "PipelineDeadLetterFunction",
+            handler="pipeline_dead_letters.handler",
+            group=GROUP,
+            settings=settings,
+            layers=[shared_layer],
+            environment={EnvVar.PROCESS_TABLE: tables.process.table_name},
+            description="swap/completion events that failed every retry → their styles FAILED",
+            timeout=cdk.Duration.seconds(30),
+        )
+        for queue in queues:
+            self.function.add_event_source(
+                event_sources.SqsEventSource(queue, batch_size=10, report_batch_item_failures=True)
+            )
+        self.allow_table("Process", tables.process, "GetItem", "UpdateItem")

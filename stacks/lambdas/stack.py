@@ -7,6 +7,7 @@ to the base bucket with CDK's own `add_event_notification` (merged with any othe
 
 from __future__ import annotations
 
+from aws_cdk import aws_cognito as cognito
 from constructs import Construct
 
 from stacks.ddb import TablesStack
@@ -28,6 +29,7 @@ class FunctionsStack(ProjectStack):
         storage: StorageStack,
         tables: TablesStack,
         facechain: FaceChainStack,
+        user_pool: cognito.IUserPool,
         **kw,
     ) -> None:
         super().__init__(scope, construct_id, **kw)
@@ -46,7 +48,15 @@ class FunctionsStack(ProjectStack):
             pipeline.FaceSwapFunction(self, bucket=bucket, facechain=facechain, **common),
             pipeline.FaceSwapCompletionFunction(self, bucket=bucket, facechain=facechain, **common),
         ]
+        self.dead_letters = pipeline.PipelineDeadLetterFunction(
+            self,
+            queues=[fn.dead_letter_queue for fn in self.pipeline[1:]],  # swap, completion
+            **common,
+        )
         # By construct id, the name style_backend.routes gives each route's function.
-        self.api_functions = {fn.node.id: fn for fn in api.functions(self, bucket=bucket, **common)}
-        self.functions = [*self.pipeline, *self.api_functions.values()]
+        self.api_functions = {
+            fn.node.id: fn
+            for fn in api.functions(self, bucket=bucket, user_pool=user_pool, **common)
+        }
+        self.functions = [*self.pipeline, self.dead_letters, *self.api_functions.values()]
         self.dead_letter_queues = [fn.dead_letter_queue for fn in self.pipeline]

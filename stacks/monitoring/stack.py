@@ -71,6 +71,7 @@ class MonitoringStack(ProjectStack):
         api: apigw.RestApi,
         endpoint_name: str,
         error_topic: sns.ITopic,
+        dead_letter_consumer: lambda_.IFunction | None = None,
         **kw,
     ) -> None:
         super().__init__(scope, construct_id, **kw)
@@ -87,6 +88,7 @@ class MonitoringStack(ProjectStack):
             api=api,
             endpoint=endpoint,
             inference_failures=failed,
+            dead_letter_consumer=dead_letter_consumer,
         )
         FlowDashboard(
             self,
@@ -114,6 +116,7 @@ class FlowAlarms(Component):
         api: apigw.RestApi,
         endpoint: EndpointMetrics,
         inference_failures: cw.IMetric,
+        dead_letter_consumer: lambda_.IFunction | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self._action = cw_actions.SnsAction(topic)
@@ -128,6 +131,12 @@ class FlowAlarms(Component):
                     period=FIVE_MINUTES, statistic="Maximum"
                 ),
                 f"events failed every retry and wait in {queue.node.id}",
+            )
+        if dead_letter_consumer is not None:  # it empties the queues: watch what it handles
+            self._alarm(
+                "PipelineEventsExhausted",
+                dead_letter_consumer.metric_invocations(period=FIVE_MINUTES, statistic="Sum"),
+                "pipeline events failed every retry: their styles were ended FAILED",
             )
         server_errors = api.metric_server_error(period=FIVE_MINUTES, statistic="Sum")
         self._alarm("Api5xx", server_errors, "API 5xx")

@@ -114,6 +114,7 @@ def test_file_that_is_not_an_image_fails_as_unreadable(backend):
 
 
 def test_twenty_users_at_once_lose_nothing_and_duplicate_nothing(backend):
+    dead_before = backend.dispatcher.dead_letters  # the session's DLQ test adds its own
     users = [User.sign_up(backend) for _ in range(20)]
     for user in users:
         user.agree()
@@ -136,4 +137,4 @@ def test_twenty_users_at_once_lose_nothing_and_duplicate_nothing(backend):
         assert len({r["resultId"] for r in results}) == len(results)
     assert not backend.container.problem, backend.container.problem
     assert [d["status"] for _, d in outcomes] == ["COMPLETED"] * 20
-    assert backend.dispatcher.dead_letters == 0
+    assert backend.dispatcher.dead_letters == dead_before

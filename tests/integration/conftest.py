@@ -11,10 +11,12 @@ from typing import Any
 from urllib.parse import quote_plus
 
 import boto3
+import face_swap
 import pytest
+from botocore.stub import Stubber
 from moto import mock_aws
 
-from style_backend import keys
+from style_backend import aws, keys
 from style_backend.config import EnvVar
 from style_backend.process import ProcessStore
 from tests import hostile
@@ -26,6 +28,8 @@ TABLE_PREFIX = "Pipeline"
 PROCESS_TABLE = f"{TABLE_PREFIX}Process"
 DISPLAY_TABLE = f"{TABLE_PREFIX}Display"
 BASE_RESOURCE_TABLE = f"{TABLE_PREFIX}BaseResource"
+DISPLAY_HISTORY_TABLE = f"{TABLE_PREFIX}DisplayHistory"
+USER_AGREEMENT_TABLE = f"{TABLE_PREFIX}UserAgreement"
 ENDPOINT = "facechain-async"
 USER = "3f1c2a9e-7b5d-4c1e-9a2f-0d8e6b4c1a77"  # Cognito subs contain hyphens
 STYLES = ("style-a", "style-b")
@@ -35,6 +39,8 @@ ENV = {
     EnvVar.PROCESS_TABLE: PROCESS_TABLE,
     EnvVar.DISPLAY_TABLE: DISPLAY_TABLE,
     EnvVar.BASE_RESOURCE_TABLE: BASE_RESOURCE_TABLE,
+    EnvVar.DISPLAY_HISTORY_TABLE: DISPLAY_HISTORY_TABLE,  # erasure's
+    EnvVar.USER_AGREEMENT_TABLE: USER_AGREEMENT_TABLE,
     EnvVar.MAX_UPLOAD_BYTES: str(10 * 1024 * 1024),
     EnvVar.ENDPOINT_NAME: ENDPOINT,
 }
@@ -129,6 +135,16 @@ class Pipeline:
 @pytest.fixture
 def pipeline(aws_env) -> Pipeline:
     return Pipeline(s3=boto3.client("s3"), store=ProcessStore())
+
+
+@pytest.fixture
+def endpoint(aws_env, monkeypatch):
+    """The sagemaker-runtime client the handlers use, stubbed: every call must be expected (a
+    call nobody expected fails the test: no GPU work behind the test's back)."""
+    monkeypatch.setattr(face_swap, "RETRY_BASE_DELAY", 0.001)
+    with Stubber(aws.client("sagemaker-runtime")) as stub:
+        yield stub
+        stub.assert_no_pending_responses()
 
 
 def s3_event(key: str, bucket: str = BUCKET, size: int = 1) -> dict[str, Any]:

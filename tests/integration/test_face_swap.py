@@ -6,21 +6,11 @@ import json
 import face_swap
 import pytest
 from botocore.exceptions import ClientError
-from botocore.stub import Stubber
 
 from style_backend import aws, keys
 from style_backend.process import Status, StyleStatus
 from tests import hostile
 from tests.integration.conftest import BUCKET, ENDPOINT, STYLES, USER, s3_event
-
-
-@pytest.fixture
-def endpoint(aws_env, monkeypatch):
-    """The sagemaker-runtime client the handler uses, stubbed: every call must be expected."""
-    monkeypatch.setattr(face_swap, "RETRY_BASE_DELAY", 0.001)
-    with Stubber(aws.client("sagemaker-runtime")) as stub:
-        yield stub
-        stub.assert_no_pending_responses()
 
 
 def locations(process_id, resource_id):

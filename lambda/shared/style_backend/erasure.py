@@ -1,12 +1,21 @@
-"""Right to erasure: remove every object and item of one user.
+"""Right to erasure: remove every object and item of one user, whatever the pipeline is doing.
 
-Order matters for idempotency: objects first, then the Process items that name the inference
-objects, so that a run interrupted half-way (timeout, throttling) leaves enough behind for the
-next run to finish the job. Running it again on an erased user deletes nothing and succeeds.
+Order matters. First the user's erasure marker (ProcessStore.mark_user_erased): from then on a
+pipeline step treats every process of the user created until then as erased. Then the objects,
+then the Process items that name the inference objects (so that a run interrupted half-way
+leaves enough behind for the next run to finish the job); they become ERASED tombstones that no
+transition leaves. Running it again on an erased user deletes nothing and succeeds.
+
+Steps still running meanwhile follow one rule (ProcessStore.lost_to_erasure): check before the
+work, and again after their last write; when the process was erased, delete what they wrote and
+the object that triggered them. An object written after this erasure listed its prefix is
+therefore deleted by its writer or by its consumer; anything written before, erasure finds.
+FaceFlow's writers of a user's data are to follow the same rule.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import urlparse
@@ -16,6 +25,7 @@ from boto3.dynamodb.conditions import Key
 from style_backend import aws, config, keys
 from style_backend.config import EnvVar
 from style_backend.logs import get_logger
+from style_backend.process import ERASURE_RECORD_TTL_SECONDS, ProcessStore
 from style_backend.tables import PROCESS_BY_USER
 
 log = get_logger("style_backend.erasure")
@@ -72,6 +82,19 @@ def delete_objects(bucket: str, object_keys: Iterable[str]) -> int:
     return deleted
 
 
+def inference_objects(
+    bucket: str, process_id: str, resource_id: str, *uris: str | None
+) -> list[str]:
+    """One style's objects outside the user's prefixes: its inference request, and the
+    output/failure objects at the given S3 URIs (only those in this bucket under inference/)."""
+    found = [keys.inference_request_key(process_id, resource_id)]
+    for value in uris:
+        uri = urlparse(value or "")
+        if uri.scheme == "s3" and uri.netloc == bucket and uri.path.startswith("/inference/"):
+            found.append(uri.path.lstrip("/"))
+    return found
+
+
 def _query_all(table: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
     while True:
         page = table.query(**kwargs)
@@ -94,28 +117,27 @@ def _inference_keys(bucket: str, process: dict[str, Any]) -> Iterator[str]:
     """Objects of the process outside the user's prefixes: its inference requests, and any
     output/failure object whose location the pipeline recorded on the style."""
     yield from _keys_under(bucket, f"{keys.INFERENCE_IN}{process['processId']}/")
-    for style in (process.get("styles") or {}).values():
-        for field in ("outputLocation", "failureLocation"):
-            uri = urlparse(style.get(field) or "")
-            if uri.scheme == "s3" and uri.netloc == bucket and uri.path.startswith("/inference/"):
-                yield uri.path.lstrip("/")
+    for resource_id, style in (process.get("styles") or {}).items():
+        locations = (style.get("outputLocation"), style.get("failureLocation"))
+        yield from inference_objects(bucket, process["processId"], resource_id, *locations)[1:]
 
 
 def erase_user(user_id: str) -> dict[str, Any]:
     """Delete the user's objects, then their items in every table. Returns counts."""
     bucket = config.get(EnvVar.BUCKET_NAME)
-    processes = aws.table(config.get(EnvVar.PROCESS_TABLE))
+    store = ProcessStore()
+    store.mark_user_erased(user_id)  # first: steps finishing after this point clean up
     display = aws.table(config.get(EnvVar.DISPLAY_TABLE))
     history = aws.table(config.get(EnvVar.DISPLAY_HISTORY_TABLE))
     agreements = aws.table(config.get(EnvVar.USER_AGREEMENT_TABLE))
 
     owned = list(
         _query_all(
-            processes, IndexName=PROCESS_BY_USER, KeyConditionExpression=Key("userId").eq(user_id)
+            store.table, IndexName=PROCESS_BY_USER, KeyConditionExpression=Key("userId").eq(user_id)
         )
     )
     # The GSI may project keys only: read each process for its styles.
-    full = [processes.get_item(Key={"processId": p["processId"]}).get("Item") or p for p in owned]
+    full = [store.get(p["processId"]) or p for p in owned]
 
     def user_objects() -> Iterator[str]:
         for prefix in keys.USER_PREFIXES:
@@ -123,20 +145,17 @@ def erase_user(user_id: str) -> dict[str, Any]:
         for process in full:
             yield from _inference_keys(bucket, process)
 
-    by_user = Key("userId").eq(user_id)
+    # Consistent reads: a row written just before this erasure must be found.
+    by_user = {"KeyConditionExpression": Key("userId").eq(user_id), "ConsistentRead": True}
+    objects = delete_objects(bucket, user_objects())
+    tombstone_ttl = int(time.time()) + ERASURE_RECORD_TTL_SECONDS
     summary = {
-        "objects": delete_objects(bucket, user_objects()),
-        "processes": _delete_items(processes, ("processId",), full),
-        "results": _delete_items(
-            display, ("userId", "resultId"), _query_all(display, KeyConditionExpression=by_user)
-        ),
-        "history": _delete_items(
-            history, ("userId", "shownAt"), _query_all(history, KeyConditionExpression=by_user)
-        ),
+        "objects": objects,
+        "processes": sum(store.tombstone(p["processId"], tombstone_ttl) for p in full),
+        "results": _delete_items(display, ("userId", "resultId"), _query_all(display, **by_user)),
+        "history": _delete_items(history, ("userId", "shownAt"), _query_all(history, **by_user)),
         "agreements": _delete_items(
-            agreements,
-            ("userId", "termsVersion"),
-            _query_all(agreements, KeyConditionExpression=by_user),
+            agreements, ("userId", "termsVersion"), _query_all(agreements, **by_user)
         ),
     }
     log.info("user erased", extra={"userId": user_id, **summary})

@@ -6,10 +6,12 @@ event finds the condition false and changes nothing (the method returns False / 
     CREATED ──crop──▶ CROPPED ──swap──▶ SWAPPING ──all styles ended──▶ COMPLETED | FAILED
        └──────────────┴───────────────────┴──── bad input / no face ──▶ FAILED
     style: PENDING ──▶ SWAPPING ──▶ COMPLETED | FAILED
+    any ──erasure──▶ ERASED (a tombstone: no user, no keys, no styles; no transition leaves it)
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 import uuid
 from collections.abc import Callable
@@ -42,8 +44,16 @@ class StyleStatus(StrEnum):
     FAILED = "FAILED"
 
 
+# The status of an erased process's tombstone (style_backend.erasure). Not a Status: clients
+# never see it (the tombstone has no owner, so every read of it answers 404).
+ERASED = "ERASED"
 TERMINAL = frozenset({Status.COMPLETED, Status.FAILED})
 STYLE_TERMINAL = frozenset({StyleStatus.COMPLETED, StyleStatus.FAILED})
+# How long an erasure marker and the tombstones stay: longer than any event of an erased process
+# can still arrive (Lambda retries an asynchronous event for at most 6 h, an asynchronous
+# inference times out within 1 h). After that a step finds no item, which reads as erased too.
+ERASURE_RECORD_TTL_SECONDS = 2 * 86400
+_ERASURE_MARKER_PREFIX = "erasure#"  # never a process id: object keys cannot hold '#'
 # The face swap function's timeout (stacks/lambdas sets it from here). A claimed style whose
 # request never reached the endpoint may be claimed again after CLAIM_LEASE_SECONDS: three
 # timeouts, so a live claimant has surely finished.
@@ -130,11 +140,14 @@ class ProcessStore:
             self._update(
                 process_id,
                 UpdateExpression="SET #s = :failed, #e = :err, updatedAt = :now",
-                ConditionExpression="attribute_exists(processId) AND NOT #s IN (:done, :failed)",
+                ConditionExpression=(
+                    "attribute_exists(processId) AND NOT #s IN (:done, :failed, :erased)"
+                ),
                 ExpressionAttributeNames={"#s": "status", "#e": "error"},
                 ExpressionAttributeValues={
                     ":failed": Status.FAILED.value,
                     ":done": Status.COMPLETED.value,
+                    ":erased": ERASED,
                     ":err": failure.as_item(),
                     ":now": now_iso(),
                 },
@@ -224,10 +237,12 @@ class ProcessStore:
         resource_id: str,
         result_key: str | None = None,
         failure: Failure | None = None,
+        unrequested_only: bool = False,
     ) -> dict[str, Any] | None:
         """End one style (COMPLETED with its result, or FAILED), then close the process once
         every style has ended. Returns the item after the style's write, or None when the style
-        had already ended (a duplicate message)."""
+        had already ended (a duplicate message). `unrequested_only`: only if its request never
+        reached the endpoint (no output location recorded), so an answer on its way wins."""
         names = {"#s": "status", "#r": resource_id}
         values: dict[str, Any] = {":now": now_iso()}
         if failure is None:
@@ -238,16 +253,79 @@ class ProcessStore:
             names["#e"] = "error"
             values |= {":st": StyleStatus.FAILED.value, ":err": failure.as_item()}
         values |= {":pending": StyleStatus.PENDING.value, ":swapping": StyleStatus.SWAPPING.value}
+        condition = "styles.#r.#s IN (:pending, :swapping)"
+        if unrequested_only:
+            condition += " AND attribute_not_exists(styles.#r.outputLocation)"
         item = self._update(
             process_id,
             UpdateExpression=expr,
-            ConditionExpression="styles.#r.#s IN (:pending, :swapping)",
+            ConditionExpression=condition,
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,
         )
         if item is not None:
             self.close_if_done(item)
         return item
+
+    def tombstone(
+        self, process_id: str, ttl: int, *, user_id: str | None = None, erased_at: str = ""
+    ) -> bool:
+        """Empty the item but keep its key as an ERASED tombstone: no owner (it leaves the
+        byUser index), no object keys, no styles, so every later conditional transition fails.
+        With `user_id`/`erased_at`: only a process of that user created by then (a step found
+        its user's erasure marker). False when it was a tombstone already or does not exist."""
+        condition = "attribute_exists(processId) AND #s <> :erased"
+        values: dict[str, Any] = {":erased": ERASED, ":now": now_iso(), ":ttl": ttl}
+        if user_id is not None:
+            condition += " AND userId = :user AND createdAt <= :erasedAt"
+            values |= {":user": user_id, ":erasedAt": erased_at}
+        return (
+            self._update(
+                process_id,
+                UpdateExpression=(
+                    "SET #s = :erased, erasedAt = :now, updatedAt = :now, #ttl = :ttl "
+                    "REMOVE userId, sourceKey, cropKey, resourceIds, styles, #e, createdAt"
+                ),
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#s": "status", "#e": "error", "#ttl": "ttl"},
+                ExpressionAttributeValues=values,
+            )
+            is not None
+        )
+
+    def mark_user_erased(self, user_id: str) -> str:
+        """Erasure's first write: the user's marker, so that a step finishing later treats every
+        process of theirs created until now as erased, even one erasure did not find (the
+        byUser index lags its table). Keyed by a hash: the marker names nobody."""
+        erased_at = now_iso()
+        self.table.put_item(
+            Item={
+                "processId": erasure_marker_id(user_id),
+                "status": ERASED,
+                "erasedAt": erased_at,
+                "ttl": int(time.time()) + ERASURE_RECORD_TTL_SECONDS,
+            }
+        )
+        return erased_at
+
+    def lost_to_erasure(self, process_id: str, item: dict[str, Any] | None = None) -> bool:
+        """Whether the process was erased: no item (erased, or expired), a tombstone, or created
+        before its user's erasure marker (then tombstoned here, so later steps see it at once).
+        `item`: the process as just read, to save a read. Steps call this before their work and
+        again after their last write, and delete what they wrote when it answers True."""
+        item = item if item is not None else self.get(process_id)
+        if item is None or item.get("status") == ERASED or "userId" not in item:
+            return True
+        marker = self.get(erasure_marker_id(item["userId"]))
+        if marker is None or item["createdAt"] > marker["erasedAt"]:
+            return False
+        self.tombstone(
+            process_id,
+            int(time.time()) + ERASURE_RECORD_TTL_SECONDS,
+            user_id=item["userId"],
+            erased_at=marker["erasedAt"],
+        )
+        return True
 
     def close_if_done(self, item: dict[str, Any]) -> bool:
         """COMPLETED if every style ended and one succeeded; FAILED if every style failed."""
@@ -256,7 +334,7 @@ class ProcessStore:
             return False
         names = {"#s": "status"}
         values: dict[str, Any] = {":now": now_iso(), ":done": Status.COMPLETED.value}
-        values[":failed"] = Status.FAILED.value
+        values |= {":failed": Status.FAILED.value, ":erased": ERASED}
         if StyleStatus.COMPLETED in statuses:
             expr = "SET #s = :done, updatedAt = :now"
         else:
@@ -267,12 +345,16 @@ class ProcessStore:
             self._update(
                 item["processId"],
                 UpdateExpression=expr,
-                ConditionExpression="NOT #s IN (:done, :failed)",
+                ConditionExpression="NOT #s IN (:done, :failed, :erased)",
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
             )
             is not None
         )
+
+
+def erasure_marker_id(user_id: str) -> str:
+    return _ERASURE_MARKER_PREFIX + hashlib.sha256(user_id.encode()).hexdigest()
 
 
 def _process_failure(styles: dict[str, Any]) -> Failure:
@@ -313,6 +395,11 @@ class DisplayStore:
             raise
         return True
 
+    def remove(self, process: dict[str, Any], resource_id: str) -> None:
+        """Remove the row `add` wrote (its process was erased meanwhile); no-op when absent."""
+        result = result_id(process["createdAt"], process["processId"], resource_id)
+        self.table.delete_item(Key={"userId": process["userId"], "resultId": result})
+
 
 def process_of_object(
     store: ProcessStore,
@@ -322,7 +409,8 @@ def process_of_object(
 ) -> tuple[keys.ProcessRef, dict[str, Any], Any] | None:
     """The Process an S3 object event belongs to, with a logger bound to its ids; or None (logged)
     when the event must be dropped: a key outside the layout, another bucket, no such process or
-    another user's. Dropped events are never retried: nothing would change on a retry."""
+    another user's. Dropped events are never retried: nothing would change on a retry. The object
+    of an erased (or vanished) process is deleted: erasure must not depend on who came first."""
     try:
         ref = parse_key(obj.key)
     except keys.InvalidKey:
@@ -333,7 +421,12 @@ def process_of_object(
         plog.warning("dropped: foreign bucket", extra={"bucket": obj.bucket})
         return None
     process = store.get(ref.process_id)
-    if process is None or process["userId"] != ref.user_id:
-        plog.warning("dropped: no process for this object", extra={"key": obj.key})
+    if process is not None and process.get("userId", ref.user_id) != ref.user_id:
+        plog.warning("dropped: another user's process", extra={"key": obj.key})
+        return None
+    if store.lost_to_erasure(ref.process_id, process):
+        # Erasure may have listed this prefix before the object landed: it goes now.
+        aws.client("s3").delete_object(Bucket=obj.bucket, Key=obj.key)
+        plog.info("discarded: the process was erased", extra={"key": obj.key})
         return None
     return ref, process, plog

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import io
 import json
+import os
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +53,9 @@ def _moto():
             Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "us-west-2"}
         )
         create_tables(boto3.client("dynamodb"))
+        # Destructive routes ask Cognito whether the caller's account still exists.
+        pool_id = boto3.client("cognito-idp").create_user_pool(PoolName="users")["UserPool"]["Id"]
+        env.setenv("USER_POOL_ID", pool_id)
         aws_clients.reset()
         yield
         aws_clients.reset()
@@ -134,8 +138,16 @@ def api(aws, gateway, pool) -> Client:
     return Client(gateway, pool)
 
 
+def register(user: str) -> str:
+    """A user of the pool whose username is `user`, as the email-signing pool names them."""
+    boto3.client("cognito-idp").admin_create_user(
+        UserPoolId=os.environ["USER_POOL_ID"], Username=user, MessageAction="SUPPRESS"
+    )
+    return user
+
+
 def new_user() -> str:
-    return str(uuid.uuid4())  # a Cognito sub: hyphens included
+    return register(str(uuid.uuid4()))  # a Cognito sub: hyphens included
 
 
 @functools.cache

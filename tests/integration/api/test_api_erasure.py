@@ -1,12 +1,14 @@
 """DELETE /apis/images/{userId}: nothing of the user is left, everybody else's data stays."""
 
+import os
+
 import boto3
 
 from style_backend import erasure, keys
 from style_backend.erasure import delete_objects
 from style_backend.process import ProcessStore
 from style_backend.results import ResultGallery
-from tests.integration.api.conftest import BUCKET, TERMS, new_user
+from tests.integration.api.conftest import BUCKET, TERMS, new_user, register
 from tests.tables import TABLES, table_name
 
 STYLES = ("street-f-light", "retro-m-dark")
@@ -121,6 +123,27 @@ def test_a_user_whose_id_prefixes_another_keeps_the_other_safe(api):
     s3 = boto3.client("s3")
     for key in ("uploads/abc/p.jpg", "uploads/abcd/p.jpg", "results/abcd/p/r.jpg"):
         s3.put_object(Bucket=BUCKET, Key=key, Body=b"")
+    register("abc")
     assert api.call("DELETE", "/apis/images/abc", "abc").json["deleted"]["objects"] == 1
     left = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"])
     assert left == ["results/abcd/p/r.jpg", "uploads/abcd/p.jpg"]
+
+
+def test_a_deleted_or_disabled_account_cannot_erase_with_its_unexpired_token(api):
+    """The authorizer checks the token only; erasure asks Cognito about the account."""
+    idp = boto3.client("cognito-idp")
+    pool = os.environ["USER_POOL_ID"]
+    deleted, disabled = new_user(), new_user()
+    for user in (deleted, disabled):
+        _user_with_everything(api, user)
+    token_of = {user: api.pool.mint(user) for user in (deleted, disabled)}  # issued before
+    idp.admin_delete_user(UserPoolId=pool, Username=deleted)
+    idp.admin_disable_user(UserPoolId=pool, Username=disabled)
+    for user in (deleted, disabled):
+        before = _everything_of(user, set())
+        reply = api.call("DELETE", f"/apis/images/{user}", token=token_of[user])
+        assert reply.status == 401, reply.json
+        assert reply.error_code == "UNAUTHORIZED"
+        assert _everything_of(user, set()) == before  # nothing erased by that token
+    idp.admin_enable_user(UserPoolId=pool, Username=disabled)
+    assert api.call("DELETE", f"/apis/images/{disabled}", token=token_of[disabled]).status == 202

@@ -1,0 +1,79 @@
+"""Pipeline events that failed every retry: their styles end FAILED, no process hangs.
+
+Face swap and completion are invoked asynchronously with 2 retries within a maximum event age;
+an event that still fails goes to the function's on-failure queue. Consumed from there (one SQS
+event source per queue), the event ends what it would have moved on: a crop event every style
+whose request never reached the endpoint, a completion event its style. So a process is FAILED
+with a reason, not SWAPPING forever, within the retry budget (the configured deadline), and every
+write is conditional: a duplicate or a style that ended meanwhile changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from style_backend import events, keys, logs
+from style_backend.errors import Failure, Reason
+from style_backend.process import ProcessStore
+
+log = logs.get_logger("style_backend.dead_letters")
+
+SWAP_NOT_REQUESTED = Failure(
+    Reason.SWAP_FAILED, "The styling service could not be reached; please try again later."
+)
+RESULT_NOT_STORED = Failure(
+    Reason.SWAP_FAILED, "The styled picture could not be stored; please try again later."
+)
+
+
+def original_event(body: str) -> dict[str, Any]:
+    """The event a dead letter carries: an on-failure destination record (what Lambda sends)
+    holds it as `requestPayload`; a plain dead-letter message is the event itself."""
+    record = json.loads(body)
+    if not isinstance(record, dict):
+        raise ValueError("not an event")
+    payload = record.get("requestPayload", record)
+    if not isinstance(payload, dict):
+        raise ValueError("not an event")
+    return payload
+
+
+def end_exhausted(event: dict[str, Any]) -> int:
+    """End what the exhausted event left open; returns how many styles it ended."""
+    store = ProcessStore()
+    ended = 0
+    for obj in events.s3_objects(event):
+        try:
+            ref = keys.parse_crop_key(obj.key)
+        except keys.InvalidKey:
+            log.warning("dead letter not handled: not a crop", extra={"key": obj.key})
+            continue
+        process = store.get(ref.process_id)
+        if process is None or process.get("userId") != ref.user_id:
+            continue  # erased, or not this key's process: nothing to end
+        for resource_id in process.get("resourceIds", []):
+            ended += _end(store, ref.process_id, resource_id, SWAP_NOT_REQUESTED, True)
+    for message in events.sns_messages(event):
+        try:
+            note = events.parse_inference_notification(message)
+        except events.MalformedNotification as err:
+            log.warning("dead letter not handled: not an inference note", extra={"why": str(err)})
+            continue
+        ended += _end(store, note.process_id, note.resource_id, RESULT_NOT_STORED, False)
+    return ended
+
+
+def _end(
+    store: ProcessStore, process_id: str, resource_id: str, failure: Failure, unrequested: bool
+) -> int:
+    item = store.finish_style(
+        process_id, resource_id, failure=failure, unrequested_only=unrequested
+    )
+    if item is None:
+        return 0  # ended meanwhile, requested after all, or erased
+    log.error(
+        "style FAILED: its event exhausted every retry",
+        extra={"processId": process_id, "resourceId": resource_id, "code": failure.code},
+    )
+    return 1
