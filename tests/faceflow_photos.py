@@ -8,7 +8,7 @@ Used by the FaceFlow tests and by benchmarks/bench_dedupe.py / bench_clustering.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,15 +30,19 @@ REAL_COPY = ("face_recognition/32bit.png", "face_recognition/obama2.jpg")  # (co
 NOT_FACES = {("face_api/sample1.jpg", (146, 634))}
 
 
-def distinct_photos() -> list[tuple[str, bytes]]:
-    """(name, bytes) of every fetched photo that is its own picture (no copy of another)."""
+def distinct_photos(only: Sequence[str] | None = None) -> list[tuple[str, bytes]]:
+    """(name, bytes) of every fetched photo that is its own picture (no copy of another), or of
+    those named in `only`."""
     names = [*photos.LABELLED, *GROUP_SHOTS, "insightface_t1.jpg"]
+    if only is not None:
+        names = [n for n in names if n in only]
     out = [
         (n, (photos.PHOTO_CACHE / n).read_bytes())
         for n in names
         if (photos.PHOTO_CACHE / n).exists()
     ]
-    out.append(("skimage/astronaut.png", _png(photos.astronaut())))
+    if only is None or "skimage/astronaut.png" in only:
+        out.append(("skimage/astronaut.png", _png(photos.astronaut())))
     return out
 
 
@@ -122,11 +126,12 @@ TRANSFORMS = (
 )
 
 
-def near_duplicate_set() -> list[tuple[str, bytes, str | None]]:
-    """(name, bytes, name of the photo it copies or None) for every distinct photo, each of its
-    transformed copies, the real re-encoded copy and the heavy crops (None: their own picture)."""
+def near_duplicate_set(only: Sequence[str] | None = None) -> list[tuple[str, bytes, str | None]]:
+    """(name, bytes, name of the photo it copies or None) for every distinct photo (or those in
+    `only`), each of its transformed copies, the real re-encoded copy and the heavy crops
+    (None: their own picture)."""
     out: list[tuple[str, bytes, str | None]] = []
-    for name, data in distinct_photos():
+    for name, data in distinct_photos(only):
         out.append((name, data, None))
         upright = _upright(data)
         for transform in TRANSFORMS:
@@ -164,8 +169,8 @@ def identity_of(photo: str, index: int, box: tuple[float, ...]) -> str | None:
 def labelled_faces() -> list[LabelledFace]:
     """Every face YuNet finds in the distinct photos and the heavy crops, embedded by the default
     embedder, with its identity. Portraits hold one face each; extra detections there are None."""
-    from facekit import analysis
     from faceflow import ingest
+    from facekit import analysis
 
     out = []
     for name, data in [*distinct_photos(), *heavy_crops()]:

@@ -3,7 +3,8 @@ cropped, EXIF-rotated) by pHash candidates confirmed with SSIM on aligned downsc
 
 Confirmation aligns before it compares: a light crop shifts and rescales the whole picture, so
 the smaller view is searched for inside the larger one over a range of scales (normalised
-cross-correlation, scikit-image's match_template) and SSIM is taken on the matched window. A
+cross-correlation, scikit-image's match_template) and SSIM is taken on the matched window.
+Between pHash and SSIM, colour histograms drop most candidates that are other pictures. A
 different shot of the same scene (a burst, the same person another day) moves the subject
 against its background, which SSIM on the aligned copies sees.
 
@@ -24,6 +25,9 @@ import numpy as np
 # by up to 26, distinct photos by 16–44 — pHash alone cannot tell crops from other pictures, so it
 # only bounds the work and SSIM decides.
 PHASH_CANDIDATE_BITS = 28
+# Intersection of 8×8×8 RGB histograms of the thumbnails, the second (cheap, crop-tolerant)
+# filter. Measured: copies ≥ 0.86; of 3312 distinct pairs that pass pHash, 14 reach 0.70.
+HISTOGRAM_CANDIDATE = 0.70
 # SSIM of the aligned grey copies at or above which two photos are the same picture. Measured:
 # true copies ≥ 0.54 (a 4% asymmetric crop resized and re-encoded), distinct candidates ≤ 0.42.
 SSIM_DUPLICATE = 0.48
@@ -54,11 +58,21 @@ class PhotoFacts:
 class DedupeResult:
     duplicate_of: dict[str, str] = field(default_factory=dict)  # photo → the kept photo
     groups: list[list[str]] = field(default_factory=list)  # each group, kept photo first
-    compared: int = 0  # SSIM confirmations run (pHash candidates)
+    compared: int = 0  # SSIM confirmations run (pairs past both filters)
 
 
 def hamming(a: str, b: str) -> int:
     return (int(a, 16) ^ int(b, 16)).bit_count()
+
+
+def colour_histogram(rgb: np.ndarray) -> np.ndarray:
+    """Normalised 512-bin RGB histogram (3 bits a channel); grey pictures fill the diagonal."""
+    rgb = np.asarray(rgb)
+    if rgb.ndim == 2:
+        rgb = np.repeat(rgb[..., None], 3, axis=2)
+    q = (rgb[..., :3] // 32).astype(np.intp)
+    counts = np.bincount((q[..., 0] * 64 + q[..., 1] * 8 + q[..., 2]).ravel(), minlength=512)
+    return counts / max(counts.sum(), 1)
 
 
 def _grey(rgb: np.ndarray) -> np.ndarray:
@@ -162,11 +176,12 @@ def find_duplicates(
 
     fresh = set(by_id) if new is None else set(new) & set(by_id)
     ordered = sorted(photos, key=lambda p: p.order)
-    cache: dict[str, np.ndarray] = {}
+    cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
-    def thumb(photo_id: str) -> np.ndarray:
+    def thumb(photo_id: str) -> tuple[np.ndarray, np.ndarray]:
         if photo_id not in cache:
-            cache[photo_id] = thumbnail(photo_id)
+            pixels = thumbnail(photo_id)
+            cache[photo_id] = (pixels, colour_histogram(pixels))
         return cache[photo_id]
 
     result = DedupeResult()
@@ -189,8 +204,11 @@ def find_duplicates(
                 continue
             if root(p.photo_id) == root(q.photo_id):
                 continue
+            (p_pixels, p_hist), (q_pixels, q_hist) = thumb(p.photo_id), thumb(q.photo_id)
+            if np.minimum(p_hist, q_hist).sum() < HISTOGRAM_CANDIDATE:
+                continue
             result.compared += 1
-            if aligned_similarity(thumb(p.photo_id), thumb(q.photo_id)) >= SSIM_DUPLICATE:
+            if aligned_similarity(p_pixels, q_pixels) >= SSIM_DUPLICATE:
                 join(p.photo_id, q.photo_id)
 
     members: dict[str, list[PhotoFacts]] = {}
