@@ -148,7 +148,9 @@ def test_sharp_real_faces_are_good_and_blurred_or_tiny_ones_low_quality():
     sharp = analysis.find_faces(rgb)[0]
     assert not sharp.quality.low
 
-    blurred = np.asarray(Image.fromarray(rgb).filter(ImageFilter.GaussianBlur(6)))
+    # σ 8 px for an 80 px eye distance (bench_faces.py: sharpness ~2, below MIN_SHARPNESS)
+    sigma = 8 * sharp.face.eye_distance / 80
+    blurred = np.asarray(Image.fromarray(rgb).filter(ImageFilter.GaussianBlur(sigma)))
     soft = analysis.find_faces(blurred)
     assert soft and quality.TOO_BLURRY in soft[0].quality.reasons
 

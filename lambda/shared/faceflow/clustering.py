@@ -263,66 +263,66 @@ def _split_conflicts(
 
 class CentroidIndex:
     """Cluster centroids in a FAISS inner-product index: a new face's nearest clusters in one
-    search. Centroids are kept as sums (so adding a face is exact) and renormalised on search."""
+    search. Centroids are kept as sums (adding a face is exact); the index holds them
+    normalised, and a changed centroid is rewritten in place (IndexFlat's storage), so an
+    assignment costs one search plus one row, never a rebuild."""
 
     def __init__(self, dim: int) -> None:
+        import faiss
+
         self.dim = dim
         self.ids: list[str] = []
         self._row: dict[str, int] = {}
         self._sums = np.zeros((0, dim), np.float32)
-        self._index = None
+        self._index = faiss.IndexFlatIP(dim)
 
-    def set(self, cluster_id: str, vector_sum: np.ndarray) -> None:
-        vector_sum = np.asarray(vector_sum, np.float32).reshape(self.dim)
-        if cluster_id in self._row:
-            self._sums[self._row[cluster_id]] = vector_sum
-        else:
-            self._row[cluster_id] = len(self.ids)
-            self.ids.append(cluster_id)
-            self._sums = np.vstack([self._sums, vector_sum[None]])
-        self._index = None
+    @classmethod
+    def of(cls, cluster_ids: Sequence[str], vectors: np.ndarray) -> CentroidIndex:
+        """The index of clusters given face by face: cluster_ids[i] holds vectors[i]."""
+        vectors = normalised(vectors) if len(vectors) else np.zeros((0, 0), np.float32)
+        index = cls(vectors.shape[1]) if len(vectors) else None
+        if index is None:
+            raise ValueError("CentroidIndex.of needs at least one vector")
+        order = list(dict.fromkeys(cluster_ids))
+        row = {c: i for i, c in enumerate(order)}
+        sums = np.zeros((len(order), index.dim), np.float32)
+        np.add.at(sums, np.array([row[c] for c in cluster_ids]), vectors)
+        index.ids, index._row, index._sums = order, row, sums
+        index._index.add(normalised(sums))
+        return index
 
-    def add_to(self, cluster_id: str, vector: np.ndarray) -> None:
-        """One more face in a cluster: its centroid moves; one row of the index changes."""
-        if cluster_id not in self._row:
-            self.set(cluster_id, vector)
-            return
-        row = self._row[cluster_id]
-        self._sums[row] += np.asarray(vector, np.float32).reshape(self.dim)
-        if self._index is not None:
-            # IndexFlatIP has no in-place update: rebuild lazily on the next search.
-            self._index = None
-
-    def remove(self, cluster_id: str) -> None:
-        if cluster_id not in self._row:
-            return
-        keep = [c for c in self.ids if c != cluster_id]
-        sums = (
-            np.stack([self._sums[self._row[c]] for c in keep])
-            if keep
-            else np.zeros((0, self.dim), np.float32)
-        )
-        self.ids, self._row, self._sums, self._index = (
-            keep,
-            {c: i for i, c in enumerate(keep)},
-            sums,
-            None,
-        )
-
-    def _built(self):
+    def _write(self, row: int) -> None:
         import faiss
 
-        if self._index is None:
-            self._index = faiss.IndexFlatIP(self.dim)
-            if len(self.ids):
-                self._index.add(normalised(self._sums))
-        return self._index
+        stored = faiss.rev_swig_ptr(self._index.get_xb(), self._index.ntotal * self.dim)
+        stored = stored.reshape(self._index.ntotal, self.dim)
+        stored[row] = normalised(self._sums[row : row + 1])[0]
+
+    def add_to(self, cluster_id: str, vector: np.ndarray) -> None:
+        """One more face in a cluster (a new cluster if unknown): its centroid moves."""
+        vector = np.asarray(vector, np.float32).reshape(self.dim)
+        if cluster_id not in self._row:
+            self._row[cluster_id] = len(self.ids)
+            self.ids.append(cluster_id)
+            self._sums = np.vstack([self._sums, vector[None]])
+            self._index.add(normalised(vector[None]))
+            return
+        row = self._row[cluster_id]
+        self._sums[row] += vector
+        self._write(row)
+
+    def set(self, cluster_id: str, vector_sum: np.ndarray) -> None:
+        if cluster_id not in self._row:
+            self.add_to(cluster_id, vector_sum)
+            return
+        row = self._row[cluster_id]
+        self._sums[row] = np.asarray(vector_sum, np.float32).reshape(self.dim)
+        self._write(row)
 
     def nearest(self, vector: np.ndarray, k: int = 8) -> list[tuple[str, float]]:
         """Up to k (cluster id, cosine similarity) pairs, most similar first."""
         if not self.ids:
             return []
-        sims, rows = self._built().search(
-            normalised(np.asarray(vector).reshape(1, -1)), min(k, len(self.ids))
-        )
+        query = normalised(np.asarray(vector, np.float32).reshape(1, -1))
+        sims, rows = self._index.search(query, min(k, len(self.ids)))
         return [(self.ids[r], float(s)) for s, r in zip(sims[0], rows[0], strict=True) if r >= 0]

@@ -98,6 +98,8 @@ class AlbumPeople:
         self.apart: list[tuple[frozenset[str], frozenset[str]]] = []
         self.edits: list[Edit] = []
         self._edit_count = 0
+        # add_faces' index and members, valid until anything else changes a cluster
+        self._assigning: tuple[CentroidIndex, dict[str, list[str]]] | None = None
 
     # ---- reading -------------------------------------------------------------------------
 
@@ -162,15 +164,29 @@ class AlbumPeople:
             self.faces[f].photo_id in photos or self._apart_of(f) & members for f in newcomers
         )
 
-    def _fresh_cluster_id(self, seed_face: str) -> str:
-        taken = set(self.cluster_of.values()) | set(self.labels)
+    def _fresh_cluster_id(self, seed_face: str, members: dict | None = None) -> str:
+        members = self.members() if members is None else members
         candidate, n = f"C-{seed_face}", 1
-        while candidate in taken:
+        while candidate in members or candidate in self.labels:
             n += 1
             candidate = f"C-{seed_face}-{n}"
         return candidate
 
     # ---- assignment ----------------------------------------------------------------------
+
+    def _centroid_index(self, dim: int) -> tuple[CentroidIndex, dict[str, list[str]]]:
+        """The FAISS index of clusters with a good face, and every cluster's members: kept
+        between calls of add_faces, rebuilt (vectorised) after any other change."""
+        if self._assigning is None or self._assigning[0].dim != dim:
+            members = self.members()
+            good = [f for f in self.cluster_of if not self.faces[f].low_quality]
+            if good:
+                vectors = np.stack([self.faces[f].vector for f in good])
+                index = CentroidIndex.of([self.cluster_of[f] for f in good], vectors)
+            else:
+                index = CentroidIndex(dim)
+            self._assigning = (index, members)
+        return self._assigning
 
     def add_faces(self, faces: Sequence[FaceEntry]) -> dict[str, str]:
         """Place new faces at once (known face ids are left where they are: a retried step adds
@@ -178,21 +194,17 @@ class AlbumPeople:
         new = [f for f in faces if f.face_id not in self.faces]
         if not new:
             return {}
-        dims = {f.vector.shape[-1] for f in [*self.faces.values(), *new]}
+        dims = {f.vector.shape[-1] for f in new}
+        if self.faces:
+            dims.add(next(iter(self.faces.values())).vector.shape[-1])
         if len(dims) > 1:
             raise ValueError(
                 f"vectors of several dimensions {sorted(dims)}: one embedder per album"
             )
-        for f in new:
-            self.faces[f.face_id] = f
-        members = self.members()
-        index = CentroidIndex(next(iter(dims)))
-        for cluster_id, face_ids in members.items():
-            centroid = self._centroid(face_ids)
-            if centroid is not None:
-                index.set(cluster_id, centroid)
+        index, members = self._centroid_index(dims.pop())
         placed: dict[str, str] = {}
         for f in sorted(new, key=lambda f: (f.low_quality, f.photo_id, f.face_id)):
+            self.faces[f.face_id] = f
             vector = self._vector(f.face_id)
             target = None
             for cluster_id, sim in index.nearest(vector, k=16):
@@ -202,7 +214,7 @@ class AlbumPeople:
                     target = cluster_id
                     break
             if target is None:
-                target = self._fresh_cluster_id(f.face_id)
+                target = self._fresh_cluster_id(f.face_id, members)
             self.cluster_of[f.face_id] = target
             members.setdefault(target, []).append(f.face_id)
             if not f.low_quality:
@@ -213,6 +225,7 @@ class AlbumPeople:
     def recluster(self) -> None:
         """Cluster every face again with the batch algorithm, under every recorded constraint.
         Each new cluster takes the id (and label) of the old cluster it overlaps most."""
+        self._assigning = None
         ids = sorted(self.faces)
         if not ids:
             return
@@ -286,6 +299,7 @@ class AlbumPeople:
     def merge(self, cluster_ids: Sequence[str]) -> Edit:
         """One cluster of several (a must-link over all their faces). The survivor is the
         labelled one if only one is, else the largest, else the first named."""
+        self._assigning = None
         wanted = list(dict.fromkeys(cluster_ids))
         if len(wanted) < 2:
             raise EditRefused("INVALID", "Merge needs two or more different clusters.")
@@ -329,6 +343,7 @@ class AlbumPeople:
 
     def split(self, cluster_id: str, face_ids: Sequence[str]) -> Edit:
         """Those faces leave into a new cluster, recorded as not the same person as the rest."""
+        self._assigning = None
         members = self.members().get(cluster_id)
         if not members:
             raise EditRefused("NOT_FOUND", f"No cluster {cluster_id} in this album.")
@@ -357,6 +372,7 @@ class AlbumPeople:
 
     def undo(self) -> Edit:
         """Revert the latest edit still in the log (moves, labels and constraints)."""
+        self._assigning = None
         if not self.edits:
             raise EditRefused("NOTHING_TO_UNDO", "There is no edit left to undo.")
         edit = self.edits.pop()

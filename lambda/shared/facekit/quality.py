@@ -1,7 +1,7 @@
 """Is a detected face good enough to found a person? Faces too small or too blurry are kept (every
 face belongs to a cluster) but marked low quality: clustering never seeds a cluster with them.
 
-Both thresholds were measured (benchmarks/bench_face_quality.py) on the registry portraits by
+Both thresholds were measured (benchmarks/bench_faces.py) on the registry portraits by
 degrading each face and watching its SFace embedding drift from the sharp original's: below
 them, a face's own vector moves farther than the same-person similarities seen.
 Numpy only.
@@ -13,12 +13,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# Eye distance in the pixels of the original photo. Measured: at 12 px between the eyes (a box
-# ~30 px wide) a face still matches its full-size self at cosine ≥ 0.75 on median; at 8 px, 0.6.
-MIN_EYE_DISTANCE = 12.0
-# Variance of the Laplacian of the aligned 112×112 grey crop (0–255 scale). Sharp portraits
-# measure 150–1500; see the benchmark for where the embedding gives way.
-MIN_SHARPNESS = 40.0
+# Eye distance in the pixels of the original photo. Measured: a face matches its full-size self at
+# cosine 0.85 (median) with 12 px between the eyes, 0.77 at 10, 0.64 at 8 — and different photos
+# of one person match at ≥ 0.60, so below 10 px a face's vector is no longer its person's.
+MIN_EYE_DISTANCE = 10.0
+# Variance of the Laplacian of the aligned 112×112 grey crop (0–255 scale). Sharp registry
+# portraits measure 240–3000 and group-shot faces ≥ 65; blurred in proportion to the face, the
+# median self-similarity is 0.87 at sharpness 13 (σ 4) and 0.71 at 4.7 (σ 6): cut between.
+MIN_SHARPNESS = 10.0
 
 TOO_SMALL = "TOO_SMALL"
 TOO_BLURRY = "TOO_BLURRY"
