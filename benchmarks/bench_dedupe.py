@@ -16,7 +16,6 @@ against its floor (decode alone) with each part: decode, SHA-256, pHash, thumbna
 from __future__ import annotations
 
 import argparse
-import io
 import statistics
 import sys
 import time
@@ -26,8 +25,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "lambda/shared")]
 
-import numpy as np  # noqa: E402
-from PIL import Image  # noqa: E402
 
 from faceflow import dedupe, ingest  # noqa: E402
 from facekit import imaging  # noqa: E402
@@ -44,14 +41,7 @@ def main() -> int:
     if len(items) < 100:
         print("missing the registry photos: run scripts/fetch_photos.py", file=sys.stderr)
         return 1
-    facts, thumbs, truth = [], {}, {}
-    for order, (name, data, original) in enumerate(items):
-        photo = ingest.ingest_photo(data, max_bytes=MAX_BYTES)
-        facts.append(
-            dedupe.PhotoFacts(name, photo.sha256, photo.phash, photo.width, photo.height, 0, order)
-        )
-        thumbs[name] = np.asarray(Image.open(io.BytesIO(photo.thumbnail)))
-        truth[name] = original or name
+    facts, thumbs, truth = faceflow_photos.ingested(items)
     started = time.perf_counter()
     result = dedupe.find_duplicates(facts, thumbs.__getitem__)
     dedupe_s = time.perf_counter() - started

@@ -188,3 +188,19 @@ def labelled_faces() -> list[LabelledFace]:
                 )
             )
     return out
+
+
+def ingested(items: Sequence[tuple[str, bytes, str | None]]):
+    """(PhotoFacts in upload order, thumbnails by name, the picture each name shows) of a
+    near-duplicate set, as ingestion would record them."""
+    from faceflow import dedupe, ingest
+
+    facts, thumbs, truth = [], {}, {}
+    for order, (name, data, original) in enumerate(items):
+        photo = ingest.ingest_photo(data, max_bytes=64 * 1024 * 1024)
+        facts.append(
+            dedupe.PhotoFacts(name, photo.sha256, photo.phash, photo.width, photo.height, 0, order)
+        )
+        thumbs[name] = np.asarray(Image.open(io.BytesIO(photo.thumbnail)))
+        truth[name] = original or name
+    return facts, thumbs, truth

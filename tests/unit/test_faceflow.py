@@ -85,15 +85,7 @@ def near_duplicate_album():
     # person another day (Macron), Obama in three pictures and two heavy crops, a group shot.
     items = faceflow_photos.near_duplicate_set(DEDUPE_SUBSET)
     require(len(items) > 40, "the registry photos (scripts/fetch_photos.py)")
-    facts, thumbs, truth = [], {}, {}
-    for order, (name, data, original) in enumerate(items):
-        photo = ingest.ingest_photo(data, max_bytes=MAX_BYTES)
-        facts.append(
-            dedupe.PhotoFacts(name, photo.sha256, photo.phash, photo.width, photo.height, 0, order)
-        )
-        thumbs[name] = np.asarray(Image.open(io.BytesIO(photo.thumbnail)))
-        truth[name] = original or name
-    return facts, thumbs, truth
+    return faceflow_photos.ingested(items)
 
 
 def test_copies_are_duplicates_and_distinct_shots_are_not(near_duplicate_album):
