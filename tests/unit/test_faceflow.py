@@ -320,3 +320,21 @@ def test_the_centroid_index_finds_the_nearest_cluster():
         index.set(f"c{i}", c)
     (best, sim), *_ = index.nearest(centres[17] + 0.01)
     assert best == "c17" and sim > 0.99
+
+
+def test_an_album_stored_and_loaded_goes_on_where_it_was(labelled):
+    import json
+
+    from faceflow.people import from_state, to_state
+
+    people, identity = _album(labelled)
+    a, b = (_cluster_of_identity(people, identity, w) for w in ("biden", "sunak"))
+    merged = people.merge([a, b]).cluster_id
+    people.label(merged, "Joe or Rishi")
+    state = json.loads(json.dumps(to_state(people)))  # what items can hold
+    entries = list(people.faces.values())
+    loaded = from_state(state, entries)
+    assert [c.face_ids for c in loaded.clusters()] == [c.face_ids for c in people.clusters()]
+    assert loaded.undo().type == "LABEL" and loaded.undo().type == "MERGE"
+    assert loaded.cluster_of == _album(labelled)[0].cluster_of
+    assert loaded.label(a, "Joe").edit_id == "E000003"  # ids go on from the stored count

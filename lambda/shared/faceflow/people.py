@@ -414,3 +414,61 @@ class AlbumPeople:
             ranked.append((other, round(float(mine @ centroid / np.linalg.norm(centroid)), 4)))
         ranked.sort(key=lambda r: (-r[1], r[0]))
         return ranked[:limit]
+
+
+def _groups(records) -> list[list[str]]:
+    return [sorted(r) for r in records]
+
+
+def _pairs(records) -> list[list[list[str]]]:
+    return [[sorted(a), sorted(b)] for a, b in records]
+
+
+def to_state(people: AlbumPeople) -> dict:
+    """Everything but the vectors, JSON-ready: what CLUSTER#/EDIT# items and the FACE# items'
+    clusterId hold. Vectors stay in `embeddings/`; `from_state` takes them back as FaceEntry."""
+    return {
+        "clusterOf": dict(people.cluster_of),
+        "labels": dict(people.labels),
+        "together": _groups(people.together),
+        "apart": _pairs(people.apart),
+        "editCount": people._edit_count,
+        "edits": [
+            {
+                **e.as_item(),
+                "moves": {f: list(m) for f, m in e.moves.items()},
+                "labels": {c: list(v) for c, v in e.labels.items()},
+                "addedTogether": _groups(e.added_together),
+                "removedTogether": _groups(e.removed_together),
+                "addedApart": _pairs(e.added_apart),
+                "removedApart": _pairs(e.removed_apart),
+            }
+            for e in people.edits
+        ],
+    }
+
+
+def from_state(state: dict, faces: Sequence[FaceEntry], **options) -> AlbumPeople:
+    """The album `to_state` described, with its faces' vectors."""
+    people = AlbumPeople(**options)
+    people.faces = {f.face_id: f for f in faces}
+    people.cluster_of = {f: c for f, c in state["clusterOf"].items() if f in people.faces}
+    people.labels = dict(state["labels"])
+    people.together = [frozenset(g) for g in state["together"]]
+    people.apart = [(frozenset(a), frozenset(b)) for a, b in state["apart"]]
+    people._edit_count = int(state["editCount"])
+    for item in state["edits"]:
+        people.edits.append(
+            Edit(
+                edit_id=item["editId"],
+                type=item["type"],
+                cluster_id=item["clusterId"],
+                moves={f: (m[0], m[1]) for f, m in item["moves"].items()},
+                labels={c: (v[0], v[1]) for c, v in item["labels"].items()},
+                added_together=[frozenset(g) for g in item["addedTogether"]],
+                removed_together=[frozenset(g) for g in item["removedTogether"]],
+                added_apart=[(frozenset(a), frozenset(b)) for a, b in item["addedApart"]],
+                removed_apart=[(frozenset(a), frozenset(b)) for a, b in item["removedApart"]],
+            )
+        )
+    return people
