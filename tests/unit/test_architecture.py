@@ -12,7 +12,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 # Import roots (folders on sys.path) and the top-level names found in each.
 ROOTS = {
     REPO_ROOT: ("app", "stacks", "local"),
-    REPO_ROOT / "lambda" / "shared": ("style_backend", "facekit"),
+    REPO_ROOT / "lambda" / "shared": ("style_backend", "facekit", "faceflow"),
     REPO_ROOT / "byoc" / "facechain": ("facechain_serving",),
     REPO_ROOT / "lambda" / "apis": None,  # handler folders: every module in them
     REPO_ROOT / "lambda" / "image_processing": None,
