@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
-from style_backend import http
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from style_backend.api import edge
+from style_backend.api.models import ErasureSummary, UserId
 from style_backend.erasure import erase_user
 
+router = Router()
 
-@http.api_handler
-def handler(event: dict, context: object = None) -> dict:
-    return http.respond(202, erase_user(http.own_user_id(event)))
+
+@router.delete(
+    "/apis/images/<userId>",
+    status_code=202,
+    summary="Erase every image and record of the caller (right to erasure)",
+    responses=edge.errors_documented(403),
+)
+def erase(userId: Annotated[UserId, Path()]) -> ErasureSummary:
+    return ErasureSummary(**erase_user(edge.own_user_id(router, userId)))
+
+
+app = edge.resolver(router)
+handler = edge.entry_point(app)

@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from facekit import faces, imaging
-from style_backend import aws, config, events, keys, logs
+from style_backend import aws, config, events, keys, observability
 from style_backend.config import EnvVar
 from style_backend.errors import Failure, Reason
+from style_backend.observability import logger as log
 from style_backend.process import ProcessStore, Status, process_of_object
 
 if TYPE_CHECKING:
@@ -23,10 +24,10 @@ if TYPE_CHECKING:
 
 DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
-log = logs.get_logger("face_crop")
 faces.warm_up()  # load dlib's models during init, not during the first request
 
 
+@observability.lambda_entry()
 def handler(event: dict[str, Any], context: Any = None) -> None:
     for obj in events.s3_objects(event):
         crop_upload(obj)
@@ -49,6 +50,7 @@ def crop_upload(obj: events.S3Object) -> None:
         crop = crop_face(obj)
     except Failure as failure:
         store.mark_failed(ref.process_id, failure)
+        observability.count("CropsFailed", reason=str(failure.code))
         plog.info("failed", extra={"code": failure.code, "reason": failure.message})
         return
     if crop is None:

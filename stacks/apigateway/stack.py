@@ -17,8 +17,8 @@ from constructs import Construct
 
 from stacks.nag import acknowledge
 from stacks.settings import Settings
-from style_backend.http import CORS_HEADERS
-from style_backend.routes import ROUTES
+from style_backend.api.edge import CORS_HEADERS
+from style_backend.api.routes import routes
 
 STAGE_NAME = "prod"
 
@@ -87,7 +87,7 @@ class ApiStack(cdk.Stack):
                 throttling_rate_limit=settings.api_rate_limit,
                 throttling_burst_limit=settings.api_burst_limit,
             ),
-            # Preflight answers what the handlers' responses allow (style_backend.http).
+            # Preflight answers what the handlers' responses allow (style_backend.api.edge).
             default_cors_preflight_options=apigw.CorsOptions(
                 allow_origins=origins,
                 allow_methods=CORS_HEADERS["Access-Control-Allow-Methods"].split(","),
@@ -147,15 +147,12 @@ class ApiStack(cdk.Stack):
             )
             for construct_id, fn in functions.items()
         }
-        # The routes are style_backend.routes.ROUTES: the same table serves OpenAPI and local runs.
-        for route in ROUTES:
+        # The routes the API functions' resolvers declare (style_backend.api.routes): the same
+        # table serves OpenAPI and the local gateway.
+        for route in routes():
             resource = self.api.root.resource_for_path(route.path)
-            params = {
-                f"method.request.path.{segment[1:-1]}": True
-                for segment in route.path.split("/")
-                if segment.startswith("{")
-            }
-            with_body = route.body is not None
+            params = {f"method.request.path.{name}": True for name in route.path_params}
+            with_body = route.has_body
             resource.add_method(
                 route.method,
                 integrations[route.function],

@@ -9,6 +9,7 @@ when what goes into the asset changes, and unit tests can skip bundling yet see 
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import shutil
 import subprocess
 import sys
@@ -28,6 +29,8 @@ SHARED_DIR = LAMBDA_DIR / "shared"
 # The pure-Python packages every function imports: the styling domain and the face package.
 SHARED_PACKAGES = (SHARED_DIR / "style_backend", SHARED_DIR / "facekit")
 LAMBDA_REQUIREMENTS = LAMBDA_DIR / "requirements.txt"
+# Powertools + pydantic for every function (SharedLayer); pinned, bundled with --no-deps.
+SHARED_REQUIREMENTS = SHARED_DIR / "requirements.txt"
 CONTAINER_DIR = REPO_ROOT / "byoc" / "facechain"
 
 RUNTIME = lambda_.Runtime.PYTHON_3_12
@@ -95,11 +98,11 @@ def _copy_tree(source: Path, target: Path) -> None:
 
 def five_point_model_path() -> Path:
     """The CC0 5-point landmark model, taken from the installed face-recognition-models wheel."""
-    try:
-        import face_recognition_models
-    except ImportError as exc:  # requirements-dev.txt installs it
-        raise BundlingError("face-recognition-models is not installed: make synth") from exc
-    path = Path(face_recognition_models.pose_predictor_five_point_model_location())
+    # Located without importing it: its __init__ needs pkg_resources, which setuptools 81+ lacks.
+    spec = importlib.util.find_spec("face_recognition_models")
+    if spec is None or spec.origin is None:  # requirements-dev.txt installs it
+        raise BundlingError("face-recognition-models is not installed: make synth")
+    path = Path(spec.origin).parent / "models" / FIVE_POINT_MODEL
     if path.name != FIVE_POINT_MODEL or not path.is_file():
         raise BundlingError(f"5-point landmark model not found at {path}")
     return path
@@ -108,13 +111,8 @@ def five_point_model_path() -> Path:
 # ---------------------------------------------------------------- bundle functions (output dir)
 
 
-def bundle_shared_layer(output_dir: Path) -> None:
-    for package in SHARED_PACKAGES:
-        _copy_tree(package, output_dir / "python" / package.name)
-
-
-def bundle_imaging_layer(output_dir: Path) -> None:
-    target = output_dir / "python"
+def _pip_install(requirements: Path, target: Path, *flags: str) -> None:
+    """Wheels for the Lambda runtime's interpreter and platform into `target`."""
     command = [
         sys.executable,
         "-m",
@@ -126,14 +124,25 @@ def bundle_imaging_layer(output_dir: Path) -> None:
         "--target",
         str(target),
         *PIP_PLATFORM_FLAGS,
+        *flags,
         "-r",
-        str(LAMBDA_REQUIREMENTS),
+        str(requirements),
     ]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
-        raise BundlingError(f"pip install for the imaging layer failed:\n{result.stderr[-4000:]}")
+        raise BundlingError(f"pip install -r {requirements.name} failed:\n{result.stderr[-4000:]}")
     # Console scripts (f2py, …) are useless in a layer.
     shutil.rmtree(target / "bin", ignore_errors=True)
+
+
+def bundle_shared_layer(output_dir: Path) -> None:
+    _pip_install(SHARED_REQUIREMENTS, output_dir / "python", "--no-deps")
+    for package in SHARED_PACKAGES:
+        _copy_tree(package, output_dir / "python" / package.name)
+
+
+def bundle_imaging_layer(output_dir: Path) -> None:
+    _pip_install(LAMBDA_REQUIREMENTS, output_dir / "python")
     models = output_dir / "face_models"
     models.mkdir(parents=True, exist_ok=True)
     shutil.copy2(five_point_model_path(), models / FIVE_POINT_MODEL)
@@ -153,19 +162,22 @@ def bundle_container_source(output_dir: Path) -> None:
 
 
 def shared_layer(scope: Construct, construct_id: str = "SharedLayer") -> lambda_.LayerVersion:
-    """The packages `style_backend` and `facekit` under /opt/python/ (pure Python)."""
+    """`style_backend`, `facekit`, Powertools and pydantic (wheels for python3.12 x86_64) under
+    /opt/python/."""
     return lambda_.LayerVersion(
         scope,
         construct_id,
         code=lambda_.Code.from_asset(
             str(SHARED_DIR),
-            asset_hash=fingerprint(SHARED_PACKAGES, "shared-layer-v2"),
+            asset_hash=fingerprint(
+                [*SHARED_PACKAGES, SHARED_REQUIREMENTS], *PIP_PLATFORM_FLAGS, "shared-layer-v3"
+            ),
             asset_hash_type=cdk.AssetHashType.CUSTOM,
             bundling=_bundling(bundle_shared_layer),
         ),
         compatible_runtimes=[RUNTIME],
         compatible_architectures=[ARCHITECTURE],
-        description="style_backend domain package and the facekit face package",
+        description="style_backend, facekit, Powertools for AWS Lambda and pydantic",
     )
 
 

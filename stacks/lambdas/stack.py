@@ -244,7 +244,7 @@ class FunctionsStack(cdk.Stack):
         self._table_access(self.erasure, "DisplayHistory", t.display_history, *erase)
         self._table_access(self.erasure, "UserAgreement", t.user_agreement, *erase)
 
-        # By construct id, the name style_backend.routes gives each route's function.
+        # By construct id, the name style_backend.api.routes gives each route's function.
         self.api_functions = {
             f.function.node.id: f
             for f in (self.agreement, self.styles, self.upload, self.images, self.erasure)

@@ -9,32 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from typing import Any
-from urllib.parse import urlparse
-
-from boto3.dynamodb.conditions import Key
 
 from style_backend import aws, config, keys
 from style_backend.config import EnvVar
-from style_backend.logs import get_logger
-
-log = get_logger("style_backend.erasure")
+from style_backend.observability import logger as log
 
 MAX_DELETE_OBJECTS = 1000  # S3 DeleteObjects limit per call
-ERASURE_SUMMARY = {
-    "type": "object",
-    "required": ["userId", "deleted"],
-    "properties": {
-        "userId": {"type": "string"},
-        "deleted": {
-            "type": "object",
-            "description": "How many objects and items this request removed.",
-            "properties": {
-                name: {"type": "integer"}
-                for name in ("objects", "processes", "results", "history", "agreements")
-            },
-        },
-    },
-}
 
 
 def _keys_under(bucket: str, prefix: str) -> Iterator[str]:
@@ -95,13 +75,18 @@ def _inference_keys(bucket: str, process: dict[str, Any]) -> Iterator[str]:
     yield from _keys_under(bucket, f"{keys.INFERENCE_IN}{process['processId']}/")
     for style in (process.get("styles") or {}).values():
         for field in ("outputLocation", "failureLocation"):
-            uri = urlparse(style.get(field) or "")
-            if uri.scheme == "s3" and uri.netloc == bucket and uri.path.startswith("/inference/"):
-                yield uri.path.lstrip("/")
+            try:
+                uri_bucket, key = keys.parse_s3_uri(style.get(field) or "")
+            except ValueError:
+                continue
+            if uri_bucket == bucket and key.startswith("inference/"):
+                yield key
 
 
 def erase_user(user_id: str) -> dict[str, Any]:
     """Delete the user's objects, then their items in every table. Returns counts."""
+    from boto3.dynamodb.conditions import Key
+
     bucket = config.get(EnvVar.BUCKET_NAME)
     processes = aws.table(config.get(EnvVar.PROCESS_TABLE))
     display = aws.table(config.get(EnvVar.DISPLAY_TABLE))
