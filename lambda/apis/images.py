@@ -11,7 +11,6 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from style_backend.api import edge
 from style_backend.api.models import (
     DEFAULT_LIMIT,
-    PAGE_SIZE_LIMITS,
     NextToken,
     PageSize,
     ProcessId,
@@ -31,7 +30,7 @@ router = Router()
 )
 def list_results(
     userId: Annotated[UserId, Path()],
-    limit: Annotated[PageSize, Query(**PAGE_SIZE_LIMITS)] = DEFAULT_LIMIT,
+    limit: Annotated[PageSize, Query()] = DEFAULT_LIMIT,
     nextToken: Annotated[NextToken | None, Query()] = None,
 ) -> ResultPage:
     user_id = edge.own_user_id(router, userId)

@@ -3,7 +3,7 @@
 - `logger`: JSON lines with the Lambda request id, cold start, the function's service name
   (POWERTOOLS_SERVICE_NAME) and a correlation id: API Gateway's request id on API calls, the
   processId in the image pipeline (`bind`).
-- `tracer`: X-Ray segments around every handler (active tracing is on in the stacks); it switches
+- `tracer()`: X-Ray segments around every handler (active tracing is on in the stacks); it switches
   itself off outside Lambda, and the local runtime turns it off (POWERTOOLS_TRACE_DISABLED).
 - `metrics`: business metrics as CloudWatch embedded metric format (EMF) lines on stdout.
 """
@@ -27,10 +27,15 @@ METRIC_NAMESPACE = "StyleBackend"
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "style-backend")
 
 logger = Logger(service=SERVICE)
-tracer = Tracer(service=SERVICE)
 metrics = Metrics(namespace=METRIC_NAMESPACE, service=SERVICE)
 # Most invocations record no business metric: that is normal, not worth a warning per call.
 warnings.filterwarnings("ignore", message="No application metrics to publish")
+
+
+@functools.cache
+def tracer() -> Tracer:
+    """Made on first use: the X-Ray SDK loads botocore, which importing a route must not."""
+    return Tracer(service=SERVICE)
 
 
 @dataclass
@@ -54,13 +59,15 @@ def lambda_entry(correlation_id_path: str | None = None) -> Callable:
     cleared per invocation), an X-Ray segment, and one EMF flush of the metrics it added."""
 
     def wrap(handler: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
-        instrumented = logger.inject_lambda_context(
-            correlation_id_path=correlation_id_path, clear_state=True
-        )(tracer.capture_lambda_handler(metrics.log_metrics(handler)))
+        @functools.cache
+        def instrumented() -> Callable[[Any, Any], Any]:
+            return logger.inject_lambda_context(
+                correlation_id_path=correlation_id_path, clear_state=True
+            )(tracer().capture_lambda_handler(metrics.log_metrics(handler)))
 
         @functools.wraps(handler)
         def entry(event: Any, context: Any = None) -> Any:
-            return instrumented(event, context if context is not None else _NoContext())
+            return instrumented()(event, context if context is not None else _NoContext())
 
         return entry
 

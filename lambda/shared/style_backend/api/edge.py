@@ -20,7 +20,6 @@ import base64
 import binascii
 import json
 from collections.abc import Callable, Iterable
-from decimal import Decimal
 from http import HTTPStatus
 from typing import Any
 
@@ -82,16 +81,6 @@ class Refused(Exception):
 
 
 # ---------------------------------------------------------------- responses
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, Decimal):  # DynamoDB numbers
-        return int(value) if value == value.to_integral_value() else float(value)
-    raise TypeError(f"not JSON serializable: {type(value).__name__}")
-
-
-def dumps(value: Any) -> str:
-    return json.dumps(value, default=_json_default)
 
 
 def error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
@@ -210,6 +199,10 @@ def refuse_body(event: dict[str, Any]) -> None:
         raise Refused(413, "PAYLOAD_TOO_LARGE", f"The body exceeds {MAX_BODY_BYTES} bytes.")
     if not data.strip():
         raise Refused(400, "INVALID_JSON", "The body is not valid JSON: it is empty.")
+    # Media types are case-insensitive; Powertools compares them as written.
+    for key in event.get("headers") or {}:
+        if key.lower() == "content-type":
+            event["headers"][key] = "application/json"
 
 
 # ---------------------------------------------------------------- identity
@@ -254,7 +247,6 @@ def resolver(*routers: Router) -> APIGatewayRestResolver:
     """An API function's resolver: validation on, errors in the API's shape."""
     app = APIGatewayRestResolver(
         enable_validation=True,
-        serializer=dumps,
         json_body_deserializer=parse_json,
         response_validation_error_http_code=HTTPStatus.INTERNAL_SERVER_ERROR,
     )
@@ -357,6 +349,6 @@ def _plain(status: int, code: str, message: str) -> dict[str, Any]:
     return {
         "statusCode": status,
         "headers": {},
-        "body": dumps({"error": {"code": code, "message": message}}),
+        "body": json.dumps({"error": {"code": code, "message": message}}),
         "isBase64Encoded": False,
     }

@@ -48,9 +48,12 @@ def _ascii_integer(value: Any) -> Any:
 UserId = Annotated[str, Field(min_length=1, max_length=128, description="Your Cognito sub.")]
 ProcessId = Annotated[str, Field(pattern=PROCESS_ID_PATTERN, description="A processId.")]
 ResourceId = Annotated[str, Field(pattern=RESOURCE_ID_PATTERN)]
-PageSize = Annotated[int, BeforeValidator(_ascii_integer)]
-NextToken = Annotated[str, Field(min_length=1, max_length=2048)]
-PAGE_SIZE_LIMITS = {"ge": 1, "le": MAX_PAGE_SIZE, "description": "Results per page."}
+PageSize = Annotated[
+    int, BeforeValidator(_ascii_integer), Field(ge=1, le=MAX_PAGE_SIZE, description="Per page.")
+]
+NextToken = Annotated[
+    str, Field(min_length=1, max_length=2048, description="From the previous page.")
+]
 DEFAULT_LIMIT = DEFAULT_PAGE_SIZE
 
 # ---------------------------------------------------------------- bodies

@@ -111,6 +111,7 @@ def document() -> dict[str, Any]:
         )
     )
     by_route = {(r.method, r.path): r for r in routes()}
+    _constraints_as_json_schema(schema["paths"])
     error_ref = {"$ref": "#/components/schemas/ErrorBody"}
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
@@ -127,6 +128,26 @@ def document() -> dict[str, Any]:
     for name in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
         schema.get("components", {}).get("schemas", {}).pop(name, None)
     return schema
+
+
+_CONSTRAINTS = {
+    "ge": "minimum",
+    "le": "maximum",
+    "gt": "exclusiveMinimum",
+    "lt": "exclusiveMaximum",
+}
+
+
+def _constraints_as_json_schema(paths: dict[str, Any]) -> None:
+    """A parameter whose type has its own validator (the ASCII-digits `limit`) comes out of
+    Powertools with pydantic's `ge`/`le` instead of JSON Schema's `minimum`/`maximum`."""
+    for operations in paths.values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                schema = parameter.get("schema", {})
+                for ours, theirs in _CONSTRAINTS.items():
+                    if ours in schema:
+                        schema[theirs] = schema.pop(ours)
 
 
 def render() -> str:
