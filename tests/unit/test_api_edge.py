@@ -3,6 +3,7 @@ what is refused before routing, how pydantic's errors and domain exceptions beco
 
 import base64
 import json
+from urllib.parse import quote
 
 import pytest
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -140,27 +141,41 @@ def test_base64_bodies_and_charsets_are_accepted_up_to_validation():
 
 
 # Each route's validation errors come from its pydantic models, naming the field path.
-@pytest.mark.parametrize(
-    ("handler", "method", "path", "body", "query", "params", "where"),
-    [
-        (AGREE, "POST", "/agree", {"termsVersion": 1}, None, None, "termsVersion: must be a string"),
-        (AGREE, "POST", "/agree", {"x": "y"}, None, None, "termsVersion: is required"),
-        (UPLOAD, "POST", "/apis/images/upload", {"contentType": "image/png", "resourceIds": ["a\n"]}, None, None, "resourceIds/0: must match"),
-        (UPLOAD, "POST", "/apis/images/upload", {"contentType": "image/png", "resourceIds": ["a"], "z": 1}, None, None, "z: is not an allowed field"),
-        (IMAGES, "GET", f"/apis/images/{USER}", None, {"limit": "1_0"}, {"userId": USER}, "limit: must be an integer"),
-        (IMAGES, "GET", f"/apis/images/{USER}", None, {"limit": " 1 "}, {"userId": USER}, "limit: must be an integer"),
-        (IMAGES, "GET", f"/apis/images/{USER}", None, {"limit": "１０"}, {"userId": USER}, "limit: must be an integer"),
-        (IMAGES, "GET", f"/apis/images/{USER}", None, {"limit": "51"}, {"userId": USER}, "limit: must be at most 50"),
-        (IMAGES, "GET", f"/apis/images/{USER}", None, {"nextToken": ""}, {"userId": USER}, "nextToken: must be at least 1"),
-        (IMAGES, "GET", f"/apis/images/{USER}/processes/p%0A", None, None, {"userId": USER, "processId": "p\n"}, "processId: must match"),
-        (IMAGES, "GET", f"/apis/images/{'u' * 129}", None, None, {"userId": "u" * 129}, "userId: must be at most 128"),
-    ],
-)  # fmt: skip
-def test_validation_errors_come_from_the_models_with_field_paths(
-    handler, method, path, body, query, params, where
-):
-    data = json.dumps(body) if body is not None else None
-    status, _, reply = _call(handler, method, path, data, query=query, params=params)
+def _upload(ids, **extra):
+    return {"contentType": "image/png", "resourceIds": ids, **extra}
+
+
+LIST = f"/apis/images/{USER}"
+MODEL_ERRORS = [
+    ("agree", {"termsVersion": 1}, "termsVersion: must be a string"),
+    ("agree", {"x": "y"}, "termsVersion: is required"),
+    ("upload", _upload(["a\n"]), "resourceIds/0: must match"),  # a full match: no trailing \n
+    ("upload", _upload(["a"], z=1), "z: is not an allowed field"),
+    ("list", {"limit": "1_0"}, "limit: must be an integer"),
+    ("list", {"limit": " 1 "}, "limit: must be an integer"),
+    ("list", {"limit": "１０"}, "limit: must be an integer"),  # full-width digits
+    ("list", {"limit": "51"}, "limit: must be at most 50"),
+    ("list", {"nextToken": ""}, "nextToken: must be at least 1"),
+    ("progress", "p\n", "processId: must match"),
+    ("progress-user", "u" * 129, "userId: must be at most 128"),
+]
+
+
+def _invalid_call(kind, value):
+    if kind == "agree":
+        return _call(AGREE, "POST", "/agree", json.dumps(value))
+    if kind == "upload":
+        return _call(UPLOAD, "POST", "/apis/images/upload", json.dumps(value))
+    if kind == "list":
+        return _call(IMAGES, "GET", LIST, query=value, params={"userId": USER})
+    user, process = (USER, value) if kind == "progress" else (value, "p-1")
+    path = f"/apis/images/{quote(user)}/processes/{quote(process)}"  # as API Gateway passes it
+    return _call(IMAGES, "GET", path, params={"userId": user, "processId": process})
+
+
+@pytest.mark.parametrize(("kind", "value", "where"), MODEL_ERRORS)
+def test_validation_errors_come_from_the_models_with_field_paths(kind, value, where):
+    status, _, reply = _invalid_call(kind, value)
     assert (status, reply["error"]["code"]) == (400, "VALIDATION_ERROR")
     assert where in reply["error"]["message"]
 

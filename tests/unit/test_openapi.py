@@ -20,7 +20,8 @@ def test_the_document_is_valid_openapi():
 def test_the_committed_document_is_up_to_date():
     assert COMMITTED.read_text() == routes.render(), (
         "docs/openapi.json is stale: run "
-        "`PYTHONPATH=lambda/shared .venv/bin/python -m style_backend.api.routes > docs/openapi.json`"
+        "`PYTHONPATH=lambda/shared .venv/bin/python -m style_backend.api.routes "
+        "> docs/openapi.json`"
     )
 
 
