@@ -14,7 +14,7 @@ router = Router()
 @router.get(
     "/agree",
     summary="Whether the caller accepted the current user agreement",
-    responses=edge.errors_documented(),
+    responses=edge.documented(200),
 )
 def agreement_status() -> AgreementStatus:
     return AgreementStatus(**AgreementStore().status(edge.caller_id(router)))
@@ -24,7 +24,7 @@ def agreement_status() -> AgreementStatus:
     "/agree",
     status_code=201,
     summary="Accept the current user agreement",
-    responses=edge.errors_documented(400, 409, 413, 415),
+    responses=edge.documented(201, 400, 409, 413, 415),
 )
 def agree(body: AgreeRequest) -> AgreementRecord:
     user_id = edge.caller_id(router)

@@ -18,7 +18,7 @@ router = Router()
     "/apis/images/<userId>",
     status_code=202,
     summary="Erase every image and record of the caller (right to erasure)",
-    responses=edge.errors_documented(403),
+    responses=edge.documented(202, 400, 403),
 )
 def erase(userId: Annotated[UserId, Path()]) -> ErasureSummary:
     return ErasureSummary(**erase_user(edge.own_user_id(router, userId)))

@@ -26,7 +26,7 @@ router = Router()
 @router.get(
     "/apis/images/<userId>",
     summary="The caller's styled results, newest first, paginated",
-    responses=edge.errors_documented(400, 403),
+    responses=edge.documented(200, 400, 403),
 )
 def list_results(
     userId: Annotated[UserId, Path()],
@@ -40,7 +40,7 @@ def list_results(
 @router.get(
     "/apis/images/<userId>/processes/<processId>",
     summary="Progress of one of the caller's processes",
-    responses=edge.errors_documented(400, 403, 404),
+    responses=edge.documented(200, 400, 403, 404),
 )
 def process_progress(
     userId: Annotated[UserId, Path()], processId: Annotated[ProcessId, Path()]

@@ -14,7 +14,7 @@ router = Router()
 @router.get(
     "/apis/styles",
     summary="Active styles (base resources) with presigned image URLs",
-    responses=edge.errors_documented(),
+    responses=edge.documented(200),
 )
 def list_styles() -> StyleList:
     edge.caller_id(router)  # any signed-in user; the claim check is defence in depth

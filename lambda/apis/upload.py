@@ -16,7 +16,7 @@ router = Router()
     "/apis/images/upload",
     status_code=201,
     summary="Start a styling process: returns a presigned POST for the selfie",
-    responses=edge.errors_documented(400, 403, 413, 415),
+    responses=edge.documented(201, 400, 403, 409, 413, 415),
 )
 def upload(body: UploadRequest) -> UploadTicket:
     ticket = start_upload(edge.caller_id(router), body.contentType, body.resourceIds)

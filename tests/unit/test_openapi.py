@@ -52,10 +52,10 @@ def test_every_error_status_is_documented_with_the_error_shape():
         ("GET", "/agree"): set(),
         ("POST", "/agree"): {400, 409, 413, 415},
         ("GET", "/apis/styles"): set(),
-        ("POST", "/apis/images/upload"): {400, 403, 413, 415},
+        ("POST", "/apis/images/upload"): {400, 403, 409, 413, 415},
         ("GET", "/apis/images/{userId}"): {400, 403},
         ("GET", "/apis/images/{userId}/processes/{processId}"): {400, 403, 404},
-        ("DELETE", "/apis/images/{userId}"): {403},
+        ("DELETE", "/apis/images/{userId}"): {400, 403},
     }
     for (method, path), own in expected.items():
         responses = document["paths"][path][method.lower()]["responses"]
@@ -65,6 +65,8 @@ def test_every_error_status_is_documented_with_the_error_shape():
             schema = responses[str(status)]["content"]["application/json"]["schema"]
             assert schema == {"$ref": "#/components/schemas/ErrorBody"}
         assert "422" not in responses  # Powertools' default; we answer 400
+        (success,) = [s for s in responses if int(s) < 400]
+        assert responses[success]["content"]["application/json"]["schema"]["$ref"]
 
 
 def test_request_schemas_come_from_the_models():

@@ -22,6 +22,7 @@ import json
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -51,7 +52,9 @@ STATUS: dict[type[exceptions.DomainError], int] = {
     exceptions.NotSignedIn: 401,
     exceptions.NotYours: 403,
     exceptions.NotConsented: 403,
-    exceptions.UnknownStyle: 400,
+    # A schema-valid id the catalog does not hold (or no longer offers): the request is well
+    # formed but conflicts with the catalog's state, so not a 400 (the document calls it valid).
+    exceptions.UnknownStyle: 409,
     exceptions.InvalidToken: 400,
     exceptions.NotFound: 404,
     exceptions.Conflict: 409,
@@ -92,15 +95,16 @@ def error(status: int, code: str, message: str, headers: dict[str, str] | None =
     )
 
 
-def errors_documented(*statuses: int) -> dict[int, dict[str, Any]]:
-    """OpenAPI `responses` for a route's error statuses, plus the common ones."""
-    return {
-        status: {
+def documented(success: int, *errors: int) -> dict[int, dict[str, Any]]:
+    """OpenAPI `responses` of a route: its success status (the return model's schema, filled in
+    by Powertools), its own error statuses and the common ones, all in the error shape."""
+    responses: dict[int, dict[str, Any]] = {success: {"description": "OK"}}
+    for status in sorted({*errors, *COMMON_ERRORS}):
+        responses[status] = {
             "description": REASONS[status],
             "content": {"application/json": {"model": _error_model()}},
         }
-        for status in sorted({*statuses, *COMMON_ERRORS})
-    }
+    return responses
 
 
 def _error_model() -> type:
@@ -243,9 +247,17 @@ def request_source(router: Router) -> tuple[str, str]:
 # ---------------------------------------------------------------- resolver and entry point
 
 
+class _Resolver(APIGatewayRestResolver):
+    """Path parameters as API Gateway hands them to the function (`pathParameters`): decoded.
+    Powertools takes them from the still percent-encoded `path`."""
+
+    def _convert_matches_into_route_keys(self, match: Any) -> dict[str, str]:
+        return {name: unquote(value) for name, value in match.groupdict().items()}
+
+
 def resolver(*routers: Router) -> APIGatewayRestResolver:
     """An API function's resolver: validation on, errors in the API's shape."""
-    app = APIGatewayRestResolver(
+    app = _Resolver(
         enable_validation=True,
         json_body_deserializer=parse_json,
         response_validation_error_http_code=HTTPStatus.INTERNAL_SERVER_ERROR,
