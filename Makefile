@@ -17,7 +17,7 @@ help:
 	@echo "make synth  synthesize every stack into cdk.out/ (offline, no Docker)"
 	@echo "make bench  run the benchmarks and print their figures"
 
-$(STAMP): requirements.txt requirements-dev.txt lambda/requirements.txt scripts/setup_system.sh scripts/fetch_photos.py
+$(STAMP): requirements.txt requirements-dev.txt lambda/requirements.txt lambda/shared/requirements.txt scripts/setup_system.sh scripts/fetch_photos.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
