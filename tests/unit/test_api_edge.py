@@ -223,3 +223,46 @@ def test_events_without_claims_are_refused_before_validation():
     event = to_proxy_event("POST", "/agree", {"Content-Type": "application/json"}, body="[")
     reply = AGREE(event, None)
     assert reply["statusCode"] == 401
+
+
+def test_api_log_lines_carry_the_gateway_request_id_and_the_lambda_request_id():
+    import io
+    import logging
+    from dataclasses import dataclass
+
+    from style_backend.observability import logger
+
+    @dataclass
+    class Context:
+        aws_request_id: str = "lambda-req-7"
+        function_name: str = "UploadFunction"
+        function_version: str = "$LATEST"
+        invoked_function_arn: str = ""
+        memory_limit_in_mb: int = 256
+
+    lines = io.StringIO()
+    handler = logging.StreamHandler(lines)
+    handler.setFormatter(logger.registered_formatter)
+    logging.getLogger(logger.name).addHandler(handler)
+    try:
+        event = to_proxy_event("GET", "/probe", {}, claims=CLAIMS)
+        _app(_bug)(event, Context())
+    finally:
+        logging.getLogger(logger.name).removeHandler(handler)
+    (entry,) = [json.loads(line) for line in lines.getvalue().splitlines()]
+    assert entry["message"] == "unhandled error"
+    assert entry["correlation_id"] == event["requestContext"]["requestId"]
+    assert entry["function_request_id"] == "lambda-req-7"
+    assert entry["level"] == "ERROR" and "cold_start" in entry
+
+
+def test_accepted_uploads_are_an_emf_metric(capsys):
+    from style_backend.observability import count
+
+    count("UploadsAccepted")
+    (line,) = [x for x in capsys.readouterr().out.splitlines() if '"_aws"' in x]
+    emf = json.loads(line)
+    assert emf["UploadsAccepted"] == [1.0]
+    (directive,) = emf["_aws"]["CloudWatchMetrics"]
+    assert directive["Namespace"] == "StyleBackend"
+    assert directive["Metrics"] == [{"Name": "UploadsAccepted", "Unit": "Count"}]
