@@ -1,6 +1,9 @@
 """Cold-start import time and unzipped deployment size of every Lambda function.
 
-    .venv/bin/python benchmarks/bench_cold_start.py [--runs 7]
+    .venv/bin/python benchmarks/bench_cold_start.py [--runs 7] [--against DIR]
+
+`--against DIR` (another checkout, e.g. `git archive c0aa739 | tar -x -C DIR`) measures that tree's
+import times interleaved with this one's, run by run, so both see the same machine load.
 
 Import time: a fresh interpreter per run imports the function's handler module with the Lambda's
 sys.path (its code folder, then the layers' packages, then site-packages), median over runs;
@@ -43,8 +46,10 @@ _IMPORT = (
 )
 
 
-def import_seconds(group: str, module: str, runs: int, models_dir: Path) -> float:
-    path = [str(ROOT / "lambda" / group), str(ROOT / "lambda" / "shared")]
+def import_seconds(
+    group: str, module: str, runs: int, models_dir: Path, root: Path = ROOT
+) -> list[float]:
+    path = [str(root / "lambda" / group), str(root / "lambda" / "shared")]
     env = {
         **os.environ,
         "FACE_MODELS_DIR": str(models_dir),  # the imaging layer's, as on Lambda
@@ -63,7 +68,7 @@ def import_seconds(group: str, module: str, runs: int, models_dir: Path) -> floa
             cwd=tempfile.gettempdir(),
         )
         samples.append(float(out.stdout.strip().splitlines()[-1]))
-    return statistics.median(samples)
+    return samples
 
 
 def tree_bytes(folder: Path) -> int:
@@ -88,19 +93,31 @@ def bundled_layers(work: Path) -> dict[str, Path]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--against", type=Path, help="another checkout, measured interleaved")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as work:
         layers = bundled_layers(Path(work))
         sizes = {name: tree_bytes(folder) for name, folder in layers.items()}
         print("layers (unzipped MB): " + ", ".join(f"{k} {v / 1e6:.2f}" for k, v in sizes.items()))
         print(f"runs per function: {args.runs}")
-        print(f"{'function':28} {'import ms':>10} {'unzipped MB':>12} {'of 250 MB':>10}")
+        against = f"{'other ms':>9} {'ratio':>6}" if args.against else ""
+        print(f"{'function':28} {'import ms':>10} {against} {'unzipped MB':>12} {'of 250 MB':>10}")
+        models = layers["imaging"] / "face_models"
         for function_id, (group, module, extra_layers) in FUNCTIONS.items():
-            seconds = import_seconds(group, module, args.runs, layers["imaging"] / "face_models")
+            ours, theirs = [], []
+            for _ in range(args.runs):  # interleaved: both trees see the same load
+                ours += import_seconds(group, module, 1, models)
+                if args.against:
+                    theirs += import_seconds(group, module, 1, models, args.against.resolve())
+            ms = statistics.median(ours) * 1000
+            other = ""
+            if theirs:
+                them = statistics.median(theirs) * 1000
+                other = f"{them:9.1f} {ms / them:6.2f}"
             total = tree_bytes(ROOT / "lambda" / group) + sizes["shared"]
             total += sum(sizes[layer] for layer in extra_layers)
             print(
-                f"{function_id:28} {seconds * 1000:10.1f} {total / 1e6:12.2f} "
+                f"{function_id:28} {ms:10.1f} {other} {total / 1e6:12.2f} "
                 f"{total / 1e6 / LAMBDA_LIMIT_MB:10.1%}"
             )
 
