@@ -5,7 +5,7 @@
 `--against DIR` (another checkout, e.g. `git archive c0aa739 | tar -x -C DIR`) measures that tree's
 import times interleaved with this one's, run by run, so both see the same machine load.
 
-Import time: a fresh interpreter per run imports the function's handler module with the Lambda's
+Import time (CPU seconds): a fresh interpreter per run imports the function's handler module with the Lambda's
 sys.path (its code folder, then the layers' packages, then site-packages), median over runs;
 init work the module does at import (dlib's models for FaceCrop) counts, as it does on Lambda.
 Size: the function's code folder plus every layer it uses, bundled as `cdk synth` bundles them
@@ -40,9 +40,11 @@ FUNCTIONS = {
     "BuildStatusFunction": ("facechain_codebuild", "build_status", ()),
     "BuildEventsFunction": ("facechain_codebuild", "build_events", ()),
 }
+# CPU time (user + system) of the import, not wall time: on a shared machine wall time mostly
+# measures the other processes; a Lambda's init has its own vCPU share.
 _IMPORT = (
-    "import sys, time; sys.path[:0] = {path!r}; t = time.perf_counter(); import {module}; "
-    "print(time.perf_counter() - t)"
+    "import sys, time; sys.path[:0] = {path!r}; t = time.process_time(); import {module}; "
+    "print(time.process_time() - t)"
 )
 
 
