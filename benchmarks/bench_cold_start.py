@@ -5,8 +5,9 @@
 `--against DIR` (another checkout, e.g. `git archive c0aa739 | tar -x -C DIR`) measures that tree's
 import times interleaved with this one's, run by run, so both see the same machine load.
 
-Import time (CPU seconds): a fresh interpreter per run imports the function's handler module with the Lambda's
-sys.path (its code folder, then the layers' packages, then site-packages), median over runs;
+Import time (CPU seconds): a fresh interpreter per run imports the function's handler module with
+the Lambda's sys.path (its code folder, then the layers' packages, then site-packages), median over
+runs;
 init work the module does at import (dlib's models for FaceCrop) counts, as it does on Lambda.
 Size: the function's code folder plus every layer it uses, bundled as `cdk synth` bundles them
 (stacks/lambdas/bundling.py, pip for python3.12 manylinux), against Lambda's 250 MB unzipped limit.
