@@ -22,13 +22,20 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from local.topology import AsyncEndpointSpec
-from style_backend.keys import parse_s3_uri
 
 log = logging.getLogger("local.sagemaker")
 
 _PATH = re.compile(r"^/endpoints/(?P<name>[^/]+)/async-invocations$")
 # Beyond this the container is considered hung; AWS's default InvocationTimeoutSeconds is 900.
 DEFAULT_INVOCATION_TIMEOUT_S = 900
+
+
+def parse_s3_uri(uri: str) -> tuple[str, str]:
+    # style_backend's parser, imported late: `python -m local` imports this module before the
+    # runtime puts lambda/shared on sys.path.
+    from style_backend.keys import parse_s3_uri as parse
+
+    return parse(uri)
 
 
 def _now() -> str:
