@@ -21,7 +21,7 @@ help:
 	@echo "make client regenerate the typed TypeScript client from docs/openapi.json"
 	@echo "make bootstrap  install the git pre-commit hooks"
 
-$(STAMP): requirements.txt requirements-dev.txt lambda/requirements.txt scripts/setup_system.sh scripts/fetch_photos.py
+$(STAMP): requirements.txt requirements-dev.txt lambda/requirements.txt lambda/shared/requirements.txt scripts/setup_system.sh scripts/fetch_photos.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt

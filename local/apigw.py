@@ -31,7 +31,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from style_backend.http import CORS_HEADERS
+from style_backend.api.edge import CORS_HEADERS
 
 Handler = Callable[[dict, Any], dict]
 log = logging.getLogger("local.apigw")
@@ -121,9 +121,12 @@ def load_handler(handler: str) -> Handler:
 
 
 def routes_from_specs(specs: Iterable[Any] | None = None) -> list[Route]:
-    """Routes for `style_backend.routes.ROUTES` (handler modules must be importable)."""
+    """Routes of the API functions' resolvers (`style_backend.api.routes.routes()`), each calling
+    its function's handler (handler modules must be importable)."""
     if specs is None:
-        from style_backend.routes import ROUTES as specs
+        from style_backend.api.routes import routes
+
+        specs = routes()
     return [Route(s.method, s.path, load_handler(s.handler)) for s in specs]
 
 

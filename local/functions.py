@@ -99,6 +99,7 @@ def function_environment(spec: FunctionSpec, local_env: dict[str, str]) -> dict[
         **local_env,
         "AWS_LAMBDA_FUNCTION_NAME": spec.name,
         "AWS_LAMBDA_FUNCTION_TIMEOUT": str(spec.timeout_s),
+        "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon locally
     }
 
 

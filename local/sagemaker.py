@@ -31,15 +31,16 @@ _PATH = re.compile(r"^/endpoints/(?P<name>[^/]+)/async-invocations$")
 DEFAULT_INVOCATION_TIMEOUT_S = 900
 
 
+def parse_s3_uri(uri: str) -> tuple[str, str]:
+    # style_backend's parser, imported late: `python -m local` imports this module before the
+    # runtime puts lambda/shared on sys.path.
+    from style_backend.keys import parse_s3_uri as parse
+
+    return parse(uri)
+
+
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-def split_s3_uri(uri: str) -> tuple[str, str]:
-    if not uri.startswith("s3://"):
-        raise ValueError(f"not an s3:// URI: {uri!r}")
-    bucket, _, key = uri[5:].partition("/")
-    return bucket, key
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,7 @@ class AsyncInference:
                 log.exception("async inference %s failed", request.inference_id)
 
     def _run(self, request: AsyncRequest) -> None:
-        bucket, key = split_s3_uri(request.input_location)
+        bucket, key = parse_s3_uri(request.input_location)
         try:
             payload = self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
         except Exception as err:
@@ -130,7 +131,7 @@ class AsyncInference:
         except (urllib.error.URLError, TimeoutError, ConnectionError) as err:
             self._fail(request, f"ModelError: the model container did not answer: {err}", b"")
             return
-        out_bucket, out_key = split_s3_uri(request.output_location)
+        out_bucket, out_key = parse_s3_uri(request.output_location)
         self.s3.put_object(Bucket=out_bucket, Key=out_key, Body=body, ContentType=content_type)
         self.completed += 1
         self._notify(
@@ -144,7 +145,7 @@ class AsyncInference:
         self.failed += 1
         response: dict[str, Any] = {"contentType": "application/json"}
         if request.failure_location:
-            bucket, key = split_s3_uri(request.failure_location)
+            bucket, key = parse_s3_uri(request.failure_location)
             self.s3.put_object(Bucket=bucket, Key=key, Body=body or reason.encode())
             response["failureLocation"] = request.failure_location
         self._notify(request, request.endpoint.error_topic, "Failed", response, reason)

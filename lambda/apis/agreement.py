@@ -2,17 +2,36 @@
 
 from __future__ import annotations
 
-from style_backend import http
-from style_backend.agreements import AGREE_REQUEST, AgreementStore
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from style_backend.agreements import AgreementStore
+from style_backend.api import edge
+from style_backend.api.models import AgreementRecord, AgreementStatus, AgreeRequest
+
+router = Router()
 
 
-@http.api_handler
-def handler(event: dict, context: object = None) -> dict:
-    user_id = http.caller_id(event)
-    store = AgreementStore()
-    if event.get("httpMethod") == "POST":
-        body = http.json_body(event, AGREE_REQUEST)
-        source_ip, user_agent = http.request_source(event)
-        record = store.agree(user_id, body["termsVersion"], source_ip, user_agent)
-        return http.respond(201, record)
-    return http.respond(200, store.status(user_id))
+@router.get(
+    "/agree",
+    summary="Whether the caller accepted the current user agreement",
+    responses=edge.documented(200),
+)
+def agreement_status() -> AgreementStatus:
+    return AgreementStatus(**AgreementStore().status(edge.caller_id(router)))
+
+
+@router.post(
+    "/agree",
+    status_code=201,
+    summary="Accept the current user agreement",
+    responses=edge.documented(201, 400, 409, 413, 415),
+)
+def agree(body: AgreeRequest) -> AgreementRecord:
+    user_id = edge.caller_id(router)
+    source_ip, user_agent = edge.request_source(router)
+    record = AgreementStore().agree(user_id, body.termsVersion, source_ip, user_agent)
+    return AgreementRecord(**record)
+
+
+app = edge.resolver(router)
+handler = edge.entry_point(app)

@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
-from style_backend import accounts, http
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from style_backend import accounts
+from style_backend.api import edge
+from style_backend.api.models import ErasureSummary, UserId
 from style_backend.erasure import erase_user
 
+router = Router()
 
-@http.api_handler
-def handler(event: dict, context: object = None) -> dict:
-    user_id = http.own_user_id(event)
-    try:  # a destructive route: the token's account must still exist
-        accounts.require_active(event["requestContext"]["authorizer"]["claims"])
-    except accounts.InactiveAccount as gone:
-        raise http.ApiError(401, "UNAUTHORIZED", str(gone)) from None
-    return http.respond(202, erase_user(user_id))
+
+@router.delete(
+    "/apis/images/<userId>",
+    status_code=202,
+    summary="Erase every image and record of the caller (right to erasure)",
+    responses=edge.documented(202, 400, 401, 403),
+)
+def erase(userId: Annotated[UserId, Path()]) -> ErasureSummary:
+    user_id = edge.own_user_id(router, userId)
+    # A destructive route: the token's account must still exist (401 otherwise).
+    accounts.require_active(
+        router.current_event.raw_event["requestContext"]["authorizer"]["claims"]
+    )
+    return ErasureSummary(**erase_user(user_id))
+
+
+app = edge.resolver(router)
+handler = edge.entry_point(app)

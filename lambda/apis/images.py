@@ -3,20 +3,50 @@ GET /apis/images/{userId}/processes/{processId}: progress of one of the caller's
 
 from __future__ import annotations
 
-from style_backend import http
-from style_backend.results import LIST_QUERY, PROCESS_ID, ResultGallery, progress
-from style_backend.validation import Invalid, validate
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+
+from style_backend.api import edge
+from style_backend.api.models import (
+    DEFAULT_LIMIT,
+    NextToken,
+    PageSize,
+    ProcessId,
+    Progress,
+    ResultPage,
+    UserId,
+)
+from style_backend.results import ResultGallery, progress
+
+router = Router()
 
 
-@http.api_handler
-def handler(event: dict, context: object = None) -> dict:
-    user_id = http.own_user_id(event)
-    if (event.get("pathParameters") or {}).get("processId") is not None:
-        process_id = http.path_param(event, "processId")
-        try:
-            validate(process_id, PROCESS_ID)
-        except Invalid:
-            raise http.ApiError(404, "NOT_FOUND", "No such process.") from None
-        return http.respond(200, progress(user_id, process_id))
-    query = http.query_params(event, LIST_QUERY)
-    return http.respond(200, ResultGallery().page(user_id, query["limit"], query.get("nextToken")))
+@router.get(
+    "/apis/images/<userId>",
+    summary="The caller's styled results, newest first, paginated",
+    responses=edge.documented(200, 400, 403),
+)
+def list_results(
+    userId: Annotated[UserId, Path()],
+    limit: Annotated[PageSize, Query()] = DEFAULT_LIMIT,
+    nextToken: Annotated[NextToken | None, Query()] = None,
+) -> ResultPage:
+    user_id = edge.own_user_id(router, userId)
+    return ResultPage(**ResultGallery().page(user_id, limit, nextToken))
+
+
+@router.get(
+    "/apis/images/<userId>/processes/<processId>",
+    summary="Progress of one of the caller's processes",
+    responses=edge.documented(200, 400, 403, 404),
+)
+def process_progress(
+    userId: Annotated[UserId, Path()], processId: Annotated[ProcessId, Path()]
+) -> Progress:
+    return Progress(**progress(edge.own_user_id(router, userId), processId))
+
+
+app = edge.resolver(router)
+handler = edge.entry_point(app)

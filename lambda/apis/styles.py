@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
-from style_backend import http
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from style_backend.api import edge
+from style_backend.api.models import StyleList
 from style_backend.styles import StyleCatalog
 
+router = Router()
 
-@http.api_handler
-def handler(event: dict, context: object = None) -> dict:
-    http.caller_id(event)  # any signed-in user; the claim check is defence in depth
-    return http.respond(200, StyleCatalog().listing())
+
+@router.get(
+    "/apis/styles",
+    summary="Active styles (base resources) with presigned image URLs",
+    responses=edge.documented(200),
+)
+def list_styles() -> StyleList:
+    edge.caller_id(router)  # any signed-in user; the claim check is defence in depth
+    return StyleList(**StyleCatalog().listing())
+
+
+app = edge.resolver(router)
+handler = edge.entry_point(app)

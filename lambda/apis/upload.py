@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
-from style_backend import http
-from style_backend.uploads import UPLOAD_REQUEST, start_upload
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from style_backend.api import edge
+from style_backend.api.models import UploadRequest, UploadTicket
+from style_backend.observability import MetricUnit, metrics
+from style_backend.uploads import start_upload
+
+router = Router()
 
 
-@http.api_handler
-def handler(event: dict, context: object = None) -> dict:
-    user_id = http.caller_id(event)
-    body = http.json_body(event, UPLOAD_REQUEST)
-    return http.respond(201, start_upload(user_id, body["contentType"], body["resourceIds"]))
+@router.post(
+    "/apis/images/upload",
+    status_code=201,
+    summary="Start a styling process: returns a presigned POST for the selfie",
+    responses=edge.documented(201, 400, 403, 409, 413, 415),
+)
+def upload(body: UploadRequest) -> UploadTicket:
+    ticket = start_upload(edge.caller_id(router), body.contentType, body.resourceIds)
+    metrics.add_metric(name="UploadsAccepted", unit=MetricUnit.Count, value=1)
+    return UploadTicket(**ticket)
+
+
+app = edge.resolver(router)
+handler = edge.entry_point(app)

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from style_backend import builds, config, logs
+from style_backend import builds, config, observability
 from style_backend.config import EnvVar
+from style_backend.observability import logger as log
 
-log = logs.get_logger("build_events")
 
-
+@observability.lambda_entry()
 def handler(event: dict[str, Any], context: Any = None) -> None:
     try:
         change = builds.StateChange.from_event(event)
     except ValueError as err:
         log.warning("dropped: %s", err)
         return
-    print(change.metric_line(), flush=True)  # EMF: CloudWatch turns this line into the metric
+    observability.count(change.metric_name(), Project=change.project)  # EMF
     builds.notify_operators(config.get(EnvVar.OPERATIONS_TOPIC_ARN), change)
     log.info("build state recorded", extra={"buildId": change.build_id, "status": change.status})

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from style_backend import builds, logs
+from style_backend import builds, observability
+from style_backend.observability import logger as log
 
-log = logs.get_logger("build_status")
 
-
+@observability.lambda_entry()
 def is_complete(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     if event["RequestType"] == "Delete":
         return {"IsComplete": True}

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from style_backend import builds, logs
+from style_backend import builds, observability
+from style_backend.observability import logger as log
 
-log = logs.get_logger("build_trigger")
 
-
+@observability.lambda_entry()
 def on_event(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     request = event["RequestType"]
     props = event.get("ResourceProperties", {})

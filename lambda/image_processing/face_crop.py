@@ -13,17 +13,18 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from facekit import faces, imaging
-from style_backend import aws, config, erasure, events, keys, logs
+from style_backend import aws, config, erasure, events, keys, observability
 from style_backend.errors import Failure, Reason
+from style_backend.observability import logger as log
 from style_backend.process import ProcessStore, Status, process_of_object
 
 if TYPE_CHECKING:
     import numpy as np
 
-log = logs.get_logger("face_crop")
 faces.warm_up()  # load dlib's models during init, not during the first request
 
 
+@observability.lambda_entry()
 def handler(event: dict[str, Any], context: Any = None) -> None:
     for obj in events.s3_objects(event):
         crop_upload(obj)
@@ -46,6 +47,7 @@ def crop_upload(obj: events.S3Object) -> None:
         crop = crop_face(obj)
     except Failure as failure:
         store.mark_failed(ref.process_id, failure)
+        observability.count("CropsFailed", reason=str(failure.code))
         plog.info("failed", extra={"code": failure.code, "reason": failure.message})
         return
     if crop is None:

@@ -11,20 +11,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from style_backend import aws, config, erasure, events, keys, logs
+from style_backend import aws, config, erasure, events, keys, observability
 from style_backend.config import EnvVar
 from style_backend.errors import Failure, Reason
+from style_backend.observability import logger as log
 from style_backend.process import ProcessStore, Status, StyleStatus, process_of_object
-
-log = logs.get_logger("face_swap")
 
 # Backoff of the explicit retry loop (seconds); tests shorten it.
 RETRY_BASE_DELAY = 0.25
 RETRY_ATTEMPTS = 4
 
 
+@observability.lambda_entry()
 def handler(event: dict[str, Any], context: Any = None) -> None:
     for obj in events.s3_objects(event):
         request_styles(obj)
@@ -53,7 +51,7 @@ def request_styles(obj: events.S3Object) -> None:
 def request_style(
     store: ProcessStore, bucket: str, crop_key: str, process_id: str, resource_id: str
 ) -> None:
-    slog = logs.bind(log, processId=process_id, resourceId=resource_id)
+    slog = observability.bind(log, processId=process_id, resourceId=resource_id)
     base = _active_base_resource(resource_id)
     if base is None:
         failure = Failure(Reason.STYLE_NOT_FOUND, "This style is not available any more.")
@@ -72,7 +70,7 @@ def request_style(
         request_key = _write_request(bucket, crop_key, base, process_id, resource_id)
         response = _invoke(bucket, request_key, inference_id)
     except Exception as err:
-        if isinstance(err, ClientError) and not aws.is_transient(err):
+        if aws.error_code(err) is not None and not aws.is_transient(err):
             slog.error("endpoint refused the request", extra={"error": str(err)})
             failure = Failure(
                 Reason.SWAP_FAILED, "The styling service could not take this request."
@@ -99,8 +97,8 @@ def _write_request(
     request_key = keys.inference_request_key(process_id, resource_id)
     target_key = base.get("imageKey") or keys.base_key(resource_id)
     request = {
-        "source": {"s3Uri": events.s3_uri(bucket, crop_key)},
-        "target": {"s3Uri": events.s3_uri(bucket, target_key)},
+        "source": {"s3Uri": keys.s3_uri(bucket, crop_key)},
+        "target": {"s3Uri": keys.s3_uri(bucket, target_key)},
         "options": {},
         "processId": process_id,
         "resourceId": resource_id,
@@ -120,7 +118,7 @@ def _invoke(bucket: str, request_key: str, inference_id: str) -> dict[str, Any]:
     return aws.retry_transient(
         lambda: runtime.invoke_endpoint_async(
             EndpointName=config.get(EnvVar.ENDPOINT_NAME),
-            InputLocation=events.s3_uri(bucket, request_key),
+            InputLocation=keys.s3_uri(bucket, request_key),
             ContentType="application/json",
             InferenceId=inference_id,
         ),

@@ -9,21 +9,21 @@ unknown messages are logged and dropped: raising would only make SNS deliver the
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from facekit import formats
-from style_backend import aws, config, erasure, events, keys, logs
+from style_backend import aws, config, erasure, events, keys, observability
 from style_backend.config import EnvVar
 from style_backend.errors import Failure, Reason
+from style_backend.observability import MetricUnit, metrics
+from style_backend.observability import logger as log
 from style_backend.process import DisplayStore, ProcessStore, StyleStatus
-
-log = logs.get_logger("face_swap_completion")
 
 _SNIFF_BYTES = 4096  # enough to tell an image from a JSON error body, and to quote the error
 
 
+@observability.lambda_entry()
 def handler(event: dict[str, Any], context: Any = None) -> None:
     for message in events.sns_messages(event):
         try:
@@ -35,7 +35,7 @@ def handler(event: dict[str, Any], context: Any = None) -> None:
 
 
 def complete(note: events.InferenceNotification) -> None:
-    slog = logs.bind(log, processId=note.process_id, resourceId=note.resource_id)
+    slog = observability.bind(log, processId=note.process_id, resourceId=note.resource_id)
     store = ProcessStore()
     process = store.get(note.process_id)
     if store.lost_to_erasure(note.process_id, process):
@@ -81,7 +81,8 @@ def _complete(
             raise Failure(Reason.SWAP_FAILED, _failure_message(note))
         result_key = _store_result(note, process)
     except Failure as failure:
-        store.finish_style(note.process_id, note.resource_id, failure=failure)
+        if store.finish_style(note.process_id, note.resource_id, failure=failure) is not None:
+            metrics.add_metric(name="StylesFailed", unit=MetricUnit.Count, value=1)
         slog.info("style failed", extra={"reason": failure.message})
         return
     if store.finish_style(note.process_id, note.resource_id, result_key=result_key) is None:
@@ -94,14 +95,30 @@ def _complete(
             slog.info("dropped: style ended meanwhile", extra={"status": status})
             return
     DisplayStore().add(process, note.resource_id, result_key)
-    slog.info("style completed", extra={"resultKey": result_key})
+    metrics.add_metric(name="StylesCompleted", unit=MetricUnit.Count, value=1)
+    latency = swap_latency_ms(style)
+    if latency is not None:
+        metrics.add_metric(name="SwapLatency", unit=MetricUnit.Milliseconds, value=latency)
+    slog.info("style completed", extra={"resultKey": result_key, "swapLatencyMs": latency})
+
+
+def swap_latency_ms(style: dict[str, Any]) -> float | None:
+    """From the swap's claim of the style (its request to the endpoint) to now."""
+    claimed = style.get("claimedAt")
+    if not isinstance(claimed, str):
+        return None
+    try:
+        started = datetime.fromisoformat(claimed.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return max(0.0, (datetime.now(UTC) - started).total_seconds() * 1000)
 
 
 def _store_result(note: events.InferenceNotification, process: dict[str, Any]) -> str:
     """Copy the endpoint's output to results/ and return its key; Failure if it is no image."""
     bucket = config.get(EnvVar.BUCKET_NAME)
     try:
-        out_bucket, out_key = events.parse_s3_uri(note.output_location or "")
+        out_bucket, out_key = keys.parse_s3_uri(note.output_location or "")
     except ValueError:
         raise Failure(Reason.SWAP_FAILED, "The styling service returned no picture.") from None
     if out_bucket != bucket or not out_key.startswith(keys.INFERENCE_OUT):
@@ -109,7 +126,9 @@ def _store_result(note: events.InferenceNotification, process: dict[str, Any]) -
     s3 = aws.client("s3")
     try:
         head = s3.get_object(Bucket=bucket, Key=out_key, Range=f"bytes=0-{_SNIFF_BYTES - 1}")
-    except ClientError as err:
+    except Exception as err:
+        if aws.error_code(err) is None:
+            raise
         # Missing (404, or 403 without ListBucket), empty (416) or refused: retrying cannot help.
         if aws.is_transient(err):
             raise
@@ -127,8 +146,8 @@ def _store_result(note: events.InferenceNotification, process: dict[str, Any]) -
             ContentType=formats.CONTENT_TYPES[fmt],
             MetadataDirective="REPLACE",
         )
-    except ClientError as err:  # gone since the read (erased meanwhile): as missing
-        if aws.is_transient(err):
+    except Exception as err:  # gone since the read (erased meanwhile): as missing
+        if aws.error_code(err) is None or aws.is_transient(err):
             raise
         raise Failure(Reason.SWAP_FAILED, "The styled picture is missing.") from None
     return result_key

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from style_backend import dead_letters, logs
+from style_backend import dead_letters, observability
+from style_backend.observability import logger as log
 
-log = logs.get_logger("pipeline_dead_letters")
 
-
+@observability.lambda_entry()
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     failures = []
     for record in event.get("Records") or []:

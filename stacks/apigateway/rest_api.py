@@ -10,7 +10,7 @@ from constructs import Construct
 from stacks.nag import acknowledge
 from stacks.settings import Settings
 from stacks.shared import Component, ProjectLogGroup
-from style_backend.http import CORS_HEADERS
+from style_backend.api.edge import CORS_HEADERS
 
 STAGE_NAME = "prod"
 
@@ -47,7 +47,7 @@ class RestApi(Component):
             cloud_watch_role=True,
             cloud_watch_role_removal_policy=cdk.RemovalPolicy.RETAIN,
             deploy_options=_stage_options(settings, access_logs),
-            # Preflight answers what the handlers' responses allow (style_backend.http).
+            # Preflight answers what the handlers' responses allow (style_backend.api.edge).
             default_cors_preflight_options=apigw.CorsOptions(
                 allow_origins=settings.cors_origins,
                 allow_methods=CORS_HEADERS["Access-Control-Allow-Methods"].split(","),

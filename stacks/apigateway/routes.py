@@ -1,4 +1,5 @@
-"""The API's methods: every route of style_backend.routes.ROUTES (the one place routes are read),
+"""The API's methods: every route the API functions' resolvers declare (style_backend.api.routes;
+the one place routes are read),
 each behind the Cognito authorizer and a request validator, integrated with its function.
 
 The functions live in the Lambda stack; they are referred to by ARN (`same_environment`), so the
@@ -15,7 +16,7 @@ from constructs import Construct
 
 from stacks.apigateway.rest_api import RequestValidation
 from stacks.shared import Component
-from style_backend.routes import ROUTES
+from style_backend.api.routes import routes
 
 
 class CognitoRoutes(Component):
@@ -46,16 +47,13 @@ class CognitoRoutes(Component):
     def _add_routes(
         self, api: apigw.RestApi, integrations: Mapping[str, apigw.Integration]
     ) -> None:
-        # The routes are style_backend.routes.ROUTES: the same table serves OpenAPI and local runs.
+        # The resolvers' routes (style_backend.api.routes): the same table serves OpenAPI and the
+        # local gateway.
         v = self.validation
-        for route in ROUTES:
+        for route in routes():
             resource = api.root.resource_for_path(route.path)
-            params = {
-                f"method.request.path.{segment[1:-1]}": True
-                for segment in route.path.split("/")
-                if segment.startswith("{")
-            }
-            with_body = route.body is not None
+            params = {f"method.request.path.{name}": True for name in route.path_params}
+            with_body = route.has_body
             resource.add_method(
                 route.method,
                 integrations[route.function],

@@ -1,6 +1,6 @@
 """The API functions, one construct per function: its handler, environment and permissions.
 
-Routes (which method and path reach which function) are style_backend.routes' table, read by the
+Routes (which method and path reach which function) are style_backend.api.routes' table, read by the
 API stack; the functions are named there by construct id (`AgreementFunction`, …).
 """
 

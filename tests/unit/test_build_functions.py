@@ -172,8 +172,11 @@ def test_state_changes_reach_operators_and_the_metric(operators, capsys, status,
     emf = next(
         json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line
     )
-    assert emf[metric] == 1
-    assert emf["_aws"]["CloudWatchMetrics"][0]["Metrics"] == [{"Name": metric, "Unit": "Count"}]
+    assert emf[metric] == [1.0]  # Powertools' EMF: values as a list
+    (directive,) = emf["_aws"]["CloudWatchMetrics"]
+    assert directive["Namespace"] == "StyleBackend"
+    assert directive["Metrics"] == [{"Name": metric, "Unit": "Count"}]
+    assert directive["Dimensions"] == [["Project"]]
     assert emf["Project"] == "facechain-image"
 
 

@@ -28,7 +28,7 @@ def test_s3_keys_are_url_decoded_and_bad_records_skipped():
 @pytest.mark.parametrize("uri", ["", "s3://", "s3://bucket", "s3://bucket/", "https://x/y", None])
 def test_bad_s3_uris_are_refused(uri):
     with pytest.raises(ValueError):
-        events.parse_s3_uri(uri)
+        keys.parse_s3_uri(uri)
 
 
 def _message(**overrides):

@@ -138,4 +138,4 @@ def test_build_state_changes_reach_the_events_function_with_a_dlq(synth):
     functions = synth.resources("FaceChain", "AWS::Lambda::Function")
     events_fn = next(k for k in functions if re.fullmatch(r"BuildEventsFunction[0-9A-F]{8}", k))
     env = functions[events_fn]["Properties"]["Environment"]["Variables"]
-    assert set(env) == {"BUILD_PROJECT_NAME", "OPERATIONS_TOPIC_ARN"}
+    assert set(env) == {"BUILD_PROJECT_NAME", "OPERATIONS_TOPIC_ARN", "POWERTOOLS_SERVICE_NAME"}

@@ -214,8 +214,22 @@ def test_handler_runtime_and_environment(synth, construct_id):
     assert props["Handler"] == handler
     assert props["Runtime"] == "python3.12"
     assert props["Architectures"] == ["x86_64"]
-    assert set(props["Environment"]["Variables"]) == env_names
+    variables = dict(props["Environment"]["Variables"])
+    assert variables.pop("POWERTOOLS_SERVICE_NAME") == construct_id  # Powertools' `service`
+    assert set(variables) == env_names
     assert "LogGroup" in props["LoggingConfig"]
+
+
+XRAY_ACTIONS = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"]
+
+
+def test_every_function_has_active_tracing(synth):
+    for stack in ("Functions", "FaceChain"):
+        functions = synth.resources(stack, "AWS::Lambda::Function")
+        ours = {k: f for k, f in functions.items() if "POWERTOOLS_SERVICE_NAME" in str(f)}
+        assert len(ours) >= (8 if stack == "Functions" else 3)
+        for logical_id, fn in ours.items():
+            assert fn["Properties"]["TracingConfig"] == {"Mode": "Active"}, logical_id
 
 
 @pytest.mark.parametrize("construct_id", sorted(EXPECTED))
@@ -228,6 +242,9 @@ def test_role_grants_exactly_the_documented_actions(synth, construct_id):
         assert not [a for a in actions if "*" in a], statement
         if statement.get("Sid") == "WriteOwnLogs":
             assert sorted(actions) == ["logs:CreateLogStream", "logs:PutLogEvents"]
+            continue
+        if sorted(actions) == XRAY_ACTIONS:  # active tracing; X-Ray has no resource ARNs
+            assert statement["Resource"] == "*"
             continue
         if construct_id in ASYNC_FUNCTIONS and all(a.startswith("sqs:") for a in actions):
             # on-failure destination

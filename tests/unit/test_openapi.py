@@ -1,74 +1,103 @@
-import json
+"""docs/openapi.json: Powertools' OpenAPI of the API functions' routers, current, valid, and
+exactly the routes the API stack deploys."""
+
 from pathlib import Path
 
-import jsonschema
-import pytest
 from openapi_spec_validator import validate
 
-from style_backend import openapi
-from style_backend.routes import ROUTES
-from style_backend.validation import Invalid
-from style_backend.validation import validate as our_validate
+from style_backend.api import edge, routes
+from tests.unit.test_apigateway_stack import _methods
 
 COMMITTED = Path(__file__).parents[2] / "docs" / "openapi.json"
 
 
-def test_the_document_is_valid_openapi_3():
-    document = openapi.build()
-    assert document["openapi"].startswith("3.0")
+def test_the_document_is_valid_openapi():
+    document = routes.document()
+    assert document["openapi"].startswith("3.1")
     validate(document)
 
 
-def test_every_route_is_documented_with_its_handler():
-    paths = openapi.build()["paths"]
-    documented = {
-        (m.upper(), p, op["x-handler"]) for p, ops in paths.items() for m, op in ops.items()
-    }
-    assert documented == {(r.method, r.path, r.handler) for r in ROUTES}
-    assert len(ROUTES) == 7
-
-
-def test_request_schemas_are_the_validators_schemas():
-    upload = openapi.build()["paths"]["/apis/images/upload"]["post"]
-    schema = upload["requestBody"]["content"]["application/json"]["schema"]
-    assert schema["properties"]["resourceIds"]["maxItems"] == 4
-    assert schema["properties"]["contentType"]["enum"] == ["image/jpeg", "image/png", "image/webp"]
-
-
 def test_the_committed_document_is_up_to_date():
-    assert COMMITTED.read_text() == openapi.render(), (
+    assert COMMITTED.read_text() == routes.render(), (
         "docs/openapi.json is stale: run "
-        "`PYTHONPATH=lambda/shared .venv/bin/python -m style_backend.openapi > docs/openapi.json`"
+        "`PYTHONPATH=lambda/shared .venv/bin/python -m style_backend.api.routes "
+        "> docs/openapi.json`"
     )
 
 
-SAMPLES = [
-    {"contentType": "image/png", "resourceIds": ["a"]},
-    {"contentType": "image/png", "resourceIds": ["a", "b", "c", "d", "e"]},
-    {"contentType": "image/gif", "resourceIds": ["a"]},
-    {"contentType": "image/png", "resourceIds": ["a", "a"]},
-    {"contentType": "image/png", "resourceIds": [1]},
-    {"contentType": "image/png", "resourceIds": ["../x"]},
-    {"contentType": "image/png", "resourceIds": []},
-    {"contentType": "image/png"},
-    {"contentType": "image/png", "resourceIds": ["a"], "extra": 1},
-    {"termsVersion": "v1"},
-    {"termsVersion": ""},
-    {"termsVersion": True},
-    [],
-    "x",
-    None,
-]
+def test_the_document_has_exactly_the_routes_the_api_stack_deploys(synth):
+    deployed = {(path, verb) for path, verb in _methods(synth) if verb != "OPTIONS"}
+    paths = routes.document()["paths"]
+    documented = {(p, m.upper()) for p, ops in paths.items() for m in ops}
+    assert documented == deployed  # none missing, none extra
+    assert documented == {(r.path, r.method) for r in routes.routes()}
+    assert len(documented) == 7
 
 
-@pytest.mark.parametrize("route", [r for r in ROUTES if r.body], ids=lambda r: r.path)
-@pytest.mark.parametrize("sample", SAMPLES, ids=lambda s: json.dumps(s)[:40])
-def test_our_validator_agrees_with_jsonschema(route, sample):
-    """The small validator accepts exactly what a full JSON Schema implementation accepts."""
-    reference = jsonschema.Draft7Validator(route.body).is_valid(sample)
-    try:
-        our_validate(sample, route.body)
-        ours = True
-    except Invalid:
-        ours = False
-    assert ours == reference
+def test_each_operation_names_its_function_and_handler():
+    paths = routes.document()["paths"]
+    for route in routes.routes():
+        operation = paths[route.path][route.method.lower()]
+        assert (operation["x-function"], operation["x-handler"]) == (route.function, route.handler)
+        assert operation["operationId"] == routes.operation_id(route.method, route.path)
+
+
+def test_every_error_status_is_documented_with_the_error_shape():
+    document = routes.document()
+    error = document["components"]["schemas"]["ErrorBody"]
+    assert error["required"] == ["error"]
+    detail = document["components"]["schemas"]["ErrorDetail"]
+    assert detail["required"] == ["code", "message"]
+    expected = {
+        ("GET", "/agree"): set(),
+        ("POST", "/agree"): {400, 409, 413, 415},
+        ("GET", "/apis/styles"): set(),
+        ("POST", "/apis/images/upload"): {400, 403, 409, 413, 415},
+        ("GET", "/apis/images/{userId}"): {400, 403},
+        ("GET", "/apis/images/{userId}/processes/{processId}"): {400, 403, 404},
+        ("DELETE", "/apis/images/{userId}"): {400, 403},
+    }
+    for (method, path), own in expected.items():
+        responses = document["paths"][path][method.lower()]["responses"]
+        errors = {int(s) for s in responses if int(s) >= 400}
+        assert errors == own | set(edge.COMMON_ERRORS), (method, path)
+        for status in errors:
+            schema = responses[str(status)]["content"]["application/json"]["schema"]
+            assert schema == {"$ref": "#/components/schemas/ErrorBody"}
+        assert "422" not in responses  # Powertools' default; we answer 400
+        (success,) = [s for s in responses if int(s) < 400]
+        assert responses[success]["content"]["application/json"]["schema"]["$ref"]
+
+
+def test_request_schemas_come_from_the_models():
+    upload = routes.document()["components"]["schemas"]["UploadRequest"]
+    assert upload["additionalProperties"] is False
+    ids = upload["properties"]["resourceIds"]
+    assert (ids["minItems"], ids["maxItems"], ids["uniqueItems"]) == (1, 4, True)
+    assert ids["items"]["pattern"] == "^[A-Za-z0-9_-]{1,64}$"
+    assert upload["properties"]["contentType"]["enum"] == ["image/jpeg", "image/png", "image/webp"]
+    listing = routes.document()["paths"]["/apis/images/{userId}"]["get"]["parameters"]
+    limit = next(p for p in listing if p["name"] == "limit")
+    assert limit["in"] == "query" and limit["schema"]["type"] == "integer"
+    assert (limit["schema"]["minimum"], limit["schema"]["maximum"]) == (1, 50)
+    assert routes.document()["security"] == [{"cognito": []}]  # every route needs the token
+
+
+def test_building_the_routes_loads_no_aws_sdk():
+    """The API stack imports the route table: that must not load boto3 or botocore's clients."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from style_backend.api.routes import routes, document; routes(); document()\n"
+        "bad = [m for m in ('boto3', 'botocore.client', 'botocore.session') if m in sys.modules]\n"
+        "assert not bad, bad"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={"PYTHONPATH": "lambda/shared", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]

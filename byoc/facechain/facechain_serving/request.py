@@ -11,14 +11,13 @@ import binascii
 import json
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlparse
 
 import numpy as np
 from botocore.exceptions import ClientError
 
 from facechain_serving.errors import BadRequest
 from facekit import imaging
-from style_backend import aws
+from style_backend import aws, keys
 from style_backend.errors import Failure, Reason
 
 # Inline images are for small local calls; production passes S3 URIs (the async request body in
@@ -125,11 +124,10 @@ def _parse_options(options: Any) -> SwapOptions:
 
 
 def split_s3_uri(uri: str, role: str) -> tuple[str, str]:
-    parsed = urlparse(uri)
-    key = parsed.path.lstrip("/")
-    if parsed.scheme != "s3" or not parsed.netloc or not key:
-        raise BadRequest(f"{role}.s3Uri is not an s3://bucket/key URI: {uri!r}")
-    return parsed.netloc, key
+    try:
+        return keys.parse_s3_uri(uri)
+    except ValueError:
+        raise BadRequest(f"{role}.s3Uri is not an s3://bucket/key URI: {uri!r}") from None
 
 
 def fetch_bytes(ref: ImageRef) -> bytes:

@@ -16,9 +16,10 @@ from botocore.exceptions import ClientError
 
 from style_backend import aws, config
 from style_backend.config import EnvVar
+from style_backend.exceptions import NotSignedIn
 
 
-class InactiveAccount(Exception):
+class InactiveAccount(NotSignedIn):
     """The token is valid, but its account was deleted or disabled since it was issued."""
 
 

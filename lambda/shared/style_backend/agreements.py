@@ -9,43 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from style_backend import aws, config
 from style_backend.config import EnvVar
-from style_backend.http import ApiError
+from style_backend.exceptions import Conflict, NotConsented
 from style_backend.process import now_iso
-
-AGREE_REQUEST = {
-    "type": "object",
-    "required": ["termsVersion"],
-    "additionalProperties": False,
-    "properties": {
-        "termsVersion": {
-            "type": "string",
-            "minLength": 1,
-            "maxLength": 64,
-            "description": "The version the user read and accepts; must be the current one.",
-        }
-    },
-}
-AGREEMENT_RECORD = {
-    "type": "object",
-    "required": ["termsVersion", "agreedAt"],
-    "properties": {
-        "termsVersion": {"type": "string"},
-        "agreedAt": {"type": "string", "format": "date-time"},
-    },
-}
-AGREEMENT_STATUS = {
-    "type": "object",
-    "required": ["agreed", "termsVersion"],
-    "properties": {
-        "agreed": {"type": "boolean"},
-        "termsVersion": {"type": "string", "description": "The current terms version."},
-        "agreedAt": {"type": "string", "format": "date-time", "nullable": True},
-    },
-}
 
 
 def current_terms_version() -> str:
@@ -74,14 +41,13 @@ class AgreementStore:
     def agree(
         self, user_id: str, terms_version: str, source_ip: str, user_agent: str
     ) -> dict[str, Any]:
-        """Record consent to `terms_version`, which must be the current one (409 otherwise).
+        """Record consent to `terms_version`, which must be the current one (Conflict otherwise).
         Agreeing twice keeps the first record and returns it."""
         current = current_terms_version()
         if terms_version != current:
-            raise ApiError(
-                409,
-                "TERMS_VERSION_MISMATCH",
+            raise Conflict(
                 f"Terms version {terms_version!r} is not the current one ({current!r}).",
+                "TERMS_VERSION_MISMATCH",
             )
         item = {
             "userId": user_id,
@@ -92,15 +58,13 @@ class AgreementStore:
         }
         try:
             self.table.put_item(Item=item, ConditionExpression="attribute_not_exists(termsVersion)")
-        except ClientError as err:
-            if err.response["Error"]["Code"] != "ConditionalCheckFailedException":
+        except Exception as err:
+            if not aws.condition_failed(err):
                 raise
             item = self.find(user_id, current) or item
         return {"termsVersion": item["termsVersion"], "agreedAt": item["agreedAt"]}
 
     def require_current(self, user_id: str) -> None:
-        """403 CONSENT_REQUIRED unless the user accepted the current terms."""
+        """NotConsented unless the user accepted the current terms."""
         if self.find(user_id, current_terms_version()) is None:
-            raise ApiError(
-                403, "CONSENT_REQUIRED", "Accept the current user agreement (POST /agree) first."
-            )
+            raise NotConsented("Accept the current user agreement (POST /agree) first.")

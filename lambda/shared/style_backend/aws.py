@@ -5,6 +5,12 @@ on AWS and against the local runtime. Retries use botocore's adaptive mode, whic
 throttling and 5xx; callers see only errors that outlived it. The SageMaker runtime is the
 exception: its callers retry with `retry_transient`, one explicit policy with a known worst case,
 rather than botocore's attempts nested inside theirs.
+
+boto3 is imported on first use, not at import: the stacks and the OpenAPI generator import the
+API's routes (and so the domain modules) without loading botocore.
+
+The error-code lists and the conditional-check test live here once, for every caller (domain
+modules, the API edge, the local runtime and the model server).
 """
 
 from __future__ import annotations
@@ -15,26 +21,30 @@ from collections.abc import Callable
 from functools import cache
 from typing import TypeVar
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import ClientError, ConnectionError, ReadTimeoutError
-
 T = TypeVar("T")
 
-_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 5}, signature_version="s3v4")
-_SERVICE_CONFIG = {
-    "sagemaker-runtime": Config(retries={"mode": "standard", "total_max_attempts": 1})
-}
+
+@cache
+def _config(service: str | None = None):
+    from botocore.config import Config
+
+    if service == "sagemaker-runtime":
+        return Config(retries={"mode": "standard", "total_max_attempts": 1})
+    return Config(retries={"mode": "adaptive", "max_attempts": 5}, signature_version="s3v4")
 
 
 @cache
 def client(service: str):
-    return boto3.session.Session().client(service, config=_SERVICE_CONFIG.get(service, _CONFIG))
+    import boto3
+
+    return boto3.session.Session().client(service, config=_config(service))
 
 
 @cache
 def table(name: str):
-    return boto3.session.Session().resource("dynamodb", config=_CONFIG).Table(name)
+    import boto3
+
+    return boto3.session.Session().resource("dynamodb", config=_config()).Table(name)
 
 
 def reset() -> None:
@@ -43,30 +53,53 @@ def reset() -> None:
     table.cache_clear()
 
 
-_TRANSIENT_CODES = frozenset(
+# Throttling that outlived botocore's retries (DynamoDB, S3, SageMaker): the caller backs off.
+THROTTLING_CODES = frozenset(
     {
         "Throttling",
         "ThrottlingException",
         "ThrottledException",
         "TooManyRequestsException",
         "RequestLimitExceeded",
+        "ProvisionedThroughputExceededException",
         "SlowDown",
-        "ServiceUnavailable",
-        "InternalFailure",
-        "InternalServerError",
-        "InternalError",
     }
 )
+TRANSIENT_CODES = THROTTLING_CODES | {
+    "ServiceUnavailable",
+    "InternalFailure",
+    "InternalServerError",
+    "InternalError",
+}
+
+
+def error_code(err: BaseException) -> str | None:
+    """The AWS error code of a botocore ClientError (None for anything else)."""
+    response = getattr(err, "response", None)
+    if not isinstance(response, dict):
+        return None
+    return (response.get("Error") or {}).get("Code")
+
+
+def is_throttling(err: BaseException) -> bool:
+    return error_code(err) in THROTTLING_CODES
+
+
+def condition_failed(err: BaseException) -> bool:
+    """A conditional write (ConditionExpression) found its condition false."""
+    return error_code(err) == "ConditionalCheckFailedException"
 
 
 def is_transient(err: Exception) -> bool:
     """Throttling, 5xx and network errors: worth another try. Anything else is permanent."""
+    from botocore.exceptions import ClientError, ConnectionError, ReadTimeoutError
+
     if isinstance(err, ConnectionError | ReadTimeoutError):
         return True
     if not isinstance(err, ClientError):
         return False
     status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
-    return err.response.get("Error", {}).get("Code") in _TRANSIENT_CODES or status >= 500
+    return error_code(err) in TRANSIENT_CODES or status >= 500
 
 
 def retry_transient(

@@ -7,14 +7,14 @@ build id — never on "the latest build" of the project, which another deploy ma
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass
 from typing import Any
+
+from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 
 from style_backend import aws
 
 IMAGE_TAG_VARIABLE = "IMAGE_TAG"
-METRIC_NAMESPACE = "StyleBackend"
 
 
 class BuildFailed(RuntimeError):
@@ -80,9 +80,11 @@ class StateChange:
     @classmethod
     def from_event(cls, event: dict[str, Any]) -> StateChange:
         """Parse an EventBridge "CodeBuild Build State Change" event (ValueError if not one)."""
-        if event.get("detail-type") != "CodeBuild Build State Change":
-            raise ValueError(f"not a CodeBuild state change: {event.get('detail-type')!r}")
-        detail = event.get("detail") or {}
+        change = EventBridgeEvent(event)
+        detail_type = change.get("detail-type")
+        if detail_type != "CodeBuild Build State Change":
+            raise ValueError(f"not a CodeBuild state change: {detail_type!r}")
+        detail = change.detail if isinstance(change.get("detail"), dict) else {}
         info = detail.get("additional-information") or {}
         try:
             return cls(
@@ -107,28 +109,10 @@ class StateChange:
             }
         )
 
-    def metric_line(self, now: float | None = None) -> str:
-        """CloudWatch embedded-metric-format line: printing it records the metric, no API call."""
-        name = {"SUCCEEDED": "BuildSucceeded", "IN_PROGRESS": "BuildStarted"}.get(
+    def metric_name(self) -> str:
+        """BuildSucceeded, BuildStarted or BuildFailed (the CloudWatch metric of this change)."""
+        return {"SUCCEEDED": "BuildSucceeded", "IN_PROGRESS": "BuildStarted"}.get(
             self.status, "BuildFailed"
-        )
-        return json.dumps(
-            {
-                "_aws": {
-                    "Timestamp": int((now or time.time()) * 1000),
-                    "CloudWatchMetrics": [
-                        {
-                            "Namespace": METRIC_NAMESPACE,
-                            "Dimensions": [["Project"]],
-                            "Metrics": [{"Name": name, "Unit": "Count"}],
-                        }
-                    ],
-                },
-                "Project": self.project,
-                name: 1,
-                "buildId": self.build_id,
-                "status": self.status,
-            }
         )
 
 

@@ -38,6 +38,10 @@ class EnvVar(StrEnum):
     OPERATIONS_TOPIC_ARN = "OPERATIONS_TOPIC_ARN"
     # API functions: comma-separated origins CORS allows ("*": any), as the API preflight does.
     CORS_ALLOWED_ORIGINS = "CORS_ALLOWED_ORIGINS"
+    # Powertools: the `service` of every log line and metric (the function's construct id), and
+    # the switch the local runtime uses to keep X-Ray off (no daemon there).
+    POWERTOOLS_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
+    POWERTOOLS_TRACE_DISABLED = "POWERTOOLS_TRACE_DISABLED"
 
 
 # The upload size limit: the stacks' default setting (stacks/settings.py) and what the upload API

@@ -13,11 +13,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from style_backend import events, keys, logs
+from style_backend import events, keys
 from style_backend.errors import Failure, Reason
+from style_backend.observability import logger as log
 from style_backend.process import ProcessStore
-
-log = logs.get_logger("style_backend.dead_letters")
 
 SWAP_NOT_REQUESTED = Failure(
     Reason.SWAP_FAILED, "The styling service could not be reached; please try again later."

@@ -18,34 +18,14 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator
 from typing import Any
-from urllib.parse import urlparse
-
-from boto3.dynamodb.conditions import Key
 
 from style_backend import aws, config, keys
 from style_backend.config import EnvVar
-from style_backend.logs import get_logger
+from style_backend.observability import logger as log
 from style_backend.process import ERASURE_RECORD_TTL_SECONDS, ProcessStore
 from style_backend.tables import PROCESS_BY_USER
 
-log = get_logger("style_backend.erasure")
-
 MAX_DELETE_OBJECTS = 1000  # S3 DeleteObjects limit per call
-ERASURE_SUMMARY = {
-    "type": "object",
-    "required": ["userId", "deleted"],
-    "properties": {
-        "userId": {"type": "string"},
-        "deleted": {
-            "type": "object",
-            "description": "How many objects and items this request removed.",
-            "properties": {
-                name: {"type": "integer"}
-                for name in ("objects", "processes", "results", "history", "agreements")
-            },
-        },
-    },
-}
 
 
 def _keys_under(bucket: str, prefix: str) -> Iterator[str]:
@@ -89,9 +69,12 @@ def inference_objects(
     output/failure objects at the given S3 URIs (only those in this bucket under inference/)."""
     found = [keys.inference_request_key(process_id, resource_id)]
     for value in uris:
-        uri = urlparse(value or "")
-        if uri.scheme == "s3" and uri.netloc == bucket and uri.path.startswith("/inference/"):
-            found.append(uri.path.lstrip("/"))
+        try:
+            uri_bucket, key = keys.parse_s3_uri(value or "")
+        except ValueError:
+            continue
+        if uri_bucket == bucket and key.startswith(keys.INFERENCE):
+            found.append(key)
     return found
 
 
@@ -124,6 +107,8 @@ def _inference_keys(bucket: str, process: dict[str, Any]) -> Iterator[str]:
 
 def erase_user(user_id: str) -> dict[str, Any]:
     """Delete the user's objects, then their items in every table. Returns counts."""
+    from boto3.dynamodb.conditions import Key
+
     bucket = config.get(EnvVar.BUCKET_NAME)
     store = ProcessStore()
     store.mark_user_erased(user_id)  # first: steps finishing after this point clean up

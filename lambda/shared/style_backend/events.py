@@ -1,6 +1,7 @@
-"""Parsing of the events that reach the pipeline handlers: S3 notifications and the SageMaker
-async-inference notifications delivered through SNS. Malformed parts are skipped, never raised:
-a handler must not turn one bad record into a retry storm."""
+"""The events that reach the pipeline handlers: S3 notifications and the SageMaker
+async-inference notifications delivered through SNS, read with Powertools' event data classes.
+Malformed parts are skipped, never raised: a handler must not turn one bad record into a retry
+storm."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
+
+from aws_lambda_powertools.utilities.data_classes import S3Event, SNSEvent
 
 from style_backend import keys
 
@@ -22,31 +25,19 @@ class S3Object:
 
 def s3_objects(event: dict[str, Any]) -> Iterator[S3Object]:
     """The objects of an S3 notification event (records of other kinds are skipped)."""
-    for record in event.get("Records") or []:
+    if not isinstance(event.get("Records"), list):
+        return
+    for record in S3Event(event).records:
         try:
-            s3 = record["s3"]
-            size = s3["object"].get("size")
+            obj = record.s3.get_object
+            size = obj.raw_event.get("size")
             yield S3Object(
-                bucket=s3["bucket"]["name"],
-                key=unquote_plus(s3["object"]["key"]),
+                bucket=record.s3.bucket.name,
+                key=unquote_plus(obj.key),  # S3 sends keys URL-encoded, '+' for spaces
                 size=int(size) if size is not None else None,
             )
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, AttributeError):
             continue
-
-
-def parse_s3_uri(uri: str) -> tuple[str, str]:
-    """('bucket', 'key') from 's3://bucket/key'; ValueError otherwise."""
-    if not isinstance(uri, str) or not uri.startswith("s3://"):
-        raise ValueError(f"not an S3 URI: {uri!r}")
-    bucket, _, key = uri[5:].partition("/")
-    if not bucket or not key:
-        raise ValueError(f"not an S3 URI: {uri!r}")
-    return bucket, key
-
-
-def s3_uri(bucket: str, key: str) -> str:
-    return f"s3://{bucket}/{key}"
 
 
 class MalformedNotification(ValueError):
@@ -66,8 +57,13 @@ class InferenceNotification:
 
 def sns_messages(event: dict[str, Any]) -> Iterator[str]:
     """The raw `Message` strings of an SNS-to-Lambda event."""
-    for record in event.get("Records") or []:
-        message = (record.get("Sns") or {}).get("Message") if isinstance(record, dict) else None
+    if not isinstance(event.get("Records"), list):
+        return
+    for record in SNSEvent(event).records:
+        try:
+            message = record.sns.message
+        except (KeyError, TypeError, AttributeError):
+            continue
         if isinstance(message, str):
             yield message
 
@@ -80,7 +76,7 @@ def parse_inference_notification(message: str) -> InferenceNotification:
         status = body["invocationStatus"]
         request = body.get("requestParameters") or {}
         response = body.get("responseParameters") or {}
-        _, input_key = parse_s3_uri(request["inputLocation"])
+        _, input_key = keys.parse_s3_uri(request["inputLocation"])
         ref = keys.parse_inference_request_key(input_key)
     except (ValueError, KeyError, TypeError, AttributeError, keys.InvalidKey) as err:
         raise MalformedNotification(str(err)) from err

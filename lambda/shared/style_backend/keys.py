@@ -93,3 +93,18 @@ def parse_inference_request_key(key: str) -> InferenceRef:
     if not m:
         raise InvalidKey(f"not an inference request key: {key!r}")
     return InferenceRef(m["process"], m["resource"])
+
+
+def parse_s3_uri(uri: str) -> tuple[str, str]:
+    """('bucket', 'key') from 's3://bucket/key'; ValueError otherwise. The one parser of S3 URIs
+    (the pipeline, erasure, the model server and the local endpoint all use it)."""
+    if not isinstance(uri, str) or not uri.startswith("s3://"):
+        raise ValueError(f"not an S3 URI: {uri!r}")
+    bucket, _, key = uri[5:].partition("/")
+    if not bucket or not key:
+        raise ValueError(f"not an S3 URI: {uri!r}")
+    return bucket, key
+
+
+def s3_uri(bucket: str, key: str) -> str:
+    return f"s3://{bucket}/{key}"

@@ -19,9 +19,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from style_backend import aws, config, events, keys, logs
+from style_backend import aws, config, events, keys, observability
 from style_backend.config import EnvVar
 from style_backend.errors import Failure, Reason
 from style_backend.tables import TTL_ATTRIBUTE
@@ -71,10 +69,6 @@ def _iso(epoch: float) -> str:
     )
 
 
-def _is_condition_failure(err: ClientError) -> bool:
-    return err.response["Error"]["Code"] == "ConditionalCheckFailedException"
-
-
 class ProcessStore:
     def __init__(self, table_name: str | None = None):
         self.table = aws.table(table_name or config.get(EnvVar.PROCESS_TABLE))
@@ -112,8 +106,8 @@ class ProcessStore:
             return self.table.update_item(
                 Key={"processId": process_id}, ReturnValues="ALL_NEW", **kwargs
             )["Attributes"]
-        except ClientError as err:
-            if _is_condition_failure(err):
+        except Exception as err:
+            if aws.condition_failed(err):
                 return None
             raise
 
@@ -389,8 +383,8 @@ class DisplayStore:
         }
         try:
             self.table.put_item(Item=item, ConditionExpression="attribute_not_exists(resultId)")
-        except ClientError as err:
-            if _is_condition_failure(err):
+        except Exception as err:
+            if aws.condition_failed(err):
                 return False
             raise
         return True
@@ -416,7 +410,7 @@ def process_of_object(
     except keys.InvalidKey:
         log.warning("dropped: key outside the layout", extra={"key": obj.key})
         return None
-    plog = logs.bind(log, processId=ref.process_id, userId=ref.user_id)
+    plog = observability.bind(log, processId=ref.process_id, userId=ref.user_id)
     if obj.bucket != config.get(EnvVar.BUCKET_NAME):
         plog.warning("dropped: foreign bucket", extra={"bucket": obj.bucket})
         return None

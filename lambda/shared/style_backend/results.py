@@ -13,71 +13,17 @@ import json
 import time
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
-
 from style_backend import aws, config
 from style_backend.config import EnvVar
-from style_backend.http import ApiError
-from style_backend.process import ProcessStore, Status, StyleStatus, now_iso
+from style_backend.exceptions import InvalidToken, NotFound
+from style_backend.process import ProcessStore, StyleStatus, now_iso
 from style_backend.styles import presigned_get
 from style_backend.tables import TTL_ATTRIBUTE
 
-PROCESS_ID = {"type": "string", "pattern": r"^[A-Za-z0-9_-]{1,64}$"}
-LIST_QUERY = {
-    "type": "object",
-    "properties": {
-        "limit": {"type": "integer", "minimum": 1, "maximum": 50, "default": 20},
-        "nextToken": {"type": "string", "minLength": 1, "maxLength": 2048},
-    },
-}
-ERROR = {
-    "type": "object",
-    "required": ["code", "message"],
-    "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
-}
-PROGRESS = {
-    "type": "object",
-    "required": ["processId", "status", "styles"],
-    "properties": {
-        "processId": {"type": "string"},
-        "status": {"type": "string", "enum": [s.value for s in Status]},
-        "styles": {
-            "type": "object",
-            "description": "Per requested style (resourceId → its state).",
-            "additionalProperties": {
-                "type": "object",
-                "required": ["status"],
-                "properties": {
-                    "status": {"type": "string", "enum": [s.value for s in StyleStatus]},
-                    "resultUrl": {"type": "string", "format": "uri"},
-                    "error": ERROR,
-                },
-            },
-        },
-        "error": ERROR,
-    },
-}
-RESULT_PAGE = {
-    "type": "object",
-    "required": ["items"],
-    "properties": {
-        "items": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["resultId", "processId", "resourceId", "url", "createdAt"],
-                "properties": {
-                    "resultId": {"type": "string"},
-                    "processId": {"type": "string"},
-                    "resourceId": {"type": "string"},
-                    "url": {"type": "string", "format": "uri"},
-                    "createdAt": {"type": "string", "format": "date-time"},
-                },
-            },
-        },
-        "nextToken": {"type": "string", "description": "Pass back to get the next page."},
-    },
-}
+# A process id: a full match (a trailing newline is not part of an id).
+PROCESS_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 50
 
 
 def progress(user_id: str, process_id: str) -> dict[str, Any]:
@@ -85,7 +31,7 @@ def progress(user_id: str, process_id: str) -> dict[str, Any]:
     one, so that process ids cannot be probed."""
     item = ProcessStore().get(process_id)
     if item is None or item.get("userId") != user_id:
-        raise ApiError(404, "NOT_FOUND", "No such process.")
+        raise NotFound("No such process.")
     styles: dict[str, Any] = {}
     for resource_id, style in item.get("styles", {}).items():
         view: dict[str, Any] = {"status": style["status"]}
@@ -106,20 +52,21 @@ def encode_token(last_key: dict[str, Any]) -> str:
 
 
 def decode_token(token: str, user_id: str) -> dict[str, str]:
-    """The ExclusiveStartKey a token stands for; 400 if it is malformed or not the caller's."""
+    """The ExclusiveStartKey a token stands for; InvalidToken if it is malformed or not the
+    caller's."""
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         key = json.loads(raw)
     except (binascii.Error, ValueError) as err:
-        raise ApiError(400, "INVALID_TOKEN", "nextToken is not valid.") from err
+        raise InvalidToken("nextToken is not valid.") from err
     if (
         not isinstance(key, dict)
         or set(key) != {"userId", "resultId"}
         or not all(isinstance(v, str) for v in key.values())
     ):
-        raise ApiError(400, "INVALID_TOKEN", "nextToken is not valid.")
+        raise InvalidToken("nextToken is not valid.")
     if key["userId"] != user_id:
-        raise ApiError(400, "INVALID_TOKEN", "nextToken belongs to another listing.")
+        raise InvalidToken("nextToken belongs to another listing.")
     return key
 
 
@@ -130,6 +77,8 @@ class ResultGallery:
 
     def page(self, user_id: str, limit: int, next_token: str | None = None) -> dict[str, Any]:
         """One page of results, newest first, and a DisplayHistory row per result shown."""
+        from boto3.dynamodb.conditions import Key
+
         kwargs: dict[str, Any] = {
             "KeyConditionExpression": Key("userId").eq(user_id),
             "ScanIndexForward": False,  # resultId starts with createdAt: newest first

@@ -25,7 +25,7 @@ from typing import Any
 
 from style_backend import aws, config, keys
 from style_backend.config import EnvVar
-from style_backend.styles import RESOURCE_ID, style_key
+from style_backend.styles import RESOURCE_ID_PATTERN, style_key
 
 MANIFEST = "styles.json"
 MAX_SIDE = 2048
@@ -67,7 +67,7 @@ def load_manifest(folder: Path) -> list[StyleSource]:
             )
         except (KeyError, TypeError) as err:
             raise SeedError(f"{path}: styles[{i}] lacks {err}") from None
-        if not re.fullmatch(RESOURCE_ID["pattern"], source.resource_id):
+        if not re.fullmatch(RESOURCE_ID_PATTERN, source.resource_id):
             raise SeedError(f"{path}: styles[{i}]: bad resourceId {source.resource_id!r}")
         sources.append(source)
     return sources

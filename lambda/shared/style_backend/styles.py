@@ -8,36 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from boto3.dynamodb.conditions import Attr
-
 from style_backend import aws, config, keys
 from style_backend.config import EnvVar
-from style_backend.http import ApiError
+from style_backend.exceptions import UnknownStyle
 
 STYLE_FIELDS = ("resourceId", "theme", "gender", "skinTone")
 MAX_BATCH_GET = 100  # DynamoDB BatchGetItem limit per call
-
-RESOURCE_ID = {"type": "string", "pattern": r"^[A-Za-z0-9_-]{1,64}$"}
-STYLE_LIST = {
-    "type": "object",
-    "required": ["items"],
-    "properties": {
-        "items": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": [*STYLE_FIELDS, "imageUrl"],
-                "properties": {
-                    "resourceId": {"type": "string"},
-                    "theme": {"type": "string"},
-                    "gender": {"type": "string"},
-                    "skinTone": {"type": "string"},
-                    "imageUrl": {"type": "string", "format": "uri"},
-                },
-            },
-        }
-    },
-}
+# A resource id: a full match (a trailing newline is not part of an id).
+RESOURCE_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 
 
 def style_key(theme: str, gender: str, skin_tone: str) -> str:
@@ -60,6 +38,8 @@ class StyleCatalog:
 
     def active(self) -> list[dict[str, Any]]:
         """Every active base resource, ordered by resourceId (stable for clients)."""
+        from boto3.dynamodb.conditions import Attr
+
         items: list[dict[str, Any]] = []
         kwargs: dict[str, Any] = {"FilterExpression": Attr("active").eq(True)}
         while True:
@@ -85,7 +65,7 @@ class StyleCatalog:
         }
 
     def require_active(self, resource_ids: list[str]) -> None:
-        """400 UNKNOWN_STYLE naming every requested id that is missing or inactive."""
+        """UnknownStyle naming every requested id that is missing or inactive."""
         found: dict[str, dict[str, Any]] = {}
         resource = self.table.meta.client
         pending = {self.table_name: {"Keys": [{"resourceId": r} for r in resource_ids]}}
@@ -96,6 +76,4 @@ class StyleCatalog:
             pending = page.get("UnprocessedKeys") or {}
         unknown = [r for r in resource_ids if not found.get(r, {}).get("active")]
         if unknown:
-            raise ApiError(
-                400, "UNKNOWN_STYLE", f"Unknown or inactive style(s): {', '.join(unknown)}."
-            )
+            raise UnknownStyle(f"Unknown or inactive style(s): {', '.join(unknown)}.")

@@ -13,51 +13,9 @@ from style_backend import aws, config, keys
 from style_backend.agreements import AgreementStore
 from style_backend.config import EnvVar
 from style_backend.process import ProcessStore
-from style_backend.styles import RESOURCE_ID, StyleCatalog
+from style_backend.styles import StyleCatalog
 
 MAX_STYLES_PER_UPLOAD = 4
-
-UPLOAD_REQUEST = {
-    "type": "object",
-    "required": ["contentType", "resourceIds"],
-    "additionalProperties": False,
-    "properties": {
-        "contentType": {
-            "type": "string",
-            "enum": sorted(keys.UPLOAD_EXTENSIONS),
-            "description": "Media type of the selfie the client will upload.",
-            "x-error": {"status": 415, "code": "UNSUPPORTED_MEDIA_TYPE"},
-        },
-        "resourceIds": {
-            "type": "array",
-            "minItems": 1,
-            "maxItems": MAX_STYLES_PER_UPLOAD,
-            "uniqueItems": True,
-            "items": RESOURCE_ID,
-            "description": "Styles (base resources) to apply, 1 to 4 distinct ids.",
-        },
-    },
-}
-UPLOAD_TICKET = {
-    "type": "object",
-    "required": ["processId", "upload", "expiresIn"],
-    "properties": {
-        "processId": {"type": "string"},
-        "upload": {
-            "type": "object",
-            "required": ["url", "fields"],
-            "properties": {
-                "url": {"type": "string", "format": "uri"},
-                "fields": {
-                    "type": "object",
-                    "description": "Form fields to send before the `file` field, as they are.",
-                    "additionalProperties": {"type": "string"},
-                },
-            },
-        },
-        "expiresIn": {"type": "integer", "description": "Seconds the upload form stays valid."},
-    },
-}
 
 
 def presigned_upload(key: str, content_type: str) -> dict[str, Any]:

@@ -2,9 +2,11 @@
 
 import pytest
 
-from style_backend.routes import ROUTES
+from style_backend.api.routes import routes
 from tests.integration.api.conftest import new_user
 from tests.tokens import stranger_key
+
+ROUTES = routes()
 
 
 def _concrete(path: str, user: str) -> str:

@@ -99,7 +99,7 @@ def test_unknown_or_inactive_styles_are_refused(api, styles, agreed, resource_id
     reply = api.call(
         "POST", UPLOAD, agreed, {"contentType": "image/jpeg", "resourceIds": resource_ids}
     )
-    assert (reply.status, reply.error_code) == (400, "UNKNOWN_STYLE")
+    assert (reply.status, reply.error_code) == (409, "UNKNOWN_STYLE")  # issue 18: schema-valid
     assert resource_ids[-1] in reply.json["error"]["message"]
     assert boto3.client("dynamodb").scan(TableName="Process")["Count"] == 0
 
