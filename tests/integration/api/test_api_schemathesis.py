@@ -8,6 +8,7 @@ declares, response schemas, positive data accepted, negative data rejected, …)
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 from urllib.parse import quote
 
@@ -16,12 +17,12 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 
 from local.apigw import ApiGateway, CognitoTokenVerifier, routes_from_specs
-from tests.integration.api.conftest import TERMS, new_user
+from tests.integration.api.conftest import TERMS, register
 from tests.tokens import CLIENT_ID, ISSUER, CognitoPool
 
 DOCUMENT = Path(__file__).parents[3] / "docs" / "openapi.json"
 POOL = CognitoPool()
-USER = new_user()
+USER = str(uuid.uuid4())  # registered in the test pool by `signed_in` (a Cognito sub)
 
 
 class GatewayWsgi:
@@ -55,9 +56,14 @@ schema = schemathesis.openapi.from_path(DOCUMENT)
 schema.app = GatewayWsgi(GATEWAY)  # every request schemathesis makes goes in process
 
 
+_registered: set[str] = set()
+
+
 @pytest.fixture
 def signed_in(aws, styles):
     """A consenting user of the seeded styles, and their token."""
+    if USER not in _registered:  # the pool lives as long as the package's moto backend
+        _registered.add(register(USER))
     token = POOL.mint(USER)
     body = json.dumps({"termsVersion": TERMS})
     headers = {"Authorization": token, "Content-Type": "application/json"}
