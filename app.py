@@ -23,6 +23,7 @@ from stacks.monitoring import AlertsStack, MonitoringStack
 from stacks.nag import add_checks
 from stacks.s3 import StorageStack
 from stacks.settings import Settings
+from stacks.training import TrainingStack
 
 ROOT = Path(__file__).resolve().parent
 
@@ -107,6 +108,7 @@ def build_app(app: cdk.App) -> cdk.App:
         error_topic=facechain.error_topic,
         **stack_kw("monitoring", "Alarms and dashboard of the styling flow"),
     )
+    TrainingStack(app, "Training", settings=settings, **stack_kw("training", "FaceFlow models"))
     add_checks(app)
     return app
 
