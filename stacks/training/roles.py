@@ -52,7 +52,28 @@ def _common(scope: Construct, repository: ecr.IRepository, kind: str) -> list[ia
     ]
 
 
-def _acknowledge_common(role: iam.Role, scope: Construct, kind: str) -> None:
+def _sagemaker_role(
+    scope: Construct,
+    construct_id: str,
+    *,
+    kind: str,
+    repository: ecr.IRepository,
+    description: str,
+    statements: list[iam.PolicyStatement],
+    objects: list[str],
+    objects_reason: str,
+) -> iam.Role:
+    """A role SageMaker assumes for `kind` (TrainingJobs, Endpoints): the common grants, then
+    `statements`; `objects` are the S3 object ARNs (with wildcards) they grant."""
+    role = iam.Role(
+        scope,
+        construct_id,
+        assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
+        description=description,
+        inline_policies={
+            kind: iam.PolicyDocument(statements=[*_common(scope, repository, kind), *statements])
+        },
+    )
     acknowledge(
         role,
         "AwsSolutions-IAM5[Resource::*]",
@@ -64,6 +85,8 @@ def _acknowledge_common(role: iam.Role, scope: Construct, kind: str) -> None:
         [_sagemaker_logs(scope, kind)],
         f"The log streams of SageMaker's /aws/sagemaker/{kind} group (SageMaker names them).",
     )
+    acknowledge_wildcards(role, objects, objects_reason)
+    return role
 
 
 def training_job_role(
@@ -72,13 +95,9 @@ def training_job_role(
     """Reads datasets/, writes jobs/ (model artifacts, output, checkpoints), uses the data key
     (bucket objects and the training volume), pulls the training image, logs, emits metrics."""
     bucket = data.bucket
+    datasets, jobs = bucket.arn_for_objects(f"{DATASETS}*"), bucket.arn_for_objects(f"{JOBS}*")
     statements = [
-        *_common(scope, repository, "TrainingJobs"),
-        iam.PolicyStatement(
-            sid="ReadDatasets",
-            actions=["s3:GetObject"],
-            resources=[bucket.arn_for_objects(f"{DATASETS}*")],
-        ),
+        iam.PolicyStatement(sid="ReadDatasets", actions=["s3:GetObject"], resources=[datasets]),
         iam.PolicyStatement(
             sid="ListDatasets",
             actions=["s3:ListBucket"],
@@ -88,7 +107,7 @@ def training_job_role(
         iam.PolicyStatement(
             sid="WriteJobOutputs",
             actions=["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"],
-            resources=[bucket.arn_for_objects(f"{JOBS}*")],
+            resources=[jobs],
         ),
         iam.PolicyStatement(
             sid="UseDataKey",
@@ -96,48 +115,38 @@ def training_job_role(
             resources=[data.key.key_arn],
         ),
     ]
-    role = iam.Role(
+    return _sagemaker_role(
         scope,
         construct_id,
-        assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
+        kind="TrainingJobs",
+        repository=repository,
         description="FaceFlow training jobs: read datasets/, write jobs/, pull the training image",
-        inline_policies={"TrainingJob": iam.PolicyDocument(statements=statements)},
+        statements=statements,
+        objects=[datasets, jobs],
+        objects_reason="Objects under the two prefixes a training job reads (datasets/) and "
+        "writes (jobs/).",
     )
-    _acknowledge_common(role, scope, "TrainingJobs")
-    acknowledge_wildcards(
-        role,
-        [bucket.arn_for_objects(f"{DATASETS}*"), bucket.arn_for_objects(f"{JOBS}*")],
-        "Objects under the two prefixes a training job reads (datasets/) and writes (jobs/).",
-    )
-    return role
 
 
 def endpoint_role(
     scope: Construct, construct_id: str, *, data: TrainingData, repository: ecr.IRepository
 ) -> iam.Role:
     """Pulls the serving image and reads the registered artifact under jobs/."""
+    jobs = data.bucket.arn_for_objects(f"{JOBS}*")
     statements = [
-        *_common(scope, repository, "Endpoints"),
-        iam.PolicyStatement(
-            sid="ReadModelArtifacts",
-            actions=["s3:GetObject"],
-            resources=[data.bucket.arn_for_objects(f"{JOBS}*")],
-        ),
+        iam.PolicyStatement(sid="ReadModelArtifacts", actions=["s3:GetObject"], resources=[jobs]),
         iam.PolicyStatement(
             sid="DecryptArtifacts", actions=["kms:Decrypt"], resources=[data.key.key_arn]
         ),
     ]
-    role = iam.Role(
+    return _sagemaker_role(
         scope,
         construct_id,
-        assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
+        kind="Endpoints",
+        repository=repository,
         description="FaceFlow embedding endpoint: pull the serving image, read the model artifact",
-        inline_policies={"EmbeddingEndpoint": iam.PolicyDocument(statements=statements)},
+        statements=statements,
+        objects=[jobs],
+        objects_reason="Model artifacts are written by training jobs under jobs/<job name>/: "
+        "read only there.",
     )
-    _acknowledge_common(role, scope, "Endpoints")
-    acknowledge_wildcards(
-        role,
-        [data.bucket.arn_for_objects(f"{JOBS}*")],
-        "Model artifacts are written by training jobs under jobs/<job name>/: read only there.",
-    )
-    return role

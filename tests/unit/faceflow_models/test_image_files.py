@@ -8,18 +8,13 @@ from pathlib import Path
 
 import yaml
 
+from tests.unit.test_container_files import instructions as dockerfile_instructions
+
 IMAGE_DIR = Path(__file__).resolve().parents[3] / "byoc" / "faceflow_models"
 
 
 def instructions() -> list[tuple[str, str]]:
-    text = re.sub(r"\\\n", " ", (IMAGE_DIR / "Dockerfile").read_text())
-    out = []
-    for line in text.splitlines():
-        line = line.strip()
-        if line and not line.startswith("#"):
-            keyword, _, rest = line.partition(" ")
-            out.append((keyword.upper(), rest.strip()))
-    return out
+    return dockerfile_instructions(IMAGE_DIR / "Dockerfile")
 
 
 def test_base_image_is_pinned_and_torch_is_the_tested_version():
