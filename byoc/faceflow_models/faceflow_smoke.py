@@ -215,7 +215,9 @@ def main() -> int:
             print(
                 f"{task}: {metrics['steps']} steps, loss {metrics['loss_start']:.3f} → "
                 f"{metrics['loss_end']:.3f} (mean of first/last 5 steps), "
-                f"{metrics['steps_per_second']:.2f} steps/s, job {time.monotonic() - started:.1f}s"
+                f"{metrics['steps_per_second']:.2f} steps/s wall, "
+                f"{metrics['steps_per_cpu_second']:.2f} steps per CPU second, "
+                f"job {time.monotonic() - started:.1f}s wall"
             )
         report = compare(Path(runs["embedding"]["SM_MODEL_DIR"]), trees["evaluation"], MODELS)
         print_report(report)

@@ -54,6 +54,7 @@ class LossLog:
     steps: list[int] = field(default_factory=list)
     losses: list[float] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
+    cpu_started: float = field(default_factory=time.process_time)
 
     def record(self, step: int, loss: float, **extra: float) -> None:
         self.steps.append(step)
@@ -66,6 +67,11 @@ class LossLog:
     def steps_per_second(self) -> float:
         return len(self.steps) / max(time.monotonic() - self.started, 1e-9)
 
+    @property
+    def steps_per_cpu_second(self) -> float:
+        """Steps per second of this process's CPU time: what a shared machine cannot skew."""
+        return len(self.steps) / max(time.process_time() - self.cpu_started, 1e-9)
+
     def window(self, start: bool, size: int = 5) -> float:
         """Mean loss over the first (or last) few steps: single steps are noisy."""
         values = self.losses[:size] if start else self.losses[-size:]
@@ -77,7 +83,38 @@ class LossLog:
             "loss_start": self.window(True),
             "loss_end": self.window(False),
             "steps_per_second": self.steps_per_second,
+            "steps_per_cpu_second": self.steps_per_cpu_second,
         }
+
+
+def step_loader(count: int, hp, make, collate=None) -> torch.utils.data.DataLoader:
+    """hp.steps batches of hp.batch_size items, item i of sample i mod count (see StepItems)."""
+    items = StepItems(count, hp.steps * hp.batch_size, hp.seed, make)
+    return torch.utils.data.DataLoader(
+        items,
+        batch_size=hp.batch_size,
+        shuffle=True,
+        num_workers=hp.workers,
+        collate_fn=collate,
+        generator=torch.Generator().manual_seed(hp.seed),
+    )
+
+
+def optimise(loader, parameters: list, compute, hp) -> LossLog:
+    """AdamW with warm-up then cosine decay over the loader's batches; `compute(batch)` returns
+    (loss, {name: value to log})."""
+    optimizer = torch.optim.AdamW(parameters, lr=hp.learning_rate, weight_decay=hp.weight_decay)
+    schedule = warmup_cosine(optimizer, hp.steps, min(hp.warmup_steps, hp.steps // 5 + 1))
+    log = LossLog(hp.log_every)
+    for step, batch in enumerate(loader, start=1):
+        loss, extra = compute(batch)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(parameters, 10.0)
+        optimizer.step()
+        schedule.step()
+        log.record(step, float(loss), **extra)
+    return log
 
 
 def warmup_cosine(optimizer: torch.optim.Optimizer, steps: int, warmup: int):

@@ -144,3 +144,25 @@ def test_the_detection_export_serves_boxes_inside_the_photo(detection_job):
             assert x1 < x2 and y1 < y2 and x2 > 0 and y2 > 0 and x1 < width and y1 < height
         crop = endpoint.post(json.dumps({"images": []}).encode(), "application/json")
         assert crop.status_code == 415
+
+
+def test_evaluation_puts_the_trained_model_beside_the_default_on_labelled_pairs(
+    embedding_job, trees, capsys
+):
+    from faceflow_models.evaluation import compare, print_report
+
+    root, _, _ = embedding_job
+    require((smoke.MODELS / "face_recognition_sface_2021dec_int8bq.onnx").is_file(), "SFace")
+    default, trained = compare(root / "model", trees["evaluation"], smoke.MODELS)
+    # 10 portraits of 5 people: 45 pairs, 8 of them the same person.
+    assert (default.pairs, default.genuine_pairs) == (45, 8)
+    assert (default.dimension, trained.dimension) == (128, 512)
+    # The default tells these people apart (a model trained on millions of faces) …
+    assert default.tar[0.1] >= 0.75 and default.auc > 0.9
+    assert default.purity >= 0.9
+    # … a 30-step model is only measured, not expected to: every figure is a valid rate.
+    for value in (trained.auc, *trained.tar.values(), trained.purity, *trained.bcubed):
+        assert 0.0 <= value <= 1.0
+    print_report([default, trained])
+    printed = capsys.readouterr().out
+    assert "TAR@FAR=0.1" in printed and "embedding dimension (trained): 512" in printed

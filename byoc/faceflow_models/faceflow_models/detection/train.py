@@ -13,14 +13,7 @@ from faceflow_models.detection.model import DecodedDetector, FaceDetector
 from faceflow_models.detection.wider import AnnotatedImage, read_wider
 from faceflow_models.errors import DataError
 from faceflow_models.imaging import letterbox, load_rgb, photometric, to_chw
-from faceflow_models.training import (
-    LossLog,
-    StepItems,
-    export,
-    seed_everything,
-    warmup_cosine,
-    write_metrics,
-)
+from faceflow_models.training import export, optimise, seed_everything, step_loader, write_metrics
 
 TASK = "detection"
 
@@ -76,35 +69,18 @@ def train(env: TrainingEnvironment) -> dict:
     validation = read_wider(env.validation, hp.min_face) if env.validation else []
     print(f"detection: {len(entries)} training images, {len(validation)} validation", flush=True)
 
-    items = StepItems(
-        len(entries),
-        hp.steps * hp.batch_size,
-        hp.seed,
-        lambda i, rng: sample(entries[i], hp.input_size, rng),
-    )
-    loader = torch.utils.data.DataLoader(
-        items,
-        batch_size=hp.batch_size,
-        shuffle=True,
-        num_workers=hp.workers,
-        collate_fn=collate,
-        generator=torch.Generator().manual_seed(hp.seed),
+    loader = step_loader(
+        len(entries), hp, lambda i, rng: sample(entries[i], hp.input_size, rng), collate
     )
     model = FaceDetector(hp.width, hp.fpn_channels)
-    optimizer = torch.optim.AdamW(
-        model.parameters(), lr=hp.learning_rate, weight_decay=hp.weight_decay
-    )
-    schedule = warmup_cosine(optimizer, hp.steps, min(hp.warmup_steps, hp.steps // 5 + 1))
-    log = LossLog(hp.log_every)
     model.train()
-    for step, (images, targets) in enumerate(loader, start=1):
+
+    def compute(batch):
+        images, targets = batch
         loss, parts = detection_loss(model(images), targets)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
-        optimizer.step()
-        schedule.step()
-        log.record(step, float(loss), focal=parts["focal"], giou=parts["giou"])
+        return loss, {"focal": parts["focal"], "giou": parts["giou"]}
+
+    log = optimise(loader, list(model.parameters()), compute, hp)
 
     extra = {}
     if validation:

@@ -13,14 +13,7 @@ from faceflow_models.embedding.identities import read_identities
 from faceflow_models.embedding.model import RESNET_18, ArcFace, FaceEmbedder, ResNet, preprocess
 from faceflow_models.errors import DataError
 from faceflow_models.imaging import jitter_crop, load_rgb, to_chw
-from faceflow_models.training import (
-    LossLog,
-    StepItems,
-    export,
-    seed_everything,
-    warmup_cosine,
-    write_metrics,
-)
+from faceflow_models.training import export, optimise, seed_everything, step_loader, write_metrics
 
 TASK = "embedding"
 
@@ -60,30 +53,16 @@ def train(env: TrainingEnvironment) -> dict:
         path, label = tree.samples[i]
         return to_chw(jitter_crop(load_rgb(path), hp.image_size, rng)), label
 
-    items = StepItems(len(tree.samples), hp.steps * hp.batch_size, hp.seed, make)
-    loader = torch.utils.data.DataLoader(
-        items,
-        batch_size=hp.batch_size,
-        shuffle=True,
-        num_workers=hp.workers,
-        drop_last=True,
-        generator=torch.Generator().manual_seed(hp.seed),
-    )
+    loader = step_loader(len(tree.samples), hp, make)
     backbone = ResNet(hp.layers, hp.width, hp.image_size, hp.dropout)
     head = ArcFace(len(tree.names), hp.scale, hp.margin)
-    parameters = [*backbone.parameters(), *head.parameters()]
-    optimizer = torch.optim.AdamW(parameters, lr=hp.learning_rate, weight_decay=hp.weight_decay)
-    schedule = warmup_cosine(optimizer, hp.steps, min(hp.warmup_steps, hp.steps // 5 + 1))
-    log = LossLog(hp.log_every)
     backbone.train()
-    for step, (images, labels) in enumerate(loader, start=1):
-        loss = head(backbone(preprocess(images)), labels)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(parameters, 10.0)
-        optimizer.step()
-        schedule.step()
-        log.record(step, float(loss))
+
+    def compute(batch):
+        images, labels = batch
+        return head(backbone(preprocess(images)), labels), {}
+
+    log = optimise(loader, [*backbone.parameters(), *head.parameters()], compute, hp)
 
     example = torch.zeros(2, 3, hp.image_size, hp.image_size)
     export(
