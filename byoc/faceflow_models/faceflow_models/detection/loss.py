@@ -79,4 +79,5 @@ def detection_loss(outputs, targets: list[torch.Tensor]) -> tuple[torch.Tensor, 
         box = giou_loss(torch.cat(pred_boxes), torch.cat(true_boxes)) / positives
     else:
         box = logits.sum() * 0.0
-    return focal + box, {"focal": float(focal), "giou": float(box), "positives": positives}
+    parts = {"focal": float(focal.detach()), "giou": float(box.detach()), "positives": positives}
+    return focal + box, parts
