@@ -11,7 +11,7 @@ PORT ?= 8000
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: up test synth bench lint fmt seed clean help client bootstrap iac-scan
+.PHONY: up test synth bench lint fmt seed clean help client bootstrap iac-scan train-smoke train register
 
 help:
 	@echo "make up     run the whole backend locally on http://127.0.0.1:$(PORT) (no AWS account)"
@@ -20,6 +20,9 @@ help:
 	@echo "make bench  run the benchmarks and print their figures"
 	@echo "make client regenerate the typed TypeScript client from docs/openapi.json"
 	@echo "make bootstrap  install the git pre-commit hooks"
+	@echo "make train-smoke   train FaceFlow's detector and embedder tiny on CPU, evaluate them"
+	@echo "make train TASK=embedding|detection [DATASET=…] [HPS='{…}']   start a SageMaker job"
+	@echo "make register JOB=<training job> [APPROVE=1]   register its model in the registry"
 
 $(STAMP): requirements.txt requirements-dev.txt lambda/requirements.txt lambda/shared/requirements.txt scripts/setup_system.sh scripts/fetch_photos.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -84,6 +87,30 @@ lint: $(STAMP)
 fmt: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+# FaceFlow's own models (byoc/faceflow_models/README.md). The sagemaker SDK is heavy: only
+# `make train` / `make register` install it, into their own venv.
+FACEFLOW_MODELS := byoc/faceflow_models
+LAUNCH_VENV := .venv-launch
+LAUNCH_STAMP := $(LAUNCH_VENV)/.installed
+
+$(LAUNCH_STAMP): $(FACEFLOW_MODELS)/requirements-launch.txt
+	test -x $(LAUNCH_VENV)/bin/python || $(PYTHON) -m venv $(LAUNCH_VENV)
+	$(LAUNCH_VENV)/bin/pip install --quiet -r $(FACEFLOW_MODELS)/requirements-launch.txt
+	touch $(LAUNCH_STAMP)
+
+train-smoke: $(STAMP)
+	PYTHONPATH=.:lambda/shared:$(FACEFLOW_MODELS) $(PY) $(FACEFLOW_MODELS)/faceflow_smoke.py
+
+train: $(LAUNCH_STAMP)
+	@test -n "$(TASK)" || { echo "make train TASK=embedding|detection"; exit 2; }
+	$(LAUNCH_VENV)/bin/python $(FACEFLOW_MODELS)/faceflow_launch.py train --task $(TASK) \
+		$(if $(DATASET),--dataset $(DATASET)) $(if $(HPS),--hyperparameters '$(HPS)')
+
+register: $(LAUNCH_STAMP)
+	@test -n "$(JOB)" || { echo "make register JOB=<training job name>"; exit 2; }
+	$(LAUNCH_VENV)/bin/python $(FACEFLOW_MODELS)/faceflow_launch.py register --job $(JOB) \
+		$(if $(APPROVE),--approve)
 
 clean:
 	rm -rf cdk.out .pytest_cache build

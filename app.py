@@ -24,6 +24,7 @@ from stacks.monitoring import AlertsStack, MonitoringStack
 from stacks.nag import add_checks
 from stacks.s3 import StorageStack
 from stacks.settings import Settings
+from stacks.training import TrainingStack
 
 ROOT = Path(__file__).resolve().parent
 
@@ -104,6 +105,7 @@ def build_app(app: cdk.App) -> cdk.App:
         dead_letter_consumer=functions.dead_letters.function,
         **stack_kw("monitoring", "Alarms and dashboard of the styling flow"),
     )
+    TrainingStack(app, "Training", settings=settings, **stack_kw("training", "FaceFlow models"))
     if settings.github_repository:  # deployed once by hand: README, "Deploy from CI"
         DeliveryStack(app, "Delivery", settings=settings, **stack_kw("delivery", "CI deploy role"))
     add_checks(app)

@@ -55,6 +55,12 @@ class Settings:
     # An account has one provider per URL: reuse it when another stack made it already.
     github_oidc_provider_arn: str = ""
     cdk_bootstrap_qualifier: str = "hnb659fds"  # `cdk bootstrap`'s default
+    # FaceFlow's own models (stacks/training): where `make train` runs, and the registered
+    # embedding model package (ARN) the embedding endpoint serves; empty: no endpoint, FaceFlow
+    # embeds with the default model. Changing it is a blue/green endpoint update.
+    faceflow_training_instance_type: str = "ml.g5.xlarge"
+    faceflow_embedding_model_package: str = ""
+    faceflow_embedding_instance_type: str = "ml.c6i.large"
 
     @classmethod
     def from_context(cls, scope: Construct) -> Settings:
@@ -78,6 +84,14 @@ class Settings:
         if not self.endpoint_instance_type.startswith("ml."):
             raise ValueError(
                 f"endpoint_instance_type: an ml.* type, not {self.endpoint_instance_type!r}"
+            )
+        for name in ("faceflow_training_instance_type", "faceflow_embedding_instance_type"):
+            if not getattr(self, name).startswith("ml."):
+                raise ValueError(f"{name}: an ml.* type, not {getattr(self, name)!r}")
+        package = self.faceflow_embedding_model_package
+        if package and ":model-package/" not in package:
+            raise ValueError(
+                f"faceflow_embedding_model_package: a model package ARN, not {package!r}"
             )
         if self.endpoint_max_instances < 1:
             raise ValueError("endpoint_max_instances must be at least 1")

@@ -12,9 +12,9 @@ import yaml
 IMAGE_DIR = Path(__file__).resolve().parents[2] / "byoc" / "facechain"
 
 
-def instructions() -> list[tuple[str, str]]:
+def instructions(dockerfile: Path = IMAGE_DIR / "Dockerfile") -> list[tuple[str, str]]:
     """(INSTRUCTION, arguments) with continuation lines joined and comments dropped."""
-    text = re.sub(r"\\\n", " ", (IMAGE_DIR / "Dockerfile").read_text())
+    text = re.sub(r"\\\n", " ", dockerfile.read_text())
     out = []
     for line in text.splitlines():
         line = line.strip()

@@ -1,0 +1,3 @@
+from stacks.training.stack import TrainingStack
+
+__all__ = ["TrainingStack"]
