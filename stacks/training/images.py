@@ -13,9 +13,9 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
-from stacks.lambdas.bundling import REPO_ROOT, fingerprint
 from stacks.nag import acknowledge
 from stacks.settings import Settings
+from stacks.shared.bundling import REPO_ROOT, fingerprint
 
 SOURCE_DIR = REPO_ROOT / "byoc" / "faceflow_models"
 # What the image does not need: the local smoke run and caches.
