@@ -25,8 +25,9 @@ from constructs import Construct
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LAMBDA_DIR = REPO_ROOT / "lambda"
 SHARED_DIR = LAMBDA_DIR / "shared"
-# The pure-Python packages every function imports: the styling domain and the face package.
-SHARED_PACKAGES = (SHARED_DIR / "style_backend", SHARED_DIR / "facekit")
+# The pure-Python packages every function imports: the styling domain, the face package and
+# FaceFlow's domain (the user erasure also erases albums).
+SHARED_PACKAGES = (SHARED_DIR / "style_backend", SHARED_DIR / "facekit", SHARED_DIR / "faceflow")
 LAMBDA_REQUIREMENTS = LAMBDA_DIR / "requirements.txt"
 CONTAINER_DIR = REPO_ROOT / "byoc" / "facechain"
 

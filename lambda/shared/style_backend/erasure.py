@@ -13,6 +13,7 @@ from urllib.parse import urlparse
 
 from boto3.dynamodb.conditions import Key
 
+from faceflow.albums import erase_user_albums
 from style_backend import aws, config, keys
 from style_backend.config import EnvVar
 from style_backend.logs import get_logger
@@ -30,7 +31,7 @@ ERASURE_SUMMARY = {
             "description": "How many objects and items this request removed.",
             "properties": {
                 name: {"type": "integer"}
-                for name in ("objects", "processes", "results", "history", "agreements")
+                for name in ("objects", "processes", "results", "history", "agreements", "albums")
             },
         },
     },
@@ -135,6 +136,7 @@ def erase_user(user_id: str) -> dict[str, Any]:
             ("userId", "termsVersion"),
             _query_all(agreements, KeyConditionExpression=by_user),
         ),
+        "albums": erase_user_albums(user_id),
     }
     log.info("user erased", extra={"userId": user_id, **summary})
     return {"userId": user_id, "deleted": summary}

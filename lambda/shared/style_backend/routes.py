@@ -35,6 +35,59 @@ class RouteSpec:
 
 USER_ID = {"type": "string", "minLength": 1, "maxLength": 128, "description": "Your Cognito sub."}
 
+# FaceFlow albums (issue 11): one Powertools function; the pydantic models of
+# lambda/albums/album_models.py validate and document the fields, these entries only place the
+# routes (API stack, local API Gateway) until the route table is derived from the resolvers.
+ALBUM_FUNCTION = "AlbumsApiFunction"
+ALBUM_HANDLER = "album_api.handler"
+_ALBUM_ID = {"type": "string", "pattern": "^[0-9a-f]+$", "maxLength": 64}
+_OBJECT = {"type": "object", "description": "See lambda/albums/album_models.py"}
+ALBUM_ROUTES: tuple[RouteSpec, ...] = tuple(
+    RouteSpec(
+        method,
+        path,
+        ALBUM_HANDLER,
+        ALBUM_FUNCTION,
+        summary,
+        status,
+        _OBJECT,
+        body=_OBJECT if with_body else None,
+        path_params={p: _ALBUM_ID for p in ("albumId", "photoId") if "{" + p + "}" in path},
+        errors=errors,
+    )
+    for method, path, summary, status, with_body, errors in (
+        ("POST", "/albums", "Create an album", 201, True, (400, 415)),
+        ("GET", "/albums", "The caller's albums, newest first", 200, False, (400,)),
+        ("DELETE", "/albums/{albumId}", "Delete an album and everything in it", 202, False, (404,)),
+        (
+            "POST",
+            "/albums/{albumId}/uploadUrl",
+            "Upload one photo (PUT or multipart)",
+            201,
+            True,
+            (400, 404, 413, 415),
+        ),
+        (
+            "GET",
+            "/albums/{albumId}/photos/{photoId}/upload",
+            "Resume a multipart upload",
+            200,
+            False,
+            (404, 409),
+        ),
+        (
+            "POST",
+            "/albums/{albumId}/photos/{photoId}/complete",
+            "Complete a multipart upload",
+            200,
+            True,
+            (400, 404, 409),
+        ),
+        ("GET", "/albums/{albumId}/photos", "The album's photos", 200, False, (400, 404)),
+        ("GET", "/albums/{albumId}/status", "Processing status and jobs", 200, False, (404,)),
+    )
+)
+
 ROUTES: tuple[RouteSpec, ...] = (
     RouteSpec(
         "GET",
@@ -110,6 +163,7 @@ ROUTES: tuple[RouteSpec, ...] = (
         path_params={"userId": USER_ID},
         errors=(403,),
     ),
+    *ALBUM_ROUTES,
 )
 
 
