@@ -22,6 +22,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from local import pipelines
 from local.cfn import Resolver, StackTemplate, load_assembly
 from local.container import ModelContainer, free_port  # noqa: F401 (re-exported)
 from local.dispatcher import Dispatcher
@@ -158,6 +159,7 @@ class LocalBackend:
         self.topology = Topology(self.stacks, self.resolver)
         provisioner = Provisioner(self.topology, self.client, self.region)
         provisioner.create_storage()
+        pipelines.provision(self.topology, self.client)  # queues, S3 → SQS, state machines
         self.user_pools: list[UserPool] = provisioner.create_user_pools()
 
         functions = self.topology.functions()
@@ -189,6 +191,7 @@ class LocalBackend:
             pollers_per_trigger=self.concurrency,
         )
         self.dispatcher.start()
+        self.pipelines = pipelines.LocalPipelines(self).start()  # SQS → Lambda, Step Functions
 
         self.apis = self.topology.rest_apis()
         self.seeded: list[dict[str, Any]] = []
@@ -303,6 +306,7 @@ class LocalBackend:
             lambda: self.http.shutdown(),
             lambda: self.http.server_close(),
             lambda: self.dispatcher.stop(),
+            lambda: self.pipelines.stop(),
             lambda: self.inference.stop(),
             lambda: self.sagemaker_api.shutdown(),
             lambda: [h.close() for h in self.hosts.values()],

@@ -63,51 +63,69 @@ def claim_photo(obj: storage.RawObject, key: str, job_id: str) -> bool:
 
 
 def start_jobs(keys: list[str]) -> list[dict[str, Any]]:
-    """One job per album for the photos these new raw objects complete. Returns the jobs."""
-    by_album: dict[tuple[str, str], list[str]] = defaultdict(list)
-    pending: dict[tuple[str, str], str] = {}
+    """One job per album for the photos these new raw objects complete; returns the jobs.
+
+    A photo already claimed (a duplicated event, or a retry after this function failed
+    half-way) makes sure its own job exists and was started: the job item is rebuilt from its
+    photos if it is missing, and the execution, named after the job, starts at most once.
+    """
+    jobs: dict[tuple[str, str, str], list[str]] = defaultdict(list)  # (user, album, job) → ids
+    fresh: dict[tuple[str, str], str] = {}
     for key in dict.fromkeys(keys):  # the same key twice in one batch: once
         obj = storage.parse_raw_key(key)
         if obj is None:
             continue
-        album = (obj.user_id, obj.album_id)
-        job_id = pending.setdefault(album, new_id())
+        job_id = fresh.setdefault((obj.user_id, obj.album_id), new_id())
         if claim_photo(obj, key, job_id):
-            by_album[album].append(obj.photo_id)
-    jobs = []
-    sfn = aws.client("stepfunctions")
-    for (user_id, album_id), photo_ids in by_album.items():
-        job_id = pending[(user_id, album_id)]
+            jobs[(obj.user_id, obj.album_id, job_id)].append(obj.photo_id)
+            continue
+        photo = table().get_item(Key=photo_key(obj.album_id, obj.photo_id), ConsistentRead=True)
+        photo = photo.get("Item") or {}
+        if photo.get("status") == "PROCESSING" and photo.get("rawKey") == key:
+            jobs.setdefault((obj.user_id, obj.album_id, photo["jobId"]), [])
+    return [_ensure_started(*job, claimed) for job, claimed in jobs.items()]
+
+
+def _ensure_started(user_id: str, album_id: str, job_id: str, claimed: list[str]) -> dict:
+    item = table().get_item(Key=job_key(album_id, job_id), ConsistentRead=True).get("Item")
+    if item is None:
+        photo_ids = claimed or sorted(p["photoId"] for p in job_photos(album_id, job_id))
         at = now_iso()
-        table().put_item(
-            Item={
-                **job_key(album_id, job_id),
-                "LSI1SK": at,
-                "GSI1PK": "JOBSTATUS#QUEUED",
-                "GSI1SK": at,
-                "GSI2PK": f"{user_id}#{album_id}",
-                "GSI2SK": f"JOB#{job_id}",
-                "jobId": job_id,
-                "albumId": album_id,
-                "userId": user_id,
-                "status": "QUEUED",
-                "step": "Queued",
-                "photoIds": photo_ids,
-                "photoCount": len(photo_ids),
-                "createdAt": at,
-                "updatedAt": at,
-            }
+        item = {
+            **job_key(album_id, job_id),
+            "LSI1SK": at,
+            "GSI1PK": "JOBSTATUS#QUEUED",
+            "GSI1SK": at,
+            "GSI2PK": f"{user_id}#{album_id}",
+            "GSI2SK": f"JOB#{job_id}",
+            "jobId": job_id,
+            "albumId": album_id,
+            "userId": user_id,
+            "status": "QUEUED",
+            "step": "Queued",
+            "photoIds": photo_ids,
+            "photoCount": len(photo_ids),
+            "createdAt": at,
+            "updatedAt": at,
+        }
+        if not _conditional(
+            table().put_item, Item=item, ConditionExpression="attribute_not_exists(PK)"
+        ):
+            item = table().get_item(Key=job_key(album_id, job_id), ConsistentRead=True)["Item"]
+    job = {
+        "albumId": album_id,
+        "userId": user_id,
+        "jobId": job_id,
+        "photoIds": list(item["photoIds"]),
+    }
+    try:
+        aws.client("stepfunctions").start_execution(
+            stateMachineArn=get(AlbumEnv.STATE_MACHINE_ARN), name=job_id, input=json.dumps(job)
         )
-        job = {"albumId": album_id, "userId": user_id, "jobId": job_id, "photoIds": photo_ids}
-        try:
-            sfn.start_execution(
-                stateMachineArn=get(AlbumEnv.STATE_MACHINE_ARN), name=job_id, input=json.dumps(job)
-            )
-        except ClientError as err:
-            if err.response["Error"]["Code"] != "ExecutionAlreadyExists":
-                raise
-        jobs.append(job)
-    return jobs
+    except ClientError as err:
+        if err.response["Error"]["Code"] != "ExecutionAlreadyExists":
+            raise
+    return job
 
 
 def advance(album_id: str, job_id: str, step: str) -> None:
