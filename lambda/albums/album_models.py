@@ -32,6 +32,10 @@ class AlbumPage(_Model):
     nextToken: str | None
 
 
+class AlbumDeleted(_Model):
+    albumId: str
+
+
 class UploadRequest(_Model):
     fileName: str = Field(min_length=1, max_length=255)
     contentType: str = Field(min_length=1, max_length=100)
