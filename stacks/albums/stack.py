@@ -27,6 +27,12 @@ from style_backend.config import EnvVar
 from style_backend.routes import ALBUM_FUNCTION
 
 GROUP = "albums"  # lambda/albums
+ALBUM_BUCKET_ENV = {
+    "Raw": AlbumEnv.RAW_BUCKET,
+    "Derived": AlbumEnv.DERIVED_BUCKET,
+    "Embeddings": AlbumEnv.EMBEDDINGS_BUCKET,
+    "Exports": AlbumEnv.EXPORTS_BUCKET,
+}
 TENANT_OBJECTS = "tenant/*"
 KMS_ACTIONS = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
 _WILDCARD = (
@@ -74,10 +80,10 @@ class AlbumsStack(cdk.Stack):
         )
         self.album_env: dict = {
             AlbumEnv.TABLE: self.table.table_name,
-            AlbumEnv.RAW_BUCKET: self.storage.raw.bucket_name,
-            AlbumEnv.DERIVED_BUCKET: self.storage.derived.bucket_name,
-            AlbumEnv.EMBEDDINGS_BUCKET: self.storage.buckets["Embeddings"].bucket_name,
-            AlbumEnv.EXPORTS_BUCKET: self.storage.buckets["Exports"].bucket_name,
+            **{
+                env: self.storage.buckets[name].bucket_name
+                for name, env in ALBUM_BUCKET_ENV.items()
+            },
             AlbumEnv.MAX_PHOTO_BYTES: str(settings.album_max_photo_bytes),
             AlbumEnv.PART_SIZE_BYTES: str(settings.album_part_size_bytes),
             AlbumEnv.UPLOAD_URL_EXPIRY_SECONDS: str(settings.upload_url_expiry_seconds * 4),
@@ -207,8 +213,8 @@ class AlbumsStack(cdk.Stack):
 
     def grant_user_erasure(self, fn: StyleFunction) -> None:
         """The styling flow's user erasure also erases the user's albums (faceflow.albums)."""
-        for name, value in self.album_env.items():
-            fn.function.add_environment(name.value, value)
+        for name in (AlbumEnv.TABLE, *ALBUM_BUCKET_ENV.values()):
+            fn.function.add_environment(name.value, self.album_env[name])
         fn.allow("AlbumKey", KMS_ACTIONS, [self.storage.key.key_arn])
         fn.allow(
             "AlbumTable",
