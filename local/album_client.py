@@ -5,12 +5,16 @@ For the end-to-end tests and the benchmark."""
 from __future__ import annotations
 
 import hashlib
+import io
 import time
 from typing import Any
 
+import numpy as np
 import requests
+from PIL import Image
 
 from local.client import User, _expect
+from local.photos import PHOTO_CACHE, astronaut, group_shots, labelled_photos
 
 TERMINAL_PHOTO = {"PROCESSED", "DUPLICATE", "FAILED"}
 
@@ -98,3 +102,30 @@ class AlbumUser(User):
             if time.monotonic() > deadline:
                 raise AssertionError(f"album not idle after {timeout}s: {status}")
             time.sleep(0.5)
+
+
+def png_bytes(rgb: np.ndarray) -> bytes:
+    out = io.BytesIO()
+    Image.fromarray(rgb).save(out, format="PNG")
+    return out.getvalue()
+
+
+def real_photos(count: int) -> list[tuple[str, bytes]]:
+    """(file name, bytes): the real photos fetched at set-up (registry fixtures) and the
+    astronaut, then distinct crops of the astronaut to make up the count."""
+    paths = [p for _, p in labelled_photos()] + group_shots()
+    t1 = PHOTO_CACHE / "insightface_t1.jpg"
+    if t1.exists():
+        paths.append(t1)
+    photos = [(p.name, p.read_bytes()) for p in paths][:count]
+    rgb = astronaut()
+    offset = 0
+    while len(photos) < count:
+        crop = rgb[offset : offset + 400, offset : offset + 400]
+        photos.append((f"astronaut-{offset}.png", png_bytes(crop)))
+        offset += 1
+    return photos
+
+
+def content_type(name: str) -> str:
+    return "image/png" if name.endswith(".png") else "image/jpeg"

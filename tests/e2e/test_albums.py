@@ -13,9 +13,9 @@ import pytest
 import requests
 from PIL import Image
 
-from local.album_client import AlbumUser
+from local.album_client import AlbumUser, png_bytes, real_photos
 from local.functions import InvocationError
-from local.photos import PHOTO_CACHE, astronaut, group_shots, labelled_photos
+from local.photos import astronaut
 from tests import hostile
 
 pytestmark = pytest.mark.e2e
@@ -45,29 +45,6 @@ HOSTILE = (
     hostile.animated_gif,
     bomb_png,
 )
-
-
-def png_bytes(rgb: np.ndarray) -> bytes:
-    out = io.BytesIO()
-    Image.fromarray(rgb).save(out, format="PNG")
-    return out.getvalue()
-
-
-def real_photos(count: int) -> list[tuple[str, bytes]]:
-    """Real photos (registry fixtures fetched at set-up, the astronaut), then distinct crops of
-    the astronaut to make up the count."""
-    paths = [p for _, p in labelled_photos()] + group_shots()
-    t1 = PHOTO_CACHE / "insightface_t1.jpg"
-    if t1.exists():
-        paths.append(t1)
-    photos = [(p.name, p.read_bytes()) for p in paths][:count]
-    rgb = astronaut()
-    offset = 0
-    while len(photos) < count:
-        crop = rgb[offset : offset + 400, offset : offset + 400]
-        photos.append((f"astronaut-{offset}.png", png_bytes(crop)))
-        offset += 7
-    return photos
 
 
 @pytest.fixture(scope="module")

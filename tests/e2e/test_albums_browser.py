@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from tests.e2e.test_albums import real_photos
+from local.album_client import real_photos
 from tests.e2e.test_browser import _wait, browser  # noqa: F401 (the fixture)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
