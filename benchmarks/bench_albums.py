@@ -6,7 +6,7 @@ floor of the per-photo work (safe decode + SHA-256 + pHash + thumbnail) on one c
 Each run: a new album; every photo gets its upload ticket and is PUT to the local S3 (8 client
 threads, as a browser uploads a few at a time); the clock stops when the album's status is IDLE
 with every photo PROCESSED (S3 → SQS → starter → Step Functions in moto → the step workers).
-The floor: `faceflow.photo_facts.examine` on the same photos in this process, one at a time.
+The floor: `faceflow.ingest.ingest_photo` on the same photos in this process, one at a time.
 Prints every run, the medians and the ratio.
 """
 
@@ -26,13 +26,13 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 
 def floor_per_photo(photos: list[tuple[str, bytes]], rounds: int = 3) -> float:
-    from faceflow.photo_facts import examine
+    from faceflow.ingest import ingest_photo
 
     times = []
     for _ in range(rounds):
         for _, data in photos:
             started = time.perf_counter()
-            examine(data, max_bytes=50 * 1024 * 1024)
+            ingest_photo(data, max_bytes=50 * 1024 * 1024)
             times.append(time.perf_counter() - started)
     return statistics.median(times)
 

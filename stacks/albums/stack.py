@@ -169,6 +169,7 @@ class AlbumsStack(cdk.Stack):
         self._listing(extract, "ListRaw", ["s3:ListBucket"], raw)  # 404, not 403, when gone
         self._objects(extract, "WriteThumbnails", ["s3:PutObject"], derived)
         self._table(p.functions["Dedupe"], "Query", "GetItem", "PutItem", "UpdateItem")
+        self._objects(p.functions["Dedupe"], "ReadThumbnails", ["s3:GetObject"], derived)
         for state in ("DetectAlign", "Embed", "Cluster"):
             self._table(p.functions[state], "UpdateItem")
         self._table(p.functions["Notify"], "Query", "UpdateItem")

@@ -13,6 +13,7 @@ import pytest
 import requests
 from PIL import Image
 
+from faceflow.ingest import THUMB_MAX_SIDE
 from local.album_client import AlbumUser, png_bytes, real_photos
 from local.functions import InvocationError
 from local.photos import astronaut
@@ -75,7 +76,7 @@ def test_a_batch_of_20_is_processed_and_listed(backend, user):
     assert sorted(p["fileName"] for p in listed) == sorted(n for n, _ in photos)
     thumb = requests.get(listed[0]["thumbnailUrl"], timeout=30)
     assert thumb.status_code == 200
-    assert max(Image.open(io.BytesIO(thumb.content)).size) <= 256
+    assert max(Image.open(io.BytesIO(thumb.content)).size) <= THUMB_MAX_SIDE
     albums = user.call("GET", "/albums").json()["items"]
     assert {"albumId": album, "photoCount": 20} | {
         k: a[k] for a in albums if a["albumId"] == album for k in ("name", "createdAt")
@@ -283,3 +284,30 @@ def test_user_erasure_erases_their_albums(backend):
     for album in albums:
         assert _album_leftovers(backend, person.sub, album) == []
     assert person.call("GET", "/albums").json()["items"] == []
+
+
+def test_near_duplicates_are_found_and_different_shots_are_not(backend, user):
+    from local.photos import near_duplicate_pair
+
+    album = user.create_album("Near")
+    rgb = astronaut()
+    original = user.upload(album, hostile.jpeg(rgb, quality=95), "original.jpg")
+    user.wait_idle(album, 1)
+    smaller = np.asarray(Image.fromarray(rgb).resize((384, 384), Image.Resampling.LANCZOS))
+    copies = [
+        user.upload(album, hostile.jpeg(smaller, quality=70), "resized.jpg"),
+        user.upload(album, png_bytes(rgb[10:-10, 12:-8]), "cropped.png"),
+        user.upload(album, hostile.exif_rotated_jpeg(), "rotated.jpg"),
+    ]
+    distinct = [user.upload(album, hostile.jpeg(np.fliplr(rgb[:, 64:])), "other-shot.jpg")]
+    pair = near_duplicate_pair()
+    if pair:
+        distinct.append(user.upload(album, pair[0].read_bytes(), pair[0].name))
+    user.wait_idle(album, 1 + len(copies) + len(distinct))
+    by_id = {p["photoId"]: p for p in user.photos(album)}
+    assert by_id[original["photoId"]]["status"] == "PROCESSED"
+    for ticket in copies:
+        photo = by_id[ticket["photoId"]]
+        assert (photo["status"], photo["duplicateOf"]) == ("DUPLICATE", original["photoId"]), photo
+    for ticket in distinct:
+        assert by_id[ticket["photoId"]]["status"] == "PROCESSED", by_id[ticket["photoId"]]

@@ -9,15 +9,19 @@ and (after the Catch) the job.
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 
+import numpy as np
 from botocore.exceptions import ClientError
+from PIL import Image
 
 from faceflow import jobs, storage
 from faceflow.album_env import AlbumEnv, get, get_int
-from faceflow.albums import photo_key, plain, table
-from faceflow.photo_facts import examine
+from faceflow.albums import album_items, photo_key, plain, table
+from faceflow.dedupe import PhotoFacts, find_duplicates
+from faceflow.ingest import ingest_photo
 from faceflow.uploads import claim_digest
 from facekit.errors import Failure, Reason
 from style_backend import aws
@@ -61,7 +65,7 @@ def extract_exif(event: dict[str, Any]) -> dict[str, Any]:
         data = _aws_call(s3.get_object, Bucket=get(AlbumEnv.RAW_BUCKET), Key=item["rawKey"])[
             "Body"
         ].read()
-        facts = examine(data, max_bytes=limit)
+        facts = ingest_photo(data, max_bytes=limit)
     except Failure as failure:
         jobs.set_photo(album_id, photo_id, job_id, "FAILED", error=failure.as_item())
         return {"photoId": photo_id, "status": "FAILED"}
@@ -76,42 +80,64 @@ def extract_exif(event: dict[str, Any]) -> dict[str, Any]:
         s3.put_object,
         Bucket=get(AlbumEnv.DERIVED_BUCKET),
         Key=thumb,
-        Body=facts.thumbnail_jpeg,
+        Body=facts.thumbnail,
         ContentType="image/jpeg",
     )
-    fields: dict[str, Any] = {
-        "sha256": facts.sha256,
-        "phash": facts.phash,
-        "width": facts.width,
-        "height": facts.height,
-        "orientation": facts.orientation,
-        "thumbKey": thumb,
-        "actualSize": len(data),
-    }
-    if facts.taken_at:
-        fields["takenAt"] = facts.taken_at
-    if facts.camera:
-        fields["camera"] = facts.camera
+    fields = {**facts.as_item(), "thumbKey": thumb, "actualSize": len(data)}
     jobs.set_photo(album_id, photo_id, job_id, "PROCESSING", **fields)
     return {"photoId": photo_id, "status": "PROCESSING"}
 
 
 def dedupe(event: dict[str, Any]) -> dict[str, Any]:
-    """Exact copies by SHA-256: the first photo to claim a digest keeps it, later ones are
-    DUPLICATE of it. (Near duplicates — pHash candidates confirmed by SSIM — come from FaceFlow's
-    de-duplication module on the same photos.)"""
+    """Exact copies by SHA-256 (the first photo to claim a digest keeps it), then near copies
+    among the album's photos by faceflow.dedupe (pHash candidates confirmed by SSIM on the
+    thumbnails): this job's photos that are copies become DUPLICATE of the kept one. Photos of
+    earlier jobs keep their status (a later, larger copy does not demote them)."""
     album_id, job_id, user_id = event["albumId"], event["jobId"], event["userId"]
     jobs.advance(album_id, job_id, "Dedupe")
     duplicates = 0
-    for photo in jobs.job_photos(album_id, job_id):
-        if photo["status"] != "PROCESSING" or "sha256" not in photo:
+    mine = [p for p in jobs.job_photos(album_id, job_id) if p["status"] == "PROCESSING"]
+    for photo in mine:
+        if "sha256" not in photo:
             continue
         owner = claim_digest(user_id, album_id, photo["sha256"], photo["photoId"])
         if owner != photo["photoId"] and jobs.set_photo(
             album_id, photo["photoId"], job_id, "DUPLICATE", duplicateOf=owner
         ):
             duplicates += 1
+            photo["status"] = "DUPLICATE"
+    fresh = {p["photoId"] for p in mine if p["status"] == "PROCESSING"}
+    candidates = [
+        p
+        for p in album_items(album_id, "PHOTO#")
+        if p.get("pHash") and p.get("thumbKey") and p["status"] in ("PROCESSING", "PROCESSED")
+    ]
+    facts = [
+        PhotoFacts(
+            p["photoId"],
+            p["sha256"],
+            p["pHash"],
+            int(p["width"]),
+            int(p["height"]),
+            int(p.get("faceCount", 0)),
+            order,
+        )
+        for order, p in enumerate(candidates)  # photo ids sort in upload order
+    ]
+    keys = {p["photoId"]: p["thumbKey"] for p in candidates}
+    found = find_duplicates(facts, lambda photo_id: _thumbnail(keys[photo_id]), new=fresh)
+    for photo_id, kept in found.duplicate_of.items():
+        if photo_id in fresh and jobs.set_photo(
+            album_id, photo_id, job_id, "DUPLICATE", duplicateOf=kept
+        ):
+            duplicates += 1
     return {**_job(event), "duplicates": duplicates}
+
+
+def _thumbnail(key: str) -> np.ndarray:
+    body = _aws_call(storage.s3().get_object, Bucket=get(AlbumEnv.DERIVED_BUCKET), Key=key)
+    with Image.open(io.BytesIO(body["Body"].read())) as image:
+        return np.asarray(image.convert("RGB"))
 
 
 def pass_through(step: str, event: dict[str, Any]) -> dict[str, Any]:
