@@ -5,7 +5,8 @@ floor of the per-photo work (safe decode + SHA-256 + pHash + thumbnail) on one c
 
 Each run: a new album; every photo gets its upload ticket and is PUT to the local S3 (8 client
 threads, as a browser uploads a few at a time); the clock stops when the album's status is IDLE
-with every photo PROCESSED (S3 → SQS → starter → Step Functions in moto → the step workers).
+with every photo PROCESSED or DUPLICATE (S3 → SQS → starter → Step Functions in moto → the step
+workers).
 The floor: `faceflow.ingest.ingest_photo` on the same photos in this process, one at a time.
 Prints every run, the medians and the ratio.
 """
@@ -46,7 +47,7 @@ def one_run(user, photos: list[tuple[str, bytes]]) -> float:
         list(pool.map(lambda p: user.upload(album, p[1], p[0], content_type(p[0])), photos))
     status = user.wait_idle(album, len(photos), timeout=1800)
     elapsed = time.perf_counter() - started
-    if status["photos"]["processed"] != len(photos):
+    if status["photos"]["failed"] or status["photos"]["total"] != len(photos):
         raise SystemExit(f"run failed: {status}")
     return elapsed
 

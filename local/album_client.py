@@ -110,20 +110,56 @@ def png_bytes(rgb: np.ndarray) -> bytes:
     return out.getvalue()
 
 
+# scikit-image's bundled pictures (no download): distinct photos to make up a batch.
+_SKIMAGE = (
+    "camera",
+    "chelsea",
+    "coffee",
+    "coins",
+    "hubble_deep_field",
+    "immunohistochemistry",
+    "moon",
+    "rocket",
+    "retina",
+    "brick",
+    "grass",
+    "gravel",
+    "colorwheel",
+    "clock",
+)
+
+
+def _distinct_pictures():
+    """The pictures whole, then cut in 2×2, 3×3 … tiles: different content each, never a copy
+    of another (a tile is no crop of a tile of the same grid)."""
+    from skimage import data
+
+    pictures = [("astronaut", astronaut())]
+    for name in _SKIMAGE:
+        rgb = getattr(data, name)()
+        pictures.append((name, np.stack([rgb] * 3, axis=-1) if rgb.ndim == 2 else rgb[..., :3]))
+    for grid in range(1, 6):
+        for name, rgb in pictures:
+            h, w = rgb.shape[0] // grid, rgb.shape[1] // grid
+            if min(h, w) < 96:
+                continue
+            for i in range(grid):
+                for j in range(grid):
+                    yield f"{name}-{grid}-{i}{j}.png", rgb[i * h : (i + 1) * h, j * w : (j + 1) * w]
+
+
 def real_photos(count: int) -> list[tuple[str, bytes]]:
-    """(file name, bytes): the real photos fetched at set-up (registry fixtures) and the
-    astronaut, then distinct crops of the astronaut to make up the count."""
+    """(file name, bytes), all different pictures: the real photos fetched at set-up (registry
+    fixtures), then scikit-image's pictures and tiles of them to make up the count."""
     paths = [p for _, p in labelled_photos()] + group_shots()
     t1 = PHOTO_CACHE / "insightface_t1.jpg"
     if t1.exists():
         paths.append(t1)
     photos = [(p.name, p.read_bytes()) for p in paths][:count]
-    rgb = astronaut()
-    offset = 0
-    while len(photos) < count:
-        crop = rgb[offset : offset + 400, offset : offset + 400]
-        photos.append((f"astronaut-{offset}.png", png_bytes(crop)))
-        offset += 1
+    for name, rgb in _distinct_pictures():
+        if len(photos) >= count:
+            break
+        photos.append((name, png_bytes(np.ascontiguousarray(rgb))))
     return photos
 
 
