@@ -148,4 +148,11 @@ def _invalid_request(err: RequestValidationError) -> Response:
 
 
 def handler(event: dict, context: Any) -> dict:
+    # Before validation: a route deployed without the authorizer answers 401, whatever it sent.
+    claims = ((event.get("requestContext") or {}).get("authorizer") or {}).get("claims") or {}
+    if not claims.get("sub"):
+        headers = {"Access-Control-Allow-Origin": "*", **NO_STORE, "Content-Type": JSON}
+        err = Unauthorized()
+        body = json.dumps({"error": {"code": err.code, "message": err.message}})
+        return {"statusCode": 401, "headers": headers, "body": body, "isBase64Encoded": False}
     return app.resolve(event, context)
