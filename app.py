@@ -13,6 +13,7 @@ from pathlib import Path
 
 import aws_cdk as cdk
 
+from stacks.albums import AlbumsStack
 from stacks.apigateway import ApiStack
 from stacks.byoc import ContainerBuildStack
 from stacks.cognito import IdentityStack
@@ -83,6 +84,14 @@ def build_app(app: cdk.App) -> cdk.App:
         user_pool=identity.user_pool,
         **stack_kw("lambdas", "Image pipeline and API functions, layers, S3 notifications"),
     )
+    albums = AlbumsStack(
+        app,
+        "Albums",
+        settings=settings,
+        operations_topic=alerts.topic,
+        **stack_kw("albums", "FaceFlow albums: storage, table, pipeline, API"),
+    )
+    albums.grant_user_erasure(functions.api_functions["ErasureFunction"])
     # The endpoint is referenced by name, not token: say the order explicitly.
     functions.add_stack_dependency(facechain, "invokes the endpoint by name")
     api = ApiStack(
@@ -90,7 +99,10 @@ def build_app(app: cdk.App) -> cdk.App:
         "Api",
         settings=settings,
         user_pool=identity.user_pool,
-        functions={key: fn.function for key, fn in functions.api_functions.items()},
+        functions={
+            **{key: fn.function for key, fn in functions.api_functions.items()},
+            **albums.api_functions,
+        },
         **stack_kw("api", "REST API with Cognito authorizer"),
     )
     MonitoringStack(

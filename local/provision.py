@@ -97,6 +97,8 @@ class Provisioner:
             }
             if table.global_indexes:
                 kwargs["GlobalSecondaryIndexes"] = table.global_indexes
+            if table.local_indexes:
+                kwargs["LocalSecondaryIndexes"] = table.local_indexes
             ddb.create_table(**kwargs)
             if table.ttl_attribute:
                 ddb.update_time_to_live(

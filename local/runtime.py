@@ -25,6 +25,7 @@ from botocore.config import Config
 
 from local import s3front, seed, server
 from local.auth import LocalAuth
+from local import pipelines
 from local.cfn import Resolver, StackTemplate, load_assembly
 from local.container import ModelContainer, free_port  # noqa: F401 (re-exported)
 from local.dispatcher import Dispatcher
@@ -173,6 +174,7 @@ class LocalBackend:
         self.topology = Topology(self.stacks, self.resolver)
         provisioner = Provisioner(self.topology, self.client, self.region)
         provisioner.create_storage()
+        pipelines.provision(self.topology, self.client)  # queues, S3 → SQS, state machines
         self.user_pools: list[UserPool] = provisioner.create_user_pools()
 
         functions = self.topology.functions()
@@ -204,6 +206,7 @@ class LocalBackend:
             pollers_per_trigger=self.concurrency,
         )
         self.dispatcher.start()
+        self.pipelines = pipelines.LocalPipelines(self).start()  # SQS → Lambda, Step Functions
 
         self.apis = self.topology.rest_apis()
         self.seeded: list[dict[str, Any]] = []
@@ -333,6 +336,7 @@ class LocalBackend:
         for step in (
             lambda: self.http.close(),
             lambda: self.dispatcher.stop(),
+            lambda: self.pipelines.stop(),
             lambda: self.inference.stop(),
             lambda: self.sagemaker_api.close(),
             lambda: self.s3_front.close(),

@@ -43,6 +43,7 @@ class TableSpec:
     attributes: list[dict[str, str]]
     global_indexes: list[dict[str, Any]]
     ttl_attribute: str | None
+    local_indexes: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -182,6 +183,10 @@ class Topology:
                         for g in p.get("GlobalSecondaryIndexes", [])
                     ],
                     ttl.get("AttributeName") if ttl.get("Enabled", True) else None,
+                    [
+                        {k: g[k] for k in ("IndexName", "KeySchema", "Projection") if k in g}
+                        for g in p.get("LocalSecondaryIndexes", [])
+                    ],
                 )
             )
         return specs

@@ -61,6 +61,13 @@ class Settings:
     faceflow_training_instance_type: str = "ml.g5.xlarge"
     faceflow_embedding_model_package: str = ""
     faceflow_embedding_instance_type: str = "ml.c6i.large"
+    # FaceFlow albums: largest photo accepted; files above one part go up as S3 multipart
+    # (5 MiB is S3's smallest part); step retries (first interval, attempts); exports' lifetime.
+    album_max_photo_bytes: int = 50 * 1024 * 1024
+    album_part_size_bytes: int = 5 * 1024 * 1024
+    album_retry_interval_seconds: int = 2
+    album_retry_attempts: int = 3
+    album_export_expiry_days: int = 7
 
     @classmethod
     def from_context(cls, scope: Construct) -> Settings:

@@ -44,6 +44,7 @@ async function authenticate(action) {
 }
 
 async function afterSignIn() {
+  window.dispatchEvent(new Event("signed-in")); // albums.js opens the albums view
   $("who").textContent = state.email;
   $("sign-out").hidden = false;
   const agreement = await state.client.getAgreement();

@@ -29,10 +29,24 @@ LAMBDA_DIR = REPO_ROOT / "lambda"
 SHARED_DIR = LAMBDA_DIR / "shared"
 DOMAIN_PACKAGE = SHARED_DIR / "style_backend"  # the styling domain: pure Python
 FACE_PACKAGE = SHARED_DIR / "facekit"  # the face package: split between the two layers
+# FaceFlow's domain: its album bookkeeping (albums, uploads, jobs, storage) is pure Python and
+# ships in the shared layer (the user erasure erases albums); its imaging modules do not.
+FACEFLOW_PACKAGE = SHARED_DIR / "faceflow"
 # What the FaceChain container COPYs: both packages whole.
 SHARED_PACKAGES = (DOMAIN_PACKAGE, FACE_PACKAGE)
 # Third-party packages only the imaging layer ships (lambda/requirements.txt: native wheels).
 IMAGING_IMPORTS = frozenset({"numpy", "PIL", "dlib", "cv2", "onnxruntime"})
+# What a shared-layer module may import: the standard library, the runtime's boto3 and the
+# shared layer's own packages (anything else makes a module imaging: see face_modules).
+_PURE_IMPORTS = frozenset(sys.stdlib_module_names) | {
+    "boto3",
+    "botocore",
+    "aws_lambda_powertools",
+    "pydantic",
+    "style_backend",
+    "facekit",
+    "faceflow",
+}
 LAMBDA_REQUIREMENTS = LAMBDA_DIR / "requirements.txt"
 # Powertools + pydantic for every function (SharedLayer); pinned, bundled with --no-deps.
 SHARED_REQUIREMENTS = SHARED_DIR / "requirements.txt"
@@ -125,15 +139,15 @@ def _imported_names(path: Path) -> set[str]:
     return names
 
 
-def face_modules() -> tuple[list[Path], list[Path]]:
+def face_modules(package: Path = FACE_PACKAGE) -> tuple[list[Path], list[Path]]:
     """facekit's modules as (pure, imaging). A module is imaging when it imports one of
     IMAGING_IMPORTS or an imaging facekit module; it then ships in the imaging layer, every other
     one in the shared layer, so a function without the imaging layer cannot import it by mistake
     (it fails in tests, not on the first upload)."""
-    files = sorted(p for p in FACE_PACKAGE.rglob("*.py") if "__pycache__" not in p.parts)
+    files = sorted(p for p in package.rglob("*.py") if "__pycache__" not in p.parts)
     names = {p: ".".join(p.relative_to(SHARED_DIR).with_suffix("").parts) for p in files}
     imports = {p: _imported_names(p) for p in files}
-    imaging = {p for p in files if {n.split(".")[0] for n in imports[p]} & IMAGING_IMPORTS}
+    imaging = {p for p in files if {n.split(".")[0] for n in imports[p]} - _PURE_IMPORTS}
     while True:  # a module importing an imaging module is imaging too
         more = {p for p in files if imports[p] & {names[i] for i in imaging}} - imaging
         if not more:
@@ -144,7 +158,7 @@ def face_modules() -> tuple[list[Path], list[Path]]:
 
 def shared_layer_sources() -> list[Path]:
     """What every function imports: the styling domain and facekit's pure modules."""
-    return [DOMAIN_PACKAGE, *face_modules()[0]]
+    return [DOMAIN_PACKAGE, *face_modules()[0], *face_modules(FACEFLOW_PACKAGE)[0]]
 
 
 def _copy_files(files: Iterable[Path], python_dir: Path) -> None:

@@ -13,6 +13,20 @@ ROUTES = {
     ("/apis/images/{userId}", "GET"): "ImagesFunction",
     ("/apis/images/{userId}", "DELETE"): "ErasureFunction",
     ("/apis/images/{userId}/processes/{processId}", "GET"): "ImagesFunction",
+    # FaceFlow albums (issue 11): one function behind every album route.
+    **{
+        (path, method): "AlbumsApiFunction"
+        for path, method in (
+            ("/albums", "POST"),
+            ("/albums", "GET"),
+            ("/albums/{albumId}", "DELETE"),
+            ("/albums/{albumId}/uploadUrl", "POST"),
+            ("/albums/{albumId}/photos", "GET"),
+            ("/albums/{albumId}/status", "GET"),
+            ("/albums/{albumId}/photos/{photoId}/upload", "GET"),
+            ("/albums/{albumId}/photos/{photoId}/complete", "POST"),
+        )
+    },
 }
 
 

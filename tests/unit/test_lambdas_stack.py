@@ -31,6 +31,25 @@ def _grants(*pairs: tuple[str | tuple[str, ...], str | tuple[str, ...]]) -> set[
     return found
 
 
+# The user erasure also erases albums (stacks/albums grants it, faceflow.albums does it).
+ALBUM_ENV = (
+    "ALBUM_TABLE",
+    *(f"ALBUM_{b.upper()}_BUCKET" for b in ("raw", "derived", "embeddings", "exports")),
+)
+_ALBUM_BUCKETS = tuple(f"albums/{b}" for b in ("Raw", "Derived", "Embeddings", "Exports"))
+ALBUM_ERASURE = (
+    (("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"), "albums/Key"),
+    (
+        ("dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:Query"),
+        "albums/Table",
+    ),
+    (
+        ("s3:AbortMultipartUpload", "s3:DeleteObject"),
+        tuple(f"{b}/tenant/*" for b in _ALBUM_BUCKETS),
+    ),
+    (("s3:ListBucket", "s3:ListBucketMultipartUploads"), _ALBUM_BUCKETS),
+)
+
 # construct id → (handler, env var names, {(action, resource)}) — docs/architecture.md
 EXPECTED = {
     "FaceCropFunction": (
@@ -148,9 +167,11 @@ EXPECTED = {
             "DISPLAY_HISTORY_TABLE",
             "USER_AGREEMENT_TABLE",
             "USER_POOL_ID",
+            *ALBUM_ENV,
         },
         _grants(
             ("cognito-idp:AdminGetUser", "UserPool"),
+            *ALBUM_ERASURE,
             ("s3:ListBucket", "bucket"),
             (
                 "s3:DeleteObject",
@@ -178,6 +199,12 @@ def _short(resource: object) -> str:
         r"^import:style-cognito:ExportsOutputFnGetAtt(UserPool)[0-9A-F]{8}Arn.*", r"\1", text
     )
     text = re.sub(r"^<([A-Za-z]+DeadLetterQueue)[0-9A-F]{8}\.Arn>$", r"<\1>", text)
+    text = re.sub(r"^import:style-albums-(\w+)BucketArn", r"albums/\1", text)
+    text = re.sub(
+        r"^import:style-albums:ExportsOutputFnGetAtt(?:Storage)?(Key|Table)[0-9A-F]{8}Arn[0-9A-F]{8}",
+        r"albums/\1",
+        text,
+    )
     text = re.sub(r"^arn:<AWS::Partition>:sagemaker:us-west-2:<AWS::AccountId>:", "", text)
     return text
 
@@ -293,7 +320,9 @@ def test_functions_without_the_imaging_layer_import_without_its_packages(synth):
 )
 def test_listing_is_limited_to_the_prefixes_each_function_reads(synth, construct_id, prefixes):
     (listing,) = [
-        s for s in _role_statements(synth, construct_id) if s["Action"] == "s3:ListBucket"
+        s
+        for s in _role_statements(synth, construct_id)
+        if s["Action"] == "s3:ListBucket" and _short(s["Resource"]) == "bucket"
     ]
     assert sorted(as_list(listing["Condition"]["StringLike"]["s3:prefix"])) == prefixes
 

@@ -25,6 +25,7 @@ def test_app_synthesizes_with_zero_unacknowledged_findings(synth):
         "ContainerBuild",
         "FaceChain",
         "Functions",
+        "Albums",
         "Api",
         "Monitoring",
         "Training",

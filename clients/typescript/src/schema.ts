@@ -36,6 +36,108 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/albums/{albumId}/photos": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The album's photos */
+        get: operations["getAlbumsAlbumIdPhotos"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/albums/{albumId}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Processing status and jobs */
+        get: operations["getAlbumsAlbumIdStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/albums/{albumId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete an album and everything in it */
+        delete: operations["deleteAlbumsAlbumId"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/albums/{albumId}/uploadUrl": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Upload one photo (PUT or multipart) */
+        post: operations["postAlbumsAlbumIdUploadUrl"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/albums/{albumId}/photos/{photoId}/upload": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Resume a multipart upload */
+        get: operations["getAlbumsAlbumIdPhotosPhotoIdUpload"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/albums/{albumId}/photos/{photoId}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Complete a multipart upload */
+        post: operations["postAlbumsAlbumIdPhotosPhotoIdComplete"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/agree": {
         parameters: {
             query?: never;
@@ -88,6 +190,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/albums": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's albums, newest first */
+        get: operations["getAlbums"];
+        put?: never;
+        /** Create an album */
+        post: operations["postAlbums"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -125,6 +245,72 @@ export interface components {
              */
             agreedAt: string | null;
         };
+        /** AlbumCreated */
+        AlbumCreated: {
+            /** Albumid */
+            albumId: string;
+            /** Name */
+            name: string;
+            /** Createdat */
+            createdAt: string;
+        };
+        /** AlbumDeleted */
+        AlbumDeleted: {
+            /** Albumid */
+            albumId: string;
+        };
+        /** AlbumPage */
+        AlbumPage: {
+            /** Items */
+            items: components["schemas"]["AlbumSummary"][];
+            /** Nexttoken */
+            nextToken: string | null;
+        };
+        /** AlbumStatus */
+        AlbumStatus: {
+            /** Albumid */
+            albumId: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "IDLE" | "PROCESSING";
+            photos: components["schemas"]["PhotoCounts"];
+            /** Faces */
+            faces: number;
+            /** Clusters */
+            clusters: number;
+            /** Jobs */
+            jobs: components["schemas"]["Job"][];
+        };
+        /** AlbumSummary */
+        AlbumSummary: {
+            /** Albumid */
+            albumId: string;
+            /** Name */
+            name: string;
+            /** Createdat */
+            createdAt: string;
+            /** Photocount */
+            photoCount: number;
+        };
+        /** CompleteUpload */
+        CompleteUpload: {
+            /** Parts */
+            parts?: components["schemas"]["CompletedPart"][];
+        };
+        /** CompletedPart */
+        CompletedPart: {
+            /** Partnumber */
+            partNumber: number;
+            /** Etag */
+            etag: string;
+        };
+        /** CreateAlbum */
+        CreateAlbum: {
+            /** Name */
+            name: string;
+        };
         /**
          * ErasureCounts
          * @description How many objects and items this request removed.
@@ -140,6 +326,8 @@ export interface components {
             history: number;
             /** Agreements */
             agreements: number;
+            /** Albums */
+            albums: number;
         };
         /** ErasureSummary */
         ErasureSummary: {
@@ -152,14 +340,90 @@ export interface components {
          * @description Every error the API answers, whatever its status.
          */
         ErrorBody: {
-            error: components["schemas"]["ErrorDetail"];
+            error: components["schemas"]["style_backend__api__models__ErrorDetail"];
         };
-        /** ErrorDetail */
-        ErrorDetail: {
-            /** Code */
-            code: string;
-            /** Message */
-            message: string;
+        /** Job */
+        Job: {
+            /** Jobid */
+            jobId: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "QUEUED" | "RUNNING" | "SUCCEEDED" | "FAILED";
+            /** Photocount */
+            photoCount: number;
+            /** Createdat */
+            createdAt: string;
+            /** Updatedat */
+            updatedAt: string;
+            error: components["schemas"]["album_models__ErrorDetail"] | null;
+        };
+        /** MultipartUpload */
+        MultipartUpload: {
+            /**
+             * Method
+             * @constant
+             */
+            method: "MULTIPART";
+            /** Uploadid */
+            uploadId: string;
+            /** Partsize */
+            partSize: number;
+            /** Parts */
+            parts: components["schemas"]["PartUrl"][];
+        };
+        /** PartUrl */
+        PartUrl: {
+            /** Partnumber */
+            partNumber: number;
+            /** Url */
+            url: string;
+        };
+        /** Photo */
+        Photo: {
+            /** Photoid */
+            photoId: string;
+            /** Filename */
+            fileName: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "UPLOADING" | "PROCESSING" | "PROCESSED" | "DUPLICATE" | "FAILED";
+            /** Duplicateof */
+            duplicateOf: string | null;
+            /** Width */
+            width: number | null;
+            /** Height */
+            height: number | null;
+            /** Takenat */
+            takenAt: string | null;
+            /** Faces */
+            faces: number;
+            /** Thumbnailurl */
+            thumbnailUrl: string | null;
+            error: components["schemas"]["album_models__ErrorDetail"] | null;
+        };
+        /** PhotoCounts */
+        PhotoCounts: {
+            /** Total */
+            total: number;
+            /** Processed */
+            processed: number;
+            /** Duplicates */
+            duplicates: number;
+            /** Failed */
+            failed: number;
+            /** Pending */
+            pending: number;
+        };
+        /** PhotoPage */
+        PhotoPage: {
+            /** Items */
+            items: components["schemas"]["Photo"][];
+            /** Nexttoken */
+            nextToken: string | null;
         };
         /** Progress */
         Progress: {
@@ -173,7 +437,30 @@ export interface components {
             styles: {
                 [key: string]: components["schemas"]["StyleState"];
             };
-            error?: components["schemas"]["ErrorDetail"] | null;
+            error?: components["schemas"]["style_backend__api__models__ErrorDetail"] | null;
+        };
+        /** PutUpload */
+        PutUpload: {
+            /**
+             * Method
+             * @constant
+             */
+            method: "PUT";
+            /** Url */
+            url: string;
+            /** Headers */
+            headers: {
+                [key: string]: string;
+            };
+        };
+        /** ReceivedPart */
+        ReceivedPart: {
+            /** Partnumber */
+            partNumber: number;
+            /** Etag */
+            etag: string;
+            /** Size */
+            size: number;
         };
         /** Result */
         Result: {
@@ -238,13 +525,20 @@ export interface components {
              * Format: uri
              */
             resultUrl?: string | null;
-            error?: components["schemas"]["ErrorDetail"] | null;
+            error?: components["schemas"]["style_backend__api__models__ErrorDetail"] | null;
         };
         /**
          * StyleStatus
          * @enum {string}
          */
         StyleStatus: "PENDING" | "SWAPPING" | "COMPLETED" | "FAILED";
+        /** UploadCompleted */
+        UploadCompleted: {
+            /** Photoid */
+            photoId: string;
+            /** Status */
+            status: string;
+        };
         /** UploadForm */
         UploadForm: {
             /**
@@ -260,8 +554,51 @@ export interface components {
                 [key: string]: string;
             };
         };
+        /** UploadProgress */
+        UploadProgress: {
+            /** Photoid */
+            photoId: string;
+            /** Upload */
+            upload: components["schemas"]["PutUpload"] | components["schemas"]["MultipartUpload"];
+            /** Received */
+            received: components["schemas"]["ReceivedPart"][];
+        };
+        /** ErrorDetail */
+        album_models__ErrorDetail: {
+            /** Code */
+            code: string;
+            /** Message */
+            message: string;
+        };
         /** UploadRequest */
-        UploadRequest: {
+        album_models__UploadRequest: {
+            /** Filename */
+            fileName: string;
+            /** Contenttype */
+            contentType: string;
+            /** Size */
+            size: number;
+            /** Sha256 */
+            sha256?: string | null;
+        };
+        /** UploadTicket */
+        album_models__UploadTicket: {
+            /** Photoid */
+            photoId: string;
+            /** Upload */
+            upload: components["schemas"]["PutUpload"] | components["schemas"]["MultipartUpload"] | null;
+            /** Duplicateof */
+            duplicateOf?: string | null;
+        };
+        /** ErrorDetail */
+        style_backend__api__models__ErrorDetail: {
+            /** Code */
+            code: string;
+            /** Message */
+            message: string;
+        };
+        /** UploadRequest */
+        style_backend__api__models__UploadRequest: {
             /**
              * Contenttype
              * @description Media type of the selfie the client will upload.
@@ -275,7 +612,7 @@ export interface components {
             resourceIds: string[];
         };
         /** UploadTicket */
-        UploadTicket: {
+        style_backend__api__models__UploadTicket: {
             /** Processid */
             processId: string;
             upload: components["schemas"]["UploadForm"];
@@ -508,6 +845,430 @@ export interface operations {
             };
         };
     };
+    getAlbumsAlbumIdPhotos: {
+        parameters: {
+            query?: {
+                limit?: number;
+                nextToken?: string | null;
+            };
+            header?: never;
+            path: {
+                albumId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PhotoPage"];
+                };
+            };
+            /** @description Invalid request (see error.message) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, expired or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getAlbumsAlbumIdStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                albumId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlbumStatus"];
+                };
+            };
+            /** @description Missing, expired or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    deleteAlbumsAlbumId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                albumId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlbumDeleted"];
+                };
+            };
+            /** @description Missing, expired or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    postAlbumsAlbumIdUploadUrl: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                albumId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["album_models__UploadRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["album_models__UploadTicket"];
+                };
+            };
+            /** @description Invalid request (see error.message) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, expired or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getAlbumsAlbumIdPhotosPhotoIdUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                albumId: string;
+                photoId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadProgress"];
+                };
+            };
+            /** @description Missing, expired or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    postAlbumsAlbumIdPhotosPhotoIdComplete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                albumId: string;
+                photoId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CompleteUpload"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadCompleted"];
+                };
+            };
+            /** @description Invalid request (see error.message) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, expired or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     getAgree: {
         parameters: {
             query?: never;
@@ -698,7 +1459,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["UploadRequest"];
+                "application/json": components["schemas"]["style_backend__api__models__UploadRequest"];
             };
         };
         responses: {
@@ -708,7 +1469,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UploadTicket"];
+                    "application/json": components["schemas"]["style_backend__api__models__UploadTicket"];
                 };
             };
             /** @description Invalid request (see error.message) */
@@ -749,6 +1510,134 @@ export interface operations {
             };
             /** @description Body too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getAlbums: {
+        parameters: {
+            query?: {
+                limit?: number;
+                nextToken?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlbumPage"];
+                };
+            };
+            /** @description Invalid request (see error.message) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, expired or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    postAlbums: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateAlbum"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlbumCreated"];
+                };
+            };
+            /** @description Invalid request (see error.message) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, expired or invalid token */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

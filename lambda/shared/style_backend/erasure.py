@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from faceflow.albums import erase_user_albums
 from style_backend import aws, config, keys
 from style_backend.config import EnvVar
 from style_backend.observability import logger as log
@@ -142,6 +143,7 @@ def erase_user(user_id: str) -> dict[str, Any]:
         "agreements": _delete_items(
             agreements, ("userId", "termsVersion"), _query_all(agreements, **by_user)
         ),
+        "albums": erase_user_albums(user_id),
     }
     log.info("user erased", extra={"userId": user_id, **summary})
     return {"userId": user_id, "deleted": summary}

@@ -83,7 +83,14 @@ def test_erasure_leaves_nothing_of_the_user_and_keeps_the_others(api):
     assert reply.status == 202
     assert reply.json == {
         "userId": alice,
-        "deleted": {"objects": 6, "processes": 1, "results": 1, "history": 1, "agreements": 1},
+        "deleted": {
+            "objects": 6,
+            "processes": 1,
+            "results": 1,
+            "history": 1,
+            "agreements": 1,
+            "albums": 0,
+        },
     }
     assert _everything_of(alice, {alice_pid}) == {
         "objects": [],

@@ -179,6 +179,7 @@ class ErasureCounts(BaseModel):
     results: int
     history: int
     agreements: int
+    albums: int  # FaceFlow albums of the user, every object and item of each
 
 
 class ErasureSummary(BaseModel):

@@ -1,6 +1,7 @@
 """The API's route table and OpenAPI document, derived from the API functions' resolvers.
 
-The API functions are the modules of lambda/apis (one Lambda function each, `<module>.handler`);
+The API functions are modules of lambda/apis, or of another handler folder named
+`<folder>/<module>` (lambda/albums/album_api.py), one Lambda function each (`<module>.handler`);
 each declares its routes on a Powertools Router. The API stack deploys `routes()`, the local API
 Gateway serves them, and `document()` is docs/openapi.json:
 
@@ -21,15 +22,18 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-# Construct id of each API function → its module in lambda/apis.
+# Construct id of each API function → its module in lambda/apis, or `<folder>/<module>` for a
+# module of another folder of lambda/ (the function's code asset).
 API_FUNCTIONS = {
     "AgreementFunction": "agreement",
     "StylesFunction": "styles",
     "UploadFunction": "upload",
     "ImagesFunction": "images",
     "ErasureFunction": "erasure",
+    "AlbumsApiFunction": "albums/album_api",  # FaceFlow albums (stacks/albums)
 }
-APIS_DIR = Path(__file__).resolve().parents[3] / "apis"
+LAMBDA_DIR = Path(__file__).resolve().parents[3]
+DEFAULT_GROUP = "apis"
 TITLE = "Style Backend API"
 VERSION = "1.0.0"
 _HTTP_METHODS = ("get", "post", "put", "patch", "delete")
@@ -42,16 +46,25 @@ class Route:
     function: str  # construct id of the Lambda function
     handler: str  # <module>.handler on the function's sys.path
     has_body: bool
+    group: str = DEFAULT_GROUP  # the function's folder under lambda/ (its code asset)
 
     @property
     def path_params(self) -> list[str]:
         return re.findall(r"\{(\w+)\}", self.path)
 
 
-def _module(name: str) -> ModuleType:
-    if str(APIS_DIR) not in sys.path:
-        sys.path.append(str(APIS_DIR))
-    return importlib.import_module(name)
+def location(spec: str) -> tuple[str, str]:
+    """(folder under lambda/, module) of an API_FUNCTIONS entry."""
+    group, _, module = spec.rpartition("/")
+    return group or DEFAULT_GROUP, module
+
+
+def _module(spec: str) -> ModuleType:
+    group, module = location(spec)
+    folder = str(LAMBDA_DIR / group)
+    if folder not in sys.path:
+        sys.path.append(folder)
+    return importlib.import_module(module)
 
 
 def _schema(app: Any) -> dict[str, Any]:
@@ -62,8 +75,9 @@ def _schema(app: Any) -> dict[str, Any]:
 def routes() -> tuple[Route, ...]:
     """Every route of every API function, as its resolver declares it."""
     table = []
-    for function, module in API_FUNCTIONS.items():
-        for path, operations in _schema(_module(module).app)["paths"].items():
+    for function, spec in API_FUNCTIONS.items():
+        group, module = location(spec)
+        for path, operations in _schema(_module(spec).app)["paths"].items():
             for method, operation in operations.items():
                 if method in _HTTP_METHODS:
                     table.append(
@@ -73,6 +87,7 @@ def routes() -> tuple[Route, ...]:
                             function,
                             f"{module}.handler",
                             "requestBody" in operation,
+                            group,
                         )
                     )
     return tuple(table)

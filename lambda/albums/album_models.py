@@ -1,0 +1,142 @@
+"""The album API's request and response bodies (pydantic v2): the contract of issue 11."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SHA256 = r"^[0-9a-fA-F]{64}$"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CreateAlbum(_Model):
+    name: str = Field(min_length=1, max_length=100)
+
+
+class AlbumCreated(_Model):
+    albumId: str
+    name: str
+    createdAt: str
+
+
+class AlbumSummary(AlbumCreated):
+    photoCount: int
+
+
+class AlbumPage(_Model):
+    items: list[AlbumSummary]
+    nextToken: str | None
+
+
+class AlbumDeleted(_Model):
+    albumId: str
+
+
+class UploadRequest(_Model):
+    fileName: str = Field(min_length=1, max_length=255)
+    contentType: str = Field(min_length=1, max_length=100)
+    size: int = Field(ge=1)
+    sha256: str | None = Field(default=None, pattern=SHA256)
+
+
+class PutUpload(_Model):
+    method: Literal["PUT"]
+    url: str
+    headers: dict[str, str]
+
+
+class PartUrl(_Model):
+    partNumber: int
+    url: str
+
+
+class MultipartUpload(_Model):
+    method: Literal["MULTIPART"]
+    uploadId: str
+    partSize: int
+    parts: list[PartUrl]
+
+
+class UploadTicket(_Model):
+    photoId: str
+    upload: PutUpload | MultipartUpload | None
+    duplicateOf: str | None = None
+
+
+class ReceivedPart(_Model):
+    partNumber: int
+    etag: str
+    size: int
+
+
+class UploadProgress(_Model):
+    photoId: str
+    upload: PutUpload | MultipartUpload
+    received: list[ReceivedPart]
+
+
+class CompletedPart(_Model):
+    partNumber: int = Field(ge=1, le=10_000)
+    etag: str = Field(min_length=1, max_length=200)
+
+
+class CompleteUpload(_Model):
+    parts: list[CompletedPart] = Field(default_factory=list, max_length=10_000)
+
+
+class UploadCompleted(_Model):
+    photoId: str
+    status: str
+
+
+class ErrorDetail(_Model):
+    code: str
+    message: str
+
+
+class Photo(_Model):
+    photoId: str
+    fileName: str
+    status: Literal["UPLOADING", "PROCESSING", "PROCESSED", "DUPLICATE", "FAILED"]
+    duplicateOf: str | None
+    width: int | None
+    height: int | None
+    takenAt: str | None
+    faces: int
+    thumbnailUrl: str | None
+    error: ErrorDetail | None
+
+
+class PhotoPage(_Model):
+    items: list[Photo]
+    nextToken: str | None
+
+
+class PhotoCounts(_Model):
+    total: int
+    processed: int
+    duplicates: int
+    failed: int
+    pending: int
+
+
+class Job(_Model):
+    jobId: str
+    status: Literal["QUEUED", "RUNNING", "SUCCEEDED", "FAILED"]
+    photoCount: int
+    createdAt: str
+    updatedAt: str
+    error: ErrorDetail | None
+
+
+class AlbumStatus(_Model):
+    albumId: str
+    status: Literal["IDLE", "PROCESSING"]
+    photos: PhotoCounts
+    faces: int
+    clusters: int
+    jobs: list[Job]

@@ -1,0 +1,49 @@
+"""The album pipeline's Lambda handlers: the S3→SQS starter and one handler per state machine
+task. Imports: faceflow (and through it facekit, Pillow, numpy, imagehash, boto3)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import unquote_plus
+
+from faceflow import jobs, pipeline
+
+
+def start(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    """SQS batch of S3 ObjectCreated notifications → jobs (one per album) started."""
+    keys = []
+    for record in event.get("Records", []):
+        body = json.loads(record["body"])
+        for s3_record in body.get("Records", []):  # S3's test event has none
+            keys.append(unquote_plus(s3_record["s3"]["object"]["key"]))
+    started = jobs.start_jobs(keys)
+    return {"jobs": [j["jobId"] for j in started]}
+
+
+def extract_exif(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    return pipeline.extract_exif(event)
+
+
+def dedupe(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    return pipeline.dedupe(event)
+
+
+def detect_align(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    return pipeline.pass_through("DetectAlign", event)
+
+
+def embed(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    return pipeline.pass_through("Embed", event)
+
+
+def cluster(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    return pipeline.pass_through("Cluster", event)
+
+
+def notify(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    return pipeline.notify(event)
+
+
+def fail_job(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    return pipeline.fail_job(event)

@@ -1,0 +1,202 @@
+"""Pipeline jobs: the starter groups newly uploaded photos into a job and starts the state
+machine; each step writes the job's transitions (`JOB#` items) as they happen.
+
+Idempotence: a photo is claimed for a job by one conditional write (UPLOADING → PROCESSING), so a
+re-delivered S3 event finds it claimed and adds nothing; the execution is named after the job, so
+starting it twice starts it once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from faceflow import storage
+from faceflow.album_env import AlbumEnv, get
+from faceflow.albums import album_items, new_id, now_iso, photo_key, table
+from style_backend import aws
+
+JOB_STATUSES = ("QUEUED", "RUNNING", "SUCCEEDED", "FAILED")
+
+
+def job_key(album_id: str, job_id: str) -> dict[str, str]:
+    return {"PK": f"ALBUM#{album_id}", "SK": f"JOB#{job_id}"}
+
+
+def _conditional(func, *args, **kwargs) -> bool:
+    """True if the conditional write happened, False if its condition did not hold."""
+    try:
+        func(*args, **kwargs)
+        return True
+    except ClientError as err:
+        if err.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise
+
+
+def claim_photo(obj: storage.RawObject, key: str, job_id: str) -> bool:
+    """UPLOADING → PROCESSING for the photo this object belongs to; False when there is no such
+    photo (a stray object), it is someone else's, or it was claimed already."""
+    at = now_iso()
+    return _conditional(
+        table().update_item,
+        Key=photo_key(obj.album_id, obj.photo_id),
+        UpdateExpression=(
+            "SET #s = :processing, jobId = :job, updatedAt = :at, GSI1PK = :gsi, GSI1SK = :at "
+            "REMOVE uploadId"
+        ),
+        ConditionExpression="#s = :uploading AND userId = :user AND rawKey = :key",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={
+            ":processing": "PROCESSING",
+            ":uploading": "UPLOADING",
+            ":job": job_id,
+            ":at": at,
+            ":gsi": "STATUS#PROCESSING",
+            ":user": obj.user_id,
+            ":key": key,
+        },
+    )
+
+
+def start_jobs(keys: list[str]) -> list[dict[str, Any]]:
+    """One job per album for the photos these new raw objects complete; returns the jobs.
+
+    A photo already claimed (a duplicated event, or a retry after this function failed
+    half-way) makes sure its own job exists and was started: the job item is rebuilt from its
+    photos if it is missing, and the execution, named after the job, starts at most once.
+    """
+    jobs: dict[tuple[str, str, str], list[str]] = defaultdict(list)  # (user, album, job) → ids
+    fresh: dict[tuple[str, str], str] = {}
+    for key in dict.fromkeys(keys):  # the same key twice in one batch: once
+        obj = storage.parse_raw_key(key)
+        if obj is None:
+            continue
+        job_id = fresh.setdefault((obj.user_id, obj.album_id), new_id())
+        if claim_photo(obj, key, job_id):
+            jobs[(obj.user_id, obj.album_id, job_id)].append(obj.photo_id)
+            continue
+        photo = table().get_item(Key=photo_key(obj.album_id, obj.photo_id), ConsistentRead=True)
+        photo = photo.get("Item") or {}
+        if photo.get("status") == "PROCESSING" and photo.get("rawKey") == key:
+            jobs.setdefault((obj.user_id, obj.album_id, photo["jobId"]), [])
+    return [_ensure_started(*job, claimed) for job, claimed in jobs.items()]
+
+
+def _ensure_started(user_id: str, album_id: str, job_id: str, claimed: list[str]) -> dict:
+    item = table().get_item(Key=job_key(album_id, job_id), ConsistentRead=True).get("Item")
+    if item is None:
+        photo_ids = claimed or sorted(p["photoId"] for p in job_photos(album_id, job_id))
+        at = now_iso()
+        item = {
+            **job_key(album_id, job_id),
+            "LSI1SK": at,
+            "GSI1PK": "JOBSTATUS#QUEUED",
+            "GSI1SK": at,
+            "GSI2PK": f"{user_id}#{album_id}",
+            "GSI2SK": f"JOB#{job_id}",
+            "jobId": job_id,
+            "albumId": album_id,
+            "userId": user_id,
+            "status": "QUEUED",
+            "step": "Queued",
+            "photoIds": photo_ids,
+            "photoCount": len(photo_ids),
+            "createdAt": at,
+            "updatedAt": at,
+        }
+        if not _conditional(
+            table().put_item, Item=item, ConditionExpression="attribute_not_exists(PK)"
+        ):
+            item = table().get_item(Key=job_key(album_id, job_id), ConsistentRead=True)["Item"]
+    job = {
+        "albumId": album_id,
+        "userId": user_id,
+        "jobId": job_id,
+        "photoIds": list(item["photoIds"]),
+    }
+    try:
+        aws.client("stepfunctions").start_execution(
+            stateMachineArn=get(AlbumEnv.STATE_MACHINE_ARN), name=job_id, input=json.dumps(job)
+        )
+    except ClientError as err:
+        if err.response["Error"]["Code"] != "ExecutionAlreadyExists":
+            raise
+    return job
+
+
+def advance(album_id: str, job_id: str, step: str) -> None:
+    """The job is RUNNING `step` (a retried step writes the same again)."""
+    at = now_iso()
+    _conditional(
+        table().update_item,
+        Key=job_key(album_id, job_id),
+        UpdateExpression="SET #s = :running, step = :step, updatedAt = :at, "
+        "GSI1PK = :gsi, GSI1SK = :at",
+        ConditionExpression="attribute_exists(PK) AND #s IN (:queued, :running)",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={
+            ":running": "RUNNING",
+            ":queued": "QUEUED",
+            ":step": step,
+            ":at": at,
+            ":gsi": "JOBSTATUS#RUNNING",
+        },
+    )
+
+
+def job_photos(album_id: str, job_id: str) -> list[dict[str, Any]]:
+    return [p for p in album_items(album_id, "PHOTO#") if p.get("jobId") == job_id]
+
+
+def set_photo(album_id: str, photo_id: str, job_id: str, status: str, **fields: Any) -> bool:
+    """Move a photo of this job on from PROCESSING (a terminal status is never overwritten)."""
+    at = now_iso()
+    names = {"#s": "status", **{f"#{k}": k for k in fields}}
+    values = {
+        ":status": status,
+        ":processing": "PROCESSING",
+        ":job": job_id,
+        ":at": at,
+        ":gsi": f"STATUS#{status}",
+        **{f":{k}": v for k, v in fields.items()},
+    }
+    sets = ", ".join(
+        ["#s = :status", "updatedAt = :at", "GSI1PK = :gsi", "GSI1SK = :at"]
+        + [f"#{k} = :{k}" for k in fields]
+    )
+    return _conditional(
+        table().update_item,
+        Key=photo_key(album_id, photo_id),
+        UpdateExpression=f"SET {sets}",
+        ConditionExpression="#s = :processing AND jobId = :job",
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues=values,
+    )
+
+
+def finish(album_id: str, job_id: str, status: str, error: dict[str, str] | None = None) -> bool:
+    """RUNNING/QUEUED → SUCCEEDED or FAILED, once."""
+    at = now_iso()
+    values: dict[str, Any] = {
+        ":status": status,
+        ":at": at,
+        ":gsi": f"JOBSTATUS#{status}",
+        ":queued": "QUEUED",
+        ":running": "RUNNING",
+    }
+    update = "SET #s = :status, updatedAt = :at, GSI1PK = :gsi, GSI1SK = :at"
+    if error:
+        update += ", #e = :error"
+        values[":error"] = error
+    return _conditional(
+        table().update_item,
+        Key=job_key(album_id, job_id),
+        UpdateExpression=update,
+        ConditionExpression="attribute_exists(PK) AND #s IN (:queued, :running)",
+        ExpressionAttributeNames={"#s": "status", **({"#e": "error"} if error else {})},
+        ExpressionAttributeValues=values,
+    )

@@ -1,0 +1,200 @@
+"""The state machine's steps, one function each (their Lambda handlers only call these).
+
+Every step is idempotent per photo: it acts only on photos of its own job still PROCESSING, with
+conditional writes, so a retried task or a re-run execution never does anything twice. Hostile
+files end their photo FAILED with a reason and the job goes on; errors worth retrying are raised
+as TransientStepError, the name the state machine's Retry matches; anything else fails the task
+and (after the Catch) the job.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import numpy as np
+from botocore.exceptions import ClientError
+from PIL import Image
+
+from faceflow import jobs, storage
+from faceflow.album_env import AlbumEnv, get, get_int
+from faceflow.albums import album_items, photo_key, plain, table
+from faceflow.dedupe import PhotoFacts, find_duplicates
+from faceflow.ingest import ingest_photo
+from faceflow.uploads import claim_digest
+from facekit.errors import Failure, Reason
+from style_backend import aws
+from style_backend.aws import is_transient
+
+# The states of the ASL definition (stacks/albums/pipeline.py names its tasks after these).
+STEPS = ("ExtractEXIF", "Dedupe", "DetectAlign", "Embed", "Cluster", "Notify")
+
+
+class TransientStepError(RuntimeError):
+    """Worth retrying (throttling, a 5xx): the state machine retries it with backoff."""
+
+
+def _aws_call(func, *args, **kwargs):
+    try:
+        return func(*args, **kwargs)
+    except ClientError as err:
+        if is_transient(err):
+            raise TransientStepError(str(err)) from err
+        raise
+
+
+def extract_exif(event: dict[str, Any]) -> dict[str, Any]:
+    """One photo of the Map: safe decode, hashes, EXIF, thumbnail → the photo item."""
+    album_id, job_id, photo_id = event["albumId"], event["jobId"], event["photoId"]
+    jobs.advance(album_id, job_id, "ExtractEXIF")
+    item = _aws_call(table().get_item, Key=photo_key(album_id, photo_id), ConsistentRead=True).get(
+        "Item"
+    )
+    if item is None or item.get("jobId") != job_id or item["status"] != "PROCESSING":
+        return {"photoId": photo_id, "status": item["status"] if item else "GONE"}
+    limit = get_int(AlbumEnv.MAX_PHOTO_BYTES)
+    s3 = storage.s3()
+    try:
+        head = _aws_call(s3.head_object, Bucket=get(AlbumEnv.RAW_BUCKET), Key=item["rawKey"])
+        if head["ContentLength"] > limit:
+            raise Failure(
+                Reason.FILE_TOO_LARGE,
+                f"The file is {head['ContentLength']} bytes; the limit is {limit} bytes.",
+            )
+        data = _aws_call(s3.get_object, Bucket=get(AlbumEnv.RAW_BUCKET), Key=item["rawKey"])[
+            "Body"
+        ].read()
+        facts = ingest_photo(data, max_bytes=limit)
+    except Failure as failure:
+        jobs.set_photo(album_id, photo_id, job_id, "FAILED", error=failure.as_item())
+        return {"photoId": photo_id, "status": "FAILED"}
+    except ClientError as err:
+        if err.response["Error"]["Code"] not in ("404", "NoSuchKey", "NotFound"):
+            raise
+        missing = {"code": "UPLOAD_MISSING", "message": "The uploaded file is gone."}
+        jobs.set_photo(album_id, photo_id, job_id, "FAILED", error=missing)
+        return {"photoId": photo_id, "status": "FAILED"}
+    thumb = storage.thumbnail_key(item["userId"], album_id, photo_id)
+    _aws_call(
+        s3.put_object,
+        Bucket=get(AlbumEnv.DERIVED_BUCKET),
+        Key=thumb,
+        Body=facts.thumbnail,
+        ContentType="image/jpeg",
+    )
+    fields = {**facts.as_item(), "thumbKey": thumb, "actualSize": len(data)}
+    jobs.set_photo(album_id, photo_id, job_id, "PROCESSING", **fields)
+    return {"photoId": photo_id, "status": "PROCESSING"}
+
+
+def dedupe(event: dict[str, Any]) -> dict[str, Any]:
+    """Exact copies by SHA-256 (the first photo to claim a digest keeps it), then near copies
+    among the album's photos by faceflow.dedupe (pHash candidates confirmed by SSIM on the
+    thumbnails): this job's photos that are copies become DUPLICATE of the kept one. Photos of
+    earlier jobs keep their status (a later, larger copy does not demote them)."""
+    album_id, job_id, user_id = event["albumId"], event["jobId"], event["userId"]
+    jobs.advance(album_id, job_id, "Dedupe")
+    duplicates = 0
+    mine = [p for p in jobs.job_photos(album_id, job_id) if p["status"] == "PROCESSING"]
+    for photo in mine:
+        if "sha256" not in photo:
+            continue
+        owner = claim_digest(user_id, album_id, photo["sha256"], photo["photoId"])
+        if owner != photo["photoId"] and jobs.set_photo(
+            album_id, photo["photoId"], job_id, "DUPLICATE", duplicateOf=owner
+        ):
+            duplicates += 1
+            photo["status"] = "DUPLICATE"
+    fresh = {p["photoId"] for p in mine if p["status"] == "PROCESSING"}
+    candidates = [
+        p
+        for p in album_items(album_id, "PHOTO#")
+        if p.get("pHash") and p.get("thumbKey") and p["status"] in ("PROCESSING", "PROCESSED")
+    ]
+    facts = [
+        PhotoFacts(
+            p["photoId"],
+            p["sha256"],
+            p["pHash"],
+            int(p["width"]),
+            int(p["height"]),
+            int(p.get("faceCount", 0)),
+            order,
+        )
+        for order, p in enumerate(candidates)  # photo ids sort in upload order
+    ]
+    keys = {p["photoId"]: p["thumbKey"] for p in candidates}
+    found = find_duplicates(facts, lambda photo_id: _thumbnail(keys[photo_id]), new=fresh)
+    for photo_id, kept in found.duplicate_of.items():
+        if photo_id in fresh and jobs.set_photo(
+            album_id, photo_id, job_id, "DUPLICATE", duplicateOf=kept
+        ):
+            duplicates += 1
+    return {**_job(event), "duplicates": duplicates}
+
+
+def _thumbnail(key: str) -> np.ndarray:
+    body = _aws_call(storage.s3().get_object, Bucket=get(AlbumEnv.DERIVED_BUCKET), Key=key)
+    with Image.open(io.BytesIO(body["Body"].read())) as image:
+        return np.asarray(image.convert("RGB"))
+
+
+def pass_through(step: str, event: dict[str, Any]) -> dict[str, Any]:
+    """DetectAlign, Embed, Cluster until FaceFlow's face steps fill them: the job's transition is
+    real, the photos pass unchanged."""
+    jobs.advance(event["albumId"], event["jobId"], step)
+    return _job(event)
+
+
+def notify(event: dict[str, Any]) -> dict[str, Any]:
+    """The job's photos still PROCESSING are PROCESSED; the notify topic hears of it; the job
+    SUCCEEDED (last, so a failed publish is retried before the job is closed)."""
+    album_id, job_id = event["albumId"], event["jobId"]
+    jobs.advance(album_id, job_id, "Notify")
+    counts: dict[str, int] = {}
+    for photo in jobs.job_photos(album_id, job_id):
+        status = photo["status"]
+        if status == "PROCESSING" and jobs.set_photo(
+            album_id, photo["photoId"], job_id, "PROCESSED"
+        ):
+            status = "PROCESSED"
+        counts[status] = counts.get(status, 0) + 1
+    message = {"albumId": album_id, "jobId": job_id, "status": "SUCCEEDED", "photos": counts}
+    _aws_call(
+        aws.client("sns").publish,
+        TopicArn=get(AlbumEnv.NOTIFY_TOPIC_ARN),
+        Subject="FaceFlow job finished",
+        Message=json.dumps(message),
+    )
+    jobs.finish(album_id, job_id, "SUCCEEDED")
+    return message
+
+
+def failure_reason(error: dict[str, Any] | None) -> dict[str, str]:
+    """The Catch's {"Error", "Cause"} as the job's error: the Lambda's own message if any."""
+    error = error or {}
+    code = str(error.get("Error") or "States.TaskFailed")
+    cause = str(error.get("Cause") or "")
+    try:
+        message = json.loads(cause).get("errorMessage") or cause
+    except (ValueError, AttributeError):
+        message = cause
+    return {"code": code, "message": (message or code)[:1000]}
+
+
+def fail_job(event: dict[str, Any]) -> dict[str, Any]:
+    """The Catch of every task: the job FAILED with the reason, its unfinished photos FAILED too
+    (so the album is IDLE again and the user sees why)."""
+    album_id, job_id = event["albumId"], event["jobId"]
+    reason = failure_reason(event.get("error"))
+    photo_error = {"code": "JOB_FAILED", "message": f"Processing stopped: {reason['message']}"}
+    for photo in jobs.job_photos(album_id, job_id):
+        if photo["status"] == "PROCESSING":
+            jobs.set_photo(album_id, photo["photoId"], job_id, "FAILED", error=photo_error)
+    jobs.finish(album_id, job_id, "FAILED", reason)
+    return plain({**_job(event), "error": reason})
+
+
+def _job(event: dict[str, Any]) -> dict[str, Any]:
+    return {k: event[k] for k in ("albumId", "userId", "jobId", "photoIds")}

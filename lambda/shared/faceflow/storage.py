@@ -1,0 +1,87 @@
+"""Where an album's objects live, in every bucket, and the clients that reach them.
+
+Every key starts with `tenant/{userId}/{albumId}/`: deleting an album (or erasing a user) is a
+prefix deletion in each bucket, and nothing is ever parsed out of a key but these fixed segments.
+
+    raw         tenant/{userId}/{albumId}/YYYY/MM/DD/{photoId}.{ext}
+    derived     tenant/{userId}/{albumId}/thumb/{photoId}.jpg
+    embeddings  tenant/{userId}/{albumId}/{photoId}.npy
+    exports     tenant/{userId}/{albumId}/…
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from faceflow.album_env import AlbumEnv, get
+from style_backend import aws
+
+TENANT = "tenant"
+EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
+# Every bucket an album writes to, by its setting: what album deletion empties.
+ALBUM_BUCKETS = (
+    AlbumEnv.RAW_BUCKET,
+    AlbumEnv.DERIVED_BUCKET,
+    AlbumEnv.EMBEDDINGS_BUCKET,
+    AlbumEnv.EXPORTS_BUCKET,
+)
+
+
+def album_prefix(user_id: str, album_id: str) -> str:
+    return f"{TENANT}/{user_id}/{album_id}/"
+
+
+def user_prefix(user_id: str) -> str:
+    return f"{TENANT}/{user_id}/"
+
+
+def raw_key(user_id: str, album_id: str, photo_id: str, content_type: str, at: datetime) -> str:
+    return f"{album_prefix(user_id, album_id)}{at:%Y/%m/%d}/{photo_id}.{EXTENSIONS[content_type]}"
+
+
+def thumbnail_key(user_id: str, album_id: str, photo_id: str) -> str:
+    return f"{album_prefix(user_id, album_id)}thumb/{photo_id}.jpg"
+
+
+@dataclass(frozen=True)
+class RawObject:
+    user_id: str
+    album_id: str
+    photo_id: str
+
+
+def parse_raw_key(key: str) -> RawObject | None:
+    """The ids of a raw upload key, or None for anything not shaped like one (never trusted
+    further than that: the photo item must agree)."""
+    parts = key.split("/")
+    if len(parts) != 7 or parts[0] != TENANT or "." not in parts[6]:
+        return None
+    photo_id = parts[6].rsplit(".", 1)[0]
+    if not all((parts[1], parts[2], photo_id)):
+        return None
+    return RawObject(parts[1], parts[2], photo_id)
+
+
+def s3():
+    return aws.client("s3")
+
+
+def delete_prefix(bucket: str, prefix: str) -> int:
+    """Delete every object (and abort every multipart upload) under `prefix`; returns objects
+    deleted. Repeating it is harmless."""
+    client = s3()
+    deleted = 0
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+        if keys:
+            client.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
+            deleted += len(keys)
+    uploads = client.list_multipart_uploads(Bucket=bucket, Prefix=prefix).get("Uploads", [])
+    for upload in uploads:
+        client.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+    return deleted
+
+
+def delete_everywhere(prefix: str) -> int:
+    return sum(delete_prefix(get(bucket), prefix) for bucket in ALBUM_BUCKETS)

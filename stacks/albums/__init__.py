@@ -1,0 +1,3 @@
+from stacks.albums.stack import AlbumsStack
+
+__all__ = ["AlbumsStack"]

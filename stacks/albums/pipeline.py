@@ -1,0 +1,243 @@
+"""The album pipeline: raw/ ObjectCreated:* → SQS (+DLQ) → starter Lambda → Step Functions.
+
+The state machine (ASL): ExtractEXIF (a Map over the job's photos) → Dedupe → DetectAlign →
+Embed → Cluster → Notify. Every task retries transient failures with backoff and catches the
+rest into FailJob, which writes the job FAILED with the reason. Alarms on the DLQ's depth, failed
+executions and the queue's oldest message go to the operators' topic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_notifications as s3n
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from faceflow.album_env import AlbumEnv
+from stacks.lambdas.function import StyleFunction
+from stacks.nag import acknowledge
+from stacks.settings import Settings
+
+# Error names the Retry of every task matches: Lambda's own transient failures and the steps'
+# TransientStepError (faceflow.pipeline). Anything else is permanent: Catch → FailJob.
+TRANSIENT_ERRORS = [
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+    "TransientStepError",
+]
+RAW_PREFIX = "tenant/"
+# (state name, handler in lambda/albums/album_steps.py, memory MB, timeout s)
+STEPS = (
+    ("Dedupe", "dedupe", 512, 120),
+    ("DetectAlign", "detect_align", 256, 60),
+    ("Embed", "embed", 256, 60),
+    ("Cluster", "cluster", 256, 60),
+    ("Notify", "notify", 256, 30),
+)
+
+FunctionFactory = Callable[..., StyleFunction]
+
+
+class AlbumPipeline(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: Settings,
+        raw: s3.IBucket,
+        make_function: FunctionFactory,
+        operations_topic: sns.ITopic,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._settings = settings
+        self.dead_letter_queue = sqs.Queue(
+            self,
+            "DeadLetterQueue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=cdk.Duration.days(14),
+        )
+        acknowledge(
+            self.dead_letter_queue,
+            "AwsSolutions-SQS3",
+            "This queue IS the dead-letter queue of the album upload queue.",
+        )
+        self.queue = sqs.Queue(
+            self,
+            "UploadQueue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            visibility_timeout=cdk.Duration.seconds(6 * 60),  # 6× the starter's timeout
+            dead_letter_queue=sqs.DeadLetterQueue(
+                queue=self.dead_letter_queue, max_receive_count=5
+            ),
+        )
+        raw.add_event_notification(
+            s3.EventType.OBJECT_CREATED,
+            s3n.SqsDestination(self.queue),
+            s3.NotificationKeyFilter(prefix=RAW_PREFIX),
+        )
+
+        self.functions: dict[str, StyleFunction] = {}
+        extract = self._step_function(make_function, "ExtractEXIF", "extract_exif", 2048, 120)
+        inner = self._task("ExtractPhotoFacts", extract)
+        extract_map = sfn.Map(
+            self,
+            "ExtractEXIF",
+            items_path="$.photoIds",
+            item_selector={
+                "albumId.$": "$.albumId",
+                "userId.$": "$.userId",
+                "jobId.$": "$.jobId",
+                "photoId.$": "$$.Map.Item.Value",
+            },
+            max_concurrency=8,
+            result_path=sfn.JsonPath.DISCARD,
+        ).item_processor(inner)
+
+        fail = self._task("FailJob", self._step_function(make_function, "FailJob", "fail_job"))
+        fail.next(sfn.Fail(self, "JobFailed", cause="The job failed; its item has the reason."))
+        extract_map.add_catch(fail, result_path="$.error")
+        chain: sfn.IChainable = extract_map
+        current: sfn.INextable = extract_map
+        for state, handler, memory, timeout in STEPS:
+            task = self._task(
+                state, self._step_function(make_function, state, handler, memory, timeout)
+            )
+            task.add_catch(fail, result_path="$.error")
+            current.next(task)
+            current = task
+        current.next(sfn.Succeed(self, "JobSucceeded"))
+
+        execution_logs = logs.LogGroup(
+            self,
+            "ExecutionLogs",
+            retention=settings.cdk_log_retention,
+            removal_policy=settings.cdk_removal_policy,
+        )
+        self.state_machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            definition_body=sfn.DefinitionBody.from_chainable(chain),
+            timeout=cdk.Duration.hours(2),
+            tracing_enabled=True,
+            logs=sfn.LogOptions(destination=execution_logs, level=sfn.LogLevel.ALL),
+        )
+        acknowledge(
+            self.state_machine,
+            "AwsSolutions-IAM5[Resource::*]",
+            "Step Functions' log delivery and X-Ray actions have no resource-level permissions "
+            "(AWS documents Resource * for logs:*LogDelivery* and xray:Put*).",
+        )
+        for fn in self.functions.values():
+            acknowledge(
+                self.state_machine,
+                f"AwsSolutions-IAM5[Resource::<{cdk.Stack.of(self).get_logical_id(fn.function.node.default_child)}.Arn>:*]",
+                "Invoking any version/alias of this one step function (CDK's grant for a task).",
+            )
+
+        self.starter = make_function(
+            "AlbumJobStarterFunction",
+            "album_steps.start",
+            "raw/ uploads (via SQS) → jobs → state machine executions",
+            memory_size=256,
+            timeout=cdk.Duration.seconds(60),
+            environment={AlbumEnv.STATE_MACHINE_ARN: self.state_machine.state_machine_arn},
+        )
+        self.starter.function.add_event_source(
+            sources.SqsEventSource(
+                self.queue, batch_size=10, max_batching_window=cdk.Duration.seconds(2)
+            )
+        )
+        self.starter.allow(
+            "StartJobExecutions", ["states:StartExecution"], [self.state_machine.state_machine_arn]
+        )
+        self._alarms(operations_topic)
+
+    def _step_function(
+        self,
+        make_function: FunctionFactory,
+        state: str,
+        handler: str,
+        memory: int = 256,
+        timeout: int = 60,
+    ) -> StyleFunction:
+        fn = make_function(
+            f"Album{state}Function",
+            f"album_steps.{handler}",
+            f"Album pipeline step {state}",
+            memory_size=memory,
+            timeout=cdk.Duration.seconds(timeout),
+        )
+        self.functions[state] = fn
+        return fn
+
+    def _task(self, state: str, fn: StyleFunction) -> tasks.LambdaInvoke:
+        task = tasks.LambdaInvoke(
+            self,
+            state,
+            lambda_function=fn.function,
+            output_path="$.Payload",
+            retry_on_service_exceptions=False,  # our Retry below covers them, with our timing
+        )
+        task.add_retry(
+            errors=TRANSIENT_ERRORS,
+            interval=cdk.Duration.seconds(self._settings.album_retry_interval_seconds),
+            max_attempts=self._settings.album_retry_attempts,
+            backoff_rate=2,
+        )
+        return task
+
+    def _alarms(self, topic: sns.ITopic) -> None:
+        action = cw_actions.SnsAction(topic)
+        alarms = (
+            (
+                "DeadLetterDepth",
+                self.dead_letter_queue.metric_approximate_number_of_messages_visible(
+                    period=cdk.Duration.minutes(5), statistic="Maximum"
+                ),
+                1,
+                "Album uploads that could not start a job",
+            ),
+            (
+                "ExecutionsFailed",
+                self.state_machine.metric_failed(period=cdk.Duration.minutes(5), statistic="Sum"),
+                1,
+                "Album pipeline executions that failed",
+            ),
+            (
+                "QueueAge",
+                self.queue.metric_approximate_age_of_oldest_message(
+                    period=cdk.Duration.minutes(5), statistic="Maximum"
+                ),
+                600,
+                "Album uploads waiting more than 10 minutes for a job",
+            ),
+        )
+        self.alarms = []
+        for name, metric, threshold, description in alarms:
+            alarm = cw.Alarm(
+                self,
+                name,
+                metric=metric,
+                threshold=threshold,
+                evaluation_periods=1,
+                comparison_operator=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+                alarm_description=description,
+            )
+            alarm.add_alarm_action(action)
+            self.alarms.append(alarm)

@@ -1,0 +1,162 @@
+"""The FaceFlow album stack: buckets, table, queue, state machine, functions and their grants."""
+
+from __future__ import annotations
+
+import json
+
+from tests.unit.conftest import as_list, render, statements
+
+STACK = "Albums"
+
+
+def _definition(synth) -> dict:
+    (machine,) = synth.resources(STACK, "AWS::StepFunctions::StateMachine").values()
+    return json.loads(render(machine["Properties"]["DefinitionString"]))
+
+
+def _role_actions(synth, function_id: str) -> set[str]:
+    functions = synth.resources(STACK, "AWS::Lambda::Function")
+    (fn,) = [f for k, f in functions.items() if k.startswith(function_id)]
+    role = fn["Properties"]["Role"]["Fn::GetAtt"][0]
+    actions = set()
+    for policy in synth.resources(STACK, "AWS::IAM::Policy").values():
+        if {"Ref": role} in policy["Properties"]["Roles"]:
+            for s in statements(policy["Properties"]["PolicyDocument"]):
+                actions |= set(as_list(s["Action"]))
+    return actions
+
+
+def test_four_kms_encrypted_tls_only_private_buckets_with_multipart_cleanup(synth):
+    buckets = [
+        b["Properties"]
+        for b in synth.resources(STACK, "AWS::S3::Bucket").values()
+        if "KMSMasterKeyID" in json.dumps(b["Properties"].get("BucketEncryption", {}))
+    ]
+    assert len(buckets) == 4
+    for props in buckets:
+        assert props["PublicAccessBlockConfiguration"]["BlockPublicPolicy"] is True
+        rules = props["LifecycleConfiguration"]["Rules"]
+        assert any(
+            r.get("AbortIncompleteMultipartUpload", {}).get("DaysAfterInitiation") == 1
+            for r in rules
+        )
+    with_cors = [p for p in buckets if "CorsConfiguration" in p]
+    assert len(with_cors) == 2  # raw (PUT, parts) and derived (thumbnails)
+    for props in with_cors:
+        (rule,) = props["CorsConfiguration"]["CorsRules"]
+        assert "PUT" in rule["AllowedMethods"] and rule["ExposedHeaders"] == ["ETag"]
+    assert (
+        sum(
+            any("ExpirationInDays" in r for r in p["LifecycleConfiguration"]["Rules"])
+            for p in buckets
+        )
+        == 1
+    )  # exports expire
+    (key,) = synth.resources(STACK, "AWS::KMS::Key").values()
+    assert key["Properties"]["EnableKeyRotation"] is True
+    policies = [
+        render(p["Properties"]["PolicyDocument"])
+        for p in synth.resources(STACK, "AWS::S3::BucketPolicy").values()
+    ]
+    assert all("aws:SecureTransport" in p for p in policies)
+
+
+def test_single_table_with_its_indexes_pitr_and_kms(synth):
+    (table,) = synth.resources(STACK, "AWS::DynamoDB::Table").values()
+    props = table["Properties"]
+    assert [k["AttributeName"] for k in props["KeySchema"]] == ["PK", "SK"]
+    assert sorted(g["IndexName"] for g in props["GlobalSecondaryIndexes"]) == ["GSI1", "GSI2"]
+    assert [i["IndexName"] for i in props["LocalSecondaryIndexes"]] == ["LSI1"]
+    assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert props["SSESpecification"]["SSEType"] == "KMS"
+
+
+def test_raw_uploads_reach_the_starter_through_an_encrypted_queue_with_a_dlq(synth):
+    (notes,) = synth.resources(STACK, "Custom::S3BucketNotifications").values()
+    (config,) = notes["Properties"]["NotificationConfiguration"]["QueueConfigurations"]
+    assert config["Events"] == ["s3:ObjectCreated:*"]
+    assert config["Filter"]["Key"]["FilterRules"] == [{"Name": "prefix", "Value": "tenant/"}]
+    queues = synth.resources(STACK, "AWS::SQS::Queue")
+    upload = queues[config["QueueArn"]["Fn::GetAtt"][0]]["Properties"]
+    assert upload["SqsManagedSseEnabled"] is True
+    assert upload["RedrivePolicy"]["maxReceiveCount"] == 5
+    (mapping,) = synth.resources(STACK, "AWS::Lambda::EventSourceMapping").values()
+    assert mapping["Properties"]["FunctionName"]["Ref"].startswith("AlbumJobStarterFunction")
+
+
+def test_the_state_machine_runs_the_steps_with_retry_and_catch_on_every_task(synth):
+    definition = _definition(synth)
+    states = definition["States"]
+    order, name = [], definition["StartAt"]
+    while name in states and states[name]["Type"] in ("Task", "Map"):
+        order.append(name)
+        name = states[name].get("Next")
+    assert order == ["ExtractEXIF", "Dedupe", "DetectAlign", "Embed", "Cluster", "Notify"]
+    extract = states["ExtractEXIF"]
+    assert extract["Type"] == "Map" and extract["ItemsPath"] == "$.photoIds"
+    tasks = [states[n] for n in order[1:]] + list(extract["ItemProcessor"]["States"].values())
+    for task in tasks:
+        (retry,) = task["Retry"]
+        assert "TransientStepError" in retry["ErrorEquals"] and retry["BackoffRate"] == 2
+    for name in order:
+        (catch,) = states[name]["Catch"]
+        assert catch["Next"] == "FailJob" and catch["ResultPath"] == "$.error"
+    assert states["FailJob"]["Next"] == "JobFailed" and states["JobFailed"]["Type"] == "Fail"
+
+
+def test_alarms_on_dlq_depth_failed_executions_and_queue_age_notify_operators(synth):
+    alarms = synth.resources(STACK, "AWS::CloudWatch::Alarm").values()
+    metrics = sorted(a["Properties"]["MetricName"] for a in alarms)
+    assert metrics == [
+        "ApproximateAgeOfOldestMessage",
+        "ApproximateNumberOfMessagesVisible",
+        "ExecutionsFailed",
+    ]
+    assert all(a["Properties"]["AlarmActions"] for a in alarms)
+
+
+def test_each_function_gets_only_what_its_code_does(synth):
+    assert _role_actions(synth, "AlbumDetectAlignFunction") == {
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "dynamodb:UpdateItem",
+        "kms:Decrypt",
+        "kms:Encrypt",
+        "kms:GenerateDataKey",
+        "kms:DescribeKey",
+    }
+    extract = _role_actions(synth, "AlbumExtractEXIFFunction")
+    assert {"s3:GetObject", "s3:PutObject", "dynamodb:GetItem"} <= extract
+    assert "s3:DeleteObject" not in extract and "dynamodb:Query" not in extract
+    assert "sns:Publish" in _role_actions(synth, "AlbumNotifyFunction")
+    assert "states:StartExecution" in _role_actions(synth, "AlbumJobStarterFunction")
+    assert "s3:DeleteObject" in _role_actions(synth, "AlbumsApiFunction")
+
+
+def test_album_routes_are_on_the_rest_api_and_erasure_reaches_the_albums(synth):
+    methods = synth.resources("Api", "AWS::ApiGateway::Method").values()
+    album_methods = [
+        m
+        for m in methods
+        if "AlbumsApiFunction" in render(m["Properties"].get("Integration", {}).get("Uri", ""))
+    ]
+    assert len(album_methods) == 8
+    assert all(m["Properties"]["AuthorizationType"] == "COGNITO_USER_POOLS" for m in album_methods)
+    (erasure,) = [
+        f
+        for k, f in synth.resources("Functions", "AWS::Lambda::Function").items()
+        if k.startswith("ErasureFunction")
+    ]
+    env = erasure["Properties"]["Environment"]["Variables"]
+    assert {"ALBUM_TABLE", "ALBUM_RAW_BUCKET", "ALBUM_EXPORTS_BUCKET"} <= set(env)
+
+
+def test_the_album_stack_is_cdk_nag_clean(synth):
+    assert synth.error is None
+    violations = [
+        v
+        for r in synth.validation_report["pluginReports"]
+        for v in r["violations"]
+        if any(c["constructPath"].startswith(f"{STACK}/") for c in v["violatingConstructs"])
+    ]
+    assert violations == []
