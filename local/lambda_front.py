@@ -1,8 +1,9 @@
 """A small HTTP front for moto's Step Functions interpreter: Lambda `Invoke` calls go to the local
 function workers, every other request goes to moto unchanged.
 
-moto 5's ASL interpreter calls services with boto3 at http://localhost:$MOTO_PORT
-(moto/stepfunctions/parser/asl/utils/boto_client.py); pointing MOTO_PORT here makes a
+moto 5's ASL interpreter calls services with boto3 at http://localhost:<moto_server_port()>
+(moto/stepfunctions/parser/asl/utils/boto_client.py); pointing that port here
+(local.pipelines.route_tasks_through) makes a
 `lambda:invoke` task arrive as `POST /2015-03-31/functions/{name-or-arn}/invocations`, answered as
 Lambda answers: the handler's result, or `X-Amz-Function-Error: Unhandled` with its error.
 

@@ -3,9 +3,10 @@ Functions state machines, created in moto and run locally.
 
 State machines are created in moto from their ASL definition and executed by moto 5's own
 interpreter (`stepfunctions.execute_state_machine`); their Lambda tasks reach the local function
-workers through local.lambda_front, which MOTO_PORT names. Event source mappings are drained as
-Lambda's poller does: a batch per invocation, deleted on success, visible again on failure (moto's
-redrive policy then moves a message that kept failing to the dead-letter queue).
+workers through local.lambda_front, which the interpreter is pointed at (route_tasks_through).
+Event source mappings are drained as Lambda's poller does: a batch per invocation, deleted on
+success, visible again on failure (moto's redrive policy then moves a message that kept failing
+to the dead-letter queue).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import copy
 import json
 import logging
-import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -151,8 +151,13 @@ def _copy_state_machines_without_executions() -> None:
 
 def route_tasks_through(front_port: int) -> None:
     """moto's interpreter (in this process, where its server runs) calls services through the
-    front: Lambda tasks reach the local workers."""
-    os.environ["MOTO_PORT"] = str(front_port)
+    front: Lambda tasks reach the local workers. It reads the port from MOTO_PORT through
+    `moto_server_port`; replacing that function of its boto client module (not the process's
+    environment, which the runtime never changes) points only the interpreter at the front."""
+    from moto.stepfunctions.parser.asl.utils import boto_client
+
+    port = str(front_port)
+    boto_client.moto_server_port = lambda: port
 
 
 class QueuePoller:

@@ -23,9 +23,8 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from local import s3front, seed, server
+from local import pipelines, s3front, seed, server
 from local.auth import LocalAuth
-from local import pipelines
 from local.cfn import Resolver, StackTemplate, load_assembly
 from local.container import ModelContainer, free_port  # noqa: F401 (re-exported)
 from local.dispatcher import Dispatcher

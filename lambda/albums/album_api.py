@@ -19,10 +19,10 @@ from album_models import (
     CompleteUpload,
     CreateAlbum,
     PhotoPage,
+    PhotoUploadRequest,
+    PhotoUploadTicket,
     UploadCompleted,
     UploadProgress,
-    UploadRequest,
-    UploadTicket,
 )
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -100,7 +100,7 @@ def delete_album(albumId: ID) -> Response[AlbumDeleted]:
     summary="Upload one photo (PUT or multipart)",
     responses=edge.documented(201, 400, 404, 413, 415),
 )
-def upload_url(albumId: ID, body: UploadRequest) -> Response[UploadTicket]:
+def upload_url(albumId: ID, body: PhotoUploadRequest) -> Response[PhotoUploadTicket]:
     status, ticket = uploads.request_upload(
         caller(),
         albumId,
@@ -109,7 +109,7 @@ def upload_url(albumId: ID, body: UploadRequest) -> Response[UploadTicket]:
         size=body.size,
         sha256=body.sha256,
     )
-    return reply(status, UploadTicket(**ticket))
+    return reply(status, PhotoUploadTicket(**ticket))
 
 
 @router.get(

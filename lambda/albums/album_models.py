@@ -36,7 +36,7 @@ class AlbumDeleted(_Model):
     albumId: str
 
 
-class UploadRequest(_Model):
+class PhotoUploadRequest(_Model):
     fileName: str = Field(min_length=1, max_length=255)
     contentType: str = Field(min_length=1, max_length=100)
     size: int = Field(ge=1)
@@ -61,7 +61,7 @@ class MultipartUpload(_Model):
     parts: list[PartUrl]
 
 
-class UploadTicket(_Model):
+class PhotoUploadTicket(_Model):
     photoId: str
     upload: PutUpload | MultipartUpload | None
     duplicateOf: str | None = None
@@ -93,7 +93,7 @@ class UploadCompleted(_Model):
     status: str
 
 
-class ErrorDetail(_Model):
+class AlbumErrorDetail(_Model):
     code: str
     message: str
 
@@ -108,7 +108,7 @@ class Photo(_Model):
     takenAt: str | None
     faces: int
     thumbnailUrl: str | None
-    error: ErrorDetail | None
+    error: AlbumErrorDetail | None
 
 
 class PhotoPage(_Model):
@@ -130,7 +130,7 @@ class Job(_Model):
     photoCount: int
     createdAt: str
     updatedAt: str
-    error: ErrorDetail | None
+    error: AlbumErrorDetail | None
 
 
 class AlbumStatus(_Model):

@@ -1,12 +1,27 @@
 // FaceFlow albums on the local page: create an album, pick many photos, upload them (one
 // presigned PUT each, or S3 multipart part by part for large files) with per-file progress,
 // resume an interrupted multipart upload after a reload (pick the same file again), and watch
-// photos, duplicates and jobs. Uses app.js's `state`, `api`, `$` and `guard`.
-"use strict";
+// photos, duplicates and jobs. An ES module beside app.js: its `state` (with the typed client),
+// `$`, `guard` and `say`; every API call goes through `state.client.http` (openapi-fetch), S3
+// PUTs through XMLHttpRequest (upload progress).
+import { ApiError } from "./client.js";
+import { $, guard, say, state } from "./app.js";
 
 const albums = { current: null, polling: null };
 const RESUME_KEY = "albumUploads"; // multipart uploads not completed yet, for resuming
 const PARALLEL = 3;
+
+// One API call through the typed client: `path` is the OpenAPI path, `params` its parameters.
+async function api(method, path, params = {}, body = undefined) {
+  const result = await state.client.http[method](path, { params: { path: params }, body });
+  if (result.response.ok && result.error === undefined) return result.data;
+  const error = result.error?.error;
+  throw new ApiError(
+    result.response.status,
+    error?.code ?? String(result.response.status),
+    error?.message ?? (result.response.statusText || "Failed"),
+  );
+}
 
 function pendingUploads() {
   return JSON.parse(localStorage.getItem(RESUME_KEY) || "{}");
@@ -85,13 +100,16 @@ async function uploadOne(albumId, file) {
   const saved = pendingUploads()[fileKey(file)];
   let photoId;
   if (saved && saved.albumId === albumId) {
-    const progress = await api("GET", `/albums/${albumId}/photos/${saved.photoId}/upload`);
+    const progress = await api("GET", "/albums/{albumId}/photos/{photoId}/upload", {
+      albumId,
+      photoId: saved.photoId,
+    });
     photoId = saved.photoId;
     row.set(0, `resuming (${progress.received.length} parts already there)`);
     const parts = await uploadParts(file, progress.upload, progress.received, row);
-    await api("POST", `/albums/${albumId}/photos/${photoId}/complete`, { parts });
+    await api("POST", "/albums/{albumId}/photos/{photoId}/complete", { albumId, photoId }, { parts });
   } else {
-    const ticket = await api("POST", `/albums/${albumId}/uploadUrl`, {
+    const ticket = await api("POST", "/albums/{albumId}/uploadUrl", { albumId }, {
       fileName: file.name,
       contentType: file.type || "application/octet-stream",
       size: file.size,
@@ -107,7 +125,7 @@ async function uploadOne(albumId, file) {
     } else {
       rememberUpload(file, albumId, photoId);
       const parts = await uploadParts(file, ticket.upload, [], row);
-      await api("POST", `/albums/${albumId}/photos/${photoId}/complete`, { parts });
+      await api("POST", "/albums/{albumId}/photos/{photoId}/complete", { albumId, photoId }, { parts });
     }
   }
   forgetUpload(file);
@@ -149,8 +167,8 @@ async function loadAlbums() {
 async function refreshAlbum() {
   const id = albums.current;
   const [status, photos] = await Promise.all([
-    api("GET", `/albums/${id}/status`),
-    api("GET", `/albums/${id}/photos`),
+    api("GET", "/albums/{albumId}/status", { albumId: id }),
+    api("GET", "/albums/{albumId}/photos", { albumId: id }),
   ]);
   const p = status.photos;
   $("album-status").textContent =
@@ -201,7 +219,7 @@ window.addEventListener("signed-in", guard(async () => {
   await loadAlbums();
 }));
 $("album-form").addEventListener("submit", guard(async () => {
-  const album = await api("POST", "/albums", { name: $("album-name").value });
+  const album = await api("POST", "/albums", {}, { name: $("album-name").value });
   albums.current = album.albumId;
   $("album-name").value = "";
   await loadAlbums();
@@ -219,7 +237,7 @@ $("album-upload").addEventListener("click", guard(async () => {
 }));
 $("album-delete").addEventListener("click", guard(async () => {
   if (!confirm("Delete this album and every photo in it?")) return;
-  await api("DELETE", `/albums/${albums.current}`);
+  await api("DELETE", "/albums/{albumId}", { albumId: albums.current });
   albums.current = null;
   await loadAlbums();
 }));

@@ -152,6 +152,9 @@ async function loadResults(expected = []) {
   if (!page.items.length) $("results").textContent = "No results yet.";
 }
 
+// albums.js (FaceFlow albums) shares the page's state, its client and its error handling.
+export { $, guard, say, state };
+
 function guard(fn) {
   return async (event) => {
     event?.preventDefault?.();

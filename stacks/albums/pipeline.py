@@ -14,7 +14,6 @@ import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_lambda_event_sources as sources
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_notifications as s3n
 from aws_cdk import aws_sns as sns
@@ -24,9 +23,9 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from faceflow.album_env import AlbumEnv
-from stacks.lambdas.function import StyleFunction
 from stacks.nag import acknowledge
 from stacks.settings import Settings
+from stacks.shared import Component, DeadLetterQueue, ProjectFunction, ProjectLogGroup
 
 # Error names the Retry of every task matches: Lambda's own transient failures and the steps'
 # TransientStepError (faceflow.pipeline). Anything else is permanent: Catch → FailJob.
@@ -47,10 +46,12 @@ STEPS = (
     ("Notify", "notify", 256, 30),
 )
 
-FunctionFactory = Callable[..., StyleFunction]
+FunctionFactory = Callable[..., ProjectFunction]
 
 
-class AlbumPipeline(Construct):
+class AlbumPipeline(Component):
+    """The upload queue, the state machine and its step functions, the job starter, alarms."""
+
     def __init__(
         self,
         scope: Construct,
@@ -63,21 +64,11 @@ class AlbumPipeline(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self._settings = settings
-        self.dead_letter_queue = sqs.Queue(
-            self,
-            "DeadLetterQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=cdk.Duration.days(14),
-        )
-        acknowledge(
-            self.dead_letter_queue,
-            "AwsSolutions-SQS3",
-            "This queue IS the dead-letter queue of the album upload queue.",
-        )
+        self._make_function = make_function
+        self.dead_letter_queue = DeadLetterQueue(self, "AlbumUploadDeadLetterQueue")
         self.queue = sqs.Queue(
             self,
-            "UploadQueue",
+            "AlbumUploadQueue",
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
             visibility_timeout=cdk.Duration.seconds(6 * 60),  # 6× the starter's timeout
@@ -90,10 +81,16 @@ class AlbumPipeline(Construct):
             s3n.SqsDestination(self.queue),
             s3.NotificationKeyFilter(prefix=RAW_PREFIX),
         )
+        self.functions: dict[str, ProjectFunction] = {}
+        self.state_machine = self._state_machine(self._definition())
+        self.starter = self._starter()
+        self._alarms(operations_topic)
 
-        self.functions: dict[str, StyleFunction] = {}
-        extract = self._step_function(make_function, "ExtractEXIF", "extract_exif", 2048, 120)
-        inner = self._task("ExtractPhotoFacts", extract)
+    def _definition(self) -> sfn.IChainable:
+        """ExtractEXIF (Map) → Dedupe → DetectAlign → Embed → Cluster → Notify; Catch → FailJob."""
+        inner = self._task(
+            "ExtractPhotoFacts", self._step_function("ExtractEXIF", "extract_exif", 2048, 120)
+        )
         extract_map = sfn.Map(
             self,
             "ExtractEXIF",
@@ -107,49 +104,45 @@ class AlbumPipeline(Construct):
             max_concurrency=8,
             result_path=sfn.JsonPath.DISCARD,
         ).item_processor(inner)
-
-        fail = self._task("FailJob", self._step_function(make_function, "FailJob", "fail_job"))
+        fail = self._task("FailJob", self._step_function("FailJob", "fail_job"))
         fail.next(sfn.Fail(self, "JobFailed", cause="The job failed; its item has the reason."))
         extract_map.add_catch(fail, result_path="$.error")
-        chain: sfn.IChainable = extract_map
         current: sfn.INextable = extract_map
         for state, handler, memory, timeout in STEPS:
-            task = self._task(
-                state, self._step_function(make_function, state, handler, memory, timeout)
-            )
+            task = self._task(state, self._step_function(state, handler, memory, timeout))
             task.add_catch(fail, result_path="$.error")
             current.next(task)
             current = task
         current.next(sfn.Succeed(self, "JobSucceeded"))
+        return extract_map
 
-        execution_logs = logs.LogGroup(
+    def _state_machine(self, chain: sfn.IChainable) -> sfn.StateMachine:
+        execution_logs = ProjectLogGroup(self, "AlbumExecutionLogs", settings=self._settings)
+        machine = sfn.StateMachine(
             self,
-            "ExecutionLogs",
-            retention=settings.cdk_log_retention,
-            removal_policy=settings.cdk_removal_policy,
-        )
-        self.state_machine = sfn.StateMachine(
-            self,
-            "StateMachine",
+            "AlbumStateMachine",
             definition_body=sfn.DefinitionBody.from_chainable(chain),
             timeout=cdk.Duration.hours(2),
             tracing_enabled=True,
             logs=sfn.LogOptions(destination=execution_logs, level=sfn.LogLevel.ALL),
         )
         acknowledge(
-            self.state_machine,
+            machine,
             "AwsSolutions-IAM5[Resource::*]",
             "Step Functions' log delivery and X-Ray actions have no resource-level permissions "
             "(AWS documents Resource * for logs:*LogDelivery* and xray:Put*).",
         )
         for fn in self.functions.values():
+            logical_id = cdk.Stack.of(self).get_logical_id(fn.function.node.default_child)
             acknowledge(
-                self.state_machine,
-                f"AwsSolutions-IAM5[Resource::<{cdk.Stack.of(self).get_logical_id(fn.function.node.default_child)}.Arn>:*]",
+                machine,
+                f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>:*]",
                 "Invoking any version/alias of this one step function (CDK's grant for a task).",
             )
+        return machine
 
-        self.starter = make_function(
+    def _starter(self) -> ProjectFunction:
+        starter = self._make_function(
             "AlbumJobStarterFunction",
             "album_steps.start",
             "raw/ uploads (via SQS) → jobs → state machine executions",
@@ -157,25 +150,24 @@ class AlbumPipeline(Construct):
             timeout=cdk.Duration.seconds(60),
             environment={AlbumEnv.STATE_MACHINE_ARN: self.state_machine.state_machine_arn},
         )
-        self.starter.function.add_event_source(
+        starter.function.add_event_source(
             sources.SqsEventSource(
                 self.queue, batch_size=10, max_batching_window=cdk.Duration.seconds(2)
             )
         )
-        self.starter.allow(
+        starter.allow(
             "StartJobExecutions", ["states:StartExecution"], [self.state_machine.state_machine_arn]
         )
-        self._alarms(operations_topic)
+        return starter
 
     def _step_function(
         self,
-        make_function: FunctionFactory,
         state: str,
         handler: str,
         memory: int = 256,
         timeout: int = 60,
-    ) -> StyleFunction:
-        fn = make_function(
+    ) -> ProjectFunction:
+        fn = self._make_function(
             f"Album{state}Function",
             f"album_steps.{handler}",
             f"Album pipeline step {state}",
@@ -185,7 +177,7 @@ class AlbumPipeline(Construct):
         self.functions[state] = fn
         return fn
 
-    def _task(self, state: str, fn: StyleFunction) -> tasks.LambdaInvoke:
+    def _task(self, state: str, fn: ProjectFunction) -> tasks.LambdaInvoke:
         task = tasks.LambdaInvoke(
             self,
             state,
@@ -205,7 +197,7 @@ class AlbumPipeline(Construct):
         action = cw_actions.SnsAction(topic)
         alarms = (
             (
-                "DeadLetterDepth",
+                "AlbumDeadLetterDepth",
                 self.dead_letter_queue.metric_approximate_number_of_messages_visible(
                     period=cdk.Duration.minutes(5), statistic="Maximum"
                 ),
@@ -213,13 +205,13 @@ class AlbumPipeline(Construct):
                 "Album uploads that could not start a job",
             ),
             (
-                "ExecutionsFailed",
+                "AlbumExecutionsFailed",
                 self.state_machine.metric_failed(period=cdk.Duration.minutes(5), statistic="Sum"),
                 1,
                 "Album pipeline executions that failed",
             ),
             (
-                "QueueAge",
+                "AlbumQueueAge",
                 self.queue.metric_approximate_age_of_oldest_message(
                     period=cdk.Duration.minutes(5), statistic="Maximum"
                 ),

@@ -1,7 +1,10 @@
 """FaceFlow albums: storage, the single table, the pipeline and the album API function.
 
 Each function has its own role with only what its code does (statements below, one per need);
-the API stack mounts the API function on the REST API (style_backend.routes.ALBUM_ROUTES).
+the API stack mounts the API function on the REST API (its routes are the album resolver's:
+style_backend.api.routes, `AlbumsApiFunction`). Every function gets SharedLayer (style_backend,
+faceflow's pure modules, Powertools, pydantic); the pipeline steps' imaging dependencies are
+the gap docs/albums.md describes.
 """
 
 from __future__ import annotations
@@ -9,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import aws_cdk as cdk
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
@@ -19,14 +21,13 @@ from faceflow.album_env import AlbumEnv
 from stacks.albums.pipeline import AlbumPipeline
 from stacks.albums.storage import AlbumStorage
 from stacks.albums.table import LSI1, AlbumTable
-from stacks.lambdas.bundling import shared_layer
-from stacks.lambdas.function import StyleFunction
-from stacks.nag import acknowledge_wildcards
 from stacks.settings import Settings
+from stacks.shared import ProjectFunction, ProjectStack, SharedLayer
+from style_backend.api.routes import API_FUNCTIONS, location
 from style_backend.config import EnvVar
-from style_backend.routes import ALBUM_FUNCTION
 
-GROUP = "albums"  # lambda/albums
+ALBUM_FUNCTION = "AlbumsApiFunction"  # style_backend.api.routes.API_FUNCTIONS
+GROUP, API_MODULE = location(API_FUNCTIONS[ALBUM_FUNCTION])  # lambda/albums, album_api
 ALBUM_BUCKET_ENV = {
     "Raw": AlbumEnv.RAW_BUCKET,
     "Derived": AlbumEnv.DERIVED_BUCKET,
@@ -45,7 +46,7 @@ def _arn(bucket: s3.IBucket | str) -> str:
     return bucket if isinstance(bucket, str) else bucket.bucket_arn
 
 
-class AlbumsStack(cdk.Stack):
+class AlbumsStack(ProjectStack):
     def __init__(
         self,
         scope: Construct,
@@ -57,38 +58,13 @@ class AlbumsStack(cdk.Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kw)
         self._settings = settings
-        self.layer = shared_layer(self, "AlbumsSharedLayer")
-        handler_role = self._notifications_handler_role()
-        self.storage = AlbumStorage(
-            self, "Storage", settings=settings, notifications_handler_role=handler_role
-        )
-        handler_role_policy = iam.Policy(
-            self,
-            "NotificationsHandlerPolicy",
-            statements=[
-                iam.PolicyStatement(
-                    sid="ManageRawNotifications",
-                    actions=["s3:GetBucketNotification", "s3:PutBucketNotification"],
-                    resources=[self.storage.raw.bucket_arn],
-                )
-            ],
-        )
-        handler_role_policy.attach_to_role(self._handler_role)
-        self.table = AlbumTable(self, "Table", settings=settings, key=self.storage.key).table
+        self.layer = SharedLayer(self, "AlbumsSharedLayer")
+        self.storage = AlbumStorage(self, "Storage", settings=settings)
+        self.table = AlbumTable(self, "Table", settings=settings, key=self.storage.key)
         self.notify_topic = sns.Topic(
             self, "NotifyTopic", master_key=self.storage.key, enforce_ssl=True
         )
-        self.album_env: dict = {
-            AlbumEnv.TABLE: self.table.table_name,
-            **{
-                env: self.storage.buckets[name].bucket_name
-                for name, env in ALBUM_BUCKET_ENV.items()
-            },
-            AlbumEnv.MAX_PHOTO_BYTES: str(settings.album_max_photo_bytes),
-            AlbumEnv.PART_SIZE_BYTES: str(settings.album_part_size_bytes),
-            AlbumEnv.UPLOAD_URL_EXPIRY_SECONDS: str(settings.upload_url_expiry_seconds * 4),
-            AlbumEnv.THUMBNAIL_URL_EXPIRY_SECONDS: str(settings.result_url_expiry_seconds),
-        }
+        self.album_env = self._album_env(settings)
         self.pipeline = AlbumPipeline(
             self,
             "Pipeline",
@@ -100,7 +76,7 @@ class AlbumsStack(cdk.Stack):
         self._grant_pipeline()
         self.api = self._function(
             ALBUM_FUNCTION,
-            "album_api.handler",
+            f"{API_MODULE}.handler",
             "Album API: albums, uploads (PUT / multipart), photos, status, deletion",
             memory_size=512,
             timeout=cdk.Duration.seconds(29),
@@ -108,6 +84,19 @@ class AlbumsStack(cdk.Stack):
         )
         self._grant_api(self.api)
         self.api_functions: Mapping[str, lambda_.IFunction] = {ALBUM_FUNCTION: self.api.function}
+
+    def _album_env(self, settings: Settings) -> dict:
+        return {
+            AlbumEnv.TABLE: self.table.table_name,
+            **{
+                env: self.storage.buckets[name].bucket_name
+                for name, env in ALBUM_BUCKET_ENV.items()
+            },
+            AlbumEnv.MAX_PHOTO_BYTES: str(settings.album_max_photo_bytes),
+            AlbumEnv.PART_SIZE_BYTES: str(settings.album_part_size_bytes),
+            AlbumEnv.UPLOAD_URL_EXPIRY_SECONDS: str(settings.upload_url_expiry_seconds * 4),
+            AlbumEnv.THUMBNAIL_URL_EXPIRY_SECONDS: str(settings.result_url_expiry_seconds),
+        }
 
     # ------------------------------------------------------------------ functions
 
@@ -120,8 +109,8 @@ class AlbumsStack(cdk.Stack):
         memory_size: int = 256,
         timeout: cdk.Duration | None = None,
         environment: Mapping | None = None,
-    ) -> StyleFunction:
-        fn = StyleFunction(
+    ) -> ProjectFunction:
+        fn = ProjectFunction(
             self,
             construct_id,
             handler=handler,
@@ -136,28 +125,23 @@ class AlbumsStack(cdk.Stack):
         fn.allow("AlbumKey", KMS_ACTIONS, [self.storage.key.key_arn])
         return fn
 
-    def _table(self, fn: StyleFunction, *actions: str, lsi: bool = False) -> None:
-        resources = [self.table.table_arn]
-        if lsi:
-            resources.append(f"{self.table.table_arn}/index/{LSI1}")
-        fn.allow("AlbumTable", [f"dynamodb:{a}" for a in actions], resources)
+    def _table(self, fn: ProjectFunction, *actions: str, lsi: bool = False) -> None:
+        fn.allow_table("Album", self.table, *actions, indexes=[LSI1] if lsi else [])
 
-    def _objects(self, fn: StyleFunction, sid: str, actions: list[str], *buckets: s3.IBucket | str):
+    @staticmethod
+    def _objects(fn: ProjectFunction, sid: str, actions: list[str], *buckets: s3.IBucket | str):
+        arns = [f"{_arn(b)}/{TENANT_OBJECTS}" for b in buckets]
+        fn.allow(sid, actions, arns, wildcard_reason=_WILDCARD)
+
+    @staticmethod
+    def _listing(fn: ProjectFunction, sid: str, action: str, *buckets: s3.IBucket | str):
+        # ListBucket under tenant/ only; ListBucketMultipartUploads takes no prefix condition.
+        conditions = {"StringLike": {"s3:prefix": [TENANT_OBJECTS]}}
         fn.allow(
             sid,
-            actions,
-            [f"{_arn(b)}/{TENANT_OBJECTS}" for b in buckets],
-            wildcard_reason=_WILDCARD,
-        )
-
-    def _listing(self, fn: StyleFunction, sid: str, actions: list[str], *buckets: s3.IBucket | str):
-        fn.allow(
-            sid,
-            actions,
+            [action],
             [_arn(b) for b in buckets],
-            conditions={"StringLike": {"s3:prefix": [TENANT_OBJECTS]}}
-            if actions == ["s3:ListBucket"]
-            else None,
+            conditions=conditions if action == "s3:ListBucket" else None,
         )
 
     def _grant_pipeline(self) -> None:
@@ -166,33 +150,24 @@ class AlbumsStack(cdk.Stack):
         extract = p.functions["ExtractEXIF"]
         self._table(extract, "GetItem", "UpdateItem")
         self._objects(extract, "ReadRawPhotos", ["s3:GetObject"], raw)
-        self._listing(extract, "ListRaw", ["s3:ListBucket"], raw)  # 404, not 403, when gone
+        self._listing(extract, "ListRaw", "s3:ListBucket", raw)  # 404, not 403, when gone
         self._objects(extract, "WriteThumbnails", ["s3:PutObject"], derived)
         self._table(p.functions["Dedupe"], "Query", "GetItem", "PutItem", "UpdateItem")
         self._objects(p.functions["Dedupe"], "ReadThumbnails", ["s3:GetObject"], derived)
         for state in ("DetectAlign", "Embed", "Cluster"):
             self._table(p.functions[state], "UpdateItem")
-        self._table(p.functions["Notify"], "Query", "UpdateItem")
-        p.functions["Notify"].allow(
-            "PublishJobDone", ["sns:Publish"], [self.notify_topic.topic_arn]
-        )
-        p.functions["Notify"].function.add_environment(
+        notify = p.functions["Notify"]
+        self._table(notify, "Query", "UpdateItem")
+        notify.allow("PublishJobDone", ["sns:Publish"], [self.notify_topic.topic_arn])
+        notify.function.add_environment(
             AlbumEnv.NOTIFY_TOPIC_ARN.value, self.notify_topic.topic_arn
         )
         self._table(p.functions["FailJob"], "Query", "UpdateItem")
 
-    def _grant_api(self, fn: StyleFunction) -> None:
+    def _grant_api(self, fn: ProjectFunction) -> None:
         raw, derived = self.storage.raw, self.storage.derived
-        self._table(
-            fn,
-            "GetItem",
-            "PutItem",
-            "UpdateItem",
-            "Query",
-            "DeleteItem",
-            "BatchWriteItem",
-            lsi=True,
-        )
+        actions = ("GetItem", "PutItem", "UpdateItem", "Query", "DeleteItem", "BatchWriteItem")
+        self._table(fn, *actions, lsi=True)
         # Presigned PUT / multipart parts are signed with this role: it must be allowed them.
         self._objects(
             fn,
@@ -203,30 +178,21 @@ class AlbumsStack(cdk.Stack):
         self._objects(fn, "ReadThumbnails", ["s3:GetObject"], derived)
         self.grant_album_deletion(fn, *self.storage.buckets.values())
 
-    def grant_album_deletion(self, fn: StyleFunction, *every: s3.IBucket | str) -> None:
+    def grant_album_deletion(self, fn: ProjectFunction, *every: s3.IBucket | str) -> None:
         """What deleting albums needs (the album API, and the user erasure of the styling flow):
         every album object of every bucket (buckets, or their ARNs from another stack)."""
         self._objects(
             fn, "DeleteAlbumObjects", ["s3:DeleteObject", "s3:AbortMultipartUpload"], *every
         )
-        self._listing(fn, "ListAlbumObjects", ["s3:ListBucket"], *every)
-        self._listing(fn, "ListAlbumUploads", ["s3:ListBucketMultipartUploads"], *every)
+        self._listing(fn, "ListAlbumObjects", "s3:ListBucket", *every)
+        self._listing(fn, "ListAlbumUploads", "s3:ListBucketMultipartUploads", *every)
 
-    def grant_user_erasure(self, fn: StyleFunction) -> None:
+    def grant_user_erasure(self, fn: ProjectFunction) -> None:
         """The styling flow's user erasure also erases the user's albums (faceflow.albums)."""
         for name in (AlbumEnv.TABLE, *ALBUM_BUCKET_ENV.values()):
             fn.function.add_environment(name.value, self.album_env[name])
         fn.allow("AlbumKey", KMS_ACTIONS, [self.storage.key.key_arn])
-        fn.allow(
-            "AlbumTable",
-            [
-                "dynamodb:Query",
-                "dynamodb:DeleteItem",
-                "dynamodb:BatchWriteItem",
-                "dynamodb:GetItem",
-            ],
-            [self.table.table_arn],
-        )
+        fn.allow_table("Album", self.table, "Query", "DeleteItem", "BatchWriteItem", "GetItem")
         # Named exports: the erasure role's findings name them, not CDK's hashed export names.
         self.grant_album_deletion(
             fn,
@@ -235,39 +201,3 @@ class AlbumsStack(cdk.Stack):
                 for name, b in self.storage.buckets.items()
             ),
         )
-
-    def _notifications_handler_role(self) -> iam.Role:
-        """CDK's BucketNotificationsHandler: the raw bucket's notification config and its logs."""
-        logs_arn = self.format_arn(
-            service="logs",
-            resource="log-group",
-            resource_name="/aws/lambda/*",
-            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-        )
-        self._handler_role = iam.Role(
-            self,
-            "NotificationsHandlerRole",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="CDK BucketNotificationsHandler: the album raw bucket's notifications",
-            inline_policies={
-                "Logs": iam.PolicyDocument(
-                    statements=[
-                        iam.PolicyStatement(
-                            actions=[
-                                "logs:CreateLogGroup",
-                                "logs:CreateLogStream",
-                                "logs:PutLogEvents",
-                            ],
-                            resources=[logs_arn],
-                        )
-                    ]
-                )
-            },
-        )
-        acknowledge_wildcards(
-            self._handler_role,
-            [logs_arn],
-            "CDK's notifications handler gets a CloudFormation-generated name, unknown when "
-            "its role is written; logging actions only, in this account and region.",
-        )
-        return self._handler_role.without_policy_updates()

@@ -1,95 +1,57 @@
-"""FaceFlow's album buckets: raw uploads, derived (thumbnails, crops), embeddings, exports.
-
-One customer-managed KMS key (rotated) encrypts them all; TLS only, no public access, server
-access logs; CORS lets browsers PUT single files and multipart parts and read the ETag of each
-part; incomplete multipart uploads are aborted after a day; exports expire.
-"""
+"""The album buckets (raw, derived, embeddings, exports): SSE-KMS with the album key, TLS only,
+private, server access logs, incomplete multipart uploads aborted after a day; raw and derived
+answer browser PUTs and part uploads (CORS exposing ETag, which completing an upload needs)."""
 
 from __future__ import annotations
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from stacks.nag import acknowledge
+from stacks.nag import acknowledge, acknowledge_wildcards
 from stacks.settings import Settings
+from stacks.shared import Component, ProjectKey, SecureBucket
 
 BUCKETS = ("Raw", "Derived", "Embeddings", "Exports")
+WITH_CORS = ("Raw", "Derived")
 
 
-class AlbumStorage(Construct):
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        settings: Settings,
-        notifications_handler_role: iam.IRole,
-    ) -> None:
+class AlbumStorage(Component):
+    def __init__(self, scope: Construct, construct_id: str, *, settings: Settings) -> None:
         super().__init__(scope, construct_id)
-        self.key = kms.Key(
-            self,
-            "Key",
-            enable_key_rotation=True,
-            description="FaceFlow albums: buckets, table, queue-free data at rest",
-            removal_policy=settings.cdk_removal_policy,
+        self.key = ProjectKey(
+            self, "Key", settings=settings, description="FaceFlow albums: buckets, table, topic"
         )
-        self.access_logs = s3.Bucket(
+        self.access_logs = SecureBucket(  # log delivery cannot use a KMS key: SSE-S3
             self,
             "AccessLogs",
-            encryption=s3.BucketEncryption.S3_MANAGED,  # log delivery cannot use a KMS key
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            settings=settings,
             lifecycle_rules=[s3.LifecycleRule(id="Expire", expiration=cdk.Duration.days(365))],
-            removal_policy=settings.cdk_removal_policy,
         )
         acknowledge(
             self.access_logs,
             "AwsSolutions-S1",
             "This is the album buckets' server access log bucket; logging into itself would loop.",
         )
-        cors = [
-            s3.CorsRule(
-                allowed_methods=[s3.HttpMethods.PUT, s3.HttpMethods.GET, s3.HttpMethods.HEAD],
-                allowed_origins=settings.cors_origins,
-                allowed_headers=["*"],
-                exposed_headers=["ETag"],  # the browser needs each part's ETag to complete
-                max_age=3000,
-            )
-        ]
-        abort = s3.LifecycleRule(
-            id="AbortIncompleteMultipartUploads",
-            abort_incomplete_multipart_upload_after=cdk.Duration.days(1),
-        )
-        self.buckets: dict[str, s3.Bucket] = {}
-        for name in BUCKETS:
-            rules = [abort]
-            if name == "Exports":
-                rules.append(
-                    s3.LifecycleRule(
-                        id="ExpireExports",
-                        expiration=cdk.Duration.days(settings.album_export_expiry_days),
-                    )
-                )
-            self.buckets[name] = s3.Bucket(
+        handler_role = NotificationsHandlerRole(self, "NotificationsHandlerRole")
+        self.buckets: dict[str, s3.Bucket] = {
+            name: SecureBucket(
                 self,
                 name,
-                encryption=s3.BucketEncryption.KMS,
+                settings=settings,
                 encryption_key=self.key,
-                bucket_key_enabled=True,
-                block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-                enforce_ssl=True,
-                object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
                 server_access_logs_bucket=self.access_logs,
                 server_access_logs_prefix=f"{name.lower()}/",
-                cors=cors if name in ("Raw", "Derived") else None,
-                lifecycle_rules=rules,
-                removal_policy=settings.cdk_removal_policy,
-                notifications_handler_role=notifications_handler_role if name == "Raw" else None,
+                cors=_cors(settings) if name in WITH_CORS else None,
+                lifecycle_rules=_lifecycle(settings, name),
+                notifications_handler_role=handler_role.without_policy_updates()
+                if name == "Raw"
+                else None,
             )
+            for name in BUCKETS
+        }
+        handler_role.manage_notifications_of(self.raw)
 
     @property
     def raw(self) -> s3.Bucket:
@@ -98,3 +60,83 @@ class AlbumStorage(Construct):
     @property
     def derived(self) -> s3.Bucket:
         return self.buckets["Derived"]
+
+
+def _cors(settings: Settings) -> list[s3.CorsRule]:
+    return [
+        s3.CorsRule(
+            allowed_methods=[s3.HttpMethods.PUT, s3.HttpMethods.GET, s3.HttpMethods.HEAD],
+            allowed_origins=settings.cors_origins,
+            allowed_headers=["*"],
+            exposed_headers=["ETag"],  # the browser needs each part's ETag to complete
+            max_age=3000,
+        )
+    ]
+
+
+def _lifecycle(settings: Settings, name: str) -> list[s3.LifecycleRule]:
+    rules = [
+        s3.LifecycleRule(
+            id="AbortIncompleteMultipartUploads",
+            abort_incomplete_multipart_upload_after=cdk.Duration.days(1),
+        )
+    ]
+    if name == "Exports":
+        rules.append(
+            s3.LifecycleRule(
+                id="ExpireExports", expiration=cdk.Duration.days(settings.album_export_expiry_days)
+            )
+        )
+    return rules
+
+
+class NotificationsHandlerRole(iam.Role):
+    """CDK's BucketNotificationsHandler: the raw bucket's notification config and its logs."""
+
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        stack = cdk.Stack.of(scope)
+        logs_arn = stack.format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name="/aws/lambda/*",
+            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+        )
+        super().__init__(
+            scope,
+            construct_id,
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="CDK BucketNotificationsHandler: the album raw bucket's notifications",
+            inline_policies={
+                "Logs": iam.PolicyDocument(
+                    statements=[
+                        iam.PolicyStatement(
+                            actions=[
+                                "logs:CreateLogGroup",
+                                "logs:CreateLogStream",
+                                "logs:PutLogEvents",
+                            ],
+                            resources=[logs_arn],
+                        )
+                    ]
+                )
+            },
+        )
+        acknowledge_wildcards(
+            self,
+            [logs_arn],
+            "CDK's notifications handler gets a CloudFormation-generated name, unknown when "
+            "its role is written; logging actions only, in this account and region.",
+        )
+
+    def manage_notifications_of(self, bucket: s3.IBucket) -> None:
+        iam.Policy(
+            self,
+            "NotificationsHandlerPolicy",
+            statements=[
+                iam.PolicyStatement(
+                    sid="ManageRawNotifications",
+                    actions=["s3:GetBucketNotification", "s3:PutBucketNotification"],
+                    resources=[bucket.bucket_arn],
+                )
+            ],
+        ).attach_to_role(self)

@@ -14,13 +14,26 @@ from style_backend.tables import TTL_ATTRIBUTE
 
 
 class SecureBucket(s3.Bucket):
-    """SSE-S3, no public access, TLS only, owner-enforced objects (no ACLs)."""
+    """SSE-S3 (SSE-KMS with bucket keys given `encryption_key`), no public access, TLS only,
+    owner-enforced objects (no ACLs)."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, settings: Settings, **kw) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: Settings,
+        encryption_key: kms.IKey | None = None,
+        **kw,
+    ) -> None:
         super().__init__(
             scope,
             construct_id,
-            encryption=s3.BucketEncryption.S3_MANAGED,
+            encryption=s3.BucketEncryption.KMS
+            if encryption_key
+            else s3.BucketEncryption.S3_MANAGED,
+            encryption_key=encryption_key,
+            bucket_key_enabled=True if encryption_key else None,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             enforce_ssl=True,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
@@ -30,7 +43,8 @@ class SecureBucket(s3.Bucket):
 
 
 class ProjectTable(ddb.Table):
-    """On-demand, encrypted, point-in-time recovery; string keys; `ttl` when `ttl=True`.
+    """On-demand, encrypted (with `encryption_key` when given), point-in-time recovery; string
+    keys; `ttl` when `ttl=True`.
 
     Deletion protection follows `removal_policy=retain`."""
 
@@ -43,6 +57,7 @@ class ProjectTable(ddb.Table):
         partition: str,
         sort: str | None = None,
         ttl: bool = False,
+        encryption_key: kms.IKey | None = None,
     ) -> None:
         super().__init__(
             scope,
@@ -50,7 +65,10 @@ class ProjectTable(ddb.Table):
             partition_key=ddb.Attribute(name=partition, type=ddb.AttributeType.STRING),
             sort_key=ddb.Attribute(name=sort, type=ddb.AttributeType.STRING) if sort else None,
             billing_mode=ddb.BillingMode.PAY_PER_REQUEST,
-            encryption=ddb.TableEncryption.AWS_MANAGED,
+            encryption=ddb.TableEncryption.CUSTOMER_MANAGED
+            if encryption_key
+            else ddb.TableEncryption.AWS_MANAGED,
+            encryption_key=encryption_key,
             point_in_time_recovery_specification=ddb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True
             ),

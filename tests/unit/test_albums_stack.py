@@ -124,6 +124,9 @@ def test_each_function_gets_only_what_its_code_does(synth):
         "kms:Encrypt",
         "kms:GenerateDataKey",
         "kms:DescribeKey",
+        # Active tracing (every ProjectFunction): X-Ray has no resource-level permissions.
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
     }
     extract = _role_actions(synth, "AlbumExtractEXIFFunction")
     assert {"s3:GetObject", "s3:PutObject", "dynamodb:GetItem"} <= extract

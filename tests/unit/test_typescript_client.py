@@ -70,3 +70,9 @@ def test_the_local_page_calls_the_api_only_through_the_client():
     # local-only sign-in helper.
     fetched = re.findall(r"fetch\(([^,)]+)", page)
     assert fetched == ["`/local/auth/${action}`", '"/config.json"'], fetched
+    # The albums part of the page (an ES module beside app.js) calls the API through the same
+    # client (`state.client.http`), never fetch (its S3 PUTs use XMLHttpRequest for progress).
+    albums = (ROOT / "local" / "web" / "albums.js").read_text()
+    assert '<script type="module" src="/albums.js">' in html
+    assert 'from "./app.js";' in albums and "state.client.http[method]" in albums
+    assert re.findall(r"fetch\(", albums) == []

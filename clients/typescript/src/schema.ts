@@ -259,6 +259,13 @@ export interface components {
             /** Albumid */
             albumId: string;
         };
+        /** AlbumErrorDetail */
+        AlbumErrorDetail: {
+            /** Code */
+            code: string;
+            /** Message */
+            message: string;
+        };
         /** AlbumPage */
         AlbumPage: {
             /** Items */
@@ -340,7 +347,14 @@ export interface components {
          * @description Every error the API answers, whatever its status.
          */
         ErrorBody: {
-            error: components["schemas"]["style_backend__api__models__ErrorDetail"];
+            error: components["schemas"]["ErrorDetail"];
+        };
+        /** ErrorDetail */
+        ErrorDetail: {
+            /** Code */
+            code: string;
+            /** Message */
+            message: string;
         };
         /** Job */
         Job: {
@@ -357,7 +371,7 @@ export interface components {
             createdAt: string;
             /** Updatedat */
             updatedAt: string;
-            error: components["schemas"]["album_models__ErrorDetail"] | null;
+            error: components["schemas"]["AlbumErrorDetail"] | null;
         };
         /** MultipartUpload */
         MultipartUpload: {
@@ -403,7 +417,7 @@ export interface components {
             faces: number;
             /** Thumbnailurl */
             thumbnailUrl: string | null;
-            error: components["schemas"]["album_models__ErrorDetail"] | null;
+            error: components["schemas"]["AlbumErrorDetail"] | null;
         };
         /** PhotoCounts */
         PhotoCounts: {
@@ -425,6 +439,26 @@ export interface components {
             /** Nexttoken */
             nextToken: string | null;
         };
+        /** PhotoUploadRequest */
+        PhotoUploadRequest: {
+            /** Filename */
+            fileName: string;
+            /** Contenttype */
+            contentType: string;
+            /** Size */
+            size: number;
+            /** Sha256 */
+            sha256?: string | null;
+        };
+        /** PhotoUploadTicket */
+        PhotoUploadTicket: {
+            /** Photoid */
+            photoId: string;
+            /** Upload */
+            upload: components["schemas"]["PutUpload"] | components["schemas"]["MultipartUpload"] | null;
+            /** Duplicateof */
+            duplicateOf?: string | null;
+        };
         /** Progress */
         Progress: {
             /** Processid */
@@ -437,7 +471,7 @@ export interface components {
             styles: {
                 [key: string]: components["schemas"]["StyleState"];
             };
-            error?: components["schemas"]["style_backend__api__models__ErrorDetail"] | null;
+            error?: components["schemas"]["ErrorDetail"] | null;
         };
         /** PutUpload */
         PutUpload: {
@@ -525,7 +559,7 @@ export interface components {
              * Format: uri
              */
             resultUrl?: string | null;
-            error?: components["schemas"]["style_backend__api__models__ErrorDetail"] | null;
+            error?: components["schemas"]["ErrorDetail"] | null;
         };
         /**
          * StyleStatus
@@ -563,42 +597,8 @@ export interface components {
             /** Received */
             received: components["schemas"]["ReceivedPart"][];
         };
-        /** ErrorDetail */
-        album_models__ErrorDetail: {
-            /** Code */
-            code: string;
-            /** Message */
-            message: string;
-        };
         /** UploadRequest */
-        album_models__UploadRequest: {
-            /** Filename */
-            fileName: string;
-            /** Contenttype */
-            contentType: string;
-            /** Size */
-            size: number;
-            /** Sha256 */
-            sha256?: string | null;
-        };
-        /** UploadTicket */
-        album_models__UploadTicket: {
-            /** Photoid */
-            photoId: string;
-            /** Upload */
-            upload: components["schemas"]["PutUpload"] | components["schemas"]["MultipartUpload"] | null;
-            /** Duplicateof */
-            duplicateOf?: string | null;
-        };
-        /** ErrorDetail */
-        style_backend__api__models__ErrorDetail: {
-            /** Code */
-            code: string;
-            /** Message */
-            message: string;
-        };
-        /** UploadRequest */
-        style_backend__api__models__UploadRequest: {
+        UploadRequest: {
             /**
              * Contenttype
              * @description Media type of the selfie the client will upload.
@@ -612,7 +612,7 @@ export interface components {
             resourceIds: string[];
         };
         /** UploadTicket */
-        style_backend__api__models__UploadTicket: {
+        UploadTicket: {
             /** Processid */
             processId: string;
             upload: components["schemas"]["UploadForm"];
@@ -1042,7 +1042,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["album_models__UploadRequest"];
+                "application/json": components["schemas"]["PhotoUploadRequest"];
             };
         };
         responses: {
@@ -1052,7 +1052,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["album_models__UploadTicket"];
+                    "application/json": components["schemas"]["PhotoUploadTicket"];
                 };
             };
             /** @description Invalid request (see error.message) */
@@ -1459,7 +1459,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["style_backend__api__models__UploadRequest"];
+                "application/json": components["schemas"]["UploadRequest"];
             };
         };
         responses: {
@@ -1469,7 +1469,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["style_backend__api__models__UploadTicket"];
+                    "application/json": components["schemas"]["UploadTicket"];
                 };
             };
             /** @description Invalid request (see error.message) */

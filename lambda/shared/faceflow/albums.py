@@ -32,7 +32,7 @@ TERMINAL_PHOTO = frozenset({"PROCESSED", "DUPLICATE", "FAILED"})
 ACTIVE_JOB = frozenset({"QUEUED", "RUNNING"})
 
 
-def Key(name: str) -> Any:  # noqa: N802 (boto3's name): boto3 loads when a query runs, not at import
+def Key(name: str) -> Any:
     from boto3.dynamodb.conditions import Key as _Key
 
     return _Key(name)
