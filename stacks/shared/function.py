@@ -109,6 +109,10 @@ class ProjectFunction(Component):
             log_group=self.log_group,
             description=description,
         )
+        self._acknowledge_runtime()
+        self.dead_letter_queue = self._dead_letter_queue(construct_id) if asynchronous else None
+
+    def _acknowledge_runtime(self) -> None:
         # Active tracing adds xray:PutTraceSegments/PutTelemetryRecords on "*" to the role.
         acknowledge_wildcards(
             self.role,
@@ -122,7 +126,6 @@ class ProjectFunction(Component):
             "python3.12 on purpose: the imaging layer's wheels (dlib-bin, mediapipe) and the "
             "layer itself are built for CPython 3.12.",
         )
-        self.dead_letter_queue = self._dead_letter_queue(construct_id) if asynchronous else None
 
     def _dead_letter_queue(self, construct_id: str) -> DeadLetterQueue:
         queue = DeadLetterQueue(self, f"{construct_id.removesuffix('Function')}DeadLetterQueue")

@@ -36,25 +36,7 @@ class EmbeddingEndpoint(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.endpoint_name = f"{settings.project_name}-faceflow-embedding".lower()
-        model = sagemaker.CfnModel(
-            self,
-            "Model",
-            execution_role_arn=role.role_arn,
-            containers=[
-                sagemaker.CfnModel.ContainerDefinitionProperty(
-                    model_package_name=settings.faceflow_embedding_model_package
-                )
-            ],
-            # The container needs no network: SageMaker fetches the artifact for it.
-            enable_network_isolation=True,
-        )
-        model.node.add_dependency(role)
-        acknowledge(
-            model,
-            "AwsSolutions-SM1",
-            "The project has no VPC; the network-isolated container reaches nothing, and "
-            "SageMaker fetches its artifact with the endpoint role.",
-        )
+        model = self._model(settings, role)
         config = sagemaker.CfnEndpointConfig(
             self,
             "Config",
@@ -69,21 +51,7 @@ class EmbeddingEndpoint(Construct):
                 )
             ],
         )
-        self.errors_alarm = cw.Alarm(
-            self,
-            "Errors",
-            alarm_description="The embedding endpoint answers 5xx: a blue/green update rolls back",
-            metric=cw.Metric(
-                namespace="AWS/SageMaker",
-                metric_name="Invocation5XXErrors",
-                dimensions_map={"EndpointName": self.endpoint_name, "VariantName": VARIANT},
-                statistic="Sum",
-                period=cdk.Duration.minutes(1),
-            ),
-            threshold=1,
-            evaluation_periods=1,
-            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
-        )
+        self.errors_alarm = self._errors_alarm()
         self.endpoint = sagemaker.CfnEndpoint(
             self,
             "Endpoint",
@@ -103,4 +71,43 @@ class EmbeddingEndpoint(Construct):
                     ]
                 ),
             ),
+        )
+
+    def _model(self, settings: Settings, role: iam.IRole) -> sagemaker.CfnModel:
+        model = sagemaker.CfnModel(
+            self,
+            "Model",
+            execution_role_arn=role.role_arn,
+            containers=[
+                sagemaker.CfnModel.ContainerDefinitionProperty(
+                    model_package_name=settings.faceflow_embedding_model_package
+                )
+            ],
+            # The container needs no network: SageMaker fetches the artifact for it.
+            enable_network_isolation=True,
+        )
+        model.node.add_dependency(role)
+        acknowledge(
+            model,
+            "AwsSolutions-SM1",
+            "The project has no VPC; the network-isolated container reaches nothing, and "
+            "SageMaker fetches its artifact with the endpoint role.",
+        )
+        return model
+
+    def _errors_alarm(self) -> cw.Alarm:
+        return cw.Alarm(
+            self,
+            "Errors",
+            alarm_description="The embedding endpoint answers 5xx: a blue/green update rolls back",
+            metric=cw.Metric(
+                namespace="AWS/SageMaker",
+                metric_name="Invocation5XXErrors",
+                dimensions_map={"EndpointName": self.endpoint_name, "VariantName": VARIANT},
+                statistic="Sum",
+                period=cdk.Duration.minutes(1),
+            ),
+            threshold=1,
+            evaluation_periods=1,
+            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
         )

@@ -27,24 +27,7 @@ BUILD_TIMEOUT = cdk.Duration.minutes(60)
 class ModelImages(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, settings: Settings) -> None:
         super().__init__(scope, construct_id)
-        self.repositories = {
-            name: ecr.Repository(
-                self,
-                f"{name.capitalize()}Repository",
-                image_scan_on_push=True,
-                image_tag_mutability=ecr.TagMutability.IMMUTABLE,
-                encryption=ecr.RepositoryEncryption.KMS,
-                lifecycle_rules=[
-                    ecr.LifecycleRule(
-                        description=f"keep the newest {settings.ecr_max_images} images",
-                        max_image_count=settings.ecr_max_images,
-                        tag_status=ecr.TagStatus.ANY,
-                    )
-                ],
-                removal_policy=settings.cdk_removal_policy,
-            )
-            for name in IMAGES
-        }
+        self.repositories = {name: self._repository(settings, name) for name in IMAGES}
         self.source = s3_assets.Asset(
             self,
             "Source",
@@ -73,7 +56,34 @@ class ModelImages(Construct):
             )
             for name, repo in self.repositories.items()
         }
-        self.project = codebuild.Project(
+        self.project = self._project(key, log_group, variables)
+        acknowledge(
+            self.project,
+            "AwsSolutions-CB3",
+            "Privileged mode is required to run the Docker daemon that builds the images.",
+        )
+
+    def _repository(self, settings: Settings, name: str) -> ecr.Repository:
+        return ecr.Repository(
+            self,
+            f"{name.capitalize()}Repository",
+            image_scan_on_push=True,
+            image_tag_mutability=ecr.TagMutability.IMMUTABLE,
+            encryption=ecr.RepositoryEncryption.KMS,
+            lifecycle_rules=[
+                ecr.LifecycleRule(
+                    description=f"keep the newest {settings.ecr_max_images} images",
+                    max_image_count=settings.ecr_max_images,
+                    tag_status=ecr.TagStatus.ANY,
+                )
+            ],
+            removal_policy=settings.cdk_removal_policy,
+        )
+
+    def _project(
+        self, key: kms.IKey, log_group: logs.ILogGroup, variables: dict
+    ) -> codebuild.Project:
+        return codebuild.Project(
             self,
             "Build",
             description="Builds the FaceFlow training and serving images and pushes them to ECR",
@@ -94,11 +104,6 @@ class ModelImages(Construct):
                 cloud_watch=codebuild.CloudWatchLoggingOptions(log_group=log_group)
             ),
             timeout=BUILD_TIMEOUT,
-        )
-        acknowledge(
-            self.project,
-            "AwsSolutions-CB3",
-            "Privileged mode is required to run the Docker daemon that builds the images.",
         )
 
     def image_uri(self, name: str) -> str:

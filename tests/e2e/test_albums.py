@@ -150,7 +150,7 @@ def test_hostile_uploads_fail_with_a_reason_and_never_block_the_job(backend, use
 
 def _queue_url(backend) -> str:
     sqs = backend.client("sqs")
-    (url,) = [u for u in sqs.list_queues()["QueueUrls"] if "PipelineUploadQueue" in u]
+    (url,) = [u for u in sqs.list_queues()["QueueUrls"] if "AlbumUploadQueue" in u]
     return url
 
 

@@ -188,7 +188,10 @@ def test_every_route_validates_against_its_models():
         ("GET", "/apis/images/{userId}"),
     }
     covered.add(("GET", "/apis/images/{userId}/processes/{processId}"))
-    with_inputs = {(r.method, r.path) for r in routes() if r.has_body or "{" in r.path}
+    # The album routes' validation is tests/integration/albums/test_album_api.py's.
+    with_inputs = {
+        (r.method, r.path) for r in routes() if r.group == "apis" and (r.has_body or "{" in r.path)
+    }
     assert with_inputs - covered <= {("DELETE", "/apis/images/{userId}")}
 
 
