@@ -133,3 +133,32 @@ def test_an_unsigned_request_is_refused_but_a_cors_preflight_is_not():
         front(time.time()).check("GET", "/b/k", {"host": "x"}, b"")
     assert (err.value.status, err.value.code) == (403, "AccessDenied")
     front(time.time()).check("OPTIONS", "/b", {"host": "x", "origin": "http://page"}, b"")
+
+
+def _put(url: str, at: float, headers: dict[str, str] | None = None) -> None:
+    parts = urlsplit(url)
+    front(at).check(
+        "PUT", f"{parts.path}?{parts.query}", {"host": parts.netloc, **(headers or {})}, b"x"
+    )
+
+
+def test_album_presigned_puts_and_part_urls_pass_and_their_part_is_signed(s3):
+    """FaceFlow albums: a photo's presigned PUT (its content type signed) and each multipart
+    part's URL (`?partNumber=&uploadId=`) pass as signed; another part number does not."""
+    now = time.time()
+    put = s3.generate_presigned_url(
+        "put_object",
+        Params={"Bucket": "raw", "Key": "tenant/u/a/p.jpg", "ContentType": "image/jpeg"},
+        ExpiresIn=3600,
+    )
+    _put(put, now, {"content-type": "image/jpeg"})
+    part = s3.generate_presigned_url(
+        "upload_part",
+        Params={"Bucket": "raw", "Key": "tenant/u/a/p.jpg", "UploadId": "up-1", "PartNumber": 2},
+        ExpiresIn=3600,
+    )
+    assert "partNumber=2" in part and "uploadId=up-1" in part
+    _put(part, now)
+    with pytest.raises(S3Error) as err:
+        _put(part.replace("partNumber=2", "partNumber=3"), now)
+    assert err.value.status == 403
