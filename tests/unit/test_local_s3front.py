@@ -162,3 +162,14 @@ def test_album_presigned_puts_and_part_urls_pass_and_their_part_is_signed(s3):
     with pytest.raises(S3Error) as err:
         _put(part.replace("partNumber=2", "partNumber=3"), now)
     assert err.value.status == 403
+
+
+def test_the_preflight_of_a_presigned_put_passes(s3):
+    """The browser's preflight of an album PUT keeps the PUT's query (its signature signs PUT)."""
+    part = s3.generate_presigned_url(
+        "upload_part",
+        Params={"Bucket": "raw", "Key": "tenant/u/a/p.jpg", "UploadId": "up-1", "PartNumber": 1},
+    )
+    parts = urlsplit(part)
+    headers = {"host": parts.netloc, "origin": "http://127.0.0.1:8000"}
+    front(time.time()).check("OPTIONS", f"{parts.path}?{parts.query}", headers, b"")

@@ -11,21 +11,8 @@ import pytest
 from moto import mock_aws
 
 from faceflow import albums
+from tests.album_resources import BUCKETS, ENV, TABLE, create_album_resources
 
-TABLE = "Albums-Test"
-BUCKETS = {
-    "ALBUM_RAW_BUCKET": "albums-raw",
-    "ALBUM_DERIVED_BUCKET": "albums-derived",
-    "ALBUM_EMBEDDINGS_BUCKET": "albums-embeddings",
-    "ALBUM_EXPORTS_BUCKET": "albums-exports",
-}
-ENV = {
-    "ALBUM_TABLE": TABLE,
-    **BUCKETS,
-    "ALBUM_MAX_PHOTO_BYTES": str(50 * 1024 * 1024),
-    "ALBUM_PART_SIZE_BYTES": str(5 * 1024 * 1024),
-    "ALBUM_UPLOAD_URL_EXPIRY_SECONDS": "900",
-}
 ALICE, BOB = "1f0c6a6e-0000-4000-8000-00000000a11c", "2e1d7b7f-0000-4000-8000-000000000b0b"
 SHA = "ab" * 32
 
@@ -35,43 +22,7 @@ def aws(monkeypatch):
     for name, value in ENV.items():
         monkeypatch.setenv(name, value)
     with mock_aws():
-        s3 = boto3.client("s3")
-        for bucket in BUCKETS.values():
-            s3.create_bucket(
-                Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "us-west-2"}
-            )
-        s = {"AttributeType": "S"}
-        boto3.client("dynamodb").create_table(
-            TableName=TABLE,
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[
-                {"AttributeName": n, **s} for n in ("PK", "SK", "LSI1SK", "GSI1PK", "GSI1SK")
-            ],
-            KeySchema=[
-                {"AttributeName": "PK", "KeyType": "HASH"},
-                {"AttributeName": "SK", "KeyType": "RANGE"},
-            ],
-            LocalSecondaryIndexes=[
-                {
-                    "IndexName": "LSI1",
-                    "KeySchema": [
-                        {"AttributeName": "PK", "KeyType": "HASH"},
-                        {"AttributeName": "LSI1SK", "KeyType": "RANGE"},
-                    ],
-                    "Projection": {"ProjectionType": "ALL"},
-                }
-            ],
-            GlobalSecondaryIndexes=[
-                {
-                    "IndexName": "GSI1",
-                    "KeySchema": [
-                        {"AttributeName": "GSI1PK", "KeyType": "HASH"},
-                        {"AttributeName": "GSI1SK", "KeyType": "RANGE"},
-                    ],
-                    "Projection": {"ProjectionType": "ALL"},
-                }
-            ],
-        )
+        create_album_resources(boto3.client("s3"), boto3.client("dynamodb"))
         yield
 
 

@@ -21,6 +21,8 @@ from local.apigw import ApiGateway, CognitoTokenVerifier, routes_from_specs
 from local.photos import astronaut
 from style_backend import aws as aws_clients
 from style_backend.seeding import StyleSource, seed_styles
+from tests.album_resources import ENV as ALBUM_ENV
+from tests.album_resources import create_album_resources, empty_album_resources
 from tests.tables import TABLES, create_tables, table_name
 from tests.tokens import CLIENT_ID, ISSUER, CognitoPool
 
@@ -53,6 +55,10 @@ def _moto():
             Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "us-west-2"}
         )
         create_tables(boto3.client("dynamodb"))
+        # FaceFlow albums: the album routes and the user erasure reach them.
+        for name, value in ALBUM_ENV.items():
+            env.setenv(name, value)
+        create_album_resources(boto3.client("s3"), boto3.client("dynamodb"))
         # Destructive routes ask Cognito whether the caller's account still exists.
         pool_id = boto3.client("cognito-idp").create_user_pool(PoolName="users")["UserPool"]["Id"]
         env.setenv("USER_POOL_ID", pool_id)
@@ -75,6 +81,7 @@ def aws(_moto):
     s3 = boto3.resource("s3")
     s3.Bucket(BUCKET).objects.all().delete()
     ddb = boto3.resource("dynamodb")
+    empty_album_resources(s3, ddb)
     for construct_id, (key_schema, *_) in TABLES.items():
         table = ddb.Table(table_name(construct_id))
         with table.batch_writer() as batch:
