@@ -50,7 +50,7 @@ def reply(status: int, model: Any) -> Response:
     return Response(status, content_type=JSON, body=model)
 
 
-@router.post("/albums", summary="Create an album", responses=edge.documented(201, 400, 415))
+@router.post("/albums", summary="Create an album", responses=edge.documented(201, 400, 413, 415))
 def create_album(body: CreateAlbum) -> Response[AlbumCreated]:
     album = albums.create_album(caller(), body.name)
     return reply(
@@ -79,7 +79,7 @@ def list_photos(albumId: ID, limit: Limit = 100, nextToken: Token = None) -> Res
 @router.get(
     "/albums/<albumId>/status",
     summary="Processing status and jobs",
-    responses=edge.documented(200, 404),
+    responses=edge.documented(200, 400, 404),
 )
 def album_status(albumId: ID) -> Response[AlbumStatus]:
     return reply(200, AlbumStatus(**albums.album_status(caller(), albumId)))
@@ -88,7 +88,7 @@ def album_status(albumId: ID) -> Response[AlbumStatus]:
 @router.delete(
     "/albums/<albumId>",
     summary="Delete an album and everything in it",
-    responses=edge.documented(202, 404),
+    responses=edge.documented(202, 400, 404),
 )
 def delete_album(albumId: ID) -> Response[AlbumDeleted]:
     albums.delete_album(caller(), albumId)
@@ -98,7 +98,10 @@ def delete_album(albumId: ID) -> Response[AlbumDeleted]:
 @router.post(
     "/albums/<albumId>/uploadUrl",
     summary="Upload one photo (PUT or multipart)",
-    responses=edge.documented(201, 400, 404, 413, 415),
+    responses={
+        **edge.documented(201, 400, 404, 413, 415),
+        200: {"description": "The album holds a photo with this sha256: nothing to upload"},
+    },
 )
 def upload_url(albumId: ID, body: PhotoUploadRequest) -> Response[PhotoUploadTicket]:
     status, ticket = uploads.request_upload(
@@ -115,7 +118,7 @@ def upload_url(albumId: ID, body: PhotoUploadRequest) -> Response[PhotoUploadTic
 @router.get(
     "/albums/<albumId>/photos/<photoId>/upload",
     summary="Resume a multipart upload",
-    responses=edge.documented(200, 404, 409),
+    responses=edge.documented(200, 400, 404, 409),
 )
 def resume_upload(albumId: ID, photoId: ID) -> Response[UploadProgress]:
     return reply(200, UploadProgress(**uploads.resume_upload(caller(), albumId, photoId)))
@@ -124,7 +127,7 @@ def resume_upload(albumId: ID, photoId: ID) -> Response[UploadProgress]:
 @router.post(
     "/albums/<albumId>/photos/<photoId>/complete",
     summary="Complete a multipart upload",
-    responses=edge.documented(200, 400, 404, 409),
+    responses=edge.documented(200, 400, 404, 409, 413, 415),
 )
 def complete_upload(albumId: ID, photoId: ID, body: CompleteUpload) -> Response[UploadCompleted]:
     parts = [p.model_dump() for p in body.parts]

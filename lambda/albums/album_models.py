@@ -79,13 +79,18 @@ class UploadProgress(_Model):
     received: list[ReceivedPart]
 
 
+# A completion's body stays within the API's 16 KiB (style_backend.api.edge.MAX_BODY_BYTES): at
+# most MAX_PARTS parts (50 MiB photos in 5 MiB parts are 10), S3 ETags in printable ASCII.
+MAX_PARTS = 100
+
+
 class CompletedPart(_Model):
     partNumber: int = Field(ge=1, le=10_000)
-    etag: str = Field(min_length=1, max_length=200)
+    etag: str = Field(min_length=1, max_length=48, pattern=r"^[!-~]+$")
 
 
 class CompleteUpload(_Model):
-    parts: list[CompletedPart] = Field(default_factory=list, max_length=10_000)
+    parts: list[CompletedPart] = Field(default_factory=list, max_length=MAX_PARTS)
 
 
 class UploadCompleted(_Model):

@@ -935,6 +935,15 @@ export interface operations {
                     "application/json": components["schemas"]["AlbumStatus"];
                 };
             };
+            /** @description Invalid request (see error.message) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Missing, expired or invalid token */
             401: {
                 headers: {
@@ -993,6 +1002,15 @@ export interface operations {
                     "application/json": components["schemas"]["AlbumDeleted"];
                 };
             };
+            /** @description Invalid request (see error.message) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Missing, expired or invalid token */
             401: {
                 headers: {
@@ -1046,6 +1064,15 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The album holds a photo with this sha256: nothing to upload */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PhotoUploadTicket"];
+                };
+            };
             /** @description OK */
             201: {
                 headers: {
@@ -1139,6 +1166,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UploadProgress"];
+                };
+            };
+            /** @description Invalid request (see error.message) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Missing, expired or invalid token */
@@ -1242,6 +1278,24 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1638,6 +1692,15 @@ export interface operations {
             };
             /** @description Missing, expired or invalid token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body too large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -15,6 +15,7 @@ from urllib.parse import quote
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from local.apigw import ApiGateway, CognitoTokenVerifier, routes_from_specs
 from tests.integration.api.conftest import TERMS, register
@@ -78,4 +79,17 @@ def signed_in(aws, styles):
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 def test_the_api_answers_as_its_document_says(case, signed_in):
-    case.call_and_validate(headers={"Authorization": signed_in})
+    # A nextToken is opaque: one no listing handed out is refused (400, documented), so a
+    # schema-valid but invented token is not "positive data" the API must accept.
+    excluded = [positive_data_acceptance] if (case.query or {}).get("nextToken") else []
+    # API Gateway ignores query parameters a method does not declare, and so do the functions:
+    # a request whose only fault is an undeclared parameter is not refused.
+    declared = {p["name"] for p in _operation(case).get("parameters", []) if p["in"] == "query"}
+    if set(case.query or {}) - declared:
+        excluded.append(negative_data_rejection)
+    case.call_and_validate(headers={"Authorization": signed_in}, excluded_checks=excluded)
+
+
+def _operation(case) -> dict:
+    paths = json.loads(DOCUMENT.read_text())["paths"]
+    return paths.get(case.path, {}).get(case.method.lower(), {})  # TRACE: not documented
