@@ -36,6 +36,25 @@ class EmbeddingEndpoint(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.endpoint_name = f"{settings.project_name}-faceflow-embedding".lower()
+        model = self._model(settings, role)
+        config = sagemaker.CfnEndpointConfig(
+            self,
+            "Config",
+            kms_key_id=key.key_arn,
+            production_variants=[
+                sagemaker.CfnEndpointConfig.ProductionVariantProperty(
+                    variant_name=VARIANT,
+                    model_name=model.attr_model_name,
+                    instance_type=settings.faceflow_embedding_instance_type,
+                    initial_instance_count=1,
+                    initial_variant_weight=1,
+                )
+            ],
+        )
+        self.errors_alarm = self._errors_alarm()
+        self.endpoint = self._endpoint(config)
+
+    def _model(self, settings: Settings, role: iam.IRole) -> sagemaker.CfnModel:
         model = sagemaker.CfnModel(
             self,
             "Model",
@@ -55,21 +74,10 @@ class EmbeddingEndpoint(Construct):
             "The project has no VPC; the network-isolated container reaches nothing, and "
             "SageMaker fetches its artifact with the endpoint role.",
         )
-        config = sagemaker.CfnEndpointConfig(
-            self,
-            "Config",
-            kms_key_id=key.key_arn,
-            production_variants=[
-                sagemaker.CfnEndpointConfig.ProductionVariantProperty(
-                    variant_name=VARIANT,
-                    model_name=model.attr_model_name,
-                    instance_type=settings.faceflow_embedding_instance_type,
-                    initial_instance_count=1,
-                    initial_variant_weight=1,
-                )
-            ],
-        )
-        self.errors_alarm = cw.Alarm(
+        return model
+
+    def _errors_alarm(self) -> cw.Alarm:
+        return cw.Alarm(
             self,
             "Errors",
             alarm_description="The embedding endpoint answers 5xx: a blue/green update rolls back",
@@ -84,7 +92,9 @@ class EmbeddingEndpoint(Construct):
             evaluation_periods=1,
             treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
         )
-        self.endpoint = sagemaker.CfnEndpoint(
+
+    def _endpoint(self, config: sagemaker.CfnEndpointConfig) -> sagemaker.CfnEndpoint:
+        return sagemaker.CfnEndpoint(
             self,
             "Endpoint",
             endpoint_name=self.endpoint_name,

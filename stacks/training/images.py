@@ -27,24 +27,7 @@ BUILD_TIMEOUT = cdk.Duration.minutes(60)
 class ModelImages(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, settings: Settings) -> None:
         super().__init__(scope, construct_id)
-        self.repositories = {
-            name: ecr.Repository(
-                self,
-                f"{name.capitalize()}Repository",
-                image_scan_on_push=True,
-                image_tag_mutability=ecr.TagMutability.IMMUTABLE,
-                encryption=ecr.RepositoryEncryption.KMS,
-                lifecycle_rules=[
-                    ecr.LifecycleRule(
-                        description=f"keep the newest {settings.ecr_max_images} images",
-                        max_image_count=settings.ecr_max_images,
-                        tag_status=ecr.TagStatus.ANY,
-                    )
-                ],
-                removal_policy=settings.cdk_removal_policy,
-            )
-            for name in IMAGES
-        }
+        self.repositories = {name: self._repository(name, settings) for name in IMAGES}
         self.source = s3_assets.Asset(
             self,
             "Source",
@@ -54,19 +37,7 @@ class ModelImages(Construct):
             asset_hash_type=cdk.AssetHashType.CUSTOM,
         )
         self.image_tag = self.source.asset_hash
-        key = kms.Key(
-            self,
-            "BuildKey",
-            enable_key_rotation=True,
-            description="CodeBuild artifacts and logs of the FaceFlow model images",
-            removal_policy=settings.cdk_removal_policy,
-        )
-        log_group = logs.LogGroup(
-            self,
-            "BuildLogs",
-            retention=settings.cdk_log_retention,
-            removal_policy=settings.cdk_removal_policy,
-        )
+        key, log_group = self._key_and_logs(settings)
         variables = {
             f"{name.upper()}_REPOSITORY_URI": codebuild.BuildEnvironmentVariable(
                 value=repo.repository_uri
@@ -100,6 +71,39 @@ class ModelImages(Construct):
             "AwsSolutions-CB3",
             "Privileged mode is required to run the Docker daemon that builds the images.",
         )
+
+    def _repository(self, name: str, settings: Settings) -> ecr.Repository:
+        return ecr.Repository(
+            self,
+            f"{name.capitalize()}Repository",
+            image_scan_on_push=True,
+            image_tag_mutability=ecr.TagMutability.IMMUTABLE,
+            encryption=ecr.RepositoryEncryption.KMS,
+            lifecycle_rules=[
+                ecr.LifecycleRule(
+                    description=f"keep the newest {settings.ecr_max_images} images",
+                    max_image_count=settings.ecr_max_images,
+                    tag_status=ecr.TagStatus.ANY,
+                )
+            ],
+            removal_policy=settings.cdk_removal_policy,
+        )
+
+    def _key_and_logs(self, settings: Settings) -> tuple[kms.Key, logs.LogGroup]:
+        key = kms.Key(
+            self,
+            "BuildKey",
+            enable_key_rotation=True,
+            description="CodeBuild artifacts and logs of the FaceFlow model images",
+            removal_policy=settings.cdk_removal_policy,
+        )
+        log_group = logs.LogGroup(
+            self,
+            "BuildLogs",
+            retention=settings.cdk_log_retention,
+            removal_policy=settings.cdk_removal_policy,
+        )
+        return key, log_group
 
     def image_uri(self, name: str) -> str:
         return f"{self.repositories[name].repository_uri}:{self.image_tag}"

@@ -267,7 +267,8 @@ def resolver(*routers: Router) -> APIGatewayRestResolver:
 
     @app.exception_handler(exceptions.DomainError)
     def _domain(err: exceptions.DomainError) -> Response:
-        status = STATUS.get(type(err), 400)
+        # The most specific mapped class (InactiveAccount is a NotSignedIn).
+        status = next((STATUS[c] for c in type(err).__mro__ if c in STATUS), 400)
         logger.info("request refused", extra={"status": status, "code": err.code})
         return error(status, err.code, err.message)
 
