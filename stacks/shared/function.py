@@ -85,11 +85,8 @@ class ProjectFunction(Component):
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description=f"{construct_id}: only what docs/architecture.md grants it",
         )
-        self.allow(
-            "WriteOwnLogs",
-            ["logs:CreateLogStream", "logs:PutLogEvents"],
-            [self.log_group.log_group_arn],
-        )
+        logs_actions = ["logs:CreateLogStream", "logs:PutLogEvents"]
+        self.allow("WriteOwnLogs", logs_actions, [self.log_group.log_group_arn])
         self.function = lambda_.Function(
             self,
             "Default",

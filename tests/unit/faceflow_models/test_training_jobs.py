@@ -86,8 +86,13 @@ class Endpoint:
         return self
 
     def __exit__(self, *exc) -> None:
-        self.server.close()
+        # Closing sockets under a running select() hands it a dead fd: ask the loop (through
+        # its trigger) to empty its map, which ends it, then close.
+        self.server.trigger.pull_trigger(self.server._map.clear)
         self.thread.join(timeout=10)
+        assert not self.thread.is_alive()
+        self.server.close()
+        self.server.task_dispatcher.shutdown()
 
     def post(self, body: bytes, content_type: str) -> requests.Response:
         return requests.post(
