@@ -73,8 +73,12 @@ def signed_in(aws, styles):
 
 
 @schema.parametrize()
+# Derandomized, no example database: CI runs exactly the cases a developer runs (a fuzzer that
+# picks new cases on every run turns the suite red at random; explore with other seeds by hand).
 @settings(
     max_examples=40,
+    derandomize=True,
+    database=None,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -86,6 +90,10 @@ def test_the_api_answers_as_its_document_says(case, signed_in):
     # a request whose only fault is an undeclared parameter is not refused.
     declared = {p["name"] for p in _operation(case).get("parameters", []) if p["in"] == "query"}
     if set(case.query or {}) - declared:
+        excluded.append(negative_data_rejection)
+    # The token is always sent (below): a case made "negative" by leaving Authorization out is a
+    # valid request here, whatever else it mutated (a query value as an object is sent as text).
+    if "Authorization" not in (case.headers or {}):
         excluded.append(negative_data_rejection)
     case.call_and_validate(headers={"Authorization": signed_in}, excluded_checks=excluded)
 
