@@ -104,7 +104,11 @@ EXPECTED = {
                     "sqs:GetQueueUrl",
                     "sqs:ReceiveMessage",
                 ),
-                ("<FaceSwapDeadLetterQueue>", "<FaceSwapCompletionDeadLetterQueue>"),
+                (
+                    "<FaceCropDeadLetterQueue>",
+                    "<FaceSwapDeadLetterQueue>",
+                    "<FaceSwapCompletionDeadLetterQueue>",
+                ),
             ),
         ),
     ),
@@ -390,8 +394,10 @@ def test_async_invocations_retry_twice_then_dead_letter(synth, construct_id):
     assert destination.startswith(f"<{construct_id.removesuffix('Function')}DeadLetterQueue")
 
 
-@pytest.mark.parametrize("construct_id", ["FaceSwapFunction", "FaceSwapCompletionFunction"])
-def test_exhausted_swap_and_completion_events_reach_the_dead_letter_function(synth, construct_id):
+@pytest.mark.parametrize(
+    "construct_id", ["FaceCropFunction", "FaceSwapFunction", "FaceSwapCompletionFunction"]
+)
+def test_exhausted_pipeline_events_reach_the_dead_letter_function(synth, construct_id):
     consumer, _ = _function(synth, "PipelineDeadLetterFunction")
     queue = f"<{construct_id.removesuffix('Function')}DeadLetterQueue>"
     (mapping,) = [
