@@ -163,7 +163,6 @@ class Album:
             "name": self.name,
             "createdAt": self.created_at,
             "photoCount": self.photo_count,
-            "purgeOriginals": self.purge_originals,
         }
 
 
