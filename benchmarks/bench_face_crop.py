@@ -181,9 +181,10 @@ def peak_rss_12mp(models: Path) -> None:
 
 def layer_models_dir(directory: Path) -> Path:
     """/opt/face_models as the Lambda layer ships it: the pinned YuNet and SFace files."""
-    from facekit.models import SFACE_MODEL, YUNET_MODEL, model_path
+    from facekit import model_files
+    from facekit.models import model_path
 
-    for name in (YUNET_MODEL, SFACE_MODEL):
+    for name in model_files.FILES:
         (directory / name).symlink_to(model_path(name))
     return directory
 

@@ -40,7 +40,12 @@ STEPS = {
         "imageio",
         "tifffile",
     ],
-    "detect+align+embed with OpenCV (YuNet, SFace)": ["numpy", "pillow", "opencv-python-headless"],
+    "detect+align+embed (YuNet on onnxruntime, SFace on OpenCV)": [
+        "numpy",
+        "pillow",
+        "onnxruntime",
+        "opencv-python-headless",
+    ],
     "styling face crop (YuNet on onnxruntime)": ["numpy", "pillow", "onnxruntime"],
     "cluster + assign (scikit-learn, FAISS)": [
         "numpy",

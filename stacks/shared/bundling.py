@@ -19,6 +19,7 @@ from typing import Any
 
 import aws_cdk as cdk
 import jsii
+from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
@@ -116,11 +117,11 @@ def _copy_tree(source: Path, target: Path) -> None:
 
 
 def layer_models() -> dict[str, str]:
-    """The model files the imaging layer ships, with their pinned sha256: the detector the crop
-    runs and SFace, the identity model of the shared face module (facekit.models)."""
-    from facekit.models import PINNED, SFACE_MODEL, YUNET_MODEL
+    """The model files the imaging layer ships, with their pinned sha256: YuNet, which the crop
+    runs, and SFace, the shared face module's identity model (facekit.model_files)."""
+    from facekit import model_files
 
-    return {name: PINNED[name] for name in (YUNET_MODEL, SFACE_MODEL)}
+    return {name: digest for name, (_, digest) in model_files.FILES.items()}
 
 
 def checked_model(name: str, sha256: str, cache: Path = MODEL_CACHE) -> Path:
@@ -247,6 +248,20 @@ def function_code(group: str) -> lambda_.Code:
     if not folder.is_dir():
         raise BundlingError(f"Lambda source folder {folder} does not exist")
     return lambda_.Code.from_asset(str(folder), exclude=list(_IGNORED))
+
+
+def function_image(dockerfile: str, handler: str) -> lambda_.DockerImageCode:
+    """A container image function's code: lambda/ as the build context of `dockerfile` (a path
+    under lambda/), `handler` as its CMD. Synth only stages the folder; `cdk deploy` builds it."""
+    if not (LAMBDA_DIR / dockerfile).is_file():
+        raise BundlingError(f"{LAMBDA_DIR / dockerfile} does not exist")
+    return lambda_.DockerImageCode.from_image_asset(
+        str(LAMBDA_DIR),
+        file=dockerfile,
+        cmd=[handler],
+        exclude=list(_IGNORED),
+        platform=ecr_assets.Platform.LINUX_AMD64,
+    )
 
 
 def container_source(scope: Construct, construct_id: str) -> s3_assets.Asset:

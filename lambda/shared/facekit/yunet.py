@@ -2,9 +2,9 @@
 and a confidence, frontal or not (turned heads, tilted faces, small faces in group photos).
 
 Runs with onnxruntime (75 MB, where OpenCV is 150: the face crop's Lambda layer fits with room)
-on the YuNet file of FACE_MODELS_DIR (see facekit.models): OpenCV Zoo's int8 build with its
-weights dequantized at set-up (onnxruntime refuses the int8 file's per-tensor `block_size`;
-the arithmetic is the same). Pre- and post-processing follow OpenCV's `cv2.FaceDetectorYN` step
+on OpenCV Zoo's pinned int8 YuNet file from FACE_MODELS_DIR (see facekit.models), edited in
+memory into a form onnxruntime accepts (facekit.onnx_graph: same weights, same arithmetic).
+Pre- and post-processing follow OpenCV's `cv2.FaceDetectorYN` step
 by step (pad to a multiple of 32, BGR 0–255, sqrt(cls·obj) score, per-stride decoding, NMS):
 tests/unit/test_facekit_yunet_sface.py compares both on the registry photos. Detection runs on a
 copy at most DETECT_MAX_SIDE pixels long; boxes and landmarks come back in the coordinates of the
@@ -22,8 +22,11 @@ from functools import cache
 
 import numpy as np
 
+from facekit import onnx_graph
 from facekit.errors import Failure, Reason
-from facekit.models import YUNET_MODEL, model_path
+from facekit.models import model_path
+
+YUNET_MODEL = "face_detection_yunet_2023mar_int8bq.onnx"
 
 # OpenCV Zoo's demo keeps 0.9, which loses real faces: on the registry photos, true faces score
 # 0.75–0.96 (a head bowed in a group shot: 0.75), and nothing else scores above 0.3 except one dark
@@ -107,9 +110,8 @@ def _session():
     # (a Lambda's one or two vCPUs, a step handling one photo) gain nothing from a thread pool.
     options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1
-    return onnxruntime.InferenceSession(
-        str(model_path(YUNET_MODEL)), options, providers=["CPUExecutionProvider"]
-    )
+    model = onnx_graph.for_onnxruntime(model_path(YUNET_MODEL).read_bytes())  # ~5 ms, once
+    return onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
 
 
 def warm_up() -> None:
