@@ -43,7 +43,8 @@ JPEG_QUALITY = 90
 # uploader than the style's person, landmarks within 0.15 eye distances of the style's).
 # |yaw|: 20/28 faces pass up to 25° (the steepest pass: 23.3°), 0/11 beyond (dlib loses the face
 # or the warped face lands off). |pitch|, within that yaw: 13/15 pass under 10°, 6/11 at 10–20°,
-# 1/2 at 20–30° (none steeper seen): kept where faces still pass more often than not.
+# 1/2 at 20–30° (none steeper seen): kept where faces still pass more often than not. Rerun
+# the benchmark when an engine changes: the limits are the engines', not the estimator's.
 MAX_STYLE_YAW = 25.0
 MAX_STYLE_PITCH = 20.0
 # Eye distance in the stored image: a style is a portrait, not a distant figure (the local
