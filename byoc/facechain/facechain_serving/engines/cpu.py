@@ -43,6 +43,9 @@ SHADING_BLUR = 0.7
 # geometry exactly; 1: the uploader's shape in the style's pose). Measured on the 42 pairs: 0
 # keeps identity in 29, 0.5 and 1 in all; 0.5 has the lower pose error.
 SHAPE_WEIGHT = 0.5
+# A turned uploader's crop hides part of the face the style shows: past this fraction of the
+# style's face uncovered, the uploader's mirror image fills it.
+MIRROR_FILL = 0.1
 # Not skin: farther than this (Mahalanobis, LAB) from the skin colour read between eyes and mouth.
 SKIN_DISTANCE = 5.0
 
@@ -90,7 +93,10 @@ class CpuEngine:
             warped, covered = similarity_warp(source_rgb, src, dst, target_rgb.shape[:2])
         else:
             warped, covered = mesh_warp(source_rgb, src, dst, target_rgb.shape[:2])
-        mask = swap_mask(dst, target_rgb.shape[:2]) & covered
+        outline = swap_mask(dst, target_rgb.shape[:2])
+        if self.warp == "mesh" and (outline & ~covered).sum() > MIRROR_FILL * outline.sum():
+            warped, covered = _fill_from_mirror(source_rgb, dst, warped, covered)
+        mask = outline & covered
         mask = skin_only(mask, target_rgb, dst)
         if not mask.any():
             return target_rgb.copy()  # nothing of the source lands on the target's face
@@ -105,13 +111,18 @@ class CpuEngine:
 # ---------------------------------------------------------------- geometry
 
 
+def _area(points2d: np.ndarray, triangles: np.ndarray) -> np.ndarray:
+    """Signed area (pixels) of each triangle in the image."""
+    a, b, c = (points2d[triangles[:, i]] for i in range(3))
+    cross = (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])
+    return cross / 2
+
+
 def _visible(points2d: np.ndarray, triangles: np.ndarray) -> np.ndarray:
     """Triangles facing the camera: wound like most of the mesh's area (a turned-away triangle
     flips its winding in the image)."""
-    a, b, c = (points2d[triangles[:, i]] for i in range(3))
-    cross = (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])
-    facing = np.sign(np.sum(cross))
-    return (cross * facing) > 1e-6
+    area = _area(points2d, triangles)
+    return (area * np.sign(np.sum(area))) > 1e-6
 
 
 def _eye_level(face: mesh.FaceMesh) -> np.ndarray:
@@ -155,7 +166,10 @@ def mesh_warp(
     triangles = mesh.triangles()
     s_xy = src.mesh.xy
     d_xy = _goal(src.mesh, dst.mesh, SHAPE_WEIGHT)
-    keep = _visible(s_xy, triangles) & _visible(d_xy, triangles)
+    # Every triangle the style shows is drawn, also those the uploader's turned head hides or
+    # foreshortens (their texture stretched: smoother than leaving the style's own face there);
+    # only triangles with no area in the source have nothing to give.
+    keep = _visible(d_xy, triangles) & (np.abs(_area(s_xy, triangles)) > 0.05)
     kept = triangles[keep]
     # Work inside the target face's box only.
     lo = np.maximum(np.floor(d_xy.min(axis=0)).astype(int) - 2, 0)
@@ -191,6 +205,23 @@ def mesh_warp(
     warped[lo[1] : hi[1], lo[0] : hi[0]] = patch
     covered[lo[1] : hi[1], lo[0] : hi[0]] = inside.astype(np.uint8) * 255
     return warped, cv2.erode(covered, np.ones((3, 3), np.uint8))
+
+
+def _fill_from_mirror(
+    source: np.ndarray, dst: SwapFace, warped: np.ndarray, covered: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where a turned uploader's face does not show the side the style shows, the uploader's
+    mirror image does (faces are near symmetric): warp that too and fill the gaps with it."""
+    flipped = np.ascontiguousarray(source[:, ::-1])
+    try:
+        mirrored = locate(flipped, "source")
+    except NoFace:
+        return warped, covered
+    more, more_covered = mesh_warp(flipped, mirrored, dst, covered.shape)
+    gap = (more_covered > 0) & (covered == 0)
+    warped, covered = warped.copy(), covered.copy()
+    warped[gap], covered[gap] = more[gap], 255
+    return warped, covered
 
 
 def similarity_warp(
