@@ -186,6 +186,9 @@ class LocalBackend:
         self.inference.region = self.region
         self.inference.start()
         self.sagemaker_api = serve_runtime_api(self.inference, self.host)
+        from facekit import MODELS_DIR_ENV  # lambda/shared is on sys.path by now (seeding)
+        from facekit.models import DEV_MODELS_DIR
+
         local_env = {
             **FAKE_CREDENTIALS,
             "AWS_REGION": self.region,
@@ -193,6 +196,8 @@ class LocalBackend:
             "AWS_ENDPOINT_URL": self.aws_url,
             "AWS_ENDPOINT_URL_S3": self.s3_url,
             "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME": self.sagemaker_api.url,
+            # The checksum-pinned files set-up fetched: what the image and layer carry at /opt.
+            MODELS_DIR_ENV: str(DEV_MODELS_DIR),
         }
         self.hosts = {f.ref: FunctionHost(f, local_env, self.concurrency) for f in functions}
 

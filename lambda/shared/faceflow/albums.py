@@ -144,6 +144,7 @@ class Album:
     name: str
     created_at: str
     photo_count: int
+    purge_originals: bool = False  # delete each original once processed (privacy option)
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> Album:
@@ -153,6 +154,7 @@ class Album:
             item["name"],
             item["createdAt"],
             int(item.get("photoCount", 0)),
+            bool(item.get("purgeOriginals", False)),
         )
 
     def summary(self) -> dict[str, Any]:
@@ -161,10 +163,11 @@ class Album:
             "name": self.name,
             "createdAt": self.created_at,
             "photoCount": self.photo_count,
+            "purgeOriginals": self.purge_originals,
         }
 
 
-def create_album(user_id: str, name: str) -> Album:
+def create_album(user_id: str, name: str, purge_originals: bool = False) -> Album:
     album_id, created = new_id(), now_iso()
     table().put_item(
         Item={
@@ -177,10 +180,11 @@ def create_album(user_id: str, name: str) -> Album:
             "name": name,
             "createdAt": created,
             "photoCount": 0,
+            "purgeOriginals": purge_originals,
         },
         ConditionExpression="attribute_not_exists(PK)",
     )
-    return Album(album_id, user_id, name, created, 0)
+    return Album(album_id, user_id, name, created, 0, purge_originals)
 
 
 def list_albums(user_id: str, limit: int, token: str | None) -> tuple[list[Album], str | None]:
@@ -277,8 +281,8 @@ def album_status(user_id: str, album_id: str) -> dict[str, Any]:
             counts[item["status"]] += 1
         elif kind == "FACE":
             faces += 1
-        elif kind == "CLUSTER":
-            clusters += 1
+        elif kind == "PEOPLE":  # faceflow.people_store's commit point
+            clusters = int(item.get("clusterCount", 0))
         elif kind == "JOB":
             jobs.append(
                 {
