@@ -344,7 +344,7 @@ async function loadPeople() {
   if (!ids.has(people.open)) people.open = null;
   $("people-undo").disabled = !edits.items.length;
   $("people-undo").title = edits.items.length
-    ? `Undo the last ${edits.items[0].type}`
+    ? `Undo the last ${edits.items[0].type.toLowerCase()}`
     : "Nothing to undo";
   renderChips();
   selectionChanged();
@@ -619,7 +619,7 @@ async function undoLast() {
     const undone = await edit((albumId) =>
       api("POST", "/albums/{albumId}/edits/undo", { albumId }),
     );
-    if (undone) $("people-note").textContent = `Undid the last ${undone.type}.`;
+    if (undone) $("people-note").textContent = `Undid the last ${undone.type.toLowerCase()}.`;
   } catch (err) {
     if (err instanceof ApiError && err.status === 409) $("people-undo").disabled = true;
     throw err; // the API's own words, shown by guard

@@ -167,6 +167,8 @@ def test_see_the_people_merge_two_undo_and_name_one(browser, backend):  # noqa: 
     undo.click()
     _wait(browser, lambda d: len(_chips(d)) == len(before))
     assert _people(user, album) == {frozenset(f["faceId"] for f in c["faces"]) for c in before}
+    assert user.call("GET", f"/albums/{album}/edits").json()["items"] == []
+    assert undo.get_property("disabled")  # the merge was the only edit
     assert _chips(browser) == _as_shown(_clusters(user, album))
 
     # Name the largest person inline: open it, Rename, type, Enter.
