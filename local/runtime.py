@@ -196,10 +196,13 @@ class LocalBackend:
             "AWS_ENDPOINT_URL": self.aws_url,
             "AWS_ENDPOINT_URL_S3": self.s3_url,
             "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME": self.sagemaker_api.url,
-            # The checksum-pinned files set-up fetched: what the image and layer carry at /opt.
-            MODELS_DIR_ENV: str(DEV_MODELS_DIR),
         }
-        self.hosts = {f.ref: FunctionHost(f, local_env, self.concurrency) for f in functions}
+        # An image's models (its /opt/face_models) are the checksum-pinned files set-up fetched.
+        image_env = {**local_env, MODELS_DIR_ENV: str(DEV_MODELS_DIR)}
+        self.hosts = {
+            f.ref: FunctionHost(f, image_env if f.image else local_env, self.concurrency)
+            for f in functions
+        }
 
         self.triggers = provisioner.create_triggers({f.ref: f.timeout_s for f in functions})
         self.dispatcher = Dispatcher(

@@ -80,6 +80,7 @@ class FunctionSpec:
     code_dirs: list[Path]  # the function's asset, then its layers (as on sys.path in Lambda)
     timeout_s: int
     max_event_retries: int  # async invocations (S3, SNS): EventInvokeConfig or Lambda's default 2
+    image: bool = False  # a container image function (its code_dirs: what its Dockerfile copies)
 
 
 @dataclass(frozen=True)
@@ -259,6 +260,7 @@ class Topology:
                         handler=handler,
                         environment={k: str(self._r(v, r.stack)) for k, v in env.items()},
                         code_dirs=dirs,
+                        image="ImageUri" in code,
                         timeout_s=int(r.properties.get("Timeout", 3)),
                         max_event_retries=retries.get(ref, 2),
                     )

@@ -59,7 +59,6 @@ def create_album(body: CreateAlbum) -> Response[AlbumCreated]:
             albumId=album.album_id,
             name=album.name,
             createdAt=album.created_at,
-            purgeOriginals=album.purge_originals,
         ),
     )
 

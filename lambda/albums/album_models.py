@@ -25,7 +25,6 @@ class AlbumCreated(_Model):
     albumId: str
     name: str
     createdAt: str
-    purgeOriginals: bool = False
 
 
 class AlbumSummary(AlbumCreated):

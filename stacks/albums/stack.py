@@ -78,6 +78,10 @@ class AlbumsStack(ProjectStack):
             operations_topic=operations_topic,
         )
         self._grant_pipeline()
+        self._api_functions(settings)
+
+    def _api_functions(self, settings: Settings) -> None:
+        """The album and people API functions the API stack mounts (`api_functions`)."""
         self.api = self._function(
             ALBUM_FUNCTION,
             f"{API_MODULE}.handler",

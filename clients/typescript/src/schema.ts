@@ -389,11 +389,6 @@ export interface components {
             name: string;
             /** Createdat */
             createdAt: string;
-            /**
-             * Purgeoriginals
-             * @default false
-             */
-            purgeOriginals: boolean;
         };
         /** AlbumDeleted */
         AlbumDeleted: {
@@ -439,11 +434,6 @@ export interface components {
             name: string;
             /** Createdat */
             createdAt: string;
-            /**
-             * Purgeoriginals
-             * @default false
-             */
-            purgeOriginals: boolean;
             /** Photocount */
             photoCount: number;
         };

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from botocore.exceptions import ClientError
 
-from faceflow import storage
+from faceflow import albums, storage
 from faceflow.album_env import AlbumEnv, get
 from faceflow.albums import AlbumError, AlbumNotFound, album_items, get_album, now_iso, plain, table
 from faceflow.people import AlbumPeople, EditRefused, FaceEntry, from_state, to_state
@@ -89,8 +89,10 @@ def crop_key(user_id: str, album_id: str, face_id: str) -> str:
     return f"{storage.album_prefix(user_id, album_id)}crops/{face_id}.png"
 
 
-def _state_key(user_id: str, album_id: str, version: int, ext: str) -> str:
-    return f"{storage.album_prefix(user_id, album_id)}people/v{version:08d}.{ext}"
+def _state_key(user_id: str, album_id: str, version: int, ext: str, attempt: str) -> str:
+    """Each writer's own objects (`attempt`): two writers racing for version n never share a
+    key, so the loser deletes only what it wrote."""
+    return f"{storage.album_prefix(user_id, album_id)}people/v{version:08d}-{attempt}.{ext}"
 
 
 # ---------------------------------------------------------------- objects
@@ -125,6 +127,7 @@ class StoredPeople:
     people: AlbumPeople
     facts: dict[str, dict[str, Any]]  # faceId → photoId, box, score, lowQuality, cropKey
     vectors_key: str | None
+    state_key: str | None = None
 
     def cluster_views(self) -> list[dict[str, Any]]:
         return [
@@ -167,24 +170,31 @@ def load(user_id: str, album_id: str) -> StoredPeople:
     ]
     people = from_state(state["people"], entries)
     return StoredPeople(
-        user_id, album_id, int(item["version"]), people, facts, item.get("vectorsKey")
+        user_id,
+        album_id,
+        int(item["version"]),
+        people,
+        facts,
+        item.get("vectorsKey"),
+        item["stateKey"],
     )
 
 
 def _commit(stored: StoredPeople, *, vectors_changed: bool) -> int:
     """Write version n+1 and move the PEOPLE item to it if it is still at n; 0 on a lost race."""
     version = stored.version + 1
+    attempt = os.urandom(6).hex()
     order = list(stored.people.faces)  # the order the vectors object holds them in
     vectors_key_ = stored.vectors_key
     if vectors_changed or vectors_key_ is None:
-        vectors_key_ = _state_key(stored.user_id, stored.album_id, version, "npy")
+        vectors_key_ = _state_key(stored.user_id, stored.album_id, version, "npy", attempt)
         matrix = (
             np.stack([stored.people.faces[f].vector for f in order])
             if order
             else np.zeros((0, 0), np.float32)
         )
         put_array(vectors_key_, matrix)
-    state_key = _state_key(stored.user_id, stored.album_id, version, "json")
+    state_key = _state_key(stored.user_id, stored.album_id, version, "json", attempt)
     document = {
         "people": to_state(stored.people),
         "faces": stored.facts,
@@ -218,9 +228,15 @@ def _commit(stored: StoredPeople, *, vectors_changed: bool) -> int:
             raise
         _delete_quietly(state_key, vectors_key_ if vectors_key_ != stored.vectors_key else None)
         return 0
-    if stored.version:  # the version before is no one's any more (a reader retries)
-        old = _state_key(stored.user_id, stored.album_id, stored.version, "json")
-        _delete_quietly(old, stored.vectors_key if stored.vectors_key != vectors_key_ else None)
+    if not albums.album_alive(stored.user_id, stored.album_id):
+        # deleted while this change ran: the deletion may have listed before these landed
+        _delete_quietly(state_key, vectors_key_)
+        table().delete_item(Key=people_key(stored.album_id))
+    if stored.state_key:  # the version before is no one's any more (a reader retries)
+        _delete_quietly(
+            stored.state_key, stored.vectors_key if stored.vectors_key != vectors_key_ else None
+        )
+    stored.state_key, stored.vectors_key = state_key, vectors_key_
     return version
 
 

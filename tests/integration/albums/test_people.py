@@ -318,3 +318,27 @@ def test_purged_originals_go_and_deleting_the_album_removes_crops_and_vectors(aw
     for bucket in BUCKETS.values():
         assert keys(bucket) == []
     assert list(albums.album_items(album)) == []
+
+
+def test_two_writers_racing_both_land_and_only_the_latest_version_stays(aws):
+    album = new_album()
+    names = upload(ALICE, album, photos_named(PORTRAITS[:4]))
+    run_job(album, list(names))
+    a, b = sorted(c["clusterId"] for c in clusters(album))
+    raced = []
+
+    def label_b(stored):
+        if not raced:  # another writer commits between this one's load and its commit
+            raced.append(people_store.label(ALICE, album, a, "A"))
+        return stored.people.label(b, "B")
+
+    people_store.change(ALICE, album, label_b)
+    assert {c["clusterId"]: c["label"] for c in clusters(album)} == {a: "A", b: "B"}
+    s3 = boto3.client("s3")
+    left = [
+        o["Key"]
+        for o in s3.list_objects_v2(Bucket=BUCKETS["ALBUM_EMBEDDINGS_BUCKET"]).get("Contents", [])
+        if "/people/" in o["Key"]
+    ]
+    item = albums.table().get_item(Key=people_store.people_key(album))["Item"]
+    assert sorted(left) == sorted({item["stateKey"], item["vectorsKey"]})
