@@ -9,9 +9,9 @@ it. A face passes when the engine finds it, the result is nearer the uploader th
 person (SFace cosine), and the result's landmarks land on the style's (mean distance ≤
 MAX_LANDMARK_ERROR of the style face's eye distance). Pose is estimated as seeding does
 (facekit.pose.steady_head_pose on the style image). Printed: one row per face by |yaw|, then the
-limits style_backend.seeding keeps: the steepest |yaw| that passed (rounded up to 5°, no face
-beyond it passed), and the same for |pitch| among the faces within that yaw. Also: how YuNet's
-landmarks drift as a face shrinks, for the minimum eye distance.
+limits style_backend.seeding keeps: how far, in 10° steps from frontal, faces still pass more
+often than not (`_limit`), |yaw| among the faces within the |pitch| limit and the other way
+round. Also: how YuNet's landmarks drift as a face shrinks, for the minimum eye distance.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from tests import hostile  # noqa: E402
 # A result whose five landmarks sit farther than this (mean, in style eye distances) from the
 # style's own did not keep the style's pose.
 MAX_LANDMARK_ERROR = 0.15
+MIN_WINDOW = 3
 
 
 def _decode(path: Path) -> np.ndarray:
@@ -103,26 +104,40 @@ def pose_limits() -> None:
     for label, p, verdict, up, person, error in rows:
         figures = f"{up:12.2f} {person:10.2f} {error:7.2f}" if up is not None else " " * 31
         print(f"{label:<18} {p.yaw:6.1f} {p.pitch:6.1f} {p.roll:6.1f}  {figures}  {verdict}")
-    yaw_limit = _limit(rows, "yaw")
+    # Each limit is found on the faces within the other one (pitch and yaw failures mix), from
+    # all faces, until neither moves.
+    yaw_limit, pitch_limit = _limit(rows, "yaw", quiet=True), float("inf")
+    for _ in range(5):
+        pitch = _limit([r for r in rows if abs(r[1].yaw) <= yaw_limit], "pitch", quiet=True)
+        yaw = _limit([r for r in rows if abs(r[1].pitch) <= pitch], "yaw", quiet=True)
+        if (yaw, pitch) == (yaw_limit, pitch_limit):
+            break
+        yaw_limit, pitch_limit = yaw, pitch
+    _limit([r for r in rows if abs(r[1].pitch) <= pitch_limit], "yaw")
     _limit([r for r in rows if abs(r[1].yaw) <= yaw_limit], "pitch")
 
 
-def _limit(rows: list, axis: str) -> float:
-    """The steepest passing face's |angle|, rounded up to 5°: no face beyond it passed. Printed
-    with the pass rates on either side (how sharp the edge is) and 10°-wide windows."""
-    angles = sorted((abs(getattr(r[1], axis)), r[2] == "ok") for r in rows)
-    limit = 5 * np.ceil(max(a for a, ok in angles if ok) / 5)
-    print(f"|{axis}|, {len(angles)} faces: pass rate by 10°-window")
-    for lo in range(0, int(max(a for a, _ in angles)) + 1, 10):
+def _limit(rows: list, axis: str, quiet: bool = False) -> float:
+    """The end of the last of the consecutive 10°-wide windows of |angle| from 0° in which faces
+    pass more often than not; a window of fewer than MIN_WINDOW faces is too little evidence
+    and ends the search too."""
+    angles = [(abs(getattr(r[1], axis)), r[2] == "ok") for r in rows]
+    limit, report = 0.0, []
+    for lo in range(0, 90, 10):
         inside = [ok for a, ok in angles if lo <= a < lo + 10]
-        print(f"  {lo:3d}–{lo + 10:<3d}° {sum(inside):3d}/{len(inside)}")
-    within = [ok for a, ok in angles if a <= limit]
-    beyond = [ok for a, ok in angles if a > limit]
-    print(
-        f"|{axis}| limit {limit:g}°: {sum(within)}/{len(within)} pass within, "
-        f"{sum(beyond)}/{len(beyond)} beyond"
-    )
-    return float(limit)
+        report.append(f"  {lo:3d}–{lo + 10:<3d}° {sum(inside):3d}/{len(inside)}")
+        if len(inside) < MIN_WINDOW or sum(inside) * 2 <= len(inside):
+            break
+        limit = lo + 10.0
+    if not quiet:
+        within = [ok for a, ok in angles if a <= limit]
+        beyond = [ok for a, ok in angles if a > limit]
+        print(f"|{axis}|, {len(angles)} faces: passing by 10°-window", *report, sep="\n")
+        print(
+            f"|{axis}| limit {limit:g}°: {sum(within)}/{len(within)} pass within, "
+            f"{sum(beyond)}/{len(beyond)} beyond"
+        )
+    return limit
 
 
 def landmark_drift() -> None:

