@@ -3,11 +3,11 @@
 watch progress, see the results; and a photo without a face shows its reason.
 
 The result view is judged as benchmarks/bench_swap_quality.py judges a swap (facekit.swap_quality):
-every seeded style completes; each result's face is nearer the uploader than the style's person
-(SFace cosine; a style showing the uploader herself only needs to stay her) and lands on the
-style's landmarks (468-point NME under MAX_POSE_NME: the benchmark's worst is 0.067 over 42
-registry pairs and 0.125 on the seeded `teal-studio`, a head turned ~45°, where a plain paste
-gets 0.445 median)."""
+every style the page picks (the catalogue's first four) completes; each result's face is nearer
+the uploader than the style's person (SFace cosine; a style showing the uploader herself only
+needs to stay her) and lands on the style's landmarks (468-point NME under MAX_POSE_NME: the
+benchmark's worst is 0.067 over 42 registry pairs and 0.125 on a head turned ~45°, where a plain
+paste gets 0.445 median)."""
 
 from __future__ import annotations
 
