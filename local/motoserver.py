@@ -29,7 +29,6 @@ class MotoServer:
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self.outages = 0
-        self.refused = 0  # requests answered 503 during outages (connections refused not counted)
 
     @property
     def url(self) -> str:
@@ -44,8 +43,7 @@ class MotoServer:
         self._thread.start()
 
     def _gate(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
-        if self._refusing.is_set():  # a connection opened before the outage
-            self.refused += 1
+        if self._refusing.is_set():  # accepted just before the port closed
             start_response(
                 "503 Service Unavailable",
                 [("Content-Type", "application/xml"), ("Content-Length", str(len(_OUTAGE_BODY)))],
@@ -63,9 +61,10 @@ class MotoServer:
             self._thread = None
 
     def refuse(self, seconds: float) -> None:
-        """Fault injection: the local AWS is down for `seconds` (this call blocks meanwhile). New
-        connections are refused, requests on connections already open get 503
-        ServiceUnavailable; then it answers again on the same port, its state intact."""
+        """Fault injection: the local AWS is down for `seconds` (this call blocks meanwhile).
+        Connections are refused (werkzeug closes each after its answer: every call connects
+        anew); a request accepted as the port closes gets 503 ServiceUnavailable. Then it answers
+        again on the same port, its state intact."""
         self._refusing.set()
         self.outages += 1
         self.stop()

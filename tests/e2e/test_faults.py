@@ -71,6 +71,8 @@ def refuses(moto) -> bool:
         socket.create_connection((moto.host, moto.port), timeout=2).close()
     except ConnectionRefusedError:
         return True
+    except ConnectionResetError:  # queued as the port closed: not settled yet
+        return False
     return False
 
 
@@ -120,18 +122,18 @@ def test_model_container_killed_mid_request(backend, user, styles):
 
 
 def test_local_aws_refusing_for_a_few_seconds(backend, user, styles):
-    """moto's port closes for 3 s while the face crop runs (connections refused, open ones
-    answered 503), then opens again with its state: the pipeline resumes, nothing is lost."""
+    """moto's port closes for 3 s while the face crop runs (every call refused), then opens
+    again with its state: the pipeline resumes, nothing is lost."""
     crop = backend.hosts[backend.function_by_handler("face_crop.handler")]
-    pollers, refused = backend.dispatcher.alive(), backend.moto.refused
+    pollers = backend.dispatcher.alive()
     process_id = user.upload(jpeg(astronaut()), styles)
     wait_for(lambda: crop.in_flight, 30, "the face crop to start")
     outage = threading.Thread(target=backend.moto.refuse, args=(3.0,))
     outage.start()
     wait_for(lambda: refuses(backend.moto), 2.5, "moto's port to refuse connections", every=0.1)
+    # A call of the runtime's own (its pollers make them all the time) waits the outage out.
+    assert backend.client("sqs").list_queues()["QueueUrls"]
     outage.join()
-    assert not refuses(backend.moto)
-    assert backend.moto.refused > refused  # live calls hit it, not only the probe
 
     done = user.wait(process_id, timeout=180)
     settled(user, process_id, done)
