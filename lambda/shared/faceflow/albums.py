@@ -23,6 +23,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from faceflow import storage
 from faceflow.album_env import AlbumEnv, get
 from style_backend import aws
@@ -144,6 +146,7 @@ class Album:
     name: str
     created_at: str
     photo_count: int
+    purge_originals: bool = False  # delete each original once processed (privacy option)
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> Album:
@@ -153,6 +156,7 @@ class Album:
             item["name"],
             item["createdAt"],
             int(item.get("photoCount", 0)),
+            bool(item.get("purgeOriginals", False)),
         )
 
     def summary(self) -> dict[str, Any]:
@@ -164,7 +168,7 @@ class Album:
         }
 
 
-def create_album(user_id: str, name: str) -> Album:
+def create_album(user_id: str, name: str, purge_originals: bool = False) -> Album:
     album_id, created = new_id(), now_iso()
     table().put_item(
         Item={
@@ -177,10 +181,11 @@ def create_album(user_id: str, name: str) -> Album:
             "name": name,
             "createdAt": created,
             "photoCount": 0,
+            "purgeOriginals": purge_originals,
         },
         ConditionExpression="attribute_not_exists(PK)",
     )
-    return Album(album_id, user_id, name, created, 0)
+    return Album(album_id, user_id, name, created, 0, purge_originals)
 
 
 def list_albums(user_id: str, limit: int, token: str | None) -> tuple[list[Album], str | None]:
@@ -195,14 +200,19 @@ def list_albums(user_id: str, limit: int, token: str | None) -> tuple[list[Album
     if start:
         kwargs["ExclusiveStartKey"] = start
     page = table().query(**kwargs)
-    albums = [Album.from_item(i) for i in page["Items"] if i["SK"].startswith("ALBUM#")]
+    albums = [
+        Album.from_item(i)
+        for i in page["Items"]
+        if i["SK"].startswith("ALBUM#") and not i.get("deleting")
+    ]
     return albums, encode_token(page.get("LastEvaluatedKey"))
 
 
 def get_album(user_id: str, album_id: str) -> Album:
-    """The caller's album; anyone else's (or none) is AlbumNotFound, indistinguishably."""
+    """The caller's album; anyone else's (or none, or one being deleted) is AlbumNotFound,
+    indistinguishably."""
     item = table().get_item(Key=album_key(user_id, album_id), ConsistentRead=True).get("Item")
-    if item is None or item.get("userId") != user_id:
+    if item is None or item.get("userId") != user_id or item.get("deleting"):
         raise AlbumNotFound()
     return Album.from_item(item)
 
@@ -277,8 +287,8 @@ def album_status(user_id: str, album_id: str) -> dict[str, Any]:
             counts[item["status"]] += 1
         elif kind == "FACE":
             faces += 1
-        elif kind == "CLUSTER":
-            clusters += 1
+        elif kind == "PEOPLE":  # faceflow.people_store's commit point
+            clusters = int(item.get("clusterCount", 0))
         elif kind == "JOB":
             jobs.append(
                 {
@@ -311,9 +321,33 @@ def album_status(user_id: str, album_id: str) -> dict[str, Any]:
 # ---------------------------------------------------------------- deletion
 
 
+def album_alive(user_id: str, album_id: str) -> bool:
+    """Whether the album still exists and no deletion has begun (a consistent read). Pipeline
+    steps ask after their last write: a deletion that began before it may have listed the album
+    before the write landed, so the step deletes what it wrote itself (faceflow.face_steps)."""
+    item = table().get_item(Key=album_key(user_id, album_id), ConsistentRead=True).get("Item")
+    return item is not None and item.get("userId") == user_id and not item.get("deleting")
+
+
+def _mark_deleting(user_id: str, album_id: str) -> None:
+    """First of a deletion: from here on every step's check answers "gone"."""
+    try:
+        table().update_item(
+            Key=album_key(user_id, album_id),
+            UpdateExpression="SET deleting = :t",
+            ConditionExpression="attribute_exists(PK)",
+            ExpressionAttributeValues={":t": True},
+        )
+    except ClientError as err:
+        if err.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+
+
 def _delete_album_data(user_id: str, album_id: str) -> int:
-    """Objects under the album's prefix in every bucket, then its items (only the caller's),
-    then the album item last, so an interrupted deletion can be repeated to the end."""
+    """The deletion mark, then objects under the album's prefix in every bucket, then its items
+    (only the caller's), then the album item last, so an interrupted deletion can be repeated to
+    the end and a pipeline step finishing meanwhile cleans up after itself (album_alive)."""
+    _mark_deleting(user_id, album_id)
     storage.delete_everywhere(storage.album_prefix(user_id, album_id))
     removed = 0
     with table().batch_writer() as batch:
@@ -327,8 +361,10 @@ def _delete_album_data(user_id: str, album_id: str) -> int:
 
 def delete_album(user_id: str, album_id: str) -> None:
     """Everything of the caller's album, in all buckets and the table. Not the caller's (or
-    already gone): AlbumNotFound."""
-    get_album(user_id, album_id)
+    already gone): AlbumNotFound. A deletion interrupted half-way can be asked for again."""
+    item = table().get_item(Key=album_key(user_id, album_id), ConsistentRead=True).get("Item")
+    if item is None or item.get("userId") != user_id:
+        raise AlbumNotFound()
     _delete_album_data(user_id, album_id)
 
 
