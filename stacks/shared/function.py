@@ -95,6 +95,18 @@ class DeadLetterQueue(sqs.Queue):
         )
 
 
+def _packaging(image: str | None, handler: str, group: str, layers) -> dict:
+    """A container image (its CMD the handler, no layers), or python3.12 code with layers."""
+    if image:
+        return {"code": function_image(image, handler)}
+    return {
+        "runtime": RUNTIME,
+        "handler": handler,
+        "code": function_code(group),
+        "layers": list(layers),
+    }
+
+
 @jsii.implements(lambda_.IDestination)
 class _QueueDestination:
     """An on-failure destination that grants nothing itself (ProjectFunction writes the grant)."""
@@ -146,20 +158,10 @@ class ProjectFunction(Component):
         )
         logs_actions = ["logs:CreateLogStream", "logs:PutLogEvents"]
         self.allow("WriteOwnLogs", logs_actions, [self.log_group.log_group_arn])
-        packaging = (
-            {"code": function_image(image, handler)}
-            if image
-            else {
-                "runtime": RUNTIME,
-                "handler": handler,
-                "code": function_code(group),
-                "layers": list(layers),
-            }
-        )
         self.function = (lambda_.DockerImageFunction if image else lambda_.Function)(
             self,
             "Default",
-            **packaging,
+            **_packaging(image, handler, group, layers),
             architecture=ARCHITECTURE,
             environment={
                 EnvVar.POWERTOOLS_SERVICE_NAME.value: construct_id,
