@@ -208,6 +208,8 @@ class AsyncEndpoint(Component):
             vpc_config=network.vpc_config(),
         )
         self.model.node.add_dependency(role)  # the role's policy before the model
+        # Routes, the S3 endpoint and its policy in place before SageMaker uses the subnets.
+        self.model.node.add_dependency(network)
         config = self._config(settings, bucket, topics)
         self.endpoint = sagemaker.CfnEndpoint(
             self,

@@ -52,6 +52,9 @@ def test_the_facechain_model_is_network_isolated_in_the_model_vpc(synth):
         assert subnet["Properties"]["MapPublicIpOnLaunch"] is False
     (group,) = props["VpcConfig"]["SecurityGroupIds"]
     assert group["Fn::GetAtt"][0] in synth.resources("FaceChain", "AWS::EC2::SecurityGroup")
+    # The S3 endpoint (and so its routes and policy) exists before SageMaker uses the subnets.
+    (endpoint_id,) = synth.resources("FaceChain", "AWS::EC2::VPCEndpoint")
+    assert endpoint_id in model["DependsOn"]
 
 
 def test_the_model_vpc_has_no_way_out_but_the_s3_gateway_endpoint(synth):
