@@ -203,6 +203,9 @@ class Resolver:
             ("AWS::SageMaker::EndpointConfig", "EndpointConfigName"): name,
             ("AWS::SageMaker::Model", "ModelName"): name,
             ("AWS::ApiGateway::RestApi", "RootResourceId"): f"{logical_id}/",
+            # Keys are not created locally (moto's services store data unencrypted); queues and
+            # tables name them in properties the runtime passes through.
+            ("AWS::KMS::Key", "Arn"): self._arn("kms", f"key/{name}"),
         }
         if table and attr == "Arn":
             return self._arn("dynamodb", f"table/{name}")

@@ -44,6 +44,8 @@ LOCAL_CONTEXT = {
     "swap_engine": "cpu",
     "removal_policy": "destroy",
 }
+# Where the network-isolated model container's AWS calls go: nowhere (the discard port).
+ISOLATED_ENDPOINT_URL = "http://127.0.0.1:9"
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "local",
     "AWS_SECRET_ACCESS_KEY": "local",
@@ -288,14 +290,24 @@ class LocalBackend:
             self.warnings.append(f"no styles seeded: {err}")
 
     def _container_env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
-        model_env = self.endpoints[0].container_environment if self.endpoints else {}
+        endpoint = self.endpoints[0] if self.endpoints else None
+        isolated = endpoint is not None and endpoint.network_isolated
+        dropped = "AWS_" if isolated else "AWS_ENDPOINT_URL"
+        env = {k: v for k, v in os.environ.items() if not k.startswith(dropped)}
+        model_env = endpoint.container_environment if endpoint else {}
         env.update({k: v for k, v in model_env.items() if not v.startswith("/opt/")})
-        env.update(FAKE_CREDENTIALS)
+        if isolated:
+            # As on SageMaker, the isolated container reaches no AWS: no credentials, and an
+            # endpoint nothing listens on, so a stray call fails at once instead of going out.
+            env.update(AWS_ENDPOINT_URL=ISOLATED_ENDPOINT_URL)
+        else:
+            env.update(FAKE_CREDENTIALS)
+            env.update(
+                AWS_REGION=self.region,
+                AWS_DEFAULT_REGION=self.region,
+                AWS_ENDPOINT_URL=self.aws_url,
+            )
         env.update(
-            AWS_REGION=self.region,
-            AWS_DEFAULT_REGION=self.region,
-            AWS_ENDPOINT_URL=self.aws_url,
             SWAP_ENGINE=self.context.get("swap_engine", LOCAL_CONTEXT["swap_engine"]),
             PYTHONPATH=os.pathsep.join(str(REPO / p) for p in ("byoc/facechain", "lambda/shared")),
         )

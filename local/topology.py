@@ -131,6 +131,7 @@ class AsyncEndpointSpec:
     error_topic: str | None
     max_concurrency: int
     container_environment: dict[str, str] = field(default_factory=dict)
+    network_isolated: bool = False  # the model's EnableNetworkIsolation
 
 
 class Topology:
@@ -416,7 +417,7 @@ class Topology:
             a = self._r(config.properties["AsyncInferenceConfig"], config.stack)
             out = a.get("OutputConfig", {})
             notes = out.get("NotificationConfig", {})
-            env = self._model_environment(config)
+            env, isolated = self._model_environment(config)
             specs.append(
                 AsyncEndpointSpec(
                     name=self.resolver.physical_name(ep.stack, ep.logical_id),
@@ -428,14 +429,16 @@ class Topology:
                         a.get("ClientConfig", {}).get("MaxConcurrentInvocationsPerInstance", 1)
                     ),
                     container_environment=env,
+                    network_isolated=isolated,
                 )
             )
         return specs
 
-    def _model_environment(self, config) -> dict[str, str]:
+    def _model_environment(self, config) -> tuple[dict[str, str], bool]:
+        """The first variant's model: its container environment, and whether it is isolated."""
         variants = config.properties.get("ProductionVariants", [])
         if not variants:
-            return {}
+            return {}, False
         model_name = self._r(variants[0].get("ModelName"), config.stack)
         for m in self._all("AWS::SageMaker::Model"):
             if self.resolver.physical_name(m.stack, m.logical_id) == model_name:
@@ -444,5 +447,6 @@ class Topology:
                     or (m.properties.get("Containers") or [{}])[0]
                 )
                 env = container.get("Environment", {})
-                return {k: str(self._r(v, m.stack)) for k, v in env.items()}
-        return {}
+                isolated = m.properties.get("EnableNetworkIsolation") is True
+                return {k: str(self._r(v, m.stack)) for k, v in env.items()}, isolated
+        return {}, False

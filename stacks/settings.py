@@ -126,6 +126,19 @@ class Settings:
             raise ValueError(f"cdk_bootstrap_qualifier: not {self.cdk_bootstrap_qualifier!r}")
 
     @property
+    def swap_reserved_concurrency(self) -> int:
+        """FaceSwapFunction's reserved concurrency: the backlog the endpoint at its largest is
+        sized for (max instances × target backlog per instance). More swaps at once would only
+        lengthen the endpoint's queue; S3 events beyond it wait in Lambda's async queue."""
+        return self.endpoint_max_instances * self.endpoint_backlog_per_instance
+
+    @property
+    def completion_reserved_concurrency(self) -> int:
+        """FaceSwapCompletionFunction's: the endpoint answers at most one request per instance
+        at a time (MaxConcurrentInvocationsPerInstance 1), so completions arrive no faster."""
+        return self.endpoint_max_instances
+
+    @property
     def cors_origins(self) -> list[str]:
         return [o.strip() for o in self.cors_allowed_origins.split(",") if o.strip()]
 

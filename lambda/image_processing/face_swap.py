@@ -2,6 +2,9 @@
 request JSON and call InvokeEndpointAsync with a deterministic inference id, then mark the style
 SWAPPING. The answer arrives later through SNS (face_swap_completion).
 
+The request carries both images inline (base64): the model container runs network-isolated and
+reads nothing itself; SageMaker hands it the request and stores its answer.
+
 Throttling and 5xx are retried here with backoff, then raised so the asynchronous invocation
 retries the event (styles already SWAPPING are skipped then). Permanent errors fail the style.
 
@@ -13,6 +16,7 @@ out, or (retries exhausted) reaches the dead-letter function, which ends the sty
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -95,6 +99,10 @@ def request_style(
     try:
         request_key = _write_request(bucket, crop_key, base, process_id, resource_id)
         response = _invoke(bucket, request_key, inference_id)
+    except Failure as failure:  # an image the request cannot carry: no retry changes that
+        store.finish_style(process_id, resource_id, failure=failure)
+        slog.info("style failed", extra={"code": failure.code})
+        return True
     except Exception as err:
         if aws.error_code(err) is not None and not aws.is_transient(err):
             slog.error("endpoint refused the request", extra={"error": str(err)})
@@ -120,12 +128,12 @@ def request_style(
 def _write_request(
     bucket: str, crop_key: str, base: dict[str, Any], process_id: str, resource_id: str
 ) -> str:
-    """The request JSON the endpoint reads; returns its key."""
+    """The request JSON SageMaker hands the endpoint, both images in it; returns its key."""
     request_key = keys.inference_request_key(process_id, resource_id)
     target_key = base.get("imageKey") or keys.base_key(resource_id)
     request = {
-        "source": {"s3Uri": keys.s3_uri(bucket, crop_key)},
-        "target": {"s3Uri": keys.s3_uri(bucket, target_key)},
+        "source": {"b64": _inline(bucket, crop_key, "face crop")},
+        "target": {"b64": _inline(bucket, target_key, "style image")},
         "options": {},
         "processId": process_id,
         "resourceId": resource_id,
@@ -137,6 +145,22 @@ def _write_request(
         ContentType="application/json",
     )
     return request_key
+
+
+def _inline(bucket: str, key: str, what: str) -> str:
+    """The object's bytes as base64; a missing or oversized image is this style's Failure."""
+    s3 = aws.client("s3")
+    try:
+        obj = s3.get_object(Bucket=bucket, Key=key)
+    except Exception as err:
+        if aws.error_code(err) in ("NoSuchKey", "404"):
+            code = Reason.STYLE_NOT_FOUND if what == "style image" else Reason.SWAP_FAILED
+            raise Failure(code, f"The {what} is not available any more.") from None
+        raise  # throttling, 5xx, access denied: the caller's retry rules apply
+    if obj["ContentLength"] > keys.INFERENCE_IMAGE_MAX_BYTES:
+        obj["Body"].close()
+        raise Failure(Reason.FILE_TOO_LARGE, f"The {what} is too large to style.")
+    return base64.b64encode(obj["Body"].read()).decode()
 
 
 def _invoke(bucket: str, request_key: str, inference_id: str) -> dict[str, Any]:

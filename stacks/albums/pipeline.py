@@ -17,7 +17,6 @@ from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_s3_notifications as s3n
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
@@ -27,7 +26,8 @@ from constructs import Construct
 from faceflow.album_env import AlbumEnv
 from stacks.nag import acknowledge
 from stacks.settings import Settings
-from stacks.shared import Component, DeadLetterQueue, ProjectFunction, ProjectLogGroup
+from stacks.shared import Component, DeadLetterQueue, ProjectFunction, ProjectLogGroup, StackKey
+from stacks.shared.queues import EncryptedQueueDestination
 
 # Error names the Retry of every task matches: Lambda's own transient failures and the steps'
 # TransientStepError (faceflow.pipeline). Anything else is permanent: Catch → FailJob.
@@ -70,11 +70,15 @@ class AlbumPipeline(Component):
         super().__init__(scope, construct_id)
         self._settings = settings
         self._make_function = make_function
-        self.dead_letter_queue = DeadLetterQueue(self, "AlbumUploadDeadLetterQueue")
+        self.dead_letter_queue = DeadLetterQueue(
+            self, "AlbumUploadDeadLetterQueue", settings=settings
+        )
         self.queue = sqs.Queue(
             self,
             "AlbumUploadQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            # Its messages name users' photos (tenant/{userId}/…): the stack's customer key.
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=StackKey.of(self, settings),
             enforce_ssl=True,
             visibility_timeout=cdk.Duration.seconds(6 * 60),  # 6× the starter's timeout
             dead_letter_queue=sqs.DeadLetterQueue(
@@ -83,7 +87,7 @@ class AlbumPipeline(Component):
         )
         raw.add_event_notification(
             s3.EventType.OBJECT_CREATED,
-            s3n.SqsDestination(self.queue),
+            EncryptedQueueDestination(self.queue),
             s3.NotificationKeyFilter(prefix=RAW_PREFIX),
         )
         self.functions: dict[str, ProjectFunction] = {}

@@ -9,9 +9,9 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from stacks.nag import acknowledge, acknowledge_wildcards
+from stacks.nag import acknowledge_wildcards
 from stacks.settings import Settings
-from stacks.shared import Component, ProjectKey, SecureBucket
+from stacks.shared import AccessLogBucket, Component, ProjectKey, SecureBucket
 
 BUCKETS = ("Raw", "Derived", "Embeddings", "Exports")
 WITH_CORS = ("Raw", "Derived")
@@ -23,17 +23,7 @@ class AlbumStorage(Component):
         self.key = ProjectKey(
             self, "Key", settings=settings, description="FaceFlow albums: buckets, table, topic"
         )
-        self.access_logs = SecureBucket(  # log delivery cannot use a KMS key: SSE-S3
-            self,
-            "AccessLogs",
-            settings=settings,
-            lifecycle_rules=[s3.LifecycleRule(id="Expire", expiration=cdk.Duration.days(365))],
-        )
-        acknowledge(
-            self.access_logs,
-            "AwsSolutions-S1",
-            "This is the album buckets' server access log bucket; logging into itself would loop.",
-        )
+        self.access_logs = AccessLogBucket(self, "AccessLogs", settings=settings)
         handler_role = NotificationsHandlerRole(self, "NotificationsHandlerRole")
         self.buckets: dict[str, s3.Bucket] = {
             name: SecureBucket(

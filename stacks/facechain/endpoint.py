@@ -21,7 +21,8 @@ from constructs import Construct
 
 from stacks.nag import acknowledge, acknowledge_wildcards
 from stacks.settings import Settings
-from stacks.shared import Component, ProjectKey, object_arns, prefix_condition
+from stacks.shared import Component, ProjectKey, object_arns
+from stacks.shared.network import IsolatedModelNetwork
 from style_backend import keys
 from style_backend.config import EnvVar
 
@@ -85,6 +86,7 @@ class EndpointExecutionRole(iam.Role):
         repository: ecr.IRepository,
         topics: InferenceTopics,
         endpoint_name: str,
+        network: IsolatedModelNetwork,
     ) -> None:
         endpoint_logs = cdk.Stack.of(scope).format_arn(
             service="logs",
@@ -92,7 +94,10 @@ class EndpointExecutionRole(iam.Role):
             resource_name=f"/aws/sagemaker/Endpoints/{endpoint_name}:*",
             arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
         )
-        statements = _endpoint_statements(bucket, repository, topics, endpoint_logs)
+        statements = [
+            *_endpoint_statements(bucket, repository, topics, endpoint_logs),
+            *network.execution_statements(),
+        ]
         super().__init__(
             scope,
             construct_id,
@@ -103,16 +108,17 @@ class EndpointExecutionRole(iam.Role):
         acknowledge(
             self,
             "AwsSolutions-IAM5[Resource::*]",
-            "ecr:GetAuthorizationToken and cloudwatch:PutMetricData support no resource-level "
-            "permission; PutMetricData is limited to the SageMaker namespace by condition.",
+            "ecr:GetAuthorizationToken, cloudwatch:PutMetricData and EC2's Describe* (placing "
+            "the model's network interfaces) support no resource-level permission; "
+            "PutMetricData is limited to the SageMaker namespace by condition.",
         )
         acknowledge_wildcards(
             self,
-            object_arns(bucket, keys.INFERENCE_IN, keys.CROPS, keys.BASE, keys.INFERENCE_OUT)
-            + object_arns(bucket, keys.INFERENCE_FAILED),
-            "Objects under the key prefixes async inference reads (request, crop, style image) "
-            "and writes (outputs, failures) only.",
+            object_arns(bucket, keys.INFERENCE_IN, keys.INFERENCE_OUT, keys.INFERENCE_FAILED),
+            "Objects under the key prefixes async inference reads (the request, which carries "
+            "both images) and writes (outputs, failures) only.",
         )
+        network.acknowledge_role(self)
         acknowledge_wildcards(
             self,
             [endpoint_logs],
@@ -134,18 +140,12 @@ def _endpoint_statements(
             resources=[repository.repository_arn],
         ),
         iam.PolicyStatement(sid="EcrLogin", actions=["ecr:GetAuthorizationToken"], resources=["*"]),
-        # The request JSON, the face crop and the style image it names.
+        # The request JSON (SageMaker reads it for the network-isolated container): it carries
+        # both images inline, so the container reads nothing else.
         iam.PolicyStatement(
-            sid="ReadInferenceInputs",
+            sid="ReadInferenceRequests",
             actions=["s3:GetObject"],
-            resources=object_arns(bucket, keys.INFERENCE_IN, keys.CROPS, keys.BASE),
-        ),
-        # A missing crop or style image is then a 404 (NOT_FOUND, 400), not a 403 (500).
-        iam.PolicyStatement(
-            sid="ListInferenceInputs",
-            actions=["s3:ListBucket"],
-            resources=[bucket.bucket_arn],
-            conditions=prefix_condition(keys.CROPS, keys.BASE),
+            resources=object_arns(bucket, keys.INFERENCE_IN),
         ),
         iam.PolicyStatement(
             sid="WriteInferenceOutputs",
@@ -190,6 +190,7 @@ class AsyncEndpoint(Component):
         role: iam.IRole,
         bucket: s3.IBucket,
         topics: InferenceTopics,
+        network: IsolatedModelNetwork,
     ) -> None:
         super().__init__(scope, construct_id)
         self.metrics = EndpointMetrics(endpoint_name)
@@ -199,13 +200,16 @@ class AsyncEndpoint(Component):
             execution_role_arn=role.role_arn,
             primary_container=sagemaker.CfnModel.ContainerDefinitionProperty(
                 image=image,
-                environment={
-                    EnvVar.SWAP_ENGINE.value: settings.swap_engine,
-                    EnvVar.BUCKET_NAME.value: bucket.bucket_name,
-                },
+                environment={EnvVar.SWAP_ENGINE.value: settings.swap_engine},
             ),
+            # The container reaches nothing, not even S3: the request carries both images and
+            # SageMaker moves the request and the result (docs/security.md, "Model network").
+            enable_network_isolation=True,
+            vpc_config=network.vpc_config(),
         )
         self.model.node.add_dependency(role)  # the role's policy before the model
+        # Routes, the S3 endpoint and its policy in place before SageMaker uses the subnets.
+        self.model.node.add_dependency(network)
         config = self._config(settings, bucket, topics)
         self.endpoint = sagemaker.CfnEndpoint(
             self,

@@ -17,9 +17,10 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from stacks.nag import acknowledge, acknowledge_wildcards
+from stacks.nag import acknowledge, acknowledge_wildcards, skip_checkov
 from stacks.settings import Settings
 from stacks.shared import Component, ProjectFunction, ProjectLogGroup, SharedLayer
+from stacks.shared.function import skip_cdk_functions
 from style_backend.config import EnvVar
 
 GROUP = "facechain_codebuild"  # lambda/facechain_codebuild: the code asset of these functions
@@ -116,6 +117,9 @@ class BuildEventsFunction(ProjectFunction):
             handler="build_events.handler",
             description="CodeBuild state changes of the image build → operators' topic + metric",
             asynchronous=True,
+            dead_letters_sqs_managed_because="CodeBuild build state events only (project, build "
+            "id, phase): no personal data. EventBridge writes its failures here too, and a "
+            "customer key's policy would have to name the rule, which names this queue.",
             **common,
         )
         self.allow("NotifyOperators", ["sns:Publish"], [topic.topic_arn])
@@ -151,6 +155,14 @@ class BuildStateRule(events.Rule):
 
 
 def _acknowledge_provider(provider: cr.Provider, handlers: list) -> None:
+    skip_cdk_functions(provider)
+    waiter_policy = provider.node.find_child("waiter-state-machine").node.find_child("Role")
+    skip_checkov(
+        waiter_policy.node.find_child("DefaultPolicy"),
+        "CKV_AWS_111",
+        "CDK's Provider waiter state machine: CloudWatch Logs delivery actions "
+        "(logs:CreateLogDelivery, …) support no resource-level permission.",
+    )
     framework = [
         provider.node.find_child(f"framework-{name}") for name in ("isComplete", "onTimeout")
     ]

@@ -8,6 +8,7 @@ depend on it (stacks/facechain/endpoint.py).
 from __future__ import annotations
 
 import aws_cdk as cdk
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from stacks.byoc import ContainerBuildStack
@@ -26,7 +27,9 @@ from stacks.facechain.image_build import (
 from stacks.monitoring.stack import AlertsStack
 from stacks.s3 import StorageStack
 from stacks.settings import Settings
-from stacks.shared import ProjectStack
+from stacks.shared import ProjectStack, object_arns
+from stacks.shared.network import IsolatedModelNetwork
+from style_backend import keys
 
 
 class FaceChainStack(ProjectStack):
@@ -47,13 +50,13 @@ class FaceChainStack(ProjectStack):
         build = self._image_build(settings, container, alerts)
         topics = InferenceTopics.create(self, settings)
         self.success_topic, self.error_topic = topics.success, topics.error
+        shared = {"bucket": bucket, "topics": topics, "network": self._network(settings, bucket)}
         role = EndpointExecutionRole(
             self,
             "EndpointExecutionRole",
-            bucket=bucket,
             repository=container.repository,
-            topics=topics,
             endpoint_name=self.endpoint_name,
+            **shared,
         )
         self.endpoint = AsyncEndpoint(
             self,
@@ -62,14 +65,26 @@ class FaceChainStack(ProjectStack):
             endpoint_name=self.endpoint_name,
             image=f"{container.repository.repository_uri}:{container.image_tag}",
             role=role,
-            bucket=bucket,
-            topics=topics,
+            **shared,
         )
         self.endpoint.model.node.add_dependency(build.resource)  # the image exists once built
         EndpointAutoscaling(
             self, "EndpointScalableTarget", settings=settings, endpoint=self.endpoint
         )
         cdk.CfnOutput(self, "EndpointName", value=self.endpoint_name)
+
+    def _network(self, settings: Settings, bucket: s3.IBucket) -> IsolatedModelNetwork:
+        """The model's private network; through its S3 endpoint only the inference objects."""
+        network = self.network = IsolatedModelNetwork(self, "ModelNetwork", settings=settings)
+        network.allow_objects(
+            ["s3:GetObject"], object_arns(bucket, keys.INFERENCE_IN), sid="ReadRequests"
+        )
+        network.allow_objects(
+            ["s3:PutObject"],
+            object_arns(bucket, keys.INFERENCE_OUT, keys.INFERENCE_FAILED),
+            sid="WriteResults",
+        )
+        return network
 
     def _image_build(
         self, settings: Settings, container: ContainerBuildStack, alerts: AlertsStack

@@ -94,7 +94,11 @@ class FaceSwapFunction(ProjectFunction):
             # The style claim's lease (style_backend.process) is derived from this timeout.
             timeout=cdk.Duration.seconds(SWAP_TIMEOUT_SECONDS),
             asynchronous=True,
+            reserved_concurrency=settings.swap_reserved_concurrency,  # in front of the GPU
         )
+        # The crop and the style image go inline into the request: the container reads nothing.
+        self.allow_objects("ReadSwapImages", ["s3:GetObject"], bucket, keys.CROPS, keys.BASE)
+        self.allow_listing("ListSwapImages", bucket, keys.CROPS, keys.BASE)  # gone: 404, not 403
         self.allow_objects("WriteInferenceRequests", ["s3:PutObject"], bucket, keys.INFERENCE_IN)
         # An erased process's crop, and the request sent while it was erased (erasure rule).
         self.allow_objects(
@@ -133,6 +137,7 @@ class FaceSwapCompletionFunction(ProjectFunction):
             memory_size=512,
             timeout=cdk.Duration.seconds(60),
             asynchronous=True,
+            reserved_concurrency=settings.completion_reserved_concurrency,
         )
         self.allow_objects("ReadInferenceOutputs", ["s3:GetObject"], bucket, keys.INFERENCE_OUT)
         self.allow_listing("ListInferenceOutputs", bucket, keys.INFERENCE_OUT)

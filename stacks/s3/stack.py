@@ -11,9 +11,8 @@ import aws_cdk as cdk
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from stacks.nag import acknowledge
 from stacks.settings import Settings
-from stacks.shared import ProjectStack, SecureBucket
+from stacks.shared import AccessLogBucket, ProjectStack, SecureBucket
 from style_backend import keys
 
 # Temporary prefixes: a selfie, its crop and the inference request/outputs are only needed while
@@ -24,19 +23,7 @@ TEMPORARY_PREFIXES = (keys.UPLOADS, keys.CROPS, keys.INFERENCE)
 class StorageStack(ProjectStack):
     def __init__(self, scope: Construct, construct_id: str, *, settings: Settings, **kw) -> None:
         super().__init__(scope, construct_id, **kw)
-        self.access_logs_bucket = SecureBucket(
-            self,
-            "AccessLogsBucket",
-            settings=settings,
-            lifecycle_rules=[
-                s3.LifecycleRule(id="ExpireAccessLogs", expiration=cdk.Duration.days(365))
-            ],
-        )
-        acknowledge(
-            self.access_logs_bucket,
-            "AwsSolutions-S1",
-            "This is the server access log bucket itself; logging it into itself would loop.",
-        )
+        self.access_logs_bucket = AccessLogBucket(self, "AccessLogsBucket", settings=settings)
         self.bucket = SecureBucket(
             self,
             "BaseBucket",

@@ -9,10 +9,18 @@ from stacks.shared.component import Component, ProjectStack
 from stacks.shared.function import DeadLetterQueue, ProjectFunction
 from stacks.shared.iam import index_arn, object_arns, prefix_condition
 from stacks.shared.layers import ImagingLayer, SharedLayer
-from stacks.shared.storage import ProjectKey, ProjectLogGroup, ProjectTable, SecureBucket
+from stacks.shared.storage import (
+    AccessLogBucket,
+    ProjectKey,
+    ProjectLogGroup,
+    ProjectTable,
+    SecureBucket,
+    StackKey,
+)
 
 __all__ = [
     "FACE_MODELS_DIR",
+    "AccessLogBucket",
     "Component",
     "DeadLetterQueue",
     "ImagingLayer",
@@ -23,6 +31,7 @@ __all__ = [
     "ProjectTable",
     "SecureBucket",
     "SharedLayer",
+    "StackKey",
     "container_source",
     "index_arn",
     "object_arns",

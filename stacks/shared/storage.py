@@ -1,16 +1,26 @@
-"""The project's bucket, table, log group and key: encrypted, private, kept or destroyed as the
+"""The project's bucket, table, log group and keys: encrypted, private, kept or destroyed as the
 settings say (`removal_policy`)."""
 
 from __future__ import annotations
 
+import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as ddb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from stacks.nag import acknowledge, skip_checkov
 from stacks.settings import Settings
 from style_backend.tables import TTL_ATTRIBUTE
+
+# Why a bucket of personal data keeps no versions (checkov CKV_AWS_21).
+ERASURE_OVER_VERSIONS = (
+    "Unversioned on purpose: its objects are personal data that erasure (user and album "
+    "deletion, expiry with the process) must remove for good; versioning would keep every "
+    "deleted photo as a noncurrent version that no erasure path deletes."
+)
 
 
 class SecureBucket(s3.Bucket):
@@ -24,6 +34,7 @@ class SecureBucket(s3.Bucket):
         *,
         settings: Settings,
         encryption_key: kms.IKey | None = None,
+        unversioned_because: str = ERASURE_OVER_VERSIONS,
         **kw,
     ) -> None:
         super().__init__(
@@ -40,6 +51,34 @@ class SecureBucket(s3.Bucket):
             removal_policy=settings.cdk_removal_policy,
             **kw,
         )
+        if not kw.get("versioned"):
+            skip_checkov(self, "CKV_AWS_21", unversioned_because)
+
+
+class AccessLogBucket(SecureBucket):
+    """Server access logs of other buckets: SSE-S3 (log delivery cannot use a KMS key), versioned
+    so a deleted or overwritten log stays recoverable for `NONCURRENT_DAYS`, expired after a year.
+    It logs nowhere itself (into itself would loop)."""
+
+    NONCURRENT_DAYS = 30
+
+    def __init__(self, scope: Construct, construct_id: str, *, settings: Settings) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            settings=settings,
+            versioned=True,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="ExpireAccessLogs",
+                    expiration=cdk.Duration.days(365),
+                    noncurrent_version_expiration=cdk.Duration.days(self.NONCURRENT_DAYS),
+                )
+            ],
+        )
+        reason = "This is the server access log bucket itself; logging it into itself would loop."
+        acknowledge(self, "AwsSolutions-S1", reason)
+        skip_checkov(self, "CKV_AWS_18", reason)
 
 
 class ProjectTable(ddb.Table):
@@ -87,13 +126,15 @@ class ProjectTable(ddb.Table):
 
 
 class ProjectLogGroup(logs.LogGroup):
-    """Retention `log_retention_days`; kept or destroyed with its stack as the settings say."""
+    """Retention `log_retention_days`, encrypted with its stack's `StackKey` (function logs name
+    users and objects); kept or destroyed with its stack as the settings say."""
 
     def __init__(self, scope: Construct, construct_id: str, *, settings: Settings) -> None:
         super().__init__(
             scope,
             construct_id,
             retention=settings.cdk_log_retention,
+            encryption_key=StackKey.of(scope, settings),
             removal_policy=settings.cdk_removal_policy,
         )
 
@@ -111,3 +152,46 @@ class ProjectKey(kms.Key):
             description=description,
             removal_policy=settings.cdk_removal_policy,
         )
+
+
+class StackKey(ProjectKey):
+    """One per stack (`StackKey.of`), created with the first user: its log groups and its
+    queues. The key policy is the account's (IAM policies decide who may use it: each function's
+    role names the key) plus CloudWatch Logs, for log groups of this account and region only."""
+
+    CONSTRUCT_ID = "StackKey"
+
+    def __init__(self, stack: cdk.Stack, *, settings: Settings) -> None:
+        super().__init__(
+            stack,
+            self.CONSTRUCT_ID,
+            settings=settings,
+            description=f"{stack.stack_name}: its log groups and queues",
+        )
+        log_groups = stack.format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name="*",
+            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+        )
+        self.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudWatchLogsOfThisAccount",
+                principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
+                actions=[
+                    "kms:Encrypt*",
+                    "kms:Decrypt*",
+                    "kms:ReEncrypt*",
+                    "kms:GenerateDataKey*",
+                    "kms:Describe*",
+                ],
+                resources=["*"],  # in a key policy, "*" is this key
+                conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_groups}},
+            )
+        )
+
+    @classmethod
+    def of(cls, scope: Construct, settings: Settings) -> StackKey:
+        stack = cdk.Stack.of(scope)
+        found = stack.node.try_find_child(cls.CONSTRUCT_ID)
+        return found if isinstance(found, StackKey) else cls(stack, settings=settings)

@@ -7,8 +7,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from stacks.nag import acknowledge
 from stacks.settings import Settings
+from stacks.shared import AccessLogBucket
 
 DATASETS = "datasets/"  # channels: datasets/<task>/<train|validation>/…
 JOBS = "jobs/"  # training job outputs: jobs/<job name>/output/model.tar.gz
@@ -24,21 +24,7 @@ class TrainingData(Construct):
             description="FaceFlow training data, model artifacts and training volumes",
             removal_policy=settings.cdk_removal_policy,
         )
-        access_logs = s3.Bucket(
-            self,
-            "AccessLogs",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            lifecycle_rules=[s3.LifecycleRule(expiration=cdk.Duration.days(365))],
-            removal_policy=settings.cdk_removal_policy,
-        )
-        acknowledge(
-            access_logs,
-            "AwsSolutions-S1",
-            "This is the training bucket's server access log bucket; logging it into itself loops.",
-        )
+        access_logs = AccessLogBucket(self, "AccessLogs", settings=settings)
         self.bucket = s3.Bucket(
             self,
             "Bucket",

@@ -16,6 +16,7 @@ from constructs import Construct
 from stacks.nag import acknowledge
 from stacks.settings import Settings
 from stacks.shared.bundling import REPO_ROOT, fingerprint
+from stacks.shared.storage import ProjectLogGroup
 
 SOURCE_DIR = REPO_ROOT / "byoc" / "faceflow_models"
 # What the image does not need: the local smoke run and caches.
@@ -44,12 +45,7 @@ class ModelImages(Construct):
             description="CodeBuild artifacts and logs of the FaceFlow model images",
             removal_policy=settings.cdk_removal_policy,
         )
-        log_group = logs.LogGroup(
-            self,
-            "BuildLogs",
-            retention=settings.cdk_log_retention,
-            removal_policy=settings.cdk_removal_policy,
-        )
+        log_group = ProjectLogGroup(self, "BuildLogs", settings=settings)
         variables = {
             f"{name.upper()}_REPOSITORY_URI": codebuild.BuildEnvironmentVariable(
                 value=repo.repository_uri

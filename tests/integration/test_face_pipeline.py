@@ -1,6 +1,7 @@
 """The whole chain on a real face: upload → crop → swap request → completion, then every event
 delivered a second time."""
 
+import base64
 import io
 import json
 
@@ -71,8 +72,8 @@ def test_a_selfie_becomes_a_styled_picture_once(pipeline):
         face_swap.handler(crop_event)
         endpoint.assert_no_pending_responses()
     request = json.loads(pipeline.read(request_key))
-    assert request["source"] == {"s3Uri": f"s3://{BUCKET}/{crop_key}"}
-    assert request["target"] == {"s3Uri": f"s3://{BUCKET}/{keys.base_key('style-a')}"}
+    assert base64.b64decode(request["source"]["b64"]) == crop  # inline: the container reads nothing
+    assert base64.b64decode(request["target"]["b64"]) == pipeline.read(keys.base_key("style-a"))
     assert pipeline.get(pid)["styles"]["style-a"]["status"] == StyleStatus.SWAPPING
 
     # 3. The endpoint writes its output and notifies the success topic.

@@ -1,6 +1,7 @@
 """Face swap handler: request JSON, InvokeEndpointAsync (botocore Stubber on the
 sagemaker-runtime client: the AWS boundary; moto answers every call with success), retries."""
 
+import base64
 import json
 
 import face_swap
@@ -42,6 +43,10 @@ def expect_error(endpoint, code, status):
     )
 
 
+def inline(pipeline, key: str) -> str:
+    return base64.b64encode(pipeline.read(key)).decode()
+
+
 def cropped(pipeline, styles=STYLES):
     """A process whose crop exists and whose status is CROPPED (the crop handler's work)."""
     process = pipeline.create(styles)
@@ -68,10 +73,11 @@ def test_each_style_gets_its_request_and_one_invocation(pipeline, endpoint):
             "outputLocation": where["OutputLocation"],
             "failureLocation": where["FailureLocation"],
         }
+        # Both images inline: the network-isolated container reads nothing itself.
         request = json.loads(pipeline.read(keys.inference_request_key(pid, style)))
         assert request == {
-            "source": {"s3Uri": f"s3://{BUCKET}/{crop_key}"},
-            "target": {"s3Uri": f"s3://{BUCKET}/{keys.base_key(style)}"},
+            "source": {"b64": inline(pipeline, crop_key)},
+            "target": {"b64": inline(pipeline, keys.base_key(style))},
             "options": {},
             "processId": pid,
             "resourceId": style,
@@ -143,6 +149,33 @@ def test_missing_or_retired_style_fails_with_style_not_found(pipeline, endpoint)
         assert item["styles"][style]["error"]["code"] == "STYLE_NOT_FOUND"
         assert not pipeline.exists(keys.inference_request_key(pid, style))
     assert item["status"] == Status.SWAPPING
+
+
+def test_a_style_whose_image_is_gone_fails_with_style_not_found_and_invokes_nothing(
+    pipeline, endpoint
+):
+    pid, crop_key = cropped(pipeline, ["style-a"])
+    image = pipeline.read(keys.base_key("style-a"))
+    pipeline.s3.delete_object(Bucket=BUCKET, Key=keys.base_key("style-a"))
+    try:
+        face_swap.handler(s3_event(crop_key))  # no invocation expected: the Stubber has none
+    finally:
+        pipeline.s3.put_object(Bucket=BUCKET, Key=keys.base_key("style-a"), Body=image)
+    item = pipeline.get(pid)
+    assert item["styles"]["style-a"]["error"]["code"] == "STYLE_NOT_FOUND"
+    assert item["status"] == Status.FAILED
+    assert not pipeline.exists(keys.inference_request_key(pid, "style-a"))
+
+
+def test_an_image_over_the_inline_limit_fails_that_style_with_file_too_large(
+    pipeline, endpoint, monkeypatch
+):
+    pid, crop_key = cropped(pipeline, ["style-a"])
+    monkeypatch.setattr(keys, "INFERENCE_IMAGE_MAX_BYTES", len(pipeline.read(crop_key)) - 1)
+    face_swap.handler(s3_event(crop_key))
+    item = pipeline.get(pid)
+    assert item["styles"]["style-a"]["error"]["code"] == "FILE_TOO_LARGE"
+    assert not pipeline.exists(keys.inference_request_key(pid, "style-a"))
 
 
 def test_only_retired_styles_fail_the_process_with_style_not_found(pipeline, endpoint):

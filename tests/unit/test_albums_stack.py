@@ -52,8 +52,15 @@ def test_four_kms_encrypted_tls_only_private_buckets_with_multipart_cleanup(synt
         )
         == 1
     )  # exports expire
-    (key,) = synth.resources(STACK, "AWS::KMS::Key").values()
-    assert key["Properties"]["EnableKeyRotation"] is True
+    keys = synth.resources(STACK, "AWS::KMS::Key")
+    (album_key,) = [k for k in keys if k.startswith("Key")]  # the other: logs and queues
+    assert {
+        b["BucketEncryption"]["ServerSideEncryptionConfiguration"][0][
+            "ServerSideEncryptionByDefault"
+        ]["KMSMasterKeyID"]["Fn::GetAtt"][0]
+        for b in buckets
+    } == {album_key}
+    assert all(k["Properties"]["EnableKeyRotation"] is True for k in keys.values())
     policies = [
         render(p["Properties"]["PolicyDocument"])
         for p in synth.resources(STACK, "AWS::S3::BucketPolicy").values()
@@ -78,8 +85,18 @@ def test_raw_uploads_reach_the_starter_through_an_encrypted_queue_with_a_dlq(syn
     assert config["Filter"]["Key"]["FilterRules"] == [{"Name": "prefix", "Value": "tenant/"}]
     queues = synth.resources(STACK, "AWS::SQS::Queue")
     upload = queues[config["QueueArn"]["Fn::GetAtt"][0]]["Properties"]
-    assert upload["SqsManagedSseEnabled"] is True
+    # S3 event records name the user's photos: the stack's customer key, queue and DLQ alike.
+    for queue in queues.values():
+        assert render(queue["Properties"]["KmsMasterKeyId"]).startswith("<StackKey")
     assert upload["RedrivePolicy"]["maxReceiveCount"] == 5
+    (stack_key,) = [k for k in synth.resources(STACK, "AWS::KMS::Key") if k.startswith("StackKey")]
+    key_policy = synth.resources(STACK, "AWS::KMS::Key")[stack_key]["Properties"]["KeyPolicy"]
+    (s3_statement,) = [
+        s for s in statements(key_policy) if s.get("Sid") == "S3NotificationsOfOneBucket"
+    ]
+    assert s3_statement["Principal"] == {"Service": "s3.amazonaws.com"}
+    assert render(s3_statement["Condition"]["ArnLike"]["aws:SourceArn"]).startswith("<Raw")
+    assert "aws:SourceAccount" in s3_statement["Condition"]["StringEquals"]
     (mapping,) = synth.resources(STACK, "AWS::Lambda::EventSourceMapping").values()
     assert mapping["Properties"]["FunctionName"]["Ref"].startswith("AlbumJobStarterFunction")
 

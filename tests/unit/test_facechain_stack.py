@@ -98,9 +98,9 @@ def test_execution_role_reads_and_writes_only_inference_prefixes(synth):
             for action in as_list(s["Action"]):
                 granted.setdefault(action, set()).update(render(r) for r in as_list(s["Resource"]))
     bucket = "import:style-s3-BaseBucketArn"
-    assert granted["s3:GetObject"] == {
-        f"{bucket}/{p}*" for p in ("inference/in/", "crops/", "base/")
-    }
+    # The request only: it carries the crop and the style image (the container is isolated).
+    assert granted["s3:GetObject"] == {f"{bucket}/inference/in/*"}
+    assert "s3:ListBucket" not in granted
     assert granted["s3:PutObject"] == {
         f"{bucket}/{p}*" for p in ("inference/out/", "inference/failed/")
     }

@@ -22,6 +22,11 @@ P, U, D, H, B, A = (
     "UserAgreementTable",
 )
 ERASE = ("dynamodb:Query", "dynamodb:BatchWriteItem")
+# The tables' customer key, only through DynamoDB (kms:ViaService): reads decrypt, writes also
+# encrypt. The stack key: what Lambda needs to put a failed event on an encrypted queue.
+TABLES_KEY_READ = (("kms:Decrypt", "kms:DescribeKey"), "TablesKey")
+TABLES_KEY = (("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"), "TablesKey")
+FAILED_EVENTS_KEY = (("kms:Decrypt", "kms:GenerateDataKey"), "StackKey")
 
 
 def _grants(*pairs: tuple[str | tuple[str, ...], str | tuple[str, ...]]) -> set[tuple[str, str]]:
@@ -63,6 +68,8 @@ EXPECTED = {
             ("s3:PutObject", "bucket/crops/*"),
             ("s3:DeleteObject", ("bucket/uploads/*", "bucket/crops/*")),
             (("dynamodb:GetItem", "dynamodb:UpdateItem"), P),
+            TABLES_KEY,
+            FAILED_EVENTS_KEY,
         ),
     ),
     "FaceSwapFunction": (
@@ -74,6 +81,11 @@ EXPECTED = {
             (("dynamodb:GetItem", "dynamodb:UpdateItem"), P),
             ("dynamodb:GetItem", B),
             ("sagemaker:InvokeEndpointAsync", "endpoint/style-facechain"),
+            ("s3:GetObject", ("bucket/crops/*", "bucket/base/*")),
+            ("s3:ListBucket", "bucket"),
+            TABLES_KEY,
+            TABLES_KEY_READ,
+            FAILED_EVENTS_KEY,
         ),
     ),
     "FaceSwapCompletionFunction": (
@@ -89,6 +101,8 @@ EXPECTED = {
             ),
             (("dynamodb:GetItem", "dynamodb:UpdateItem"), P),
             (("dynamodb:PutItem", "dynamodb:DeleteItem"), D),
+            TABLES_KEY,
+            FAILED_EVENTS_KEY,
         ),
     ),
     "PipelineDeadLetterFunction": (
@@ -110,12 +124,14 @@ EXPECTED = {
                     "<FaceSwapCompletionDeadLetterQueue>",
                 ),
             ),
+            TABLES_KEY,
+            ("kms:Decrypt", "StackKey"),
         ),
     ),
     "AgreementFunction": (
         "agreement.handler",
         {"CORS_ALLOWED_ORIGINS", "USER_AGREEMENT_TABLE", "TERMS_VERSION"},
-        _grants((("dynamodb:GetItem", "dynamodb:PutItem"), U)),
+        _grants((("dynamodb:GetItem", "dynamodb:PutItem"), U), TABLES_KEY),
     ),
     "StylesFunction": (
         "styles.handler",
@@ -123,6 +139,7 @@ EXPECTED = {
         _grants(
             ("dynamodb:Scan", B),
             ("s3:GetObject", "bucket/base/*"),
+            TABLES_KEY_READ,
         ),
     ),
     "UploadFunction": (
@@ -143,6 +160,7 @@ EXPECTED = {
             ("dynamodb:BatchGetItem", B),
             ("dynamodb:PutItem", P),
             ("s3:PutObject", "bucket/uploads/*"),
+            TABLES_KEY,
         ),
     ),
     "ImagesFunction": (
@@ -161,6 +179,7 @@ EXPECTED = {
             ("dynamodb:BatchWriteItem", H),
             ("dynamodb:GetItem", P),
             ("s3:GetObject", "bucket/results/*"),
+            TABLES_KEY,
         ),
     ),
     "ErasureFunction": (
@@ -186,6 +205,7 @@ EXPECTED = {
             (ERASE, (D, H, A)),
             ("dynamodb:Query", f"{P}/index/byUser"),
             (("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"), P),
+            TABLES_KEY,
         ),
     ),
 }
@@ -205,6 +225,8 @@ def _short(resource: object) -> str:
         r"^import:style-cognito:ExportsOutputFnGetAtt(UserPool)[0-9A-F]{8}Arn.*", r"\1", text
     )
     text = re.sub(r"^<([A-Za-z]+DeadLetterQueue)[0-9A-F]{8}\.Arn>$", r"<\1>", text)
+    text = re.sub(r"^import:style-ddb:ExportsOutputFnGetAttTablesKey.*", "TablesKey", text)
+    text = re.sub(r"^<StackKey[0-9A-F]{8}\.Arn>$", "StackKey", text)
     text = re.sub(r"^import:style-albums-(\w+)BucketArn", r"albums/\1", text)
     text = re.sub(
         r"^import:style-albums:ExportsOutputFnGetAtt(?:Storage)?(Key|Table)[0-9A-F]{8}Arn[0-9A-F]{8}",
@@ -279,6 +301,10 @@ def test_role_grants_exactly_the_documented_actions(synth, construct_id):
         if sorted(actions) == XRAY_ACTIONS:  # active tracing; X-Ray has no resource ARNs
             assert statement["Resource"] == "*"
             continue
+        if statement.get("Sid", "").endswith("TableKey"):
+            assert statement["Condition"] == {
+                "StringEquals": {"kms:ViaService": "dynamodb.us-west-2.amazonaws.com"}
+            }
         if construct_id in ASYNC_FUNCTIONS and all(a.startswith("sqs:") for a in actions):
             # on-failure destination
             assert render(statement["Resource"]).startswith(f"<{construct_id[:-8]}DeadLetterQueue")
@@ -321,6 +347,7 @@ def test_functions_without_the_imaging_layer_import_without_its_packages(synth):
     [
         ("ErasureFunction", ["crops/*", "inference/*", "results/*", "uploads/*"]),
         ("FaceCropFunction", ["uploads/*"]),
+        ("FaceSwapFunction", ["base/*", "crops/*"]),
         ("FaceSwapCompletionFunction", ["inference/out/*"]),
     ],
 )
@@ -412,8 +439,8 @@ def test_exhausted_pipeline_events_reach_the_dead_letter_function(synth, constru
 def test_dead_letter_queues_are_encrypted_and_tls_only(synth):
     queues = synth.resources("Functions", "AWS::SQS::Queue")
     assert len(queues) == 3
-    for queue in queues.values():
-        assert queue["Properties"]["SqsManagedSseEnabled"] is True
+    for queue in queues.values():  # failed events name users and objects: the stack's key
+        assert render(queue["Properties"]["KmsMasterKeyId"]).startswith("<StackKey")
     policies = synth.resources("Functions", "AWS::SQS::QueuePolicy")
     assert len(policies) == 3
     for policy in policies.values():

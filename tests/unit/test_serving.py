@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from facechain_serving.request import MAX_INLINE_BYTES
 
 from facekit import imaging, swap_quality
 from local.photos import astronaut, group_faces
@@ -39,29 +40,27 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-class S3Errors(BaseHTTPRequestHandler):
-    """The AWS boundary for the subprocess (mock_aws cannot reach it): S3 answering with errors,
-    NoSuchKey for keys starting with `missing`, AccessDenied for the rest."""
+class Tripwire(BaseHTTPRequestHandler):
+    """Where the server's AWS endpoint points: the container runs network-isolated on SageMaker,
+    so any request arriving here is a call it could never make there. Each one is recorded."""
+
+    requests: list[str] = []
 
     def do_GET(self) -> None:
-        missing = "/missing" in self.path
-        code, status = ("NoSuchKey", 404) if missing else ("AccessDenied", 403)
-        body = f"<Error><Code>{code}</Code><Message>{code}</Message></Error>".encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/xml")
-        self.send_header("Content-Length", str(len(body)))
+        Tripwire.requests.append(f"{self.command} {self.path}")
+        self.send_response(500)
+        self.send_header("Content-Length", "0")
         self.end_headers()
-        self.wfile.write(body)
 
-    do_HEAD = do_GET
+    do_HEAD = do_PUT = do_POST = do_GET
 
     def log_message(self, *args: object) -> None:
         pass
 
 
-S3_ERRORS = ThreadingHTTPServer(("127.0.0.1", 0), S3Errors)
-threading.Thread(target=S3_ERRORS.serve_forever, daemon=True).start()
-S3_ERRORS_URL = f"http://127.0.0.1:{S3_ERRORS.server_address[1]}"
+TRIPWIRE = ThreadingHTTPServer(("127.0.0.1", 0), Tripwire)
+threading.Thread(target=TRIPWIRE.serve_forever, daemon=True).start()
+TRIPWIRE_URL = f"http://127.0.0.1:{TRIPWIRE.server_address[1]}"
 
 
 class Server:
@@ -69,10 +68,10 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         environment = {
-            **os.environ,
+            **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
             "SWAP_ENGINE": "cpu",
             "PYTHONPATH": SERVER_PYTHONPATH,
-            "AWS_ENDPOINT_URL": S3_ERRORS_URL,
+            "AWS_ENDPOINT_URL": TRIPWIRE_URL,
             **env,
         }
         self.process = subprocess.Popen(
@@ -204,8 +203,8 @@ BAD_REQUESTS = {
         json.dumps({"source": {"b64": "%%%"}, "target": {"b64": "aGk="}}),
         "BAD_REQUEST",
     ),
-    "bad_s3_uri": (
-        json.dumps({"source": {"s3Uri": "https://x/y"}, "target": {"b64": "aGk="}}),
+    "s3_uri": (
+        json.dumps({"source": {"s3Uri": "s3://bucket/crops/a.png"}, "target": {"b64": "aGk="}}),
         "BAD_REQUEST",
     ),
     "unknown_option": (
@@ -223,7 +222,9 @@ BAD_REQUESTS = {
     "no_face_in_target": (lambda: swap_body(astronaut(), blank()), "NO_FACE"),
     "no_face_in_source": (lambda: swap_body(blank(), astronaut()), "NO_FACE"),
     "inline_image_too_large": (
-        lambda: json.dumps({"source": {"b64": "A" * (6 * 1024 * 1024)}, "target": {"b64": "aGk="}}),
+        lambda: json.dumps(
+            {"source": {"b64": "A" * (MAX_INLINE_BYTES * 4 // 3 + 8)}, "target": {"b64": "aGk="}}
+        ),
         "FILE_TOO_LARGE",
     ),
 }
@@ -248,34 +249,24 @@ def test_empty_body_is_a_bad_request(server):
     assert error_of(call(server.url + "/invocations", b"")) == (400, "BAD_REQUEST")
 
 
-def test_s3_access_denied_is_a_server_error(server):
-    body = json.dumps({"source": {"s3Uri": "s3://bucket/a.png"}, "target": {"s3Uri": "s3://b/c"}})
-    assert error_of(call(server.url + "/invocations", body.encode())) == (500, "SWAP_FAILED")
+def test_an_s3_uri_is_refused_without_a_lookup_and_without_echoing_it(server):
+    """The isolated container cannot fetch; the answer names neither the URI nor the bucket."""
+    body = json.dumps({"source": {"b64": "aGk="}, "target": {"s3Uri": "s3://bucket/base/x.jpg"}})
+    _, _, answer = call(server.url + "/invocations", body.encode())
+    message = json.loads(answer)["error"]["message"]
+    assert "b64" in message
+    for internal in ("s3://", "bucket", "x.jpg"):
+        assert internal not in message, message
 
 
-def test_missing_s3_object_is_a_bad_request(server):
-    body = json.dumps({"source": {"s3Uri": "s3://bucket/missing.png"}, "target": {"b64": "aGk="}})
-    assert error_of(call(server.url + "/invocations", body.encode())) == (400, "NOT_FOUND")
-
-
-def test_errors_name_a_code_and_echo_nothing_internal(server):
-    """No S3 URI (which would confirm what exists where) and no botocore text in an answer."""
-    missing = json.dumps(
-        {"source": {"s3Uri": "s3://bucket/missing.png"}, "target": {"b64": "aGk="}}
-    )
-    denied = json.dumps({"source": {"s3Uri": "s3://bucket/a.png"}, "target": {"b64": "aGk="}})
-    for body in (missing, denied):
-        _, _, answer = call(server.url + "/invocations", body.encode())
-        message = json.loads(answer)["error"]["message"]
-        for internal in (
-            "s3://",
-            "bucket",
-            "missing.png",
-            "AccessDenied",
-            "ClientError",
-            "GetObject",
-        ):
-            assert internal not in message, message
+def test_the_container_calls_no_aws_at_all(server, person):
+    """A whole swap, a refused s3Uri and a bad request: nothing reached the AWS endpoint."""
+    Tripwire.requests.clear()
+    status, _, _ = call(server.url + "/invocations", swap_body(person, astronaut()))
+    assert status == 200
+    refused = json.dumps({"source": {"s3Uri": "s3://b/k"}, "target": {"s3Uri": "s3://b/c"}})
+    assert error_of(call(server.url + "/invocations", refused.encode())) == (400, "BAD_REQUEST")
+    assert Tripwire.requests == []
 
 
 def test_listens_on_the_loopback_address_only(server):

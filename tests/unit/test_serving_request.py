@@ -1,60 +1,59 @@
-"""request.py in-process: the S3 fetch against moto (a subprocess cannot see mock_aws)."""
+"""request.py in-process: the request carries both images; nothing is fetched."""
 
 from __future__ import annotations
 
-import boto3
+import base64
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
-from facechain_serving import request
 from facechain_serving.errors import BadRequest
-from facechain_serving.request import ImageRef, decode_rgb, fetch_bytes, parse_request
-from moto import mock_aws
+from facechain_serving.request import MAX_INLINE_BYTES, decode_rgb, parse_request
 
 from facekit import imaging
 from local.photos import astronaut
+from style_backend import keys
 
-BUCKET = "style-images"
-
-
-@pytest.fixture
-def s3():
-    with mock_aws():
-        client = boto3.client("s3")
-        client.create_bucket(
-            Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "us-west-2"}
-        )
-        yield client
+ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_s3_uri_is_fetched_and_decoded(s3):
+def body(source: dict, target: dict | None = None, **extra: object) -> bytes:
+    return json.dumps({"source": source, "target": target or {"b64": "aGk="}, **extra}).encode()
+
+
+def test_inline_images_are_decoded():
     jpeg = imaging.encode_jpeg(astronaut())
-    s3.put_object(Bucket=BUCKET, Key="base/style 1.jpg", Body=jpeg)
-    parsed = parse_request(
-        f'{{"source": {{"s3Uri": "s3://{BUCKET}/base/style 1.jpg"}}, "target": {{"b64": "aGk="}},'
-        ' "processId": "p1"}'.encode()
-    )
+    parsed = parse_request(body({"b64": base64.b64encode(jpeg).decode()}, processId="p1"))
     assert parsed.process_id == "p1" and parsed.target.inline == b"hi"
-    data = fetch_bytes(parsed.source)
-    assert data == jpeg
-    assert decode_rgb(data, "source").shape == astronaut().shape
+    assert parsed.source.inline == jpeg
+    assert decode_rgb(parsed.source.inline, "source").shape == astronaut().shape
 
 
-def test_missing_object_is_not_found(s3):
+@pytest.mark.parametrize(
+    ("ref", "message"),
+    [
+        ({"s3Uri": "s3://bucket/crops/a.png"}, "has no network"),
+        ({"b64": "aGk=", "s3Uri": "s3://b/k"}, "has no network"),
+        ({"b64": "aGk=", "extra": 1}, "exactly 'b64'"),
+        ({}, "exactly 'b64'"),
+        ({"b64": 7}, "must be a string"),
+    ],
+)
+def test_anything_but_one_inline_image_is_refused(ref, message):
+    with pytest.raises(BadRequest, match=message) as raised:
+        parse_request(body(ref))
+    assert raised.value.status == 400
+    assert "s3://" not in raised.value.message  # what exists where is never echoed
+
+
+def test_the_inline_limit_is_the_one_the_swap_function_applies():
+    assert MAX_INLINE_BYTES == keys.INFERENCE_IMAGE_MAX_BYTES
+    too_large = "A" * (MAX_INLINE_BYTES * 4 // 3 + 8)
     with pytest.raises(BadRequest) as raised:
-        fetch_bytes(ImageRef("target", s3_uri=f"s3://{BUCKET}/base/none.jpg"))
-    assert (raised.value.status, raised.value.code) == (400, "NOT_FOUND")
-    assert "target" in raised.value.message
-
-
-def test_missing_bucket_is_not_found(s3):
-    with pytest.raises(BadRequest, match="not found"):
-        fetch_bytes(ImageRef("source", s3_uri="s3://no-such-bucket/k.png"))
-
-
-def test_object_over_the_limit_is_refused_unread(s3, monkeypatch):
-    monkeypatch.setattr(request, "MAX_OBJECT_BYTES", 1000)
-    s3.put_object(Bucket=BUCKET, Key="big.jpg", Body=b"\xff" * 1001)
-    with pytest.raises(BadRequest) as raised:
-        fetch_bytes(ImageRef("source", s3_uri=f"s3://{BUCKET}/big.jpg"))
+        parse_request(body({"b64": too_large}))
     assert raised.value.code == "FILE_TOO_LARGE"
 
 
@@ -68,9 +67,9 @@ def test_object_over_the_limit_is_refused_unread(s3, monkeypatch):
     ],
 )
 def test_bad_options_are_refused(options, message):
-    body = f'{{"source": {{"b64": "aGk="}}, "target": {{"b64": "aGk="}}, "options": {options}}}'
+    raw = f'{{"source": {{"b64": "aGk="}}, "target": {{"b64": "aGk="}}, "options": {options}}}'
     with pytest.raises(BadRequest, match=message):
-        parse_request(body.encode())
+        parse_request(raw.encode())
 
 
 def test_decode_refuses_a_pixel_bomb_before_decoding():
@@ -83,3 +82,27 @@ def test_decode_refuses_a_pixel_bomb_before_decoding():
     with pytest.raises(BadRequest) as raised:
         decode_rgb(out.getvalue(), "target")
     assert raised.value.code == "IMAGE_TOO_LARGE"
+
+
+def test_the_serving_code_imports_no_aws_sdk():
+    """The image has no boto3 (requirements.txt): nothing the server loads may import it."""
+    modules = (
+        "facechain_serving.__main__",
+        "facechain_serving.server",
+        "facechain_serving.engines.cpu",
+        "facechain_serving.engines.facechain",
+    )
+    code = "import sys\nfor m in ('boto3', 'botocore'): sys.modules[m] = None\n" + "".join(
+        f"import {m}\n" for m in modules
+    )
+    path = os.pathsep.join([str(ROOT / "byoc" / "facechain"), str(ROOT / "lambda" / "shared")])
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "PYTHONPATH": path},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    requirements = (ROOT / "byoc" / "facechain" / "requirements.txt").read_text()
+    assert "boto3==" not in requirements

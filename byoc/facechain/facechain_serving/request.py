@@ -1,7 +1,9 @@
-"""The /invocations request: parse and validate the JSON, then fetch and decode both images.
+"""The /invocations request: parse and validate the JSON, then decode both images.
 
-Shape (docs/architecture.md): {"source": {"s3Uri"|"b64"}, "target": {"s3Uri"|"b64"},
-"options": {...}, "processId"?, "resourceId"?}. Every way it can be wrong is a BadRequest (400).
+Shape (docs/architecture.md): {"source": {"b64"}, "target": {"b64"}, "options": {...},
+"processId"?, "resourceId"?}. The images travel inside the request: the container runs with
+network isolation (no network at all, not even S3), and SageMaker hands it the request body.
+Every way it can be wrong is a BadRequest (400).
 """
 
 from __future__ import annotations
@@ -13,17 +15,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from botocore.exceptions import ClientError
 
 from facechain_serving.errors import BadRequest
 from facekit import imaging
-from style_backend import aws, keys
+from style_backend import keys
 from style_backend.errors import Failure, Reason
 
-# Inline images are for small local calls; production passes S3 URIs (the async request body in
-# S3 stays tiny). 4 MiB decoded keeps one request's memory bounded.
-MAX_INLINE_BYTES = 4 * 1024 * 1024
-MAX_OBJECT_BYTES = 20 * 1024 * 1024
+# One image's bytes: what the swap function inlines at most (style_backend.keys).
+MAX_INLINE_BYTES = keys.INFERENCE_IMAGE_MAX_BYTES
 # Base64 is 4/3 of the bytes; two images plus the JSON around them.
 MAX_BODY_BYTES = 2 * (MAX_INLINE_BYTES * 4 // 3 + 4) + 64 * 1024
 MAX_PIXELS = 4096 * 4096
@@ -39,8 +38,7 @@ DEFAULT_BLEND = "laplacian"
 @dataclass(frozen=True)
 class ImageRef:
     role: str  # "source" | "target": named in error messages
-    s3_uri: str | None = None
-    inline: bytes | None = None
+    inline: bytes
 
 
 @dataclass(frozen=True)
@@ -84,24 +82,16 @@ def _optional_str(doc: dict, name: str) -> str | None:
 def _parse_ref(doc: dict, role: str) -> ImageRef:
     ref = doc.get(role)
     if not isinstance(ref, dict):
-        raise BadRequest(f"missing field {role!r}: an object with 's3Uri' or 'b64'")
-    has_uri, has_b64 = "s3Uri" in ref, "b64" in ref
-    if has_uri == has_b64:
-        raise BadRequest(f"{role} must have exactly one of 's3Uri' or 'b64'")
-    if has_uri:
-        uri = ref["s3Uri"]
-        if not isinstance(uri, str):
-            raise BadRequest(f"{role}.s3Uri must be a string")
-        split_s3_uri(uri, role)  # validate now: a bad URI is the client's error
-        return ImageRef(role, s3_uri=uri)
+        raise BadRequest(f"missing field {role!r}: an object with 'b64'")
+    if "s3Uri" in ref:
+        raise BadRequest(f"{role}.s3Uri: this container has no network; send the image as 'b64'")
+    if set(ref) != {"b64"}:
+        raise BadRequest(f"{role} must be an object with exactly 'b64'")
     encoded = ref["b64"]
     if not isinstance(encoded, str):
         raise BadRequest(f"{role}.b64 must be a string")
     if len(encoded) > MAX_INLINE_BYTES * 4 // 3 + 4:
-        raise BadRequest(
-            f"{role}.b64 is over {MAX_INLINE_BYTES} bytes: pass an s3Uri",
-            code=Reason.FILE_TOO_LARGE,
-        )
+        raise BadRequest(f"{role}.b64 is over {MAX_INLINE_BYTES} bytes", code=Reason.FILE_TOO_LARGE)
     try:
         data = base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError):
@@ -124,37 +114,9 @@ def _parse_options(options: Any) -> SwapOptions:
     return SwapOptions(jpeg_quality=quality, blend=blend)
 
 
-def split_s3_uri(uri: str, role: str) -> tuple[str, str]:
-    try:
-        return keys.parse_s3_uri(uri)
-    except ValueError:
-        raise BadRequest(f"{role}.s3Uri is not an s3://bucket/key URI: {uri!r}") from None
-
-
-def fetch_bytes(ref: ImageRef) -> bytes:
-    """The image's encoded bytes, from the request or from S3 (AWS_ENDPOINT_URL honoured)."""
-    if ref.inline is not None:
-        return ref.inline
-    bucket, key = split_s3_uri(ref.s3_uri or "", ref.role)
-    try:
-        obj = aws.client("s3").get_object(Bucket=bucket, Key=key)
-    except ClientError as err:
-        code = err.response.get("Error", {}).get("Code", "")
-        if code in ("NoSuchKey", "NoSuchBucket", "404"):
-            # The URI is not echoed: the answer must not confirm what exists where.
-            raise BadRequest(f"{ref.role} image not found", "NOT_FOUND") from None
-        raise  # access denied, throttling, 5xx: the server's problem (500), retryable
-    if obj["ContentLength"] > MAX_OBJECT_BYTES:
-        obj["Body"].close()
-        raise BadRequest(
-            f"{ref.role} image is over {MAX_OBJECT_BYTES} bytes", code=Reason.FILE_TOO_LARGE
-        )
-    return obj["Body"].read()
-
-
 def decode_rgb(data: bytes, role: str) -> np.ndarray:
     """RGB uint8 pixels through the pipeline's safe decoder; its Failure becomes a 400."""
     try:
-        return imaging.decode_image(data, max_pixels=MAX_PIXELS, max_bytes=MAX_OBJECT_BYTES).rgb
+        return imaging.decode_image(data, max_pixels=MAX_PIXELS, max_bytes=MAX_INLINE_BYTES).rgb
     except Failure as failure:
         raise BadRequest(f"{role} image: {failure.message}", code=str(failure.code)) from None

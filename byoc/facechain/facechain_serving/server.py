@@ -25,12 +25,7 @@ from waitress import create_server, wasyncore
 
 from facechain_serving.engines import Engine
 from facechain_serving.errors import BadRequest, NotReady, ServingError, SwapFailed
-from facechain_serving.request import (
-    MAX_BODY_BYTES,
-    decode_rgb,
-    fetch_bytes,
-    parse_request,
-)
+from facechain_serving.request import MAX_BODY_BYTES, decode_rgb, parse_request
 from facekit import imaging
 
 log = logging.getLogger("facechain_serving")
@@ -118,7 +113,7 @@ class ServingApp:
             if err.status >= 500:
                 log.error("invocation failed: %s %s", err.code, err.message)
             return _json(start_response, err.status, err.body())
-        except Exception:  # S3 outages, engine bugs: a 500 the caller may retry; details logged
+        except Exception:  # engine bugs: a 500 the caller may retry; details logged
             log.exception("invocation failed")
             return _json(start_response, 500, SwapFailed("the swap failed").body())
         finally:
@@ -132,8 +127,8 @@ class ServingApp:
 
     def _swap(self, body: bytes) -> bytes:
         request = parse_request(body)
-        source = decode_rgb(fetch_bytes(request.source), "source")
-        target = decode_rgb(fetch_bytes(request.target), "target")
+        source = decode_rgb(request.source.inline, "source")
+        target = decode_rgb(request.target.inline, "target")
         with self._swap_lock:
             result = self.engine.swap(source, target, request.options)
         if result.shape != target.shape:
@@ -150,7 +145,7 @@ def read_body(environ: dict) -> bytes:
         raise BadRequest("the request body is empty: send the request JSON")
     if length > MAX_BODY_BYTES:
         raise BadRequest(
-            f"the request body is {length} bytes, over {MAX_BODY_BYTES}: pass s3Uri images",
+            f"the request body is {length} bytes, over {MAX_BODY_BYTES}",
             code="FILE_TOO_LARGE",
         )
     return environ["wsgi.input"].read(length)

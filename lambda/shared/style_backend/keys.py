@@ -19,6 +19,11 @@ INFERENCE_OUT = "inference/out/"
 INFERENCE_FAILED = "inference/failed/"
 RESULTS = "results/"
 
+# The most one image inline in an inference request may weigh (the face crop, the style image):
+# the swap function refuses more, the container refuses more. The network-isolated container
+# reads nothing itself, so the request carries both (SageMaker's async payload limit is 1 GB).
+INFERENCE_IMAGE_MAX_BYTES = 20 * 1024 * 1024
+
 # Prefixes holding a user's own data, erased on request (right to erasure).
 USER_PREFIXES = (UPLOADS, CROPS, RESULTS)
 
