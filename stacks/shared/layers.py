@@ -1,7 +1,7 @@
 """The Lambda layers. Layers follow the packages, so a function ships only what it imports:
 
-- SharedLayer: the styling domain (`style_backend`), facekit's pure modules (errors, formats,
-  the package itself), Powertools and pydantic (wheels for python3.12 x86_64): every function.
+- SharedLayer: the styling domain (`style_backend`), facekit's and faceflow's pure modules,
+  Powertools, pydantic and cryptography (wheels for python3.12 x86_64): every function.
 - ImagingLayer: facekit's imaging modules (decoding, detection, alignment) with what they import
   (numpy, Pillow, dlib wheels for python3.12 x86_64) and the model files under /opt/face_models:
   only functions that decode images.
@@ -43,14 +43,17 @@ class SharedLayer(lambda_.LayerVersion):
                 asset_hash=fingerprint(
                     [*shared_layer_sources(), SHARED_REQUIREMENTS],
                     *PIP_PLATFORM_FLAGS,
-                    "shared-layer-v4",
+                    "shared-layer-v5",
                 ),
                 asset_hash_type=cdk.AssetHashType.CUSTOM,
                 bundling=local_bundling(bundle_shared_layer),
             ),
             compatible_runtimes=[RUNTIME],
             compatible_architectures=[ARCHITECTURE],
-            description="style_backend, facekit's pure modules, Powertools and pydantic",
+            description=(
+                "style_backend, facekit's and faceflow's pure modules, Powertools, pydantic, "
+                "cryptography"
+            ),
         )
 
 
