@@ -68,13 +68,13 @@ class Settings:
     album_retry_interval_seconds: int = 2
     album_retry_attempts: int = 3
     album_export_expiry_days: int = 7
-    # FaceFlow sharing (docs/sharing.md): the SES sender (an email identity), recipients per
-    # share, shares a user may create per hour, photos per share, a share's default lifetime
-    # (at most album_export_expiry_days: the exports bucket deletes older objects), the
+    # FaceFlow sharing (docs/sharing.md): the SES sender (an email identity), shares a user may
+    # create per hour, photos per share, a share's default lifetime (at most
+    # album_export_expiry_days: the exports bucket deletes older objects, and longer requests
+    # are shortened to it), the
     # exporter's multipart part size, and the CloudFront signing key generations (comma-separated,
     # the last one signs; rotation adds one, then drops the old one: RUNBOOK.md).
     share_sender_email: str = "shares@example.com"
-    share_max_recipients: int = 20
     share_limit_per_hour: int = 10
     share_max_photos: int = 2000
     share_default_expiry_days: int = 3
@@ -136,7 +136,7 @@ class Settings:
         # S3 multipart: parts of 5 MiB at least; at most 10,000 parts per archive.
         if self.share_part_size_bytes < 5 * 1024 * 1024:
             raise ValueError("share_part_size_bytes: at least 5 MiB (S3's smallest part)")
-        for name in ("share_max_recipients", "share_limit_per_hour", "share_max_photos"):
+        for name in ("share_limit_per_hour", "share_max_photos"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
         generations = self.signing_key_generations

@@ -15,7 +15,6 @@ SECRET = "share-signing-key-1"  # pragma: allowlist secret (a name)
 SENDER = "shares@example.com"
 TEMPLATE_NAME = "ShareTemplate"
 ENV = {
-    "SHARE_MAX_RECIPIENTS": "20",
     "SHARE_LIMIT_PER_HOUR": "10",
     "SHARE_MAX_PHOTOS": "2000",
     "SHARE_DEFAULT_EXPIRY_DAYS": "3",

@@ -51,7 +51,7 @@ def reply(status: int, model: Any) -> Response:
 @router.post(
     "/albums/<albumId>/share",
     summary="Share the photos of chosen people",
-    responses=edge.documented(201, 400, 404),
+    responses=edge.documented(201, 400, 404, 409, 413, 415),
 )
 def create_share(albumId: ID, body: CreateShare) -> Response[ShareCreated]:
     share = sharing.create_share(
@@ -68,7 +68,7 @@ def create_share(albumId: ID, body: CreateShare) -> Response[ShareCreated]:
 @router.post(
     "/albums/<albumId>/share/preview",
     summary="How many photos a share of these people holds",
-    responses=edge.documented(200, 400, 404),
+    responses=edge.documented(200, 400, 404, 413, 415),
 )
 def preview_share(albumId: ID, body: PreviewShare) -> Response[SharePreview]:
     count = sharing.preview(caller(), albumId, body.filters.clusterIds)

@@ -1,7 +1,7 @@
 """The share API's request and response bodies (pydantic v2): the contract of issue 13.
 
-Recipient addresses are checked by the domain (faceflow.sharing.validate_recipients, which names
-the offending entry); here only the body's size is bounded."""
+Recipient addresses carry the domain's own pattern and limit (faceflow.sharing), so the document
+calls valid exactly what the domain accepts; the domain checks them again."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-# The deployment's limit (share_max_recipients) is checked by the domain; this one only keeps a
-# body's list within reason before it gets there.
-MAX_LISTED = 100
+from faceflow.sharing import EMAIL_PATTERN, MAX_ADDRESS, MAX_RECIPIENTS
+
+MAX_PEOPLE = 100
 Status = Literal["BUILDING", "READY", "FAILED", "REVOKED", "EXPIRED"]
 ClusterId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z_-]+$")]
-Address = Annotated[str, Field(min_length=1, max_length=320)]
+Address = Annotated[str, Field(min_length=3, max_length=MAX_ADDRESS, pattern=EMAIL_PATTERN)]
 
 
 class _Model(BaseModel):
@@ -22,12 +22,13 @@ class _Model(BaseModel):
 
 
 class ShareFilters(_Model):
-    clusterIds: list[ClusterId] = Field(min_length=1, max_length=MAX_LISTED)
+    clusterIds: list[ClusterId] = Field(min_length=1, max_length=MAX_PEOPLE)
 
 
 class CreateShare(_Model):
-    recipients: list[Address] = Field(min_length=1, max_length=MAX_LISTED)
+    recipients: list[Address] = Field(min_length=1, max_length=MAX_RECIPIENTS)
     filters: ShareFilters
+    # Shortened to what the exports bucket keeps (7 days by default): see expiresAt.
     expiresInDays: int | None = Field(default=None, ge=1, le=365)
 
 

@@ -333,7 +333,6 @@ class AlbumSharing(Component):
 
     def _environment(self, settings: Settings) -> dict:
         return {
-            AlbumEnv.SHARE_MAX_RECIPIENTS: str(settings.share_max_recipients),
             AlbumEnv.SHARE_LIMIT_PER_HOUR: str(settings.share_limit_per_hour),
             AlbumEnv.SHARE_MAX_PHOTOS: str(settings.share_max_photos),
             AlbumEnv.SHARE_DEFAULT_EXPIRY_DAYS: str(settings.share_default_expiry_days),

@@ -25,7 +25,6 @@ class AlbumEnv(StrEnum):
     THUMBNAIL_URL_EXPIRY_SECONDS = "ALBUM_THUMBNAIL_URL_EXPIRY_SECONDS"
     # Sharing (faceflow.sharing, faceflow.exporter, faceflow.signing).
     SHARE_QUEUE_URL = "SHARE_QUEUE_URL"  # export requests, one message per share
-    SHARE_MAX_RECIPIENTS = "SHARE_MAX_RECIPIENTS"
     SHARE_LIMIT_PER_HOUR = "SHARE_LIMIT_PER_HOUR"  # shares a user may create per hour
     SHARE_MAX_PHOTOS = "SHARE_MAX_PHOTOS"
     SHARE_DEFAULT_EXPIRY_DAYS = "SHARE_DEFAULT_EXPIRY_DAYS"

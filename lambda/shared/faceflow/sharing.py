@@ -39,13 +39,17 @@ from faceflow.albums import (
 from style_backend import aws
 
 STATUSES = ("BUILDING", "READY", "FAILED", "REVOKED", "EXPIRED")
+MAX_RECIPIENTS = 20  # per share; the API document says so too (share_models)
 # RFC 5321 limits; ASCII addresses only (no internationalised ones), and nothing but the
-# address: no display name, no whitespace, no CR/LF (nothing that could start a header).
+# address: no display name, no whitespace, no CR/LF (nothing that could start a header). The
+# API document carries the same pattern, so a request it calls valid is never refused here.
 MAX_ADDRESS = 254
-MAX_LOCAL_PART = 64
-_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_CHAR = r"A-Za-z0-9!#$%&'*+/=?^_`{|}~-"
+_LOCAL = rf"[{_CHAR}](?:[.{_CHAR}]{{0,62}}[{_CHAR}])?"  # at most 64, no dot at either end
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-EMAIL = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@(?:{_LABEL}\.)+[A-Za-z]{{2,63}}")
+_TOP = r"[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"  # a letter first: not an IP address
+EMAIL_PATTERN = rf"^{_LOCAL}@(?:{_LABEL}\.)+{_TOP}$"
+EMAIL = re.compile(EMAIL_PATTERN)
 RATE_WINDOW_S = 3600
 # What the page shows of an album's or a user's name in an email: no markup, no control codes.
 _UNSAFE_TEXT = re.compile(r"[\x00-\x1f\x7f<>&\"'\\{}]")
@@ -56,6 +60,8 @@ class InvalidShare(AlbumError):
 
 
 class NoPhotosToShare(AlbumError):
+    # The request is valid; the album's state has nothing (or too much) for it: not a 400.
+    status = 409
     code = "NO_PHOTOS"
 
 
@@ -75,7 +81,7 @@ def lookup_key(user_id: str, share_id: str) -> dict[str, str]:
 # ---------------------------------------------------------------- validation
 
 
-def validate_recipients(values: list[Any], limit: int) -> list[str]:
+def validate_recipients(values: list[Any], limit: int = MAX_RECIPIENTS) -> list[str]:
     """The addresses, each exactly an email address (case-insensitive duplicates dropped)."""
     if not isinstance(values, list) or not values:
         raise InvalidShare("recipients: give at least one email address.")
@@ -90,9 +96,7 @@ def validate_recipients(values: list[Any], limit: int) -> list[str]:
 
 
 def _is_address(value: str) -> bool:
-    if len(value) > MAX_ADDRESS or EMAIL.fullmatch(value) is None:
-        return False
-    return len(value.rsplit("@", 1)[0]) <= MAX_LOCAL_PART
+    return len(value) <= MAX_ADDRESS and EMAIL.fullmatch(value) is not None
 
 
 def validate_clusters(values: list[Any]) -> list[str]:
@@ -105,12 +109,14 @@ def validate_clusters(values: list[Any]) -> list[str]:
 
 
 def expiry_days(days: int | None) -> int:
-    longest = get_int(AlbumEnv.SHARE_MAX_EXPIRY_DAYS)
+    """The share's lifetime: the default, or the request's shortened to what the exports
+    bucket keeps (its objects expire after SHARE_MAX_EXPIRY_DAYS); the answer's expiresAt says
+    when it ends."""
     if days is None:
         return get_int(AlbumEnv.SHARE_DEFAULT_EXPIRY_DAYS)
-    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= longest:
-        raise InvalidShare(f"expiresInDays: 1 to {longest}.")
-    return days
+    if not isinstance(days, int) or isinstance(days, bool) or days < 1:
+        raise InvalidShare("expiresInDays: a whole number of days, at least 1.")
+    return min(days, get_int(AlbumEnv.SHARE_MAX_EXPIRY_DAYS))
 
 
 def display_text(value: str, limit: int = 100) -> str:
@@ -130,7 +136,10 @@ def photos_of_people(user_id: str, album_id: str, cluster_ids: list[str]) -> lis
 
 
 def preview(user_id: str, album_id: str, cluster_ids: list[str]) -> int:
-    return len(photos_of_people(user_id, album_id, validate_clusters(cluster_ids)))
+    """How many photos a share of these people would hold."""
+    clusters = validate_clusters(cluster_ids)
+    get_album(user_id, album_id)
+    return len(photos_of_people(user_id, album_id, clusters))
 
 
 # ---------------------------------------------------------------- create
@@ -147,7 +156,7 @@ def create_share(
 ) -> dict[str, Any]:
     """A BUILDING share of the photos of `cluster_ids`, its export requested. Checks first what
     costs nothing (the request), then the album and people, then the rate limit."""
-    addresses = validate_recipients(recipients, get_int(AlbumEnv.SHARE_MAX_RECIPIENTS))
+    addresses = validate_recipients(recipients)
     clusters = validate_clusters(cluster_ids)
     days = expiry_days(expires_in_days)
     get_album(user_id, album_id)
@@ -175,14 +184,14 @@ def share_photos(
 ) -> dict[str, Any]:
     """A BUILDING share of these photos of the caller's album, its export requested (the rate
     limit counts it). `create_share` is this with the photos of chosen people."""
-    addresses = validate_recipients(recipients, get_int(AlbumEnv.SHARE_MAX_RECIPIENTS))
+    addresses = validate_recipients(recipients)
     days = expiry_days(expires_in_days)
     album = get_album(user_id, album_id)
     if not photo_ids:
         raise NoPhotosToShare("No photo of this album shows these people.")
     most = get_int(AlbumEnv.SHARE_MAX_PHOTOS)
     if len(photo_ids) > most:
-        raise InvalidShare(f"{len(photo_ids)} photos: a share holds at most {most}.")
+        raise NoPhotosToShare(f"{len(photo_ids)} photos: a share holds at most {most}.")
     _count_against_rate_limit(user_id)
     share_id, created = new_id(), now_iso()
     expires_at = _iso(datetime.now(UTC) + timedelta(days=days))
