@@ -103,6 +103,19 @@ class AlbumUser(User):
                 raise AssertionError(f"album not idle after {timeout}s: {status}")
             time.sleep(0.5)
 
+    def clusters(self, album_id: str) -> list[dict[str, Any]]:
+        """Every person of the album, largest first (all pages)."""
+        items, token = [], None
+        while True:
+            path = f"/albums/{album_id}/clusters" + (f"?nextToken={token}" if token else "")
+            r = self.call("GET", path)
+            _expect(r, 200)
+            page = r.json()
+            items += page["items"]
+            token = page["nextToken"]
+            if not token:
+                return items
+
 
 def png_bytes(rgb: np.ndarray) -> bytes:
     out = io.BytesIO()

@@ -29,11 +29,32 @@ class Resource:
     properties: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class ImageSource:
+    """A container image asset as synth staged it: its build context and Dockerfile."""
+
+    context: Path
+    dockerfile: Path
+
+    def code_dirs(self) -> list[Path]:
+        """The folders the Dockerfile copies into the function's task root, as a zip function's
+        code and layers would be: what a local worker puts on sys.path, in the same order
+        (a later COPY shadows an earlier one, so it comes first)."""
+        folders = []
+        for line in self.dockerfile.read_text().splitlines():
+            parts = line.split()
+            # COPY <folder> ${LAMBDA_TASK_ROOT}/: into the task root itself, not a sub-folder
+            if len(parts) == 3 and parts[0] == "COPY" and parts[2].rstrip("/").endswith("ROOT}"):
+                folders.append(self.context / parts[1])
+        return list(reversed(folders))
+
+
 @dataclass
 class StackTemplate:
     name: str
     body: dict[str, Any]
     asset_dirs: dict[str, Path] = field(default_factory=dict)  # object key (hash.zip) → folder
+    image_dirs: dict[str, ImageSource] = field(default_factory=dict)  # image tag → its source
 
     def resources(self, *types: str) -> Iterator[Resource]:
         for logical_id, res in self.body.get("Resources", {}).items():
@@ -46,18 +67,24 @@ def load_assembly(outdir: Path) -> list[StackTemplate]:
     manifest = json.loads((outdir / "manifest.json").read_text())
     stacks: list[StackTemplate] = []
     assets: dict[str, Path] = {}
+    images: dict[str, ImageSource] = {}
     for artifact in manifest["artifacts"].values():
         if artifact["type"] == "cdk:asset-manifest":
-            files = json.loads((outdir / artifact["properties"]["file"]).read_text())["files"]
-            for entry in files.values():
+            entries = json.loads((outdir / artifact["properties"]["file"]).read_text())
+            for entry in entries.get("files", {}).values():
                 source = outdir / entry["source"]["path"]
                 for dest in entry["destinations"].values():
                     if source.is_dir():
                         assets[dest["objectKey"]] = source
+            for entry in entries.get("dockerImages", {}).values():
+                context = outdir / entry["source"]["directory"]
+                dockerfile = context / entry["source"].get("dockerFile", "Dockerfile")
+                for dest in entry["destinations"].values():
+                    images[dest["imageTag"]] = ImageSource(context, dockerfile)
     for name, artifact in manifest["artifacts"].items():
         if artifact["type"] == "aws:cloudformation:stack":
             body = json.loads((outdir / artifact["properties"]["templateFile"]).read_text())
-            stacks.append(StackTemplate(artifact.get("displayName", name), body, assets))
+            stacks.append(StackTemplate(artifact.get("displayName", name), body, assets, images))
     return stacks
 
 

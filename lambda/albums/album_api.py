@@ -52,9 +52,14 @@ def reply(status: int, model: Any) -> Response:
 
 @router.post("/albums", summary="Create an album", responses=edge.documented(201, 400, 413, 415))
 def create_album(body: CreateAlbum) -> Response[AlbumCreated]:
-    album = albums.create_album(caller(), body.name)
+    album = albums.create_album(caller(), body.name, body.purgeOriginals)
     return reply(
-        201, AlbumCreated(albumId=album.album_id, name=album.name, createdAt=album.created_at)
+        201,
+        AlbumCreated(
+            albumId=album.album_id,
+            name=album.name,
+            createdAt=album.created_at,
+        ),
     )
 
 

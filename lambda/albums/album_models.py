@@ -15,6 +15,10 @@ class _Model(BaseModel):
 
 class CreateAlbum(_Model):
     name: str = Field(min_length=1, max_length=100)
+    purgeOriginals: bool = Field(
+        default=False,
+        description="Delete each original once processed (thumbnails, crops, vectors stay)",
+    )
 
 
 class AlbumCreated(_Model):

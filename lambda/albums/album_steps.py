@@ -7,7 +7,7 @@ import json
 from typing import Any
 from urllib.parse import unquote_plus
 
-from faceflow import jobs, pipeline
+from faceflow import face_steps, jobs, pipeline
 
 
 def start(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
@@ -30,15 +30,15 @@ def dedupe(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
 
 
 def detect_align(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    return pipeline.pass_through("DetectAlign", event)
+    return face_steps.detect_align(event)
 
 
 def embed(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    return pipeline.pass_through("Embed", event)
+    return face_steps.embed(event)
 
 
 def cluster(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    return pipeline.pass_through("Cluster", event)
+    return face_steps.cluster(event)
 
 
 def notify(event: dict[str, Any], context: Any = None) -> dict[str, Any]:

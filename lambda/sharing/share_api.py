@@ -1,4 +1,5 @@
-"""The share routes of the REST API (FaceFlow sharing, issue 13), on the API's edge.
+"""The share routes of the REST API (FaceFlow sharing, issue 13), on the API's edge. Runs in the
+FaceFlow image (lambda/albums/Dockerfile): choosing a share's photos asks the people backend.
 
 Thin, like every API function: one Powertools `router`, `app = edge.resolver(router)`, `handler =
 edge.entry_point(app)`; each route checks the request's shape (share_models) and calls
@@ -22,7 +23,7 @@ from share_models import (
     SharePreview,
 )
 
-from faceflow import sharing, signing
+from faceflow import share_people, sharing, signing
 from faceflow.albums import AlbumError
 from style_backend.api import edge
 from style_backend.observability import logger
@@ -54,7 +55,7 @@ def reply(status: int, model: Any) -> Response:
     responses=edge.documented(201, 400, 404, 409, 413, 415),
 )
 def create_share(albumId: ID, body: CreateShare) -> Response[ShareCreated]:
-    share = sharing.create_share(
+    share = share_people.create_share(
         caller(),
         albumId,
         recipients=body.recipients,
@@ -71,7 +72,7 @@ def create_share(albumId: ID, body: CreateShare) -> Response[ShareCreated]:
     responses=edge.documented(200, 400, 404, 413, 415),
 )
 def preview_share(albumId: ID, body: PreviewShare) -> Response[SharePreview]:
-    count = sharing.preview(caller(), albumId, body.filters.clusterIds)
+    count = share_people.preview(caller(), albumId, body.filters.clusterIds)
     return reply(200, SharePreview(photoCount=count))
 
 

@@ -1,7 +1,9 @@
 """The album pipeline: raw/ ObjectCreated:* → SQS (+DLQ) → starter Lambda → Step Functions.
 
-The state machine (ASL): ExtractEXIF (a Map over the job's photos) → Dedupe → DetectAlign →
-Embed → Cluster → Notify. Every task retries transient failures with backoff and catches the
+The state machine (ASL): ExtractEXIF (a Map over the job's photos) → Dedupe → DetectAlign (a Map)
+→ Embed (a Map) → Cluster → Notify. The steps that decode photos, find faces or cluster them run
+in the FaceFlow image (lambda/albums/Dockerfile); Notify and FailJob are zip functions. Every task
+retries transient failures with backoff and catches the
 rest into FailJob, which writes the job FAILED with the reason. Alarms on the DLQ's depth, failed
 executions and the queue's oldest message go to the operators' topic.
 """
@@ -37,14 +39,17 @@ TRANSIENT_ERRORS = [
     "TransientStepError",
 ]
 RAW_PREFIX = "tenant/"
-# (state name, handler in lambda/albums/album_steps.py, memory MB, timeout s)
+# (state, handler in lambda/albums/album_steps.py, memory MB, timeout s, per photo, image)
+# Memory buys CPU on Lambda: detection and embedding are CPU-bound (docs/faceflow.md, costs).
 STEPS = (
-    ("Dedupe", "dedupe", 512, 120),
-    ("DetectAlign", "detect_align", 256, 60),
-    ("Embed", "embed", 256, 60),
-    ("Cluster", "cluster", 256, 60),
-    ("Notify", "notify", 256, 30),
+    ("ExtractEXIF", "extract_exif", 2048, 120, True, True),
+    ("Dedupe", "dedupe", 1024, 300, False, True),
+    ("DetectAlign", "detect_align", 2048, 120, True, True),
+    ("Embed", "embed", 1024, 60, True, True),
+    ("Cluster", "cluster", 2048, 300, False, True),
+    ("Notify", "notify", 256, 60, False, False),
 )
+PHOTO_MAP_CONCURRENCY = 8
 
 FunctionFactory = Callable[..., ProjectFunction]
 
@@ -87,13 +92,29 @@ class AlbumPipeline(Component):
         self._alarms(operations_topic)
 
     def _definition(self) -> sfn.IChainable:
-        """ExtractEXIF (Map) → Dedupe → DetectAlign → Embed → Cluster → Notify; Catch → FailJob."""
-        inner = self._task(
-            "ExtractPhotoFacts", self._step_function("ExtractEXIF", "extract_exif", 2048, 120)
-        )
-        extract_map = sfn.Map(
+        """The STEPS in order (the per-photo ones as Maps over the job's photos); every one
+        catches into FailJob."""
+        fail = self._task("FailJob", self._step_function("FailJob", "fail_job"))
+        fail.next(sfn.Fail(self, "JobFailed", cause="The job failed; its item has the reason."))
+        first: sfn.IChainable | None = None
+        current: sfn.INextable | None = None
+        for state, handler, memory, timeout, per_photo, image in STEPS:
+            fn = self._step_function(state, handler, memory, timeout, image=image)
+            step = self._photo_map(state, fn) if per_photo else self._task(state, fn)
+            step.add_catch(fail, result_path="$.error")
+            if current is None:
+                first = step
+            else:
+                current.next(step)
+            current = step
+        current.next(sfn.Succeed(self, "JobSucceeded"))
+        return first
+
+    def _photo_map(self, state: str, fn: ProjectFunction) -> sfn.Map:
+        """`state` as a Map over $.photoIds, its task `<state>Photo`; the job passes on as is."""
+        return sfn.Map(
             self,
-            "ExtractEXIF",
+            state,
             items_path="$.photoIds",
             item_selector={
                 "albumId.$": "$.albumId",
@@ -101,20 +122,9 @@ class AlbumPipeline(Component):
                 "jobId.$": "$.jobId",
                 "photoId.$": "$$.Map.Item.Value",
             },
-            max_concurrency=8,
+            max_concurrency=PHOTO_MAP_CONCURRENCY,
             result_path=sfn.JsonPath.DISCARD,
-        ).item_processor(inner)
-        fail = self._task("FailJob", self._step_function("FailJob", "fail_job"))
-        fail.next(sfn.Fail(self, "JobFailed", cause="The job failed; its item has the reason."))
-        extract_map.add_catch(fail, result_path="$.error")
-        current: sfn.INextable = extract_map
-        for state, handler, memory, timeout in STEPS:
-            task = self._task(state, self._step_function(state, handler, memory, timeout))
-            task.add_catch(fail, result_path="$.error")
-            current.next(task)
-            current = task
-        current.next(sfn.Succeed(self, "JobSucceeded"))
-        return extract_map
+        ).item_processor(self._task(f"{state}Photo", fn))
 
     def _state_machine(self, chain: sfn.IChainable) -> sfn.StateMachine:
         execution_logs = ProjectLogGroup(self, "AlbumExecutionLogs", settings=self._settings)
@@ -166,6 +176,8 @@ class AlbumPipeline(Component):
         handler: str,
         memory: int = 256,
         timeout: int = 60,
+        *,
+        image: bool = False,
     ) -> ProjectFunction:
         fn = self._make_function(
             f"Album{state}Function",
@@ -173,6 +185,7 @@ class AlbumPipeline(Component):
             f"Album pipeline step {state}",
             memory_size=memory,
             timeout=cdk.Duration.seconds(timeout),
+            image=image,
         )
         self.functions[state] = fn
         return fn

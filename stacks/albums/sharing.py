@@ -9,7 +9,9 @@
   only, caching disabled (a revoked share's objects are gone at once), standard logs;
 - ShareMail: the SES sender identity and the share email template (faceflow.share_mail);
 - ShareExport: the export queue (+ DLQ, alarm) and the exporter function;
-- the share API function (lambda/sharing/share_api.py), mounted by the API stack.
+- the share API function (lambda/sharing/share_api.py, in the FaceFlow image: it asks the people
+  backend for a share's photos), mounted by the API stack; the exporter and the key function are
+  zip functions with the shared layer (stdlib zipfile, boto3, cryptography).
 
 Each function gets only what its code does. docs/sharing.md has the design, RUNBOOK.md the key
 rotation.
@@ -327,6 +329,7 @@ class AlbumSharing(Component):
             timeout=cdk.Duration.seconds(29),
             environment={**env, EnvVar.CORS_ALLOWED_ORIGINS: settings.cors_allowed_origins},
             group=GROUP,
+            image=True,  # choosing a share's photos asks the people backend (numpy, faiss)
         )
         self._grant(albums)
         self.api_functions: Mapping[str, lambda_.IFunction] = {SHARE_FUNCTION: self.api.function}
@@ -351,6 +354,8 @@ class AlbumSharing(Component):
         # The share API: share items and their lookups (and the people it reads), the export
         # request, a READY share's manifest and signed URLs, a revoked share's objects.
         albums._table(api, "GetItem", "PutItem", "UpdateItem", "Query")
+        grants.objects(api, "ReadPeopleState", ["s3:GetObject"], albums.storage.embeddings)
+        grants.listing(api, "ListPeopleState", "s3:ListBucket", albums.storage.embeddings)
         api.allow("RequestExports", ["sqs:SendMessage"], [self.export.queue.queue_arn])
         api.allow("ReadSigningKey", ["secretsmanager:GetSecretValue"], secret)
         grants.objects(api, "ReadShareManifests", ["s3:GetObject"], exports)

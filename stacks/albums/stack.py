@@ -1,11 +1,12 @@
 """FaceFlow albums: storage, the single table, the pipeline and the album API function.
 
 Each function has its own role with only what its code does (statements below, one per need);
-the API stack mounts the API function on the REST API (its routes are the album resolver's:
-style_backend.api.routes, `AlbumsApiFunction`). Every function gets SharedLayer (style_backend,
-faceflow's pure modules, Powertools, pydantic); the pipeline steps' imaging dependencies are
-the gap docs/albums.md describes. Sharing (the share API, the exporter, CloudFront, SES) is
-its own part, stacks/albums/sharing.py: it needs the exports bucket's policy and key.
+the API stack mounts the API functions on the REST API (their routes are their resolvers':
+style_backend.api.routes, `AlbumsApiFunction`, `AlbumPeopleApiFunction`). Zip functions get
+SharedLayer (style_backend, faceflow's pure modules, Powertools, pydantic); those that decode
+photos, find faces or cluster them run in the FaceFlow image (lambda/albums/Dockerfile).
+Sharing (the share API, the exporter, CloudFront, SES) is its own part,
+stacks/albums/sharing.py: it needs the exports bucket's policy and key.
 """
 
 from __future__ import annotations
@@ -31,7 +32,11 @@ from style_backend.api.routes import API_FUNCTIONS, location
 from style_backend.config import EnvVar
 
 ALBUM_FUNCTION = "AlbumsApiFunction"  # style_backend.api.routes.API_FUNCTIONS
+PEOPLE_FUNCTION = "AlbumPeopleApiFunction"
 GROUP, API_MODULE = location(API_FUNCTIONS[ALBUM_FUNCTION])  # lambda/albums, album_api
+_, PEOPLE_MODULE = location(API_FUNCTIONS[PEOPLE_FUNCTION])  # lambda/albums, people_api
+# The FaceFlow image (numpy, OpenCV, scikit-learn, faiss): functions that decode or cluster.
+FACE_IMAGE = f"{GROUP}/Dockerfile"
 ALBUM_BUCKET_ENV = {
     "Raw": AlbumEnv.RAW_BUCKET,
     "Derived": AlbumEnv.DERIVED_BUCKET,
@@ -68,6 +73,10 @@ class AlbumsStack(ProjectStack):
             operations_topic=operations_topic,
         )
         self._grant_pipeline()
+        self._api_functions(settings, operations_topic)
+
+    def _api_functions(self, settings: Settings, operations_topic: sns.ITopic) -> None:
+        """The album, people and share API functions the API stack mounts (`api_functions`)."""
         self.api = self._function(
             ALBUM_FUNCTION,
             f"{API_MODULE}.handler",
@@ -77,9 +86,22 @@ class AlbumsStack(ProjectStack):
             environment={EnvVar.CORS_ALLOWED_ORIGINS: settings.cors_allowed_origins},
         )
         self._grant_api(self.api)
+        self.people_api = self._function(
+            PEOPLE_FUNCTION,
+            f"{PEOPLE_MODULE}.handler",
+            "Album people API: clusters, label, merge, split, undo, suggestions",
+            memory_size=1024,
+            timeout=cdk.Duration.seconds(29),
+            environment={EnvVar.CORS_ALLOWED_ORIGINS: settings.cors_allowed_origins},
+            image=True,
+        )
+        self._grant_people_api(self.people_api)
         self.sharing = AlbumSharing(self, "Sharing", albums=self, operations_topic=operations_topic)
-        functions = {ALBUM_FUNCTION: self.api.function, **self.sharing.api_functions}
-        self.api_functions: Mapping[str, lambda_.IFunction] = functions
+        self.api_functions: Mapping[str, lambda_.IFunction] = {
+            ALBUM_FUNCTION: self.api.function,
+            PEOPLE_FUNCTION: self.people_api.function,
+            **self.sharing.api_functions,
+        }
 
     def _album_env(self, settings: Settings) -> dict:
         return {
@@ -106,6 +128,7 @@ class AlbumsStack(ProjectStack):
         timeout: cdk.Duration | None = None,
         environment: Mapping | None = None,
         group: str = GROUP,
+        image: bool = False,
     ) -> ProjectFunction:
         fn = ProjectFunction(
             self,
@@ -113,7 +136,8 @@ class AlbumsStack(ProjectStack):
             handler=handler,
             group=group,
             settings=self._settings,
-            layers=[self.layer],
+            layers=[] if image else [self.layer],
+            image=FACE_IMAGE if image else None,
             environment={**self.album_env, **(environment or {})},
             description=description,
             memory_size=memory_size,
@@ -138,14 +162,25 @@ class AlbumsStack(ProjectStack):
         self._objects(extract, "WriteThumbnails", ["s3:PutObject"], derived)
         self._table(p.functions["Dedupe"], "Query", "GetItem", "PutItem", "UpdateItem")
         self._objects(p.functions["Dedupe"], "ReadThumbnails", ["s3:GetObject"], derived)
-        for state in ("DetectAlign", "Embed", "Cluster"):
-            self._table(p.functions[state], "UpdateItem")
+        embeddings = self.storage.embeddings
+        detect = p.functions["DetectAlign"]
+        self._table(detect, "GetItem", "PutItem", "UpdateItem")
+        self._objects(detect, "ReadRawPhotos", ["s3:GetObject"], raw)
+        self._objects(detect, "WriteFaceCrops", ["s3:PutObject"], derived)
+        embed = p.functions["Embed"]
+        self._table(embed, "GetItem", "Query", "UpdateItem")
+        self._objects(embed, "ReadFaceCrops", ["s3:GetObject"], derived)
+        self._objects(embed, "WriteFaceVectors", ["s3:PutObject"], embeddings)
+        cluster = p.functions["Cluster"]
+        self._table(cluster, "GetItem", "Query", "PutItem", "UpdateItem")
+        self._people_objects(cluster)
         notify = p.functions["Notify"]
-        self._table(notify, "Query", "UpdateItem")
+        self._table(notify, "GetItem", "Query", "UpdateItem")
         notify.allow("PublishJobDone", ["sns:Publish"], [self.notify_topic.topic_arn])
         notify.function.add_environment(
             AlbumEnv.NOTIFY_TOPIC_ARN.value, self.notify_topic.topic_arn
         )
+        self._objects(notify, "PurgeOriginals", ["s3:DeleteObject"], raw)
         self._table(p.functions["FailJob"], "Query", "UpdateItem")
 
     def _grant_api(self, fn: ProjectFunction) -> None:
@@ -161,6 +196,21 @@ class AlbumsStack(ProjectStack):
         )
         self._objects(fn, "ReadThumbnails", ["s3:GetObject"], derived)
         self.grant_album_deletion(fn, *self.storage.buckets.values())
+
+    def _people_objects(self, fn: ProjectFunction) -> None:
+        """The people state's versions (faceflow.people_store) and the photos' face vectors."""
+        self._objects(
+            fn,
+            "PeopleState",
+            ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+            self.storage.embeddings,
+        )
+        self._listing(fn, "ListPeopleState", "s3:ListBucket", self.storage.embeddings)
+
+    def _grant_people_api(self, fn: ProjectFunction) -> None:
+        self._table(fn, "GetItem", "Query", "PutItem")
+        self._people_objects(fn)
+        self._objects(fn, "ReadFaceCrops", ["s3:GetObject"], self.storage.derived)
 
     def grant_album_deletion(self, fn: ProjectFunction, *every: s3.IBucket | str) -> None:
         """What deleting albums needs (the album API, and the user erasure of the styling flow):

@@ -61,6 +61,10 @@ class AlbumStorage(Component):
     def derived(self) -> s3.Bucket:
         return self.buckets["Derived"]
 
+    @property
+    def embeddings(self) -> s3.Bucket:
+        return self.buckets["Embeddings"]
+
 
 def _cors(settings: Settings) -> list[s3.CorsRule]:
     return [

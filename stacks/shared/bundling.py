@@ -20,6 +20,7 @@ from typing import Any
 
 import aws_cdk as cdk
 import jsii
+from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
@@ -237,6 +238,20 @@ def function_code(group: str) -> lambda_.Code:
     if not folder.is_dir():
         raise BundlingError(f"Lambda source folder {folder} does not exist")
     return lambda_.Code.from_asset(str(folder), exclude=list(_IGNORED))
+
+
+def function_image(dockerfile: str, handler: str) -> lambda_.DockerImageCode:
+    """A container image function's code: lambda/ as the build context of `dockerfile` (a path
+    under lambda/), `handler` as its CMD. Synth only stages the folder; `cdk deploy` builds it."""
+    if not (LAMBDA_DIR / dockerfile).is_file():
+        raise BundlingError(f"{LAMBDA_DIR / dockerfile} does not exist")
+    return lambda_.DockerImageCode.from_image_asset(
+        str(LAMBDA_DIR),
+        file=dockerfile,
+        cmd=[handler],
+        exclude=list(_IGNORED),
+        platform=ecr_assets.Platform.LINUX_AMD64,
+    )
 
 
 def container_source(scope: Construct, construct_id: str) -> s3_assets.Asset:

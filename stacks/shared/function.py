@@ -24,7 +24,7 @@ from constructs import Construct
 
 from stacks.nag import acknowledge, acknowledge_wildcards, rendered
 from stacks.settings import Settings
-from stacks.shared.bundling import ARCHITECTURE, RUNTIME, function_code
+from stacks.shared.bundling import ARCHITECTURE, RUNTIME, function_code, function_image
 from stacks.shared.component import Component
 from stacks.shared.iam import index_arn, object_arns, prefix_condition
 from stacks.shared.storage import ProjectLogGroup
@@ -60,6 +60,8 @@ class ProjectFunction(Component):
     (`FaceCropFunction` → `FaceCropDeadLetterQueue`).
 
     `group` is the handler folder under lambda/ (its code asset); `handler` is `<module>.<name>`.
+    With `image` (a Dockerfile under lambda/, e.g. "albums/Dockerfile") the function is a
+    container image built from lambda/, `handler` its CMD, and it takes no layers.
     """
 
     def __init__(
@@ -76,6 +78,7 @@ class ProjectFunction(Component):
         memory_size: int = 256,
         timeout: cdk.Duration | None = None,
         asynchronous: bool = False,
+        image: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.log_group = ProjectLogGroup(self, f"{construct_id}Logs", settings=settings)
@@ -87,14 +90,21 @@ class ProjectFunction(Component):
         )
         logs_actions = ["logs:CreateLogStream", "logs:PutLogEvents"]
         self.allow("WriteOwnLogs", logs_actions, [self.log_group.log_group_arn])
-        self.function = lambda_.Function(
+        packaging = (
+            {"code": function_image(image, handler)}
+            if image
+            else {
+                "runtime": RUNTIME,
+                "handler": handler,
+                "code": function_code(group),
+                "layers": list(layers),
+            }
+        )
+        self.function = (lambda_.DockerImageFunction if image else lambda_.Function)(
             self,
             "Default",
-            runtime=RUNTIME,
+            **packaging,
             architecture=ARCHITECTURE,
-            handler=handler,
-            code=function_code(group),
-            layers=list(layers),
             environment={
                 EnvVar.POWERTOOLS_SERVICE_NAME.value: construct_id,
                 **{name.value: value for name, value in environment.items()},
@@ -106,10 +116,10 @@ class ProjectFunction(Component):
             log_group=self.log_group,
             description=description,
         )
-        self._acknowledge_runtime()
+        self._acknowledge_runtime(image=bool(image))
         self.dead_letter_queue = self._dead_letter_queue(construct_id) if asynchronous else None
 
-    def _acknowledge_runtime(self) -> None:
+    def _acknowledge_runtime(self, *, image: bool) -> None:
         # Active tracing adds xray:PutTraceSegments/PutTelemetryRecords on "*" to the role.
         acknowledge_wildcards(
             self.role,
@@ -117,6 +127,8 @@ class ProjectFunction(Component):
             "X-Ray's PutTraceSegments and PutTelemetryRecords support no resource-level "
             "permissions: active tracing needs them on *.",
         )
+        if image:
+            return  # an image's runtime is its base image (lambda/albums/Dockerfile)
         acknowledge(
             self.function,
             "AwsSolutions-L1",

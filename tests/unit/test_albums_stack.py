@@ -96,9 +96,12 @@ def test_the_state_machine_runs_the_steps_with_retry_and_catch_on_every_task(syn
         order.append(name)
         name = states[name].get("Next")
     assert order == ["ExtractEXIF", "Dedupe", "DetectAlign", "Embed", "Cluster", "Notify"]
-    extract = states["ExtractEXIF"]
-    assert extract["Type"] == "Map" and extract["ItemsPath"] == "$.photoIds"
-    tasks = [states[n] for n in order[1:]] + list(extract["ItemProcessor"]["States"].values())
+    per_photo = ("ExtractEXIF", "DetectAlign", "Embed")
+    tasks = [states[n] for n in order if n not in per_photo]
+    for name in per_photo:  # a Map over the job's photos, one task per photo inside
+        assert states[name]["Type"] == "Map" and states[name]["ItemsPath"] == "$.photoIds"
+        (inner,) = states[name]["ItemProcessor"]["States"].values()
+        tasks.append(inner)
     for task in tasks:
         (retry,) = task["Retry"]
         assert "TransientStepError" in retry["ErrorEquals"] and retry["BackoffRate"] == 2
@@ -124,7 +127,11 @@ def test_each_function_gets_only_what_its_code_does(synth):
     assert _role_actions(synth, "AlbumDetectAlignFunction") == {
         "logs:CreateLogStream",
         "logs:PutLogEvents",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
         "dynamodb:UpdateItem",
+        "s3:GetObject",  # raw originals
+        "s3:PutObject",  # face crops
         "kms:Decrypt",
         "kms:Encrypt",
         "kms:GenerateDataKey",
@@ -139,6 +146,32 @@ def test_each_function_gets_only_what_its_code_does(synth):
     assert "sns:Publish" in _role_actions(synth, "AlbumNotifyFunction")
     assert "states:StartExecution" in _role_actions(synth, "AlbumJobStarterFunction")
     assert "s3:DeleteObject" in _role_actions(synth, "AlbumsApiFunction")
+    embed = _role_actions(synth, "AlbumEmbedFunction")
+    assert "s3:DeleteObject" not in embed and "dynamodb:PutItem" not in embed
+    people = _role_actions(synth, "AlbumPeopleApiFunction")
+    assert {"dynamodb:PutItem", "s3:PutObject"} <= people
+    assert not {"dynamodb:DeleteItem", "dynamodb:UpdateItem", "sns:Publish"} & people
+
+
+def test_the_face_steps_and_the_people_api_run_in_the_faceflow_image(synth):
+    functions = synth.resources(STACK, "AWS::Lambda::Function")
+    images = {
+        k.rstrip("0123456789ABCDEF"): f["Properties"]["ImageConfig"]["Command"]
+        for k, f in functions.items()
+        if f["Properties"].get("PackageType") == "Image"
+    }
+    assert images == {
+        "AlbumExtractEXIFFunction": ["album_steps.extract_exif"],
+        "AlbumDedupeFunction": ["album_steps.dedupe"],
+        "AlbumDetectAlignFunction": ["album_steps.detect_align"],
+        "AlbumEmbedFunction": ["album_steps.embed"],
+        "AlbumClusterFunction": ["album_steps.cluster"],
+        "AlbumPeopleApiFunction": ["people_api.handler"],
+        "SharesApiFunction": ["share_api.handler"],  # a share's photos: the people backend
+    }
+    for f in functions.values():
+        if f["Properties"].get("PackageType") == "Image":
+            assert "Layers" not in f["Properties"]  # an image carries its own packages
 
 
 def test_album_routes_are_on_the_rest_api_and_erasure_reaches_the_albums(synth):
@@ -149,6 +182,13 @@ def test_album_routes_are_on_the_rest_api_and_erasure_reaches_the_albums(synth):
         if "AlbumsApiFunction" in render(m["Properties"].get("Integration", {}).get("Uri", ""))
     ]
     assert len(album_methods) == 8
+    people_methods = [
+        m
+        for m in methods
+        if "AlbumPeopleApiFunction" in render(m["Properties"].get("Integration", {}).get("Uri", ""))
+    ]
+    assert len(people_methods) == 8
+    assert all(m["Properties"]["AuthorizationType"] == "COGNITO_USER_POOLS" for m in people_methods)
     assert all(m["Properties"]["AuthorizationType"] == "COGNITO_USER_POOLS" for m in album_methods)
     (erasure,) = [
         f

@@ -146,6 +146,7 @@ class Album:
     name: str
     created_at: str
     photo_count: int
+    purge_originals: bool = False  # delete each original once processed (privacy option)
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> Album:
@@ -155,6 +156,7 @@ class Album:
             item["name"],
             item["createdAt"],
             int(item.get("photoCount", 0)),
+            bool(item.get("purgeOriginals", False)),
         )
 
     def summary(self) -> dict[str, Any]:
@@ -166,7 +168,7 @@ class Album:
         }
 
 
-def create_album(user_id: str, name: str) -> Album:
+def create_album(user_id: str, name: str, purge_originals: bool = False) -> Album:
     album_id, created = new_id(), now_iso()
     table().put_item(
         Item={
@@ -179,10 +181,11 @@ def create_album(user_id: str, name: str) -> Album:
             "name": name,
             "createdAt": created,
             "photoCount": 0,
+            "purgeOriginals": purge_originals,
         },
         ConditionExpression="attribute_not_exists(PK)",
     )
-    return Album(album_id, user_id, name, created, 0)
+    return Album(album_id, user_id, name, created, 0, purge_originals)
 
 
 def list_albums(user_id: str, limit: int, token: str | None) -> tuple[list[Album], str | None]:
@@ -279,8 +282,8 @@ def album_status(user_id: str, album_id: str) -> dict[str, Any]:
             counts[item["status"]] += 1
         elif kind == "FACE":
             faces += 1
-        elif kind == "CLUSTER":
-            clusters += 1
+        elif kind == "PEOPLE":  # faceflow.people_store's commit point
+            clusters = int(item.get("clusterCount", 0))
         elif kind == "JOB":
             jobs.append(
                 {

@@ -19,7 +19,7 @@ from PIL import Image
 
 from faceflow import jobs, storage
 from faceflow.album_env import AlbumEnv, get, get_int
-from faceflow.albums import album_items, photo_key, plain, table
+from faceflow.albums import album_items, album_key, photo_key, plain, table
 from faceflow.dedupe import PhotoFacts, find_duplicates
 from faceflow.ingest import ingest_photo
 from faceflow.uploads import claim_digest
@@ -28,7 +28,7 @@ from style_backend import aws
 from style_backend.aws import is_transient
 
 # The states of the ASL definition (stacks/albums/pipeline.py names its tasks after these).
-STEPS = ("ExtractEXIF", "Dedupe", "DetectAlign", "Embed", "Cluster", "Notify")
+STEPS = ("ExtractEXIF", "Dedupe", "DetectAlign", "Embed", "Cluster", "Notify")  # (face_steps)
 
 
 class TransientStepError(RuntimeError):
@@ -140,18 +140,16 @@ def _thumbnail(key: str) -> np.ndarray:
         return np.asarray(image.convert("RGB"))
 
 
-def pass_through(step: str, event: dict[str, Any]) -> dict[str, Any]:
-    """DetectAlign, Embed, Cluster until FaceFlow's face steps fill them: the job's transition is
-    real, the photos pass unchanged."""
-    jobs.advance(event["albumId"], event["jobId"], step)
-    return _job(event)
-
-
 def notify(event: dict[str, Any]) -> dict[str, Any]:
-    """The job's photos still PROCESSING are PROCESSED; the notify topic hears of it; the job
+    """The job's photos still PROCESSING are PROCESSED; with the album's purgeOriginals their
+    originals (and those of duplicates) are deleted; the notify topic hears of it; the job
     SUCCEEDED (last, so a failed publish is retried before the job is closed)."""
     album_id, job_id = event["albumId"], event["jobId"]
     jobs.advance(album_id, job_id, "Notify")
+    album = _aws_call(
+        table().get_item, Key=album_key(event["userId"], album_id), ConsistentRead=True
+    ).get("Item")
+    purge = bool(album and album.get("purgeOriginals"))
     counts: dict[str, int] = {}
     for photo in jobs.job_photos(album_id, job_id):
         status = photo["status"]
@@ -159,6 +157,8 @@ def notify(event: dict[str, Any]) -> dict[str, Any]:
             album_id, photo["photoId"], job_id, "PROCESSED"
         ):
             status = "PROCESSED"
+        if purge and status in ("PROCESSED", "DUPLICATE") and photo.get("rawKey"):
+            _purge_original(album_id, photo)
         counts[status] = counts.get(status, 0) + 1
     message = {"albumId": album_id, "jobId": job_id, "status": "SUCCEEDED", "photos": counts}
     _aws_call(
@@ -169,6 +169,17 @@ def notify(event: dict[str, Any]) -> dict[str, Any]:
     )
     jobs.finish(album_id, job_id, "SUCCEEDED")
     return message
+
+
+def _purge_original(album_id: str, photo: dict[str, Any]) -> None:
+    """The original goes; the thumbnail, crops and vectors stay (deleting twice is harmless)."""
+    _aws_call(storage.s3().delete_object, Bucket=get(AlbumEnv.RAW_BUCKET), Key=photo["rawKey"])
+    _aws_call(
+        table().update_item,
+        Key=photo_key(album_id, photo["photoId"]),
+        UpdateExpression="SET originalPurged = :t",
+        ExpressionAttributeValues={":t": True},
+    )
 
 
 def failure_reason(error: dict[str, Any] | None) -> dict[str, str]:

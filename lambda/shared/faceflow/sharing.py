@@ -10,8 +10,10 @@ Statuses: BUILDING (until the exporter, faceflow.exporter, finished) → READY, 
 a share reads EXPIRED and hands out no URL; CloudFront refuses the URLs it handed out before,
 which were signed to expire with it (faceflow.signing).
 
-The photos are chosen by one call, `people_store.photos_of_people`, when the share is created;
-the share keeps their ids, so later uploads or people edits do not change what was shared.
+The photos are chosen when the share is created, by one call (faceflow.share_people: the people
+backend's `photos_of_people`); the share keeps their ids, so later uploads or people edits do
+not change what was shared. This module itself needs no imaging package (the exporter, a zip
+function, imports it).
 Another user's share is "not found", exactly as one that does not exist.
 """
 
@@ -124,52 +126,7 @@ def display_text(value: str, limit: int = 100) -> str:
     return _UNSAFE_TEXT.sub(" ", value).strip()[:limit] or "someone"
 
 
-# ---------------------------------------------------------------- the photos
-
-
-def photos_of_people(user_id: str, album_id: str, cluster_ids: list[str]) -> list[str]:
-    """The album's non-duplicate processed photos showing any of these people (upload order).
-    AlbumNotFound for another user's album, ClusterNotFound (404) for an unknown person."""
-    from faceflow import people_store  # the people backend (issue 12)
-
-    return people_store.photos_of_people(user_id, album_id, cluster_ids)
-
-
-def preview(user_id: str, album_id: str, cluster_ids: list[str]) -> int:
-    """How many photos a share of these people would hold."""
-    clusters = validate_clusters(cluster_ids)
-    get_album(user_id, album_id)
-    return len(photos_of_people(user_id, album_id, clusters))
-
-
 # ---------------------------------------------------------------- create
-
-
-def create_share(
-    user_id: str,
-    album_id: str,
-    *,
-    recipients: list[Any],
-    cluster_ids: list[Any],
-    expires_in_days: int | None = None,
-    shared_by: str = "",
-) -> dict[str, Any]:
-    """A BUILDING share of the photos of `cluster_ids`, its export requested. Checks first what
-    costs nothing (the request), then the album and people, then the rate limit."""
-    addresses = validate_recipients(recipients)
-    clusters = validate_clusters(cluster_ids)
-    days = expiry_days(expires_in_days)
-    get_album(user_id, album_id)
-    photo_ids = photos_of_people(user_id, album_id, clusters)
-    return share_photos(
-        user_id,
-        album_id,
-        photo_ids,
-        recipients=addresses,
-        expires_in_days=days,
-        shared_by=shared_by,
-        cluster_ids=clusters,
-    )
 
 
 def share_photos(
@@ -183,7 +140,7 @@ def share_photos(
     cluster_ids: list[str] | None = None,
 ) -> dict[str, Any]:
     """A BUILDING share of these photos of the caller's album, its export requested (the rate
-    limit counts it). `create_share` is this with the photos of chosen people."""
+    limit counts it). share_people.create_share is this with the photos of chosen people."""
     addresses = validate_recipients(recipients)
     days = expiry_days(expires_in_days)
     album = get_album(user_id, album_id)

@@ -184,9 +184,13 @@ def _header(event: dict[str, Any], name: str) -> str | None:
     return None
 
 
-def refuse_body(event: dict[str, Any]) -> None:
-    """Refused unless a request body is JSON within MAX_BODY_BYTES (checked before routing)."""
+def refuse_body(event: dict[str, Any], bodyless: frozenset[str] = frozenset()) -> None:
+    """Refused unless a request body is JSON within MAX_BODY_BYTES (checked before routing).
+    `bodyless`: resources whose POST is an action without a body (`…/edits/undo`): none given
+    is fine there, anything given is checked like any other body."""
     if str(event.get("httpMethod", "")).upper() not in METHODS_WITH_BODY:
+        return
+    if event.get("resource") in bodyless and not event.get("body"):
         return
     media_type = (_header(event, "content-type") or "").split(";")[0].strip().lower()
     if media_type != "application/json":
@@ -340,15 +344,19 @@ def finish(response: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
     return response
 
 
-def entry_point(app: APIGatewayRestResolver) -> Callable[[dict, Any], dict]:
-    """The Lambda handler of an API function: logger, tracer and metrics around `app`."""
+def entry_point(
+    app: APIGatewayRestResolver, *, bodyless: Iterable[str] = ()
+) -> Callable[[dict, Any], dict]:
+    """The Lambda handler of an API function: logger, tracer and metrics around `app`.
+    `bodyless`: its POST resources that take no body (see refuse_body)."""
+    without_body = frozenset(bodyless)
 
     @lambda_entry(correlation_paths.API_GATEWAY_REST)
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         # Who, then what: a request without identity is a 401 whatever its body.
         try:
             verified_sub(event)
-            refuse_body(event)
+            refuse_body(event, without_body)
         except exceptions.NotSignedIn as err:
             return finish(_plain(401, err.code, err.message), event)
         except Refused as err:

@@ -31,6 +31,7 @@ API_FUNCTIONS = {
     "ImagesFunction": "images",
     "ErasureFunction": "erasure",
     "AlbumsApiFunction": "albums/album_api",  # FaceFlow albums (stacks/albums)
+    "AlbumPeopleApiFunction": "albums/people_api",  # FaceFlow people (the FaceFlow image)
     "SharesApiFunction": "sharing/share_api",  # FaceFlow sharing (stacks/albums/sharing.py)
 }
 LAMBDA_DIR = Path(__file__).resolve().parents[3]

@@ -1,0 +1,139 @@
+"""The people routes of the REST API (FaceFlow people, issue 12): an album's clusters and the
+user's corrections. Thin, like album_api: the request's shape (pydantic, people_models), then one
+faceflow.people_store call. Runs in the FaceFlow image (numpy, faiss for suggestions)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from people_models import (
+    Cluster,
+    ClusterPage,
+    ClusterRef,
+    EditPage,
+    LabelCluster,
+    MergeClusters,
+    Reclustered,
+    SplitCluster,
+    SuggestionList,
+    Undone,
+)
+
+from faceflow import people_store
+from faceflow.albums import AlbumError
+from style_backend.api import edge
+from style_backend.observability import logger
+
+AlbumId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9a-f]+$")]
+ClusterId = Annotated[
+    str, Path(min_length=3, max_length=128, pattern=r"^C-[0-9a-f-]+$")
+]  # see models
+Limit = Annotated[int, Query(ge=1, le=100)]
+Token = Annotated[str | None, Query(max_length=16)]
+JSON = "application/json"
+
+router = Router()
+
+
+def caller() -> str:
+    return edge.caller_id(router)
+
+
+def reply(model: Any) -> Response:
+    return Response(200, content_type=JSON, body=model)
+
+
+@router.get(
+    "/albums/<albumId>/clusters",
+    summary="The album's people, largest first",
+    responses=edge.documented(200, 400, 404),
+)
+def list_clusters(
+    albumId: AlbumId, limit: Limit = 50, nextToken: Token = None
+) -> Response[ClusterPage]:
+    items, token = people_store.list_clusters(caller(), albumId, limit, nextToken)
+    return reply(ClusterPage(items=items, nextToken=token))
+
+
+@router.post(
+    "/albums/<albumId>/clusters/<clusterId>/label",
+    summary="Name a person",
+    responses=edge.documented(200, 400, 404, 409),
+)
+def label_cluster(albumId: AlbumId, clusterId: ClusterId, body: LabelCluster) -> Response[Cluster]:
+    return reply(Cluster(**people_store.label(caller(), albumId, clusterId, body.name)))
+
+
+@router.post(
+    "/albums/<albumId>/clusters/merge",
+    summary="Merge people into one",
+    responses=edge.documented(200, 400, 404, 409),
+)
+def merge_clusters(albumId: AlbumId, body: MergeClusters) -> Response[ClusterRef]:
+    return reply(ClusterRef(clusterId=people_store.merge(caller(), albumId, body.clusterIds)))
+
+
+@router.post(
+    "/albums/<albumId>/clusters/<clusterId>/split",
+    summary="Split faces off a person (they are not this person)",
+    responses=edge.documented(200, 400, 404, 409),
+)
+def split_cluster(
+    albumId: AlbumId, clusterId: ClusterId, body: SplitCluster
+) -> Response[ClusterRef]:
+    new_id = people_store.split(caller(), albumId, clusterId, body.faceIds)
+    return reply(ClusterRef(clusterId=new_id))
+
+
+@router.get(
+    "/albums/<albumId>/clusters/<clusterId>/suggestions",
+    summary="People likely to be this one, most similar first",
+    responses=edge.documented(200, 400, 404),
+)
+def suggestions(albumId: AlbumId, clusterId: ClusterId) -> Response[SuggestionList]:
+    return reply(SuggestionList(items=people_store.suggestions(caller(), albumId, clusterId)))
+
+
+@router.post(
+    "/albums/<albumId>/clusters/recluster",
+    summary="Cluster every face again, keeping every edit",
+    responses=edge.documented(200, 400, 404, 409),
+)
+def recluster(albumId: AlbumId) -> Response[Reclustered]:
+    return reply(Reclustered(clusters=people_store.recluster(caller(), albumId)))
+
+
+@router.get(
+    "/albums/<albumId>/edits",
+    summary="The album's edits, newest first",
+    responses=edge.documented(200, 400, 404),
+)
+def list_edits(albumId: AlbumId) -> Response[EditPage]:
+    return reply(EditPage(items=people_store.edits(caller(), albumId)))
+
+
+@router.post(
+    "/albums/<albumId>/edits/undo",
+    summary="Undo the latest edit",
+    responses=edge.documented(200, 400, 404, 409),
+)
+def undo(albumId: AlbumId) -> Response[Undone]:
+    return reply(Undone(**people_store.undo(caller(), albumId)))
+
+
+app = edge.resolver(router)
+
+
+@app.exception_handler(AlbumError)
+def _album_error(err: AlbumError) -> Response:
+    logger.info("request refused", extra={"status": err.status, "code": err.code})
+    return edge.error(err.status, err.code, err.message)
+
+
+# Actions without a body: an empty POST is the whole request.
+handler = edge.entry_point(
+    app, bodyless=("/albums/{albumId}/edits/undo", "/albums/{albumId}/clusters/recluster")
+)
