@@ -6,6 +6,7 @@
 // PUTs through XMLHttpRequest (upload progress).
 import { ApiError } from "./client.js";
 import { $, guard, say, state } from "./app.js";
+import { showShares } from "./shares.js";
 
 const albums = { current: null, polling: null };
 const RESUME_KEY = "albumUploads"; // multipart uploads not completed yet, for resuming
@@ -162,6 +163,7 @@ async function loadAlbums() {
   albums.current = list.value || null;
   $("album-detail").hidden = !albums.current;
   if (albums.current) await refreshAlbum();
+  await showShares(albums.current);
 }
 
 async function refreshAlbum() {
@@ -227,6 +229,7 @@ $("album-form").addEventListener("submit", guard(async () => {
 $("album-list").addEventListener("change", guard(async () => {
   albums.current = $("album-list").value;
   await refreshAlbum();
+  await showShares(albums.current);
 }));
 $("album-upload").addEventListener("click", guard(async () => {
   const files = [...$("album-files").files];
