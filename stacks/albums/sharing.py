@@ -43,7 +43,7 @@ from faceflow.share_mail import TEMPLATE
 from stacks.albums import grants
 from stacks.nag import acknowledge
 from stacks.settings import Settings
-from stacks.shared import Component, DeadLetterQueue, ProjectFunction
+from stacks.shared import Component, ProjectFunction
 from style_backend.api.routes import API_FUNCTIONS, location
 from style_backend.config import EnvVar
 
@@ -51,6 +51,21 @@ SHARE_FUNCTION = "SharesApiFunction"  # style_backend.api.routes.API_FUNCTIONS
 GROUP, API_MODULE = location(API_FUNCTIONS[SHARE_FUNCTION])  # lambda/sharing, share_api
 EXPORT_TIMEOUT_S = 600
 EXPORT_ATTEMPTS = 3  # receives of one request before it goes to the dead-letter queue
+
+
+def skip_checkov(scope: Any, check: str, reason: str) -> None:
+    """A checkov skip with its reason on `scope`'s CloudFormation resource (its default child,
+    followed down), written as checkov reads it (`Metadata.checkov.skip`). The same shape as
+    stacks.nag.skip_checkov of the IaC hardening (issue 15): use that one once it is on main."""
+    if len(reason) < 20:
+        raise ValueError(f"{check}: give a specific reason, not {reason!r}")
+    resource = scope
+    while resource is not None and not isinstance(resource, cdk.CfnResource):
+        resource = resource.node.default_child
+    skips = [
+        s for s in (resource.get_metadata("checkov") or {}).get("skip", []) if s["id"] != check
+    ]
+    resource.add_metadata("checkov", {"skip": [*skips, {"id": check, "comment": reason}]})
 
 
 class Albums(Protocol):
@@ -151,10 +166,16 @@ class ShareDistribution(Component):
             removal_policy=settings.cdk_removal_policy,
             lifecycle_rules=[s3.LifecycleRule(id="Expire", expiration=cdk.Duration.days(90))],
         )
-        acknowledge(
+        logs_reason = (
+            "This bucket holds the share distribution's own access logs; logging it would loop."
+        )
+        acknowledge(self.logs, "AwsSolutions-S1", logs_reason)
+        skip_checkov(self.logs, "CKV_AWS_18", logs_reason)
+        skip_checkov(
             self.logs,
-            "AwsSolutions-S1",
-            "This bucket holds the share distribution's own access logs; logging it would loop.",
+            "CKV_AWS_21",
+            "Access logs are written once and expire after 90 days; versions would only keep "
+            "deleted log files longer.",
         )
         self.distribution = cloudfront.Distribution(
             self,
@@ -179,6 +200,18 @@ class ShareDistribution(Component):
         _acknowledge_distribution(self.distribution)
 
 
+_NO_WAF = (
+    "CloudFront refuses every request without a valid signature from the key group before "
+    "it reaches the origin; a CLOUDFRONT-scope web ACL lives in us-east-1, outside this "
+    "regional app (add one with web_acl_id when the account has it)."
+)
+_DEFAULT_CERTIFICATE = (
+    "The distribution serves its *.cloudfront.net name with CloudFront's default "
+    "certificate, whose TLS policy cannot be raised; a custom domain and certificate "
+    "would allow TLSv1.2_2021."
+)
+
+
 def _acknowledge_distribution(distribution: cloudfront.Distribution) -> None:
     acknowledge(
         distribution,
@@ -186,20 +219,10 @@ def _acknowledge_distribution(distribution: cloudfront.Distribution) -> None:
         "Shares go to recipients wherever they are; every URL is signed and expires with its "
         "share, so a geographic restriction would only refuse legitimate recipients.",
     )
-    acknowledge(
-        distribution,
-        "AwsSolutions-CFR2",
-        "CloudFront refuses every request without a valid signature from the key group before "
-        "it reaches the origin; a CLOUDFRONT-scope web ACL lives in us-east-1, outside this "
-        "regional app (add one with web_acl_id when the account has it).",
-    )
-    acknowledge(
-        distribution,
-        "AwsSolutions-CFR4",
-        "The distribution serves its *.cloudfront.net name with CloudFront's default "
-        "certificate, whose TLS policy cannot be raised; a custom domain and certificate "
-        "would allow TLSv1.2_2021.",
-    )
+    acknowledge(distribution, "AwsSolutions-CFR2", _NO_WAF)
+    acknowledge(distribution, "AwsSolutions-CFR4", _DEFAULT_CERTIFICATE)
+    skip_checkov(distribution, "CKV_AWS_68", _NO_WAF)
+    skip_checkov(distribution, "CKV_AWS_174", _DEFAULT_CERTIFICATE)
 
 
 class ShareMail(Component):
@@ -252,13 +275,28 @@ class ShareExport(Component):
         make_function: Callable[..., ProjectFunction],
         environment: Mapping[AlbumEnv, str],
         operations_topic: sns.ITopic,
+        key: kms.IKey,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.dead_letter_queue = DeadLetterQueue(self, "ShareExportDeadLetterQueue")
+        # The album key (both functions hold it already): the requests name users and albums.
+        self.dead_letter_queue = sqs.Queue(
+            self,
+            "ShareExportDeadLetterQueue",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=key,
+            enforce_ssl=True,
+            retention_period=cdk.Duration.days(14),
+        )
+        acknowledge(
+            self.dead_letter_queue,
+            "AwsSolutions-SQS3",
+            "This queue IS the dead-letter queue of the share export queue.",
+        )
         self.queue = sqs.Queue(
             self,
             "ShareExportQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=key,
             enforce_ssl=True,
             visibility_timeout=cdk.Duration.seconds(6 * EXPORT_TIMEOUT_S),
             dead_letter_queue=sqs.DeadLetterQueue(
@@ -319,6 +357,7 @@ class AlbumSharing(Component):
             make_function=albums._function,
             environment=env,
             operations_topic=operations_topic,
+            key=storage.key,
         )
         env[AlbumEnv.SHARE_QUEUE_URL] = self.export.queue.queue_url
         self.api = albums._function(

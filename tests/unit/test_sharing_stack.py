@@ -176,3 +176,26 @@ def test_the_share_routes_are_on_the_rest_api_behind_cognito(synth):
     ]
     assert sorted(m["HttpMethod"] for m in methods) == ["DELETE", "GET", "GET", "POST", "POST"]
     assert all(m["AuthorizationType"] == "COGNITO_USER_POOLS" for m in methods)
+
+
+def test_the_export_queues_use_the_album_key(synth):
+    queues = synth.resources(STACK, "AWS::SQS::Queue")
+    share_queues = [q["Properties"] for k, q in queues.items() if k.startswith("ShareExport")]
+    assert len(share_queues) == 2  # the queue and its dead-letter queue
+    assert all(render(q["KmsMasterKeyId"]).startswith("<Key") for q in share_queues)
+
+
+def test_checkov_findings_the_design_accepts_are_skipped_with_their_reason(synth):
+    skipped = {
+        k: {s["id"] for s in r.get("Metadata", {}).get("checkov", {}).get("skip", [])}
+        for k, r in synth.template_json(STACK)["Resources"].items()
+        if k.startswith(("ShareDistribution", "ShareDistributionLogs"))
+    }
+    (distribution,) = [
+        k
+        for k in skipped
+        if synth.template_json(STACK)["Resources"][k]["Type"] == "AWS::CloudFront::Distribution"
+    ]
+    assert skipped[distribution] == {"CKV_AWS_68", "CKV_AWS_174"}  # no WAF, default certificate
+    (logs,) = [k for k in skipped if k.startswith("ShareDistributionLogs") and skipped[k]]
+    assert skipped[logs] == {"CKV_AWS_18", "CKV_AWS_21"}
