@@ -78,3 +78,9 @@ def test_the_local_page_calls_the_api_only_through_the_client():
     assert '<script type="module" src="/albums.js">' in html
     assert 'from "./app.js";' in albums and "state.client.http[method]" in albums
     assert re.findall(r"fetch\(", albums) == []
+    # So does its share dialog (shares.js, imported by albums.js); it fetches only the local-only
+    # outbox of sent emails, which the API does not serve.
+    shares = (ROOT / "local" / "web" / "shares.js").read_text()
+    assert 'from "./shares.js";' in albums
+    assert 'from "./app.js";' in shares and "state.client.http[method]" in shares
+    assert re.findall(r"fetch\(([^,)]+)", shares) == ['"/local/outbox"']

@@ -280,13 +280,18 @@ def view(item: dict[str, Any], signer: Any | None) -> dict[str, Any]:
         return answer
     user, album, share = item["userId"], item["albumId"], item["shareId"]
     expires = epoch(item["expiresAt"])
-    manifest = json.loads(
-        storage.s3()
-        .get_object(
-            Bucket=get(AlbumEnv.EXPORTS_BUCKET), Key=storage.manifest_key(user, album, share)
-        )["Body"]
-        .read()
-    )
+    try:
+        manifest = json.loads(
+            storage.s3()
+            .get_object(
+                Bucket=get(AlbumEnv.EXPORTS_BUCKET), Key=storage.manifest_key(user, album, share)
+            )["Body"]
+            .read()
+        )
+    except ClientError as err:
+        if err.response["Error"]["Code"] not in ("NoSuchKey", "404"):
+            raise
+        return answer  # revoked (or the album deleted) since the share was read: no URL
     photos = signer.prefix_urls(
         f"{storage.share_prefix(user, album, share)}photos/",
         [entry["key"] for entry in manifest["items"]],
