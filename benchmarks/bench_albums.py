@@ -1,5 +1,6 @@
 """Album ingestion end to end on the local backend: photos per second for a batch, against the
-floor of the per-photo work (safe decode + SHA-256 + pHash + thumbnail) on one core.
+floor of the per-photo work (safe decode + SHA-256 + pHash + thumbnail, then faces: YuNet,
+alignment, SFace) on one core.
 
     .venv/bin/python benchmarks/bench_albums.py [--photos 100] [--runs 3]
 
@@ -7,7 +8,8 @@ Each run: a new album; every photo gets its upload ticket and is PUT to the loca
 threads, as a browser uploads a few at a time); the clock stops when the album's status is IDLE
 with every photo PROCESSED or DUPLICATE (S3 → SQS → starter → Step Functions in moto → the step
 workers).
-The floor: `faceflow.ingest.ingest_photo` on the same photos in this process, one at a time.
+The floor: `faceflow.ingest.ingest_photo` then `facekit.analysis.find_faces` + `embed_faces` on
+the same photos in this process, one at a time (what ExtractEXIF, DetectAlign and Embed compute).
 Prints every run, the medians and the ratio.
 """
 
@@ -28,12 +30,14 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 def floor_per_photo(photos: list[tuple[str, bytes]], rounds: int = 3) -> float:
     from faceflow.ingest import ingest_photo
+    from facekit import analysis
 
     times = []
     for _ in range(rounds):
         for _, data in photos:
             started = time.perf_counter()
-            ingest_photo(data, max_bytes=50 * 1024 * 1024)
+            photo = ingest_photo(data, max_bytes=50 * 1024 * 1024)
+            analysis.embed_faces(analysis.find_faces(photo.rgb, scale=photo.scale))
             times.append(time.perf_counter() - started)
     return statistics.median(times)
 

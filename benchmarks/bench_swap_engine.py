@@ -23,12 +23,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "lambda" / "shared"), str(ROOT / "byoc" / "facechain")]
 
-from facechain_serving.engines import find_face  # noqa: E402
 from facechain_serving.engines.cpu import CpuEngine  # noqa: E402
 from facechain_serving.request import BLEND_MODES, SwapOptions  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from facekit import faces  # noqa: E402
+from facekit import swap_quality  # noqa: E402
 from local.photos import astronaut, group_faces  # noqa: E402
 
 SIDE = 512
@@ -42,8 +41,8 @@ def at_side(rgb: np.ndarray, side: int = SIDE) -> np.ndarray:
     return np.asarray(Image.fromarray(rgb).resize((side, side), Image.Resampling.LANCZOS))
 
 
-def descriptor(rgb: np.ndarray) -> np.ndarray:
-    return faces.identity_descriptor(rgb, find_face(rgb, "image"))
+def descriptor(rgb: np.ndarray) -> swap_quality.FaceReading:
+    return swap_quality.read_face(rgb)
 
 
 def main() -> None:
@@ -75,8 +74,8 @@ def main() -> None:
         print(f"{blend:<10} {statistics.median(samples):>9.1f} {p90:>7.1f} {growth:>13.1f}")
     print(f"process peak RSS {peak_rss_mib():.0f} MiB (models loaded)")
 
-    print("\nidentity distance (dlib): result↔source vs result↔target; source↔target for scale")
-    header = f"{'pair':<14} {'blend':<10} {'→source':>8} {'→target':>8} {'src↔tgt':>8} {'ratio':>6}"
+    print("\nidentity (SFace cosine): result↔source vs result↔target; source↔target for scale")
+    header = f"{'pair':<14} {'blend':<10} {'→source':>8} {'→target':>8} {'src↔tgt':>8} {'diff':>6}"
     print(header)
     ratios: dict[str, list[float]] = {blend: [] for blend in BLEND_MODES}
     astro = descriptor(source)
@@ -88,18 +87,18 @@ def main() -> None:
         ]:
             for blend in BLEND_MODES:
                 result = descriptor(engine.swap(src, tgt, SwapOptions(blend=blend)))
-                to_src = faces.identity_distance(result, d_src)
-                to_tgt = faces.identity_distance(result, d_tgt)
-                ratios[blend].append(to_src / to_tgt)
-                between = faces.identity_distance(d_src, d_tgt)
+                to_src = swap_quality.cosine(result, d_src)
+                to_tgt = swap_quality.cosine(result, d_tgt)
+                ratios[blend].append(to_src - to_tgt)
+                between = swap_quality.cosine(d_src, d_tgt)
                 print(
                     f"{name:<14} {blend:<10} {to_src:>8.3f} {to_tgt:>8.3f} {between:>8.3f}"
-                    f" {to_src / to_tgt:>6.2f}"
+                    f" {to_src - to_tgt:>6.2f}"
                 )
     for blend, values in ratios.items():
-        wins = sum(r < 1 for r in values)
+        wins = sum(r > 0 for r in values)
         print(
-            f"{blend}: median →source/→target ratio {statistics.median(values):.2f}, "
+            f"{blend}: median →source − →target cosine {statistics.median(values):.2f}, "
             f"closer to the source in {wins}/{len(values)} pairs"
         )
 

@@ -46,7 +46,12 @@ class User:
 
     @classmethod
     def sign_up(cls, backend: LocalBackend) -> User:
-        user = cls(backend.base_url, backend.client_config().apiUrl.rstrip("/"))
+        return cls.sign_up_at(backend.base_url, backend.client_config().apiUrl)
+
+    @classmethod
+    def sign_up_at(cls, base_url: str, api_url: str) -> User:
+        """A new user of the backend serving `base_url` (its API under `api_url`)."""
+        user = cls(base_url.rstrip("/"), api_url.rstrip("/"))
         r = user.http.post(
             f"{user.base_url}/local/auth/signup",
             json={"email": user.email, "password": user.password},

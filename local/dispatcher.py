@@ -4,6 +4,10 @@ invocation does.
 A message is deleted only after the handler returned. When it raised, the message becomes visible
 again after a short back-off; once it has been received more than the function's retry budget
 (EventInvokeConfig's MaximumRetryAttempts, Lambda's default 2) it moves to the trigger's DLQ.
+
+A poller never dies of a failed SQS call: a message whose delete or back-off did not land comes
+back after its visibility timeout, and is delivered again (at least once). `duplicate_deliveries`
+(fault injection, the end-to-end tests) delivers every event twice, as S3, SNS and SQS may.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from local.provision import Trigger
 from local.topology import FunctionRef
 
 log = logging.getLogger("local.dispatcher")
+# Marks the second copy of a message that `duplicate_deliveries` sent, so it is not copied again.
+DUPLICATE_ATTRIBUTE = "local-duplicate"
 
 
 def sns_lambda_event(envelope: dict[str, Any], subscription_arn: str) -> dict[str, Any]:
@@ -103,6 +109,9 @@ class Dispatcher:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.dead_letters = 0
+        self.duplicate_deliveries = False  # fault injection: every event is delivered twice
+        self.duplicated = 0
+        self.unsettled = 0  # deliveries whose SQS bookkeeping failed (they come back later)
 
     def start(self) -> None:
         for trigger in self.triggers:
@@ -121,6 +130,10 @@ class Dispatcher:
         for t in self._threads:
             t.join(timeout=5)
 
+    def alive(self) -> int:
+        """Pollers still running (all of them, unless the dispatcher stopped)."""
+        return sum(t.is_alive() for t in self._threads)
+
     def _poll(self, trigger: Trigger) -> None:
         while not self._stop.is_set():
             try:
@@ -129,6 +142,7 @@ class Dispatcher:
                     MaxNumberOfMessages=1,
                     WaitTimeSeconds=1,
                     AttributeNames=["ApproximateReceiveCount"],
+                    MessageAttributeNames=[DUPLICATE_ATTRIBUTE],
                 ).get("Messages", [])
             except Exception:
                 if self._stop.is_set():
@@ -137,10 +151,30 @@ class Dispatcher:
                 self._stop.wait(1)
                 continue
             for message in messages:
-                self._deliver(trigger, message)
+                try:
+                    self._deliver(trigger, message)
+                except Exception:
+                    if self._stop.is_set():
+                        return
+                    self.unsettled += 1
+                    log.exception(
+                        "%s: delivery not settled; the message comes back after its visibility "
+                        "timeout",
+                        trigger.function,
+                    )
 
     def _deliver(self, trigger: Trigger, message: dict[str, Any]) -> None:
         receipt = message["ReceiptHandle"]
+        if self.duplicate_deliveries and DUPLICATE_ATTRIBUTE not in message.get(
+            "MessageAttributes", {}
+        ):
+            # The copy goes back to the queue: another poller may deliver it at the same time.
+            self.sqs.send_message(
+                QueueUrl=trigger.queue_url,
+                MessageBody=message["Body"],
+                MessageAttributes={DUPLICATE_ATTRIBUTE: {"DataType": "String", "StringValue": "1"}},
+            )
+            self.duplicated += 1
         try:
             if trigger.kind == "sqs":
                 event = sqs_lambda_event(message, trigger.queue_url)

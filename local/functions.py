@@ -3,6 +3,10 @@
 A worker gets the function's environment from the template (plus the local endpoints) and its code
 folders (asset, then layers) on sys.path, imports the handler module once and serves invocations.
 Concurrency per function is bounded like Lambda's reserved concurrency.
+
+A worker that dies (a crash, or `kill_worker()`, the fault the end-to-end tests inject) fails the
+invocations its pool was running, as a crashed execution environment does; their triggers retry
+them, and the next invocation starts fresh workers (a cold start).
 """
 
 from __future__ import annotations
@@ -10,7 +14,9 @@ from __future__ import annotations
 import importlib
 import multiprocessing
 import os
+import signal
 import sys
+import threading
 import time
 import traceback
 import uuid
@@ -111,37 +117,54 @@ class FunctionHost:
         self.concurrency = concurrency
         self._env = function_environment(spec, local_env)
         self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()  # one pool at a time, whichever thread starts it
+        self.in_flight = 0  # invocations submitted and not yet answered
 
     @property
     def ref(self) -> FunctionRef:
         return self.spec.ref
 
     def _executor(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(
-                max_workers=self.concurrency,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_init_worker,
-                initargs=(
-                    self._env,
-                    [str(Path(d)) for d in self.spec.code_dirs],
-                    self.spec.handler,
-                    self.spec.name,
-                ),
-            )
-        return self._pool
+        with self._lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(
+                    max_workers=self.concurrency,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_init_worker,
+                    initargs=(
+                        self._env,
+                        [str(Path(d)) for d in self.spec.code_dirs],
+                        self.spec.handler,
+                        self.spec.name,
+                    ),
+                )
+            return self._pool
+
+    def _discard(self, pool: ProcessPoolExecutor) -> None:
+        """Forget a broken pool, unless another invocation already replaced it."""
+        with self._lock:
+            if self._pool is pool:
+                self._pool = None
+        pool.shutdown(wait=False, cancel_futures=True)
 
     def invoke(self, event: Any) -> Any:
-        future = self._executor().submit(_invoke, event, self.spec.timeout_s)
+        pool = self._executor()
+        with self._lock:
+            self.in_flight += 1
         try:
+            # A pool whose worker died is broken: submit raises too, as a failed invocation.
+            future = pool.submit(_invoke, event, self.spec.timeout_s)
             # Cold starts (spawn + imports) are not the handler's time: allow some more.
             status, value = future.result(timeout=self.spec.timeout_s + 30)
         except FutureTimeout:
             raise InvocationError(self.spec.name, "Timeout", f"> {self.spec.timeout_s}s") from None
         except Exception as err:  # the worker died (import error, crash): a failed invocation
             if isinstance(err, BrokenProcessPool):
-                self._pool = None  # the next invocation starts fresh workers (a new cold start)
+                self._discard(pool)  # the next invocation starts fresh workers (a cold start)
             raise InvocationError(self.spec.name, type(err).__name__, str(err)) from err
+        finally:
+            with self._lock:
+                self.in_flight -= 1
         if status == "error":
             kind, message, trace = value
             raise InvocationError(self.spec.name, kind, message, trace)
@@ -149,10 +172,26 @@ class FunctionHost:
 
     def warm(self) -> None:
         """Start a worker and import the handler (Lambda's init phase) before the first event."""
+        pool = self._executor()
         try:
-            self._executor().submit(_ready).result(timeout=120)
+            pool.submit(_ready).result(timeout=120)
         except Exception:  # the first real invocation reports the problem with its event
-            self._pool = None
+            self._discard(pool)
+
+    def worker_pids(self) -> list[int]:
+        with self._lock:
+            pool = self._pool
+        # ProcessPoolExecutor names its live workers only in this private mapping.
+        return sorted(getattr(pool, "_processes", None) or {}) if pool else []
+
+    def kill_worker(self) -> int:
+        """Fault injection: one worker process dies now (SIGKILL), mid-invocation or idle, as an
+        execution environment that crashes. Returns its pid."""
+        pids = self.worker_pids()
+        if not pids:
+            raise RuntimeError(f"{self.spec.name}: no worker is running")
+        os.kill(pids[0], signal.SIGKILL)
+        return pids[0]
 
     def close(self) -> None:
         if self._pool is not None:

@@ -8,6 +8,9 @@
   face_recognition's test images: Macron ×2, Ardern ×2, Obama ×4, Sunak, Biden), `group_shots()`:
   face-api's demo group photos, `near_duplicate_pair()`: obama2.jpg and its re-encoded 32bit.png.
   All fetched at set-up; [] / None when absent.
+- `uploader_portraits()`: the astronaut and each labelled person's largest portrait (the swap
+  benchmark's and tests' uploaders); `registry_styles()`: the largest face of each group photo
+  that Face Mesh reads, framed head and shoulders (styles of people who are none of them).
 """
 
 from __future__ import annotations
@@ -93,3 +96,56 @@ def near_duplicate_pair() -> tuple[Path, Path] | None:
     """obama2.jpg and 32bit.png, the same picture re-encoded: a real near-duplicate."""
     pair = (PHOTO_CACHE / "face_recognition/obama2.jpg", PHOTO_CACHE / "face_recognition/32bit.png")
     return pair if all(p.exists() for p in pair) else None
+
+
+# Registry styles are framed so that YuNet's face box is this tall (3:4, head and shoulders).
+STYLE_FACE_HEIGHT = 200
+
+
+def uploader_portraits() -> list[tuple[str, np.ndarray]]:
+    """(name, RGB) of the astronaut, then of each labelled person's largest portrait."""
+    from PIL import Image
+
+    largest: dict[str, tuple[int, Path]] = {}
+    for who, path in labelled_photos():
+        with Image.open(path) as image:
+            pixels = image.width * image.height
+        if who not in largest or pixels > largest[who][0]:
+            largest[who] = (pixels, path)
+    out = [("astronaut", astronaut())]
+    for who, (_, path) in sorted(largest.items()):
+        with Image.open(path) as image:
+            out.append((who, np.asarray(image.convert("RGB"))))
+    return out
+
+
+@cache
+def registry_styles() -> list[tuple[str, np.ndarray]]:
+    """(name, RGB) of the largest face of each group photo that Face Mesh reads (a full profile
+    has no mesh), framed head and shoulders: people other than any uploader."""
+    from PIL import Image
+
+    from facekit import mesh, yunet
+
+    out = []
+    for path in [PHOTO_CACHE / "insightface_t1.jpg", *group_shots()]:
+        if not path.exists():
+            continue
+        with Image.open(path) as image:
+            picture = image.convert("RGB")
+        rgb = np.asarray(picture)
+        for face in yunet.detect_faces(rgb):
+            try:
+                mesh.face_mesh(rgb, face.landmarks, face.box)
+            except mesh.NoMesh:
+                continue
+            x, y, w, h = face.box
+            cx, cy = x + w / 2, y + h / 2
+            width, height = h * 2.4, h * 3.2
+            box = (cx - width / 2, cy - height * 0.42, cx + width / 2, cy + height * 0.58)
+            factor = STYLE_FACE_HEIGHT / h
+            size = (round(width * factor), round(height * factor))
+            framed = picture.crop(tuple(round(v) for v in box))
+            out.append((path.stem, np.asarray(framed.resize(size, Image.Resampling.LANCZOS))))
+            break
+    return out

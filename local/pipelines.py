@@ -211,8 +211,14 @@ class QueuePoller:
                 log.exception("receiving from %s failed", url)
                 self._stop.wait(1)
                 continue
-            if messages:
+            if not messages:
+                continue
+            try:
                 self._deliver(mapping, url, arn, messages)
+            except Exception:  # the batch comes back after its visibility timeout
+                if self._stop.is_set():
+                    return
+                log.exception("%s: batch not settled", mapping.function)
 
     def _deliver(self, mapping, url: str, arn: str, messages: list[dict[str, Any]]) -> None:
         event = {"Records": [sqs_record(m, arn, self.sqs.meta.region_name) for m in messages]}

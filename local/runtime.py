@@ -30,6 +30,7 @@ from local.container import ModelContainer, free_port  # noqa: F401 (re-exported
 from local.dispatcher import Dispatcher
 from local.functions import FunctionHost
 from local.httpd import Listener, check_port
+from local.motoserver import MotoServer
 from local.provision import Provisioner, UserPool
 from local.sagemaker import AsyncInference, serve_runtime_api
 from local.topology import FunctionRef, RestApiSpec, Topology
@@ -53,6 +54,8 @@ FAKE_CREDENTIALS = {
 AppBuilder = Callable[[Any], Any]
 # Uploads are posted to the S3 front whole; S3's own POST limit is 5 GB, the app's far less.
 S3_FRONT_MAX_BODY = 64 * 1024 * 1024
+# botocore's standard mode backs off up to 20 s per attempt (full jitter): ~a minute in all.
+RUNTIME_ATTEMPTS = 10
 
 
 def synthesize(
@@ -131,8 +134,6 @@ class LocalBackend:
     build_app: AppBuilder | None = None  # tests pass a small app of their own
 
     def start(self) -> None:
-        from moto.server import ThreadedMotoServer
-
         check_port(self.host, self.port)  # fail in a second, not after the whole start
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto logs every request
         if str(REPO / "lambda/shared") not in sys.path:
@@ -145,10 +146,9 @@ class LocalBackend:
             outdir = Path(self._tmp.name) / "cdk.out"
             self.stacks, self.synth_cached = synthesize(outdir, self.context, self.build_app), False
 
-        self.moto = ThreadedMotoServer(ip_address=self.host, port=0, verbose=False)
+        self.moto = MotoServer(self.host)
         self.moto.start()
-        moto_host, moto_port = self.moto.get_host_and_port()
-        self.aws_url = f"http://{moto_host}:{moto_port}"
+        self.aws_url = self.moto.url
         # S3 as clients see it: signatures, expiry and POST policies checked, then moto.
         self.s3_front = Listener.bind(
             self.host, 0, s3front.render_error, name="s3-front", max_body_bytes=S3_FRONT_MAX_BODY
@@ -182,7 +182,11 @@ class LocalBackend:
         self.container = ModelContainer(self._container_env())
         self.container.start()
         self.inference = AsyncInference(
-            self.endpoints, self.client("s3"), self.client("sns"), self.container.url
+            self.endpoints,
+            self.client("s3"),
+            self.client("sns"),
+            self.container.url,
+            self.container.wait_ready,
         )
         self.inference.region = self.region
         self.inference.start()
@@ -340,13 +344,15 @@ class LocalBackend:
         return env
 
     def client(self, service: str) -> Any:
-        """A client of the local AWS (clients are thread-safe; one per service is kept)."""
+        """A client of the local AWS (clients are thread-safe; one per service is kept). The
+        runtime stands in for AWS's own machinery (Lambda's event queues, SageMaker's writes),
+        which outlives an outage of the services it calls: its retries span about a minute."""
         with self._clients_lock:
             if service not in self._clients:
                 self._clients[service] = self._session.client(
                     service,
                     endpoint_url=self.aws_url,
-                    config=Config(retries={"mode": "standard", "max_attempts": 5}),
+                    config=Config(retries={"mode": "standard", "max_attempts": RUNTIME_ATTEMPTS}),
                 )
             return self._clients[service]
 

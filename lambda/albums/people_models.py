@@ -8,8 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 # Face ids are "{photoId}-{n}" (faceflow.people_store), cluster ids "C-" + a face id (+ "-n").
 ClusterId = Annotated[str, Field(min_length=3, max_length=128, pattern=r"^C-[0-9a-f-]+$")]
-FaceId = Annotated[str, Field(min_length=3, max_length=100, pattern=r"^[0-9a-f]+-[0-9]+$")]
-MAX_FACES_PER_SPLIT = 1000
+FaceId = Annotated[str, Field(min_length=3, max_length=40, pattern=r"^[0-9a-f]+-[0-9]+$")]
+# A split's body stays within the API's 16 KiB (style_backend.api.edge.MAX_BODY_BYTES).
+MAX_FACES_PER_SPLIT = 300
 
 
 class _Model(BaseModel):

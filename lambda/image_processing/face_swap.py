@@ -4,6 +4,11 @@ SWAPPING. The answer arrives later through SNS (face_swap_completion).
 
 Throttling and 5xx are retried here with backoff, then raised so the asynchronous invocation
 retries the event (styles already SWAPPING are skipped then). Permanent errors fail the style.
+
+A style claimed by another delivery whose request is not confirmed yet (no output location) is
+never dropped as a duplicate: that claimant may have crashed mid-request. The event is raised back
+for a later retry, which finds the request confirmed, or takes the claim over once its lease ran
+out, or (retries exhausted) reaches the dead-letter function, which ends the style FAILED.
 """
 
 from __future__ import annotations
@@ -20,6 +25,10 @@ from style_backend.process import ProcessStore, Status, StyleStatus, process_of_
 # Backoff of the explicit retry loop (seconds); tests shorten it.
 RETRY_BASE_DELAY = 0.25
 RETRY_ATTEMPTS = 4
+
+
+class ClaimNotConfirmed(RuntimeError):
+    """Another delivery holds a style's claim and its request has not been confirmed: retry."""
 
 
 @observability.lambda_entry()
@@ -41,31 +50,48 @@ def request_styles(obj: events.S3Object) -> None:
     if process["status"] not in (Status.CROPPED, Status.SWAPPING):
         plog.info("dropped: process already ended", extra={"status": process["status"]})
         return
+    held = []
     for resource_id in process["resourceIds"]:
         style = process["styles"][resource_id]
-        unconfirmed = style["status"] == StyleStatus.SWAPPING and "outputLocation" not in style
-        if style["status"] == StyleStatus.PENDING or unconfirmed:  # the claim decides
-            request_style(store, obj.bucket, obj.key, ref.process_id, resource_id)
+        open_style = style["status"] == StyleStatus.PENDING or _unconfirmed(style)
+        # The claim decides; False: another delivery holds it, its request not confirmed yet.
+        if open_style and not request_style(
+            store, obj.bucket, obj.key, ref.process_id, resource_id
+        ):
+            held.append(resource_id)
+    if held:
+        plog.warning("claims not confirmed yet: the event will be retried", extra={"held": held})
+        raise ClaimNotConfirmed(f"{ref.process_id}: {', '.join(held)}")
+
+
+def _unconfirmed(style: dict[str, Any]) -> bool:
+    return style["status"] == StyleStatus.SWAPPING and "outputLocation" not in style
 
 
 def request_style(
     store: ProcessStore, bucket: str, crop_key: str, process_id: str, resource_id: str
-) -> None:
+) -> bool:
+    """Request one style; False when another delivery holds its claim unconfirmed."""
     slog = observability.bind(log, processId=process_id, resourceId=resource_id)
     base = _active_base_resource(resource_id)
     if base is None:
         failure = Failure(Reason.STYLE_NOT_FOUND, "This style is not available any more.")
         store.finish_style(process_id, resource_id, failure=failure)
         slog.info("style failed", extra={"code": failure.code})
-        return
+        return True
 
     inference_id = keys.inference_id(process_id, resource_id)
     if not store.mark_style_swapping(process_id, resource_id, inference_id):
+        now = store.get(process_id) or {}
+        style = (now.get("styles") or {}).get(resource_id)
+        if style is not None and now.get("status") == Status.SWAPPING and _unconfirmed(style):
+            slog.info("held: another delivery's claim, its request not confirmed yet")
+            return False
         slog.info("duplicate: another delivery already requested this style")
-        return
+        return True
     if store.lost_to_erasure(process_id):  # erased since the claim: no GPU work for it
         slog.info("dropped: the process was erased")
-        return
+        return True
     try:
         request_key = _write_request(bucket, crop_key, base, process_id, resource_id)
         response = _invoke(bucket, request_key, inference_id)
@@ -76,7 +102,7 @@ def request_style(
                 Reason.SWAP_FAILED, "The styling service could not take this request."
             )
             store.finish_style(process_id, resource_id, failure=failure)
-            return
+            return True
         store.release_style(process_id, resource_id, inference_id)
         slog.warning("request did not reach the endpoint: the event will be retried")
         raise
@@ -86,8 +112,9 @@ def request_style(
     if store.lost_to_erasure(process_id):  # erased during the call: its answer goes at completion
         erasure.delete_objects(bucket, [request_key])
         slog.info("discarded: the process was erased while its request went out")
-        return
+        return True
     slog.info("swap requested", extra={"inferenceId": inference_id})
+    return True
 
 
 def _write_request(

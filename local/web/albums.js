@@ -1,9 +1,12 @@
 // FaceFlow albums on the local page: create an album, pick many photos, upload them (one
 // presigned PUT each, or S3 multipart part by part for large files) with per-file progress,
 // resume an interrupted multipart upload after a reload (pick the same file again), and watch
-// photos, duplicates and jobs. An ES module beside app.js: its `state` (with the typed client),
-// `$`, `guard` and `say`; every API call goes through `state.client.http` (openapi-fetch), S3
-// PUTs through XMLHttpRequest (upload progress).
+// photos, duplicates and jobs; and the album's people (issue 12): chips, merge, split, label,
+// undo, suggestions, refreshed when a pipeline job ends. An ES module beside app.js: its `state`
+// (with the typed client), `$`, `guard` and `say`; every API call goes through
+// `state.client.http` (openapi-fetch), S3 PUTs through XMLHttpRequest (upload progress).
+// For other modules of the page (e.g. sharing): `currentAlbumId()`, `selectedPeople()` and the
+// window event "people-selection" (detail: the selected people) whenever the selection changes.
 import { ApiError } from "./client.js";
 import { $, guard, say, state } from "./app.js";
 import { showShares } from "./shares.js";
@@ -12,9 +15,10 @@ const albums = { current: null, polling: null };
 const RESUME_KEY = "albumUploads"; // multipart uploads not completed yet, for resuming
 const PARALLEL = 3;
 
-// One API call through the typed client: `path` is the OpenAPI path, `params` its parameters.
-async function api(method, path, params = {}, body = undefined) {
-  const result = await state.client.http[method](path, { params: { path: params }, body });
+// One API call through the typed client: `path` is the OpenAPI path, `params` its path
+// parameters, `query` its query parameters.
+async function api(method, path, params = {}, body = undefined, query = undefined) {
+  const result = await state.client.http[method](path, { params: { path: params, query }, body });
   if (result.response.ok && result.error === undefined) return result.data;
   const error = result.error?.error;
   throw new ApiError(
@@ -162,7 +166,8 @@ async function loadAlbums() {
   if (albums.current) list.value = albums.current;
   albums.current = list.value || null;
   $("album-detail").hidden = !albums.current;
-  if (albums.current) await refreshAlbum();
+  if (albums.current) await openAlbum();
+  else showPeopleOf(null);
   await showShares(albums.current);
 }
 
@@ -196,7 +201,24 @@ async function refreshAlbum() {
       return fig;
     }),
   );
+  // People change when a job ends (its Cluster step): reload them then, and on opening an album.
+  const finished = status.jobs.filter((j) => FINISHED_JOB.has(j.status)).map((j) => j.jobId);
+  const key = finished.sort().join(",");
+  showPeopleOf(id);
+  if (people.jobs !== key) {
+    people.jobs = key;
+    try {
+      await loadPeople();
+    } catch (err) {
+      say(err.message, true); // shown; the album's status keeps being watched
+    }
+  }
   return status;
+}
+
+async function openAlbum() {
+  const status = await refreshAlbum();
+  if (status.status !== "IDLE") watchAlbum(); // e.g. a job still running after a reload
 }
 
 function watchAlbum() {
@@ -228,7 +250,7 @@ $("album-form").addEventListener("submit", guard(async () => {
 }));
 $("album-list").addEventListener("change", guard(async () => {
   albums.current = $("album-list").value;
-  await refreshAlbum();
+  await openAlbum();
   await showShares(albums.current);
 }));
 $("album-upload").addEventListener("click", guard(async () => {
@@ -244,3 +266,399 @@ $("album-delete").addEventListener("click", guard(async () => {
   albums.current = null;
   await loadAlbums();
 }));
+
+// ---- People: the album's clusters of faces (issue 12) ------------------------------------------
+// The API decides everything (who is whom, what an edit does, what undo restores); the page
+// shows its answers and reloads after every change, so it never shows a state the API lacks.
+
+const FINISHED_JOB = new Set(["SUCCEEDED", "FAILED"]);
+const people = {
+  albumId: null, // the album the chips belong to
+  jobs: null, // its finished jobs when people were last loaded: one more ending reloads them
+  clusters: [], // as the API lists them: largest first
+  selected: new Set(), // clusterIds ticked (merge, share)
+  open: null, // the clusterId shown in the person panel
+  faces: new Set(), // faceIds ticked in the open person (split)
+  loads: 0, // the latest load: an older answer arriving later draws nothing
+  busy: false, // an edit is on its way: no second one meanwhile
+};
+
+/** The album the page shows (null: none). */
+export function currentAlbumId() {
+  return albums.current;
+}
+
+/** The people ticked on the chips, largest first: [{clusterId, label, size}]. */
+export function selectedPeople() {
+  return people.clusters
+    .filter((c) => people.selected.has(c.clusterId))
+    .map(({ clusterId, label, size }) => ({ clusterId, label, size }));
+}
+
+const nameOf = (cluster) => cluster.label || "Unnamed";
+const facesText = (n) => `${n} face${n === 1 ? "" : "s"}`;
+
+function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (k === "dataset") Object.assign(node.dataset, v);
+    else if (k.startsWith("aria-") || k === "role") node.setAttribute(k, v);
+    else node[k] = v;
+  }
+  node.append(...children);
+  return node;
+}
+
+// Every page of a listing.
+async function listAll(path, params) {
+  const items = [];
+  let nextToken;
+  do {
+    const page = await api("GET", path, params, undefined, nextToken ? { nextToken } : undefined);
+    items.push(...page.items);
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return items;
+}
+
+function showPeopleOf(albumId) {
+  if (people.albumId === albumId) return;
+  Object.assign(people, { albumId, jobs: null, clusters: [], open: null });
+  people.selected.clear();
+  people.faces.clear();
+  $("people-chips").replaceChildren();
+  $("person").hidden = true;
+  $("people-undo").disabled = true;
+  selectionChanged();
+}
+
+async function loadPeople() {
+  const albumId = albums.current;
+  showPeopleOf(albumId);
+  const load = ++people.loads;
+  const [clusters, edits] = await Promise.all([
+    listAll("/albums/{albumId}/clusters", { albumId }),
+    api("GET", "/albums/{albumId}/edits", { albumId }),
+  ]);
+  if (load !== people.loads || albumId !== albums.current) return;
+  people.clusters = clusters;
+  const ids = new Set(clusters.map((c) => c.clusterId));
+  for (const id of people.selected) if (!ids.has(id)) people.selected.delete(id);
+  if (!ids.has(people.open)) people.open = null;
+  $("people-undo").disabled = !edits.items.length;
+  $("people-undo").title = edits.items.length
+    ? `Undo the last ${edits.items[0].type.toLowerCase()}`
+    : "Nothing to undo";
+  renderChips();
+  selectionChanged();
+  await renderPerson();
+}
+
+function renderChips() {
+  const list = $("people-chips");
+  list.setAttribute("aria-busy", String(people.busy));
+  if (!people.clusters.length) {
+    list.replaceChildren(el("li", { className: "hint", textContent: "No people found yet." }));
+    return;
+  }
+  list.replaceChildren(...people.clusters.map(chip));
+}
+
+function chip(cluster) {
+  const id = cluster.clusterId;
+  const item = el("li", {
+    className: "chip",
+    dataset: { clusterId: id, size: cluster.size, label: cluster.label ?? "" },
+  });
+  item.classList.toggle("selected", people.selected.has(id));
+  item.classList.toggle("open", people.open === id);
+  const box = el("input", {
+    type: "checkbox",
+    className: "chip-select",
+    checked: people.selected.has(id),
+    "aria-label": `Select ${nameOf(cluster)} (${facesText(cluster.size)})`,
+  });
+  box.addEventListener("change", () => {
+    if (box.checked) people.selected.add(id);
+    else people.selected.delete(id);
+    item.classList.toggle("selected", box.checked);
+    selectionChanged();
+  });
+  const crop = cluster.faces[0]?.cropUrl;
+  const open = el(
+    "button",
+    {
+      type: "button",
+      className: "chip-open",
+      "aria-expanded": String(people.open === id),
+      "aria-controls": "person",
+    },
+    ...(crop ? [el("img", { src: crop, alt: "" })] : []),
+    el("span", { className: "chip-name", textContent: nameOf(cluster) }),
+    el(
+      "span",
+      { className: "chip-count" },
+      String(cluster.size),
+      el("span", { className: "sr-only", textContent: cluster.size === 1 ? " face" : " faces" }),
+    ),
+  );
+  open.addEventListener("click", guard(() => openPerson(id)));
+  item.append(box, open);
+  return item;
+}
+
+function selectionChanged() {
+  const n = people.selected.size;
+  $("people-merge").disabled = n < 2 || people.busy;
+  $("people-note").textContent = n
+    ? `${n} selected${n < 2 ? ": select another person to merge with" : ""}`
+    : "";
+  window.dispatchEvent(new CustomEvent("people-selection", { detail: selectedPeople() }));
+}
+
+async function openPerson(clusterId) {
+  people.open = clusterId;
+  people.faces.clear();
+  stopRename(false);
+  renderChips();
+  const drawn = renderPerson(); // shows the panel at once, its photos once they are listed
+  $("person-name").focus();
+  await drawn;
+}
+
+function closePerson() {
+  const id = people.open;
+  people.open = null;
+  people.faces.clear();
+  stopRename(false);
+  $("person").hidden = true;
+  renderChips();
+  document.querySelector(`.chip[data-cluster-id="${CSS.escape(id ?? "")}"] .chip-open`)?.focus();
+}
+
+async function renderPerson() {
+  const panel = $("person");
+  const cluster = people.clusters.find((c) => c.clusterId === people.open);
+  if (!cluster) {
+    panel.hidden = true;
+    return;
+  }
+  const id = cluster.clusterId;
+  panel.hidden = false;
+  panel.dataset.clusterId = id;
+  $("person-name").textContent = `${nameOf(cluster)} · ${facesText(cluster.size)}`;
+  const faceIds = new Set(cluster.faces.map((f) => f.faceId));
+  for (const f of people.faces) if (!faceIds.has(f)) people.faces.delete(f);
+  $("person-faces").replaceChildren(...cluster.faces.map((face, i) => faceItem(cluster, face, i)));
+  splitChanged(cluster);
+
+  const load = people.loads;
+  const [photos, suggestions] = await Promise.all([
+    listAll("/albums/{albumId}/photos", { albumId: people.albumId }),
+    api("GET", "/albums/{albumId}/clusters/{clusterId}/suggestions", {
+      albumId: people.albumId,
+      clusterId: id,
+    }),
+  ]);
+  if (load !== people.loads || people.open !== id) return; // a newer state is drawn or coming
+  const byPhoto = new Map();
+  for (const f of cluster.faces) byPhoto.set(f.photoId, [...(byPhoto.get(f.photoId) || []), f]);
+  $("person-photos").replaceChildren(
+    ...photos
+      .filter((p) => byPhoto.has(p.photoId))
+      .map((p) => personPhoto(p, byPhoto.get(p.photoId))),
+  );
+  $("person-suggestions").replaceChildren(
+    ...(suggestions.items.length
+      ? suggestions.items.map((s) => suggestion(cluster, s))
+      : [el("li", { className: "hint", textContent: "No suggestions." })]),
+  );
+}
+
+function faceItem(cluster, face, index) {
+  const box = el("input", {
+    type: "checkbox",
+    className: "face-select",
+    value: face.faceId,
+    checked: people.faces.has(face.faceId),
+  });
+  box.addEventListener("change", () => {
+    if (box.checked) people.faces.add(face.faceId);
+    else people.faces.delete(face.faceId);
+    splitChanged(cluster);
+  });
+  const alt = `Face ${index + 1} of ${nameOf(cluster)}`;
+  return el(
+    "li",
+    { dataset: { faceId: face.faceId, photoId: face.photoId } },
+    el(
+      "label",
+      {},
+      box,
+      face.cropUrl ? el("img", { src: face.cropUrl, alt }) : el("span", { textContent: alt }),
+      ...(typeof face.score === "number"
+        ? [el("span", { textContent: `score ${face.score.toFixed(2)}` })]
+        : []),
+    ),
+  );
+}
+
+function splitChanged(cluster) {
+  const n = people.faces.size;
+  // Splitting every face off would leave the same person under a new id: nothing to do.
+  $("person-split").disabled = !n || n >= cluster.faces.length || people.busy;
+  $("person-split").textContent = n ? `Split ${facesText(n)} off` : "Split selected faces";
+}
+
+function personPhoto(photo, faces) {
+  const fig = el("figure", { className: "person-photo", dataset: { photoId: photo.photoId } });
+  if (photo.thumbnailUrl) fig.append(el("img", { src: photo.thumbnailUrl, alt: photo.fileName }));
+  // Boxes are in the photo's pixels: as fractions they fit the thumbnail at any size.
+  if (photo.thumbnailUrl && photo.width && photo.height) {
+    for (const face of faces) {
+      const [x, y, w, h] = face.box;
+      const mark = el("div", { className: "face-box", "aria-hidden": "true" });
+      Object.assign(mark.style, {
+        left: `${(100 * x) / photo.width}%`,
+        top: `${(100 * y) / photo.height}%`,
+        width: `${(100 * w) / photo.width}%`,
+        height: `${(100 * h) / photo.height}%`,
+      });
+      fig.append(mark);
+    }
+  }
+  fig.append(el("figcaption", { textContent: photo.fileName }));
+  return fig;
+}
+
+function suggestion(cluster, other) {
+  const pct = `${Math.round(other.similarity * 100)}%`;
+  const merge = el("button", {
+    type: "button",
+    className: "suggestion-merge",
+    textContent: "Same person: merge",
+    "aria-label":
+      `Merge ${nameOf(other)} (${facesText(other.size)}, ${pct} similar) ` +
+      `into ${nameOf(cluster)}`,
+  });
+  merge.addEventListener("click", guard(() => mergePeople([cluster.clusterId, other.clusterId])));
+  return el(
+    "li",
+    { dataset: { clusterId: other.clusterId, similarity: other.similarity } },
+    ...(other.cropUrl ? [el("img", { src: other.cropUrl, alt: "" })] : []),
+    el("span", { textContent: `${nameOf(other)} · ${facesText(other.size)} · ${pct} similar` }),
+    merge,
+  );
+}
+
+// One edit at a time; the people are reloaded after it whatever it answered (a refusal may
+// mean the page was behind, e.g. another tab merged that person).
+async function edit(change) {
+  if (people.busy) return undefined;
+  people.busy = true;
+  $("people").setAttribute("aria-busy", "true");
+  for (const b of ["people-merge", "people-undo", "person-split"]) $(b).disabled = true;
+  let result;
+  try {
+    result = await change(people.albumId);
+  } catch (err) {
+    idle();
+    await loadPeople().catch((again) => {
+      err.message += `; reloading the people failed too: ${again.message}`;
+    });
+    throw err;
+  }
+  idle();
+  await loadPeople();
+  return result;
+}
+
+function idle() {
+  people.busy = false;
+  $("people").setAttribute("aria-busy", "false");
+}
+
+async function mergePeople(clusterIds) {
+  const follow = !people.open || clusterIds.includes(people.open);
+  const merged = await edit((albumId) =>
+    api("POST", "/albums/{albumId}/clusters/merge", { albumId }, { clusterIds }),
+  );
+  if (!merged) return;
+  for (const id of [...clusterIds, merged.clusterId]) people.selected.delete(id);
+  selectionChanged();
+  if (follow) await openPerson(merged.clusterId); // show the merged person
+  else renderChips();
+  $("people-note").textContent = `Merged ${clusterIds.length} people.`;
+}
+
+async function splitFaces() {
+  const faceIds = [...people.faces];
+  const clusterId = people.open;
+  const split = await edit((albumId) =>
+    api(
+      "POST",
+      "/albums/{albumId}/clusters/{clusterId}/split",
+      { albumId, clusterId },
+      { faceIds },
+    ),
+  );
+  if (!split) return; // the faces split off left this person: the reload dropped their ticks
+  $("people-note").textContent = `Split ${facesText(faceIds.length)} off into a new person.`;
+}
+
+async function labelPerson() {
+  const clusterId = people.open;
+  const name = $("person-label").value.trim();
+  const named = await edit((albumId) =>
+    api("POST", "/albums/{albumId}/clusters/{clusterId}/label", { albumId, clusterId }, { name }),
+  );
+  if (!named) return;
+  stopRename(true);
+  $("people-note").textContent = `Named ${nameOf(named)}.`;
+}
+
+async function undoLast() {
+  try {
+    const undone = await edit((albumId) =>
+      api("POST", "/albums/{albumId}/edits/undo", { albumId }),
+    );
+    if (undone) $("people-note").textContent = `Undid the last ${undone.type.toLowerCase()}.`;
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 409) $("people-undo").disabled = true;
+    throw err; // the API's own words, shown by guard
+  }
+}
+
+const RENAME_SHOWN = ["person-label-field", "person-label-save", "person-rename-cancel"];
+
+function startRename() {
+  const cluster = people.clusters.find((c) => c.clusterId === people.open);
+  $("person-label").value = cluster?.label ?? "";
+  for (const id of RENAME_SHOWN) $(id).hidden = false;
+  $("person-name").hidden = $("person-rename-start").hidden = true;
+  $("person-label").focus();
+  $("person-label").select();
+}
+
+function stopRename(refocus) {
+  for (const id of RENAME_SHOWN) $(id).hidden = true;
+  $("person-name").hidden = $("person-rename-start").hidden = false;
+  if (refocus) $("person-rename-start").focus();
+}
+
+$("people-merge").addEventListener(
+  "click",
+  guard(() => mergePeople(selectedPeople().map((c) => c.clusterId))),
+);
+$("people-undo").addEventListener("click", guard(undoLast));
+$("person-split").addEventListener("click", guard(splitFaces));
+$("person-rename-start").addEventListener("click", startRename);
+$("person-rename-cancel").addEventListener("click", () => stopRename(true));
+$("person-rename").addEventListener("submit", guard(labelPerson));
+$("person-close").addEventListener("click", closePerson);
+$("person").addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") return;
+  event.preventDefault();
+  if (!$("person-label-field").hidden) stopRename(true);
+  else closePerson();
+});

@@ -2,12 +2,16 @@
 // recipients, see how many photos the share holds, share), the album's shares (status, copy the
 // link, revoke) and the local outbox (the emails the local SES sent, with their links). An ES
 // module imported by albums.js, which calls `showShares(albumId)` whenever it shows an album;
-// everything else it builds itself inside #album-detail and #albums-view. API calls go through
+// everything else it builds itself inside #album-detail and #albums-view. The people ticked on
+// the album's chips (albums.js's "people-selection" event) come ticked in the dialog. API calls go through
 // the typed client (`state.client.http`); the outbox is the local-only GET /local/outbox.
 import { ApiError } from "./client.js";
 import { $, guard, say, state } from "./app.js";
 
-const shares = { albumId: null, polling: null, run: 0, people: [] };
+const shares = { albumId: null, polling: null, run: 0, people: [], ticked: new Set() };
+window.addEventListener("people-selection", (event) => {
+  shares.ticked = new Set(event.detail.map((person) => person.clusterId));
+});
 const DAYS = [1, 3, 7];
 
 async function api(method, path, params = {}, body = undefined) {
@@ -45,7 +49,14 @@ function build() {
   );
   const open = el("button", { type: "button", id: "share-open", textContent: "Share people…" });
   const list = el("ul", { id: "share-list", className: "share-list", ariaLive: "polite" });
-  $("album-detail").prepend(open, dialog, el("h3", { textContent: "Shares" }), list);
+  const section = el("section", { id: "shares" }, el("h3", { textContent: "Shares" }), list);
+  const people = document.querySelector("#people .row"); // beside the people's own actions
+  if (people) {
+    people.append(open);
+    $("people").after(dialog, section);
+  } else {
+    $("album-detail").prepend(open, dialog, section);
+  }
   const outbox = el("details", { id: "outbox" },
     el("summary", { textContent: "Local outbox (emails the local SES sent)" }),
     el("button", { type: "button", id: "outbox-refresh", textContent: "Refresh" }),
@@ -70,7 +81,11 @@ async function openDialog() {
   shares.people = page.items;
   $("share-people").replaceChildren(
     ...page.items.map((person, i) => {
-      const box = el("input", { type: "checkbox", value: person.clusterId });
+      const box = el("input", {
+        type: "checkbox",
+        value: person.clusterId,
+        checked: shares.ticked.has(person.clusterId),
+      });
       const face = person.faces[0];
       const label = el("label", { className: "share-person" }, box);
       label.dataset.clusterId = person.clusterId;
@@ -80,8 +95,8 @@ async function openDialog() {
     }),
   );
   if (!page.items.length) $("share-people").textContent = "No people found in this album yet.";
-  $("share-count").textContent = "Pick people to see how many photos the share holds.";
   $("share-dialog").showModal();
+  await previewCount();
 }
 
 async function previewCount() {

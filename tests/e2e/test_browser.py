@@ -1,6 +1,13 @@
 """The web page in a real browser: Debian's headless Chromium driven through its chromedriver
 (Selenium; no browser download). Sign up, accept the terms, pick styles, upload a real face photo,
-watch progress, see the results; and a photo without a face shows its reason."""
+watch progress, see the results; and a photo without a face shows its reason.
+
+The result view is judged as benchmarks/bench_swap_quality.py judges a swap (facekit.swap_quality):
+every seeded style completes; each result's face is nearer the uploader than the style's person
+(SFace cosine; a style showing the uploader herself only needs to stay her) and lands on the
+style's landmarks (468-point NME under MAX_POSE_NME: the benchmark's worst is 0.067 over 42
+registry pairs and 0.125 on the seeded `teal-studio`, a head turned ~45°, where a plain paste
+gets 0.445 median)."""
 
 from __future__ import annotations
 
@@ -11,10 +18,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from facekit import faces
+from facekit import swap_quality
 from local.photos import astronaut
 from tests.e2e.conftest import decode, jpeg
-from tests.e2e.test_local_http import SAME_PERSON, identity
 from tests.prerequisites import require
 from tests.typescript import built_web_bundle
 
@@ -23,6 +29,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 SCREENSHOT = Path(os.environ.get("RESULT_SCREENSHOT", "/tmp/style-local-results.png"))
+MAX_POSE_NME = 0.15
+# SFace cosine at or above this: the style's person is the uploader (different people: < 0.3).
+SAME_PERSON = 0.4
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +82,7 @@ def _sign_up_and_agree(driver, backend) -> None:
     _wait(driver, lambda d: d.find_element(By.ID, "terms-view").is_displayed())
     assert driver.find_element(By.ID, "terms-version").text  # the API's current version
     driver.find_element(By.ID, "agree").click()
-    _wait(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#styles .card")) == 3)
+    _wait(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#styles .card")) > 0)
 
 
 def _upload(driver, path: Path, timeout: float) -> str:
@@ -113,13 +122,21 @@ def test_sign_up_agree_upload_and_see_every_style_with_my_face(browser, backend,
 
     assert not backend.container.problem, backend.container.problem
     _sign_up_and_agree(browser, backend)
+    cards = browser.find_elements(By.CSS_SELECTOR, "#styles .card")
+    style_urls = {
+        c.get_attribute("data-resource-id"): c.find_element(By.TAG_NAME, "img").get_attribute("src")
+        for c in cards
+    }
     selfie = tmp_path / "selfie.jpg"
     selfie.write_bytes(jpeg(astronaut()))
     assert _upload(browser, selfie, timeout=300) == "COMPLETED"
     rows = browser.find_elements(By.CSS_SELECTOR, "#progress .style-progress")
-    assert [r.get_attribute("data-status") for r in rows] == ["COMPLETED"] * 3
+    assert {r.get_attribute("data-resource-id"): r.get_attribute("data-status") for r in rows} == {
+        resource_id: "COMPLETED" for resource_id in style_urls
+    }
 
-    _wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#results figure")) == 3)
+    count = len(style_urls)
+    _wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#results figure")) == count)
     _wait(  # every result image loaded in the page
         browser,
         lambda d: d.execute_script(
@@ -129,8 +146,26 @@ def test_sign_up_agree_upload_and_see_every_style_with_my_face(browser, backend,
     )
     browser.execute_script("document.getElementById('results-view').scrollIntoView()")
     browser.save_screenshot(str(SCREENSHOT))
+    assert SCREENSHOT.stat().st_size > 10_000
 
-    uploaded = identity(astronaut())
-    for img in browser.find_elements(By.CSS_SELECTOR, "#results img"):
-        image = decode(requests.get(img.get_attribute("src"), timeout=10).content)
-        assert faces.identity_distance(uploaded, identity(image)) < SAME_PERSON
+    uploaded = swap_quality.read_face(astronaut())
+    for figure in browser.find_elements(By.CSS_SELECTOR, "#results figure"):
+        resource_id = figure.get_attribute("data-resource-id")
+        src = figure.find_element(By.TAG_NAME, "img").get_attribute("src")
+        style = swap_quality.read_face(fetch(style_urls[resource_id]))
+        result = swap_quality.read_face(fetch(src), near=style.centre)
+        assert result is not None, resource_id
+        to_uploader = swap_quality.cosine(result, uploaded)
+        if swap_quality.cosine(style, uploaded) >= SAME_PERSON:  # the uploader's own picture
+            assert to_uploader >= SAME_PERSON, (resource_id, to_uploader)
+        else:
+            to_person = swap_quality.cosine(result, style)
+            assert to_uploader > to_person, (resource_id, to_uploader, to_person)
+        error = swap_quality.pose_error(result, style)
+        assert error.nme_mesh < MAX_POSE_NME, (resource_id, error)
+
+
+def fetch(url: str):
+    response = requests.get(url, timeout=10)
+    assert response.status_code == 200, url
+    return decode(response.content)

@@ -180,9 +180,11 @@ def test_crops_of_unknown_failed_or_foreign_processes_are_dropped(pipeline, endp
     assert pipeline.get(pid)["status"] == Status.FAILED
 
 
-def test_a_delivery_racing_an_unanswered_request_invokes_nothing(pipeline, endpoint):
+def test_a_delivery_racing_an_unanswered_request_invokes_nothing_and_is_retried(pipeline, endpoint):
     """A duplicate crop event delivered while the first delivery waits for the endpoint (run
-    from a hook at the sagemaker-runtime boundary): the GPU must run once."""
+    from a hook at the sagemaker-runtime boundary): the GPU must run once. The duplicate cannot
+    tell a live claimant from a crashed one, so it raises for a retry rather than drop the
+    event; the retry finds the request confirmed and does nothing."""
     pid, crop_key = cropped(pipeline, ["style-a"])
     expect_invoke(endpoint, pid, "style-a")  # one answer only: a second call would fail
     hooks = aws.client("sagemaker-runtime").meta.events
@@ -192,7 +194,8 @@ def test_a_delivery_racing_an_unanswered_request_invokes_nothing(pipeline, endpo
         hooks.unregister(
             "before-parameter-build.sagemaker-runtime.InvokeEndpointAsync", duplicate_delivery
         )
-        face_swap.handler(s3_event(crop_key))
+        with pytest.raises(face_swap.ClaimNotConfirmed):
+            face_swap.handler(s3_event(crop_key))
         nested.append(True)
 
     hooks.register(
@@ -202,6 +205,23 @@ def test_a_delivery_racing_an_unanswered_request_invokes_nothing(pipeline, endpo
     assert nested == [True]
     style = pipeline.get(pid)["styles"]["style-a"]
     assert style["outputLocation"] == locations(pid, "style-a")["OutputLocation"]
+    face_swap.handler(s3_event(crop_key))  # the retry: confirmed now, nothing invoked
+
+
+def test_a_claim_whose_claimant_crashed_mid_request_keeps_its_event_alive(pipeline, endpoint):
+    """The claimant died between its claim and the endpoint's answer (no output location), and
+    its lease has not run out: the next delivery must not drop the event as a duplicate (the
+    style would stay SWAPPING for ever) but raise it back, so the retries go on until the lease
+    runs out or the dead-letter function ends the style."""
+    pid, crop_key = cropped(pipeline, ["style-a", "style-b"])
+    pipeline.store.mark_style_swapping(pid, "style-a", keys.inference_id(pid, "style-a"))
+    expect_invoke(endpoint, pid, "style-b")  # the other style is requested all the same
+    with pytest.raises(face_swap.ClaimNotConfirmed, match="style-a"):
+        face_swap.handler(s3_event(crop_key))
+    styles = pipeline.get(pid)["styles"]
+    assert styles["style-a"]["status"] == StyleStatus.SWAPPING
+    assert "outputLocation" not in styles["style-a"]
+    assert "outputLocation" in styles["style-b"]
 
 
 def test_a_claim_abandoned_by_a_crash_is_requested_again_after_its_lease(pipeline, endpoint):

@@ -71,6 +71,15 @@ def test_pythonpath_holds_the_program_directory_with_both_packages():
     assert any(c.startswith("facechain_serving/") for c in copies)
 
 
+def test_the_engines_model_files_are_in_the_image_where_facekit_looks():
+    """YuNet and Face Mesh come with the build source (stacks/shared/bundling.py): nothing is
+    downloaded when the endpoint starts."""
+    env = " ".join(rest for kw, rest in instructions() if kw == "ENV")
+    assert "FACE_MODELS_DIR=/opt/face_models" in env.split()
+    copies = [rest for kw, rest in instructions() if kw == "COPY"]
+    assert "face_models/ /opt/face_models/" in copies
+
+
 def requirement_lines() -> list[str]:
     lines = (IMAGE_DIR / "requirements.txt").read_text().splitlines()
     return [line.split("#")[0].strip() for line in lines if line.split("#")[0].strip()]

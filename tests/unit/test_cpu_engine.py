@@ -1,20 +1,28 @@
-"""The CPU swap engine in-process: identity kept, only the face region changed, no-face errors."""
+"""The CPU swap engine on real photos: the result's face lands on the style's landmarks (pose and
+expression), is nearer the uploader than the style's person, shows no seam, and only the face
+changes; faceless images are named. Thresholds are the worst of benchmarks/bench_swap_quality.py
+over its 42 pairs with some room (measured: 468-point NME ≤ 0.071, yaw/pitch/roll ≤ 8.5°, seam
+≤ 1.5; a plain paste's NME is 0.239 median, its seam 3.7)."""
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
 import pytest
-from facechain_serving.engines import find_face
-from facechain_serving.engines.cpu import CpuEngine, face_mask
+from facechain_serving.engines.cpu import CpuEngine, locate, paste, swap_mask
 from facechain_serving.errors import NoFace
 from facechain_serving.request import SwapOptions
 
-from facekit import faces
-from local.photos import astronaut, group_faces
+from facekit import faces, swap_quality
+from local.photos import astronaut, registry_styles, uploader_portraits
 from tests.prerequisites import require
 
-PEOPLE = 6
+MAX_DENSE_NME = 0.1  # result ↔ style, 468 points, / the style's eye distance
+MAX_ANGLE = 12.0  # degrees, each of yaw, pitch, roll
+MAX_SEAM = 2.0
+# Two uploaders (the astronaut; Obama, the one whose skin tone differs most from the styles')
+# onto every registry style: 14 swaps keep this under a minute on one core.
+UPLOADERS = ("astronaut", "obama")
 
 
 @pytest.fixture(scope="module")
@@ -24,56 +32,91 @@ def engine() -> CpuEngine:
     return loaded
 
 
-def person(index: int) -> np.ndarray:
-    people = group_faces()
-    require(len(people) > index, "the group photo (scripts/fetch_photos.py)")
-    return people[index]
+@pytest.fixture(scope="module")
+def styles() -> list[tuple[str, np.ndarray]]:
+    found = registry_styles()
+    require(len(found) >= 5, "the group photos (scripts/fetch_photos.py)")
+    return found
 
 
-def descriptor(rgb: np.ndarray) -> np.ndarray:
-    return faces.identity_descriptor(rgb, find_face(rgb, "result"))
+@pytest.fixture(scope="module")
+def uploaders() -> dict[str, np.ndarray]:
+    found = dict(uploader_portraits())
+    require(set(UPLOADERS) <= set(found), "the labelled portraits (scripts/fetch_photos.py)")
+    return {name: found[name] for name in UPLOADERS}
 
 
-@pytest.mark.parametrize("index", range(PEOPLE))
-@pytest.mark.parametrize("astronaut_is_source", [True, False])
-def test_result_is_closer_to_the_source_identity(engine, index, astronaut_is_source):
-    source, target = astronaut(), person(index)
-    if not astronaut_is_source:
-        source, target = target, source
-    result = engine.swap(source, target, SwapOptions())
-    assert result.shape == target.shape and result.dtype == np.uint8
-    to_source = faces.identity_distance(descriptor(result), descriptor(source))
-    to_target = faces.identity_distance(descriptor(result), descriptor(target))
-    assert to_source < to_target, (to_source, to_target)
+@pytest.fixture(scope="module")
+def swaps(engine, styles, uploaders):
+    """(uploader, style name, upload photo, style image, crop, result) for every pair: the crop
+    is what the pipeline hands the engine."""
+    out = []
+    for who, photo in uploaders.items():
+        crop = faces.crop_main_face(photo)[0]
+        for name, style in styles:
+            out.append((who, name, photo, style, crop, engine.swap(crop, style, SwapOptions())))
+    return out
 
 
-@pytest.mark.parametrize("blend", ["poisson", "laplacian"])
-def test_only_the_inner_face_changes(engine, blend):
-    """No rectangle: half an eye distance (15 px at least) past the face ellipse, the target
-    is intact."""
-    source, target = astronaut(), person(0)
-    result = engine.swap(source, target, SwapOptions(blend=blend))
-    face = find_face(target, "target")
-    mask = face_mask(face, target.shape[:2])
-    reach = max(31, int(face.eye_distance * 0.5) | 1)
-    margin = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach)))
-    changed = np.abs(result.astype(int) - target.astype(int)).max(axis=2) > 2
-    assert changed[mask > 0].mean() > 0.5  # the face did move
+def test_the_result_lands_on_the_styles_landmarks(swaps):
+    for who, name, _, style, crop, result in swaps:
+        theirs = swap_quality.read_face(style)
+        ours = swap_quality.read_face(result, near=theirs.centre)
+        assert ours is not None, (who, name)
+        error = swap_quality.pose_error(ours, theirs)
+        assert error.nme_mesh < MAX_DENSE_NME, (who, name, error)
+        assert max(error.yaw, error.pitch, error.roll) < MAX_ANGLE, (who, name, error)
+        pasted = swap_quality.read_face(paste(crop, style), near=theirs.centre)
+        if pasted is not None:  # the baseline's face can be unreadable: nothing to compare
+            assert error.nme_mesh < swap_quality.pose_error(pasted, theirs).nme_mesh, (who, name)
+
+
+def test_the_result_is_nearer_the_uploader_than_the_styles_person(swaps):
+    for who, name, photo, style, _, result in swaps:
+        uploader, person = swap_quality.read_face(photo), swap_quality.read_face(style)
+        ours = swap_quality.read_face(result, near=person.centre)
+        to_uploader, to_person = (
+            swap_quality.cosine(ours, uploader),
+            swap_quality.cosine(ours, person),
+        )
+        assert to_uploader > to_person, (who, name, to_uploader, to_person)
+
+
+def test_no_seam_where_a_paste_shows_one(swaps):
+    pasted = []
+    for who, name, _, style, crop, result in swaps:
+        assert swap_quality.seam_score(result, style) < MAX_SEAM, (who, name)
+        pasted.append(swap_quality.seam_score(paste(crop, style), style))
+    assert np.median(pasted) > MAX_SEAM  # the score does see a cut-out
+
+
+def test_the_mesh_keeps_the_pose_a_similarity_warp_loses(styles, uploaders):
+    """The reason for the mesh: on the tilted and turned styles the 5-point similarity warp
+    leaves the uploader's frontal pose (measured: worst yaw 35° against 8°)."""
+    crop = faces.crop_main_face(uploaders["astronaut"])[0]
+    errors = {"mesh": [], "similarity": []}
+    for warp in errors:
+        engine = CpuEngine(warp)
+        for _, style in styles:
+            theirs = swap_quality.read_face(style)
+            ours = swap_quality.read_face(engine.swap(crop, style, SwapOptions()), theirs.centre)
+            errors[warp].append(swap_quality.pose_error(ours, theirs).nme_mesh)
+    assert np.median(errors["mesh"]) < 0.6 * np.median(errors["similarity"]), errors
+
+
+@pytest.mark.parametrize("blend", ["laplacian", "feather", "poisson"])
+def test_only_the_face_changes(engine, styles, blend):
+    """Past an eye distance outside the style's face outline, the style is intact."""
+    crop = faces.crop_main_face(astronaut())[0]
+    _, style = styles[0]
+    result = engine.swap(crop, style, SwapOptions(blend=blend))
+    face = locate(style, "target")
+    outline = swap_mask(face, style.shape[:2], inset=0.0)
+    reach = int(face.eye_distance) | 1
+    margin = cv2.dilate(outline, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach)))
+    changed = np.abs(result.astype(int) - style.astype(int)).max(axis=2) > 2
+    assert changed[outline > 0].mean() > 0.5  # the face did move
     assert changed[margin == 0].mean() < 0.002
-
-
-def test_seam_is_no_sharper_than_the_target(engine):
-    """Across the mask edge the result's gradient stays within the target's own (no visible cut)."""
-    source, target = astronaut(), person(0)
-    result = engine.swap(source, target, SwapOptions())
-    mask = face_mask(find_face(target, "target"), target.shape[:2])
-    edge = cv2.morphologyEx(mask, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)) > 0
-
-    def gradient(rgb: np.ndarray) -> np.ndarray:
-        grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
-        return np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1))
-
-    assert gradient(result)[edge].mean() < 1.5 * gradient(target)[edge].mean() + 5
 
 
 def flat_picture(size: int = 256) -> np.ndarray:

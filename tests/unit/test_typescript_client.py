@@ -84,3 +84,17 @@ def test_the_local_page_calls_the_api_only_through_the_client():
     assert 'from "./shares.js";' in albums
     assert 'from "./app.js";' in shares and "state.client.http[method]" in shares
     assert re.findall(r"fetch\(([^,)]+)", shares) == ['"/local/outbox"']
+
+
+def test_every_operation_the_albums_page_calls_is_in_the_openapi_document():
+    # albums.js reaches the album and people routes through `state.client.http` by path (plain
+    # JavaScript: nothing type-checks them); a mistyped path or one the API dropped would only
+    # show as a 404 in the browser.
+    albums = (ROOT / "local" / "web" / "albums.js").read_text()
+    shares = (ROOT / "local" / "web" / "shares.js").read_text()  # its share dialog
+    called = set(re.findall(r'\bapi\(\s*"(GET|POST|PUT|DELETE)",\s*"([^"]+)"', albums + shares))
+    called |= {("GET", path) for path in re.findall(r'\blistAll\(\s*"([^"]+)"', albums)}
+    assert len(called) >= 15, called  # the patterns still find the calls
+    paths = json.loads(DOCUMENT.read_text())["paths"]
+    missing = sorted(f"{m} {p}" for m, p in called if m.lower() not in paths.get(p, {}))
+    assert not missing, f"albums.js calls operations docs/openapi.json lacks: {missing}"

@@ -29,9 +29,10 @@ MAX_BODY_BYTES = 2 * (MAX_INLINE_BYTES * 4 // 3 + 4) + 64 * 1024
 MAX_PIXELS = 4096 * 4096
 
 DEFAULT_JPEG_QUALITY = 92
-BLEND_MODES = ("poisson", "laplacian")
-# Laplacian keeps more of the source identity (benchmarks/bench_swap_engine.py: median
-# result→source / result→target distance ratio 0.51 against Poisson's 0.66) for ~60 ms more.
+BLEND_MODES = ("feather", "poisson", "laplacian")
+# Laplacian kept the most of the uploader's identity while the cpu engine was tuned (the feather
+# blend narrows the swapped region, Poisson pulls in the style's colours); compare with
+# `benchmarks/bench_swap_quality.py --blend feather|poisson`.
 DEFAULT_BLEND = "laplacian"
 
 

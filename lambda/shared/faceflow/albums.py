@@ -25,6 +25,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from faceflow import storage
 from faceflow.album_env import AlbumEnv, get
 from style_backend import aws
@@ -200,14 +202,19 @@ def list_albums(user_id: str, limit: int, token: str | None) -> tuple[list[Album
     if start:
         kwargs["ExclusiveStartKey"] = start
     page = table().query(**kwargs)
-    albums = [Album.from_item(i) for i in page["Items"] if i["SK"].startswith("ALBUM#")]
+    albums = [
+        Album.from_item(i)
+        for i in page["Items"]
+        if i["SK"].startswith("ALBUM#") and not i.get("deleting")
+    ]
     return albums, encode_token(page.get("LastEvaluatedKey"))
 
 
 def get_album(user_id: str, album_id: str) -> Album:
-    """The caller's album; anyone else's (or none) is AlbumNotFound, indistinguishably."""
+    """The caller's album; anyone else's (or none, or one being deleted) is AlbumNotFound,
+    indistinguishably."""
     item = table().get_item(Key=album_key(user_id, album_id), ConsistentRead=True).get("Item")
-    if item is None or item.get("userId") != user_id:
+    if item is None or item.get("userId") != user_id or item.get("deleting"):
         raise AlbumNotFound()
     return Album.from_item(item)
 
@@ -316,9 +323,33 @@ def album_status(user_id: str, album_id: str) -> dict[str, Any]:
 # ---------------------------------------------------------------- deletion
 
 
+def album_alive(user_id: str, album_id: str) -> bool:
+    """Whether the album still exists and no deletion has begun (a consistent read). Pipeline
+    steps ask after their last write: a deletion that began before it may have listed the album
+    before the write landed, so the step deletes what it wrote itself (faceflow.face_steps)."""
+    item = table().get_item(Key=album_key(user_id, album_id), ConsistentRead=True).get("Item")
+    return item is not None and item.get("userId") == user_id and not item.get("deleting")
+
+
+def _mark_deleting(user_id: str, album_id: str) -> None:
+    """First of a deletion: from here on every step's check answers "gone"."""
+    try:
+        table().update_item(
+            Key=album_key(user_id, album_id),
+            UpdateExpression="SET deleting = :t",
+            ConditionExpression="attribute_exists(PK)",
+            ExpressionAttributeValues={":t": True},
+        )
+    except ClientError as err:
+        if err.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+
+
 def _delete_album_data(user_id: str, album_id: str) -> int:
-    """Objects under the album's prefix in every bucket, then its items (only the caller's),
-    then the album item last, so an interrupted deletion can be repeated to the end."""
+    """The deletion mark, then objects under the album's prefix in every bucket, then its items
+    (only the caller's), then the album item last, so an interrupted deletion can be repeated to
+    the end and a pipeline step finishing meanwhile cleans up after itself (album_alive)."""
+    _mark_deleting(user_id, album_id)
     storage.delete_everywhere(storage.album_prefix(user_id, album_id))
     removed = 0
     with table().batch_writer() as batch:
@@ -343,8 +374,10 @@ def _user_items(user_id: str, prefix: str = ""):
 
 def delete_album(user_id: str, album_id: str) -> None:
     """Everything of the caller's album, in all buckets and the table. Not the caller's (or
-    already gone): AlbumNotFound."""
-    get_album(user_id, album_id)
+    already gone): AlbumNotFound. A deletion interrupted half-way can be asked for again."""
+    item = table().get_item(Key=album_key(user_id, album_id), ConsistentRead=True).get("Item")
+    if item is None or item.get("userId") != user_id:
+        raise AlbumNotFound()
     _delete_album_data(user_id, album_id)
 
 

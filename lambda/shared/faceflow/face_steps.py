@@ -22,7 +22,7 @@ import numpy as np
 from botocore.exceptions import ClientError
 from PIL import Image
 
-from faceflow import jobs, people_store, storage
+from faceflow import albums, jobs, people_store, storage
 from faceflow.album_env import AlbumEnv, get, get_int
 from faceflow.albums import photo_key, table
 from faceflow.ingest import MAX_PIXELS, WORKING_MAX_SIDE
@@ -100,7 +100,27 @@ def detect_align(event: dict[str, Any]) -> dict[str, Any]:
             }
         )
     jobs.set_photo(album_id, photo_id, job_id, "PROCESSING", faceCount=len(found))
+    if not albums.album_alive(user_id, album_id):  # deleted meanwhile: leave nothing behind
+        _forget(album_id, [people_store.face_id_of(photo_id, i) for i in range(len(found))])
+        return {"photoId": photo_id, "faces": 0}
     return {"photoId": photo_id, "faces": len(found)}
+
+
+def _forget(album_id: str, face_ids: list[str]) -> None:
+    """What DetectAlign wrote for these faces, for an album deleted while it ran."""
+    for face_id in face_ids:
+        item = (
+            table()
+            .get_item(Key={"PK": f"ALBUM#{album_id}", "SK": people_store.face_sk(face_id)})
+            .get("Item")
+        )
+        if item:
+            storage.s3().delete_object(Bucket=get(AlbumEnv.DERIVED_BUCKET), Key=item["cropKey"])
+            if item.get("embeddingKey"):
+                storage.s3().delete_object(
+                    Bucket=get(AlbumEnv.EMBEDDINGS_BUCKET), Key=item["embeddingKey"]
+                )
+            table().delete_item(Key={"PK": item["PK"], "SK": item["SK"]})
 
 
 def _decimals(value: Any) -> Any:
@@ -141,13 +161,22 @@ def embed(event: dict[str, Any]) -> dict[str, Any]:
     vectors = embedder.embed(crops)
     key = people_store.vectors_key(item["userId"], album_id, photo_id)
     _aws_call(people_store.put_array, key, vectors)
+    if not albums.album_alive(item["userId"], album_id):  # deleted meanwhile
+        storage.s3().delete_object(Bucket=get(AlbumEnv.EMBEDDINGS_BUCKET), Key=key)
+        _forget(album_id, [f["faceId"] for f in faces])
+        return {"photoId": photo_id, "embedded": 0}
     for row, face in enumerate(faces):
-        _aws_call(
-            table().update_item,
-            Key={"PK": f"ALBUM#{album_id}", "SK": people_store.face_sk(face["faceId"])},
-            UpdateExpression="SET embeddingKey = :k, embeddingRow = :r, embedder = :e",
-            ExpressionAttributeValues={":k": key, ":r": row, ":e": embedder.name},
-        )
+        try:  # never recreates a face a deletion removed
+            _aws_call(
+                table().update_item,
+                Key={"PK": f"ALBUM#{album_id}", "SK": people_store.face_sk(face["faceId"])},
+                UpdateExpression="SET embeddingKey = :k, embeddingRow = :r, embedder = :e",
+                ConditionExpression="attribute_exists(PK)",
+                ExpressionAttributeValues={":k": key, ":r": row, ":e": embedder.name},
+            )
+        except ClientError as err:
+            if err.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
     return {"photoId": photo_id, "embedded": len(todo)}
 
 

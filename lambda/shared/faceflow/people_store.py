@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from botocore.exceptions import ClientError
 
-from faceflow import storage
+from faceflow import albums, storage
 from faceflow.album_env import AlbumEnv, get
 from faceflow.albums import AlbumError, AlbumNotFound, album_items, get_album, now_iso, plain, table
 from faceflow.people import AlbumPeople, EditRefused, FaceEntry, from_state, to_state
@@ -228,6 +228,10 @@ def _commit(stored: StoredPeople, *, vectors_changed: bool) -> int:
             raise
         _delete_quietly(state_key, vectors_key_ if vectors_key_ != stored.vectors_key else None)
         return 0
+    if not albums.album_alive(stored.user_id, stored.album_id):
+        # deleted while this change ran: the deletion may have listed before these landed
+        _delete_quietly(state_key, vectors_key_)
+        table().delete_item(Key=people_key(stored.album_id))
     if stored.state_key:  # the version before is no one's any more (a reader retries)
         _delete_quietly(
             stored.state_key, stored.vectors_key if stored.vectors_key != vectors_key_ else None

@@ -19,10 +19,10 @@ from PIL import Image
 
 from faceflow import jobs, storage
 from faceflow.album_env import AlbumEnv, get, get_int
-from faceflow.albums import album_items, album_key, photo_key, plain, table
+from faceflow.albums import album_alive, album_items, album_key, photo_key, plain, table
 from faceflow.dedupe import PhotoFacts, find_duplicates
 from faceflow.ingest import ingest_photo
-from faceflow.uploads import claim_digest
+from faceflow.uploads import claim_digest, sha256_key
 from facekit.errors import Failure, Reason
 from style_backend import aws
 from style_backend.aws import is_transient
@@ -85,6 +85,9 @@ def extract_exif(event: dict[str, Any]) -> dict[str, Any]:
     )
     fields = {**facts.as_item(), "thumbKey": thumb, "actualSize": len(data)}
     jobs.set_photo(album_id, photo_id, job_id, "PROCESSING", **fields)
+    if not album_alive(item["userId"], album_id):  # deleted meanwhile: leave nothing behind
+        _aws_call(s3.delete_object, Bucket=get(AlbumEnv.DERIVED_BUCKET), Key=thumb)
+        return {"photoId": photo_id, "status": "GONE"}
     return {"photoId": photo_id, "status": "PROCESSING"}
 
 
@@ -125,6 +128,11 @@ def dedupe(event: dict[str, Any]) -> dict[str, Any]:
         for order, p in enumerate(candidates)  # photo ids sort in upload order
     ]
     keys = {p["photoId"]: p["thumbKey"] for p in candidates}
+    if not album_alive(user_id, album_id):  # deleted meanwhile: the claims above go too
+        for photo in mine:
+            if "sha256" in photo:
+                table().delete_item(Key=sha256_key(album_id, photo["sha256"]))
+        return {**_job(event), "duplicates": 0}
     found = find_duplicates(facts, lambda photo_id: _thumbnail(keys[photo_id]), new=fresh)
     for photo_id, kept in found.duplicate_of.items():
         if photo_id in fresh and jobs.set_photo(
@@ -174,12 +182,17 @@ def notify(event: dict[str, Any]) -> dict[str, Any]:
 def _purge_original(album_id: str, photo: dict[str, Any]) -> None:
     """The original goes; the thumbnail, crops and vectors stay (deleting twice is harmless)."""
     _aws_call(storage.s3().delete_object, Bucket=get(AlbumEnv.RAW_BUCKET), Key=photo["rawKey"])
-    _aws_call(
-        table().update_item,
-        Key=photo_key(album_id, photo["photoId"]),
-        UpdateExpression="SET originalPurged = :t",
-        ExpressionAttributeValues={":t": True},
-    )
+    try:
+        _aws_call(
+            table().update_item,
+            Key=photo_key(album_id, photo["photoId"]),
+            UpdateExpression="SET originalPurged = :t",
+            ConditionExpression="attribute_exists(PK)",  # never recreates a deleted photo
+            ExpressionAttributeValues={":t": True},
+        )
+    except ClientError as err:
+        if err.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
 
 
 def failure_reason(error: dict[str, Any] | None) -> dict[str, str]:

@@ -11,7 +11,7 @@ import numpy as np
 
 from facechain_serving.errors import NoFace
 from facechain_serving.request import SwapOptions
-from facekit import faces
+from facekit import yunet
 
 
 class Engine(Protocol):
@@ -29,9 +29,9 @@ class Engine(Protocol):
         """
 
 
-def find_face(rgb: np.ndarray, role: str) -> faces.Face:
-    """The largest face; retried with upsampling so small faces in wide style images count."""
-    found = faces.detect_faces(rgb) or faces.detect_faces(rgb, upsample=1)
+def find_face(rgb: np.ndarray, role: str) -> yunet.DetectedFace:
+    """The largest face (YuNet: frontal or turned)."""
+    found = yunet.detect_faces(rgb)
     if not found:
         raise NoFace(f"no face found in the {role} image")
     return found[0]

@@ -19,7 +19,7 @@ from PIL import Image
 from facechain_serving.engines.base import find_face
 from facechain_serving.errors import SwapFailed
 from facechain_serving.request import SwapOptions
-from facekit import faces
+from facekit import yunet
 
 TASK = "face_fusion_torch"
 MODEL_ID = "damo/cv_unet_face_fusion_torch"
@@ -54,7 +54,7 @@ class FaceChainEngine:
         self._pipeline: FusionPipeline | None = None
 
     def load(self) -> None:
-        faces.warm_up()  # dlib's detector: the NO_FACE check before the GPU
+        yunet.warm_up()  # the NO_FACE check before the GPU
         self._pipeline = self._build_pipeline()
 
     def download(self) -> None:

@@ -1,0 +1,124 @@
+"""Deleting an album (or erasing its user) while its pipeline runs leaves nothing behind: each
+step that writes after the deletion began removes what it wrote (faceflow.albums.album_alive).
+The deletion is run at every point of the job — between steps, and inside each writing step
+after it read its input and before its writes land (the window a deletion's listing misses)."""
+
+from __future__ import annotations
+
+import contextlib
+
+import album_steps
+import boto3
+import pytest
+
+from faceflow import albums, face_steps, people_store, pipeline
+from tests.album_resources import BUCKETS
+from tests.integration.albums.test_people import (
+    ALICE,
+    PORTRAITS,
+    aws,  # noqa: F401  (the fixture)
+    new_album,
+    photos_named,
+    upload,
+)
+
+# (where the deletion runs, as module + function it wraps): inside a step, just before it writes
+INSIDE = {
+    "ExtractEXIF": (pipeline, "ingest_photo"),
+    "Dedupe": (pipeline, "claim_digest"),
+    "DetectAlign": (face_steps.analysis, "find_faces"),
+    "Embed": (people_store, "put_array"),  # its first caller in a job is Embed
+    "Cluster": (people_store, "_commit"),
+}
+BETWEEN = ("ExtractEXIF", "Dedupe", "DetectAlign", "Embed", "Cluster", "Notify")
+
+
+def _steps(job: dict):
+    """The state machine's tasks for this job, in order, as (state, call)."""
+    for state, handler in (("ExtractEXIF", album_steps.extract_exif),):
+        for photo_id in job["photoIds"]:
+            yield state, lambda p=photo_id, h=handler: h({**job, "photoId": p})
+    yield "Dedupe", lambda: album_steps.dedupe(job)
+    for state, handler in (("DetectAlign", album_steps.detect_align), ("Embed", album_steps.embed)):
+        for photo_id in job["photoIds"]:
+            yield state, lambda p=photo_id, h=handler: h({**job, "photoId": p})
+    yield "Cluster", lambda: album_steps.cluster(job)
+    yield "Notify", lambda: album_steps.notify(job)
+
+
+def _left_behind(album: str) -> list[str]:
+    s3 = boto3.client("s3")
+    prefix = f"tenant/{ALICE}/{album}/"
+    objects = [
+        f"{bucket}:{o['Key']}"
+        for bucket in BUCKETS.values()
+        for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])
+    ]
+    items = [i["SK"] for i in albums.album_items(album)]
+    return objects + items
+
+
+def _start(album: str) -> dict:
+    from faceflow import jobs
+
+    names = upload(ALICE, album, photos_named(PORTRAITS[:2]))
+    keys = [
+        albums.table().get_item(Key=albums.photo_key(album, p))["Item"]["rawKey"] for p in names
+    ]
+    (job,) = jobs.start_jobs(keys)
+    return job
+
+
+@pytest.mark.parametrize("after", BETWEEN)
+def test_deleted_between_steps(aws, after):  # noqa: F811
+    album = new_album()
+    job = _start(album)
+    deleted = False
+    for state, call in _steps(job):
+        with contextlib.suppress(
+            Exception
+        ):  # a step may fail on a deleted album: it may not leave data
+            call()
+        if state == after and not deleted:
+            albums.delete_album(ALICE, album)
+            deleted = True
+    assert _left_behind(album) == []
+
+
+@pytest.mark.parametrize("inside", sorted(INSIDE))
+def test_deleted_while_a_step_runs(aws, inside, monkeypatch):  # noqa: F811
+    album = new_album()
+    job = _start(album)
+    module, name = INSIDE[inside]
+    real = getattr(module, name)
+    done = []
+
+    def deleting_first(*args, **kwargs):
+        if not done:
+            done.append(True)
+            albums.delete_album(ALICE, album)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, deleting_first)
+    for _, call in _steps(job):
+        with contextlib.suppress(Exception):
+            call()
+    assert done, f"{inside}: the deletion never ran"
+    assert _left_behind(album) == []
+
+
+def test_a_user_erasure_mid_job_leaves_nothing(aws, monkeypatch):  # noqa: F811
+    album = new_album()
+    job = _start(album)
+    real = people_store.put_array
+
+    def erasing_first(*args):
+        albums.erase_user_albums(ALICE)
+        return real(*args)
+
+    monkeypatch.setattr(people_store, "put_array", erasing_first)
+    for _, call in _steps(job):
+        with contextlib.suppress(Exception):
+            call()
+    assert _left_behind(album) == []
+    assert albums.list_albums(ALICE, 10, None)[0] == []
