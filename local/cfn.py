@@ -204,6 +204,9 @@ class Resolver:
             ("AWS::SageMaker::EndpointConfig", "EndpointConfigName"): name,
             ("AWS::SageMaker::Model", "ModelName"): name,
             ("AWS::ApiGateway::RestApi", "RootResourceId"): f"{logical_id}/",
+            # Keys are not created locally (moto's S3, SQS and DynamoDB encrypt nothing); a
+            # resource naming one (an encrypted queue) still resolves.
+            ("AWS::KMS::Key", "Arn"): self._arn("kms", f"key/{name}"),
         }
         if table and attr == "Arn":
             return self._arn("dynamodb", f"table/{name}")

@@ -80,7 +80,7 @@ async function openDialog() {
   const page = await api("GET", "/albums/{albumId}/clusters", { albumId: shares.albumId });
   shares.people = page.items;
   $("share-people").replaceChildren(
-    ...page.items.map((person, i) => {
+    ...page.items.map((person) => {
       const box = el("input", {
         type: "checkbox",
         value: person.clusterId,
@@ -90,7 +90,7 @@ async function openDialog() {
       const label = el("label", { className: "share-person" }, box);
       label.dataset.clusterId = person.clusterId;
       if (face?.cropUrl) label.append(el("img", { src: face.cropUrl, alt: "" }));
-      label.append(` ${person.label || `Person ${i + 1}`} (${person.size})`);
+      label.append(` ${person.label || "Unnamed"} (${person.size})`);
       return label;
     }),
   );

@@ -85,8 +85,9 @@ def test_share_a_person_open_the_emailed_link_and_download_the_archive(browser, 
 
     browser.find_element(By.ID, "share-open").click()
     _wait(browser, lambda d: d.find_element(By.ID, "share-dialog").is_displayed())
-    _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, f"[data-cluster-id='{obama}']"))
-    browser.find_element(By.CSS_SELECTOR, f"[data-cluster-id='{obama}'] input").click()
+    person = f"#share-people [data-cluster-id='{obama}']"  # the dialog's, not the chip's
+    _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, person))
+    browser.find_element(By.CSS_SELECTOR, f"{person} input").click()
     _wait(
         browser, lambda d: d.find_element(By.ID, "share-count").text == "2 photos will be shared."
     )
