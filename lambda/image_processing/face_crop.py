@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from facekit import faces, imaging
+from facekit import faces, imaging, yunet
 from style_backend import aws, config, erasure, events, keys, observability
 from style_backend.errors import Failure, Reason
 from style_backend.observability import logger as log
@@ -21,7 +21,7 @@ from style_backend.process import ProcessStore, Status, process_of_object
 if TYPE_CHECKING:
     import numpy as np
 
-faces.warm_up()  # load dlib's models during init, not during the first request
+yunet.warm_up()  # load the detector during init, not during the first request
 
 
 @observability.lambda_entry()

@@ -57,11 +57,15 @@ async function afterSignIn() {
   await openStudio();
 }
 
+// One upload takes at most this many styles (the API's resourceIds maxItems): the first ones are
+// picked, and a box past the limit does not tick.
+const MAX_STYLES_PER_UPLOAD = 4;
+
 async function openStudio() {
   show(["create-view", "results-view"]);
   const { items } = await state.client.listStyles();
   state.styles = items;
-  state.picked = new Set(items.map((s) => s.resourceId));
+  state.picked = new Set(items.slice(0, MAX_STYLES_PER_UPLOAD).map((s) => s.resourceId));
   const grid = $("styles");
   grid.replaceChildren(
     ...items.map((style) => {
@@ -70,10 +74,15 @@ async function openStudio() {
       card.dataset.resourceId = style.resourceId;
       const box = document.createElement("input");
       box.type = "checkbox";
-      box.checked = true;
+      box.checked = state.picked.has(style.resourceId);
       box.value = style.resourceId;
-      box.addEventListener("change", () =>
-        box.checked ? state.picked.add(style.resourceId) : state.picked.delete(style.resourceId));
+      box.addEventListener("change", () => {
+        if (box.checked && state.picked.size >= MAX_STYLES_PER_UPLOAD) {
+          box.checked = false;
+          return;
+        }
+        box.checked ? state.picked.add(style.resourceId) : state.picked.delete(style.resourceId);
+      });
       const img = document.createElement("img");
       img.src = style.imageUrl;
       img.alt = `${style.theme} style`;

@@ -1,4 +1,4 @@
-"""Cognito user pool (email sign-in), the web app client and, when configured, the hosted UI."""
+"""Cognito user pool (email sign-in), the web app client and the hosted-UI domain."""
 
 from __future__ import annotations
 
@@ -16,16 +16,22 @@ class IdentityStack(ProjectStack):
         super().__init__(scope, construct_id, **kw)
         self.user_pool = UserPool(self, "UserPool", settings=settings)
         self.client = self.user_pool.add_web_client(settings)
-        if settings.cognito_domain_prefix:
-            self.domain = self.user_pool.add_domain(
-                "HostedUiDomain",
-                cognito_domain=cognito.CognitoDomainOptions(
-                    domain_prefix=settings.cognito_domain_prefix
-                ),
-            )
-            cdk.CfnOutput(self, "HostedUiBaseUrl", value=self.domain.base_url())
+        self.domain = self.user_pool.add_domain(
+            "HostedUiDomain",
+            cognito_domain=cognito.CognitoDomainOptions(domain_prefix=domain_prefix(settings)),
+        )
+        cdk.CfnOutput(self, "HostedUiBaseUrl", value=self.domain.base_url())
         cdk.CfnOutput(self, "UserPoolId", value=self.user_pool.user_pool_id)
         cdk.CfnOutput(self, "UserPoolClientId", value=self.client.user_pool_client_id)
+
+
+def domain_prefix(settings: Settings) -> str:
+    """The hosted UI's `https://PREFIX.auth.REGION.amazoncognito.com`. Prefixes are unique across
+    every AWS account of a region: by default `{project}-login-{account id}` (resolved at deploy,
+    so two accounts deploying the same app never collide); `cognito_domain_prefix` overrides."""
+    if settings.cognito_domain_prefix:
+        return settings.cognito_domain_prefix
+    return cdk.Fn.join("-", [settings.hosted_ui_prefix_base, cdk.Aws.ACCOUNT_ID])
 
 
 class UserPool(cognito.UserPool):
@@ -70,7 +76,6 @@ class UserPool(cognito.UserPool):
 
     def add_web_client(self, settings: Settings) -> cognito.UserPoolClient:
         """`WebClient`: a browser app (no secret), SRP; OAuth code flow with the hosted UI."""
-        hosted_ui = bool(settings.cognito_domain_prefix)
         return self.add_client(
             "WebClient",
             auth_flows=cognito.AuthFlow(
@@ -84,13 +89,10 @@ class UserPool(cognito.UserPool):
             access_token_validity=cdk.Duration.minutes(settings.token_validity_minutes),
             id_token_validity=cdk.Duration.minutes(settings.token_validity_minutes),
             refresh_token_validity=cdk.Duration.days(30),
-            disable_o_auth=not hosted_ui,
             o_auth=cognito.OAuthSettings(
                 flows=cognito.OAuthFlows(authorization_code_grant=True),
                 scopes=[cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL],
                 callback_urls=settings.callback_urls,
                 logout_urls=settings.callback_urls,
-            )
-            if hosted_ui
-            else None,
+            ),
         )

@@ -50,7 +50,7 @@ class FaceCropFunction(ProjectFunction):
                 EnvVar.FACE_MODELS_DIR: FACE_MODELS_DIR,
             },
             description="uploads/ → detect, align and crop the face → crops/",
-            memory_size=2048,  # dlib HOG on a full-size selfie: CPU scales with memory
+            memory_size=2048,  # decoding a 12 MP selfie, and YuNet: CPU scales with memory
             timeout=cdk.Duration.seconds(60),
             asynchronous=True,
         )
@@ -156,8 +156,9 @@ class FaceSwapCompletionFunction(ProjectFunction):
 
 
 class PipelineDeadLetterFunction(ProjectFunction):
-    """A swap or completion event that failed every retry ends its styles FAILED with a reason
-    (style_backend.dead_letters) instead of leaving the process SWAPPING forever."""
+    """A crop, swap or completion event that failed every retry ends its process or styles
+    FAILED with a reason (style_backend.dead_letters) instead of leaving the process CREATED or
+    SWAPPING forever."""
 
     def __init__(
         self,
@@ -176,7 +177,7 @@ class PipelineDeadLetterFunction(ProjectFunction):
             settings=settings,
             layers=[shared_layer],
             environment={EnvVar.PROCESS_TABLE: tables.process.table_name},
-            description="swap/completion events that failed every retry → their styles FAILED",
+            description="crop/swap/completion events that failed every retry → FAILED, a reason",
             timeout=cdk.Duration.seconds(30),
         )
         for queue in queues:

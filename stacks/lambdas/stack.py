@@ -50,7 +50,7 @@ class FunctionsStack(ProjectStack):
         ]
         self.dead_letters = pipeline.PipelineDeadLetterFunction(
             self,
-            queues=[fn.dead_letter_queue for fn in self.pipeline[1:]],  # swap, completion
+            queues=[fn.dead_letter_queue for fn in self.pipeline],  # crop, swap, completion
             **common,
         )
         # By construct id, the name style_backend.api.routes gives each route's function.

@@ -136,7 +136,7 @@ class FlowAlarms(Component):
             self._alarm(
                 "PipelineEventsExhausted",
                 dead_letter_consumer.metric_invocations(period=FIVE_MINUTES, statistic="Sum"),
-                "pipeline events failed every retry: their styles were ended FAILED",
+                "pipeline events failed every retry: their processes or styles were ended FAILED",
             )
         server_errors = api.metric_server_error(period=FIVE_MINUTES, statistic="Sum")
         self._alarm("Api5xx", server_errors, "API 5xx")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import importlib.util
 import shutil
 import subprocess
 import sys
@@ -36,7 +35,7 @@ FACEFLOW_PACKAGE = SHARED_DIR / "faceflow"
 # What the FaceChain container COPYs: both packages whole.
 SHARED_PACKAGES = (DOMAIN_PACKAGE, FACE_PACKAGE)
 # Third-party packages only the imaging layer ships (lambda/requirements.txt: native wheels).
-IMAGING_IMPORTS = frozenset({"numpy", "PIL", "dlib", "cv2", "onnxruntime"})
+IMAGING_IMPORTS = frozenset({"numpy", "PIL", "dlib", "cv2", "onnxruntime", "onnx"})
 # What a shared-layer module may import: the standard library, the runtime's boto3 and the
 # shared layer's own packages (anything else makes a module imaging: see face_modules).
 _PURE_IMPORTS = frozenset(sys.stdlib_module_names) | {
@@ -58,9 +57,9 @@ RUNTIME = lambda_.Runtime.PYTHON_3_12
 ARCHITECTURE = lambda_.Architecture.X86_64
 # Mount point of the imaging layer's model files inside the Lambda sandbox.
 FACE_MODELS_DIR = "/opt/face_models"
-FIVE_POINT_MODEL = "shape_predictor_5_face_landmarks.dat"  # CC0; never the 68-point model
 # Model files the serving image's engines load (YuNet; Face Mesh's network and topology), taken
-# from .cache/models where set-up put them checksum-pinned (scripts/fetch_photos.py).
+# from .cache/models where set-up put them checksum-pinned (scripts/fetch_photos.py); the imaging
+# layer's come from there too (layer_models).
 CONTAINER_MODELS = (
     "face_detection_yunet_2023mar_int8bq.onnx",
     "face_landmark.tflite",
@@ -125,15 +124,21 @@ def _copy_tree(source: Path, target: Path) -> None:
     shutil.copytree(source, target, ignore=shutil.ignore_patterns(*_IGNORED), dirs_exist_ok=True)
 
 
-def five_point_model_path() -> Path:
-    """The CC0 5-point landmark model, taken from the installed face-recognition-models wheel."""
-    # Located without importing it: its __init__ needs pkg_resources, which setuptools 81+ lacks.
-    spec = importlib.util.find_spec("face_recognition_models")
-    if spec is None or spec.origin is None:  # requirements-dev.txt installs it
-        raise BundlingError("face-recognition-models is not installed: make synth")
-    path = Path(spec.origin).parent / "models" / FIVE_POINT_MODEL
-    if path.name != FIVE_POINT_MODEL or not path.is_file():
-        raise BundlingError(f"5-point landmark model not found at {path}")
+def layer_models() -> dict[str, str]:
+    """The model files the imaging layer ships, with their pinned sha256: YuNet, which the crop
+    runs, and SFace, the shared face module's identity model (facekit.model_files)."""
+    from facekit import model_files
+
+    return {name: digest for name, (_, digest) in model_files.FILES.items()}
+
+
+def checked_model(name: str, sha256: str, cache: Path = DEV_MODELS_DIR) -> Path:
+    """A set-up model file whose bytes are the pinned ones, or BundlingError saying why not."""
+    path = cache / name
+    if not path.is_file():
+        raise BundlingError(f"{path} is missing: run scripts/fetch_photos.py (make's set-up)")
+    if hashlib.sha256(path.read_bytes()).hexdigest() != sha256:
+        raise BundlingError(f"{path}: checksum mismatch (expected {sha256}); fetch it again")
     return path
 
 
@@ -219,15 +224,20 @@ def bundle_imaging_modules(output_dir: Path) -> None:
     _copy_files(face_modules()[1], output_dir / "python")
 
 
-def bundle_imaging_layer(output_dir: Path) -> None:
-    _pip_install(LAMBDA_REQUIREMENTS, output_dir / "python")
+def bundle_face_models(output_dir: Path, cache: Path = DEV_MODELS_DIR) -> Path:
+    """The pinned model files into output_dir/face_models (FACE_MODELS_DIR on Lambda)."""
     models = output_dir / "face_models"
     models.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(five_point_model_path(), models / FIVE_POINT_MODEL)
-    # dlib builds its HOG detector in ~0.5 s at import; loading the saved one takes ~3 ms.
-    from facekit.faces import write_detector
+    for name, sha256 in layer_models().items():
+        shutil.copyfile(checked_model(name, sha256, cache), models / name)
+    return models
 
-    write_detector(models)
+
+def bundle_imaging_layer(output_dir: Path) -> None:
+    # --no-deps: every package is pinned in the file; onnxruntime's declared extras (sympy,
+    # protobuf, flatbuffers, coloredlogs: ~40 MB) serve its tools, not an InferenceSession.
+    _pip_install(LAMBDA_REQUIREMENTS, output_dir / "python", "--no-deps")
+    bundle_face_models(output_dir)
     bundle_imaging_modules(output_dir)
 
 

@@ -2,9 +2,12 @@
 
 - SharedLayer: the styling domain (`style_backend`), facekit's and faceflow's pure modules,
   Powertools, pydantic and cryptography (wheels for python3.12 x86_64): every function.
-- ImagingLayer: facekit's imaging modules (decoding, detection, alignment) with what they import
-  (numpy, Pillow, dlib wheels for python3.12 x86_64) and the model files under /opt/face_models:
-  only functions that decode images.
+- ImagingLayer: facekit's imaging modules (decoding, detection, alignment) with what the face
+  crop runs (numpy, Pillow, onnxruntime wheels for python3.12 x86_64; no dlib, no OpenCV: the
+  crop is YuNet's) and the pinned YuNet/SFace files under /opt/face_models: only functions that
+  decode images. With SharedLayer and its code the face crop holds 169 MiB unzipped, 68 % of
+  Lambda's 250 MiB (`benchmarks/bench_package_sizes.py --layers`); OpenCV in onnxruntime's place
+  would make it ~241 MiB (96 %).
 
 Which facekit module goes where follows its imports (bundling.face_modules).
 """
@@ -17,7 +20,6 @@ from constructs import Construct
 
 from stacks.shared.bundling import (
     ARCHITECTURE,
-    FIVE_POINT_MODEL,
     LAMBDA_DIR,
     LAMBDA_REQUIREMENTS,
     PIP_PLATFORM_FLAGS,
@@ -28,6 +30,7 @@ from stacks.shared.bundling import (
     bundle_shared_layer,
     face_modules,
     fingerprint,
+    layer_models,
     local_bundling,
     shared_layer_sources,
 )
@@ -65,12 +68,14 @@ class ImagingLayer(lambda_.LayerVersion):
             code=lambda_.Code.from_asset(
                 str(LAMBDA_DIR),
                 asset_hash=fingerprint(
-                    [LAMBDA_REQUIREMENTS, *face_modules()[1]], *PIP_PLATFORM_FLAGS, FIVE_POINT_MODEL
+                    [LAMBDA_REQUIREMENTS, *face_modules()[1]],
+                    *PIP_PLATFORM_FLAGS,
+                    *(f"{name}={sha256}" for name, sha256 in layer_models().items()),
                 ),
                 asset_hash_type=cdk.AssetHashType.CUSTOM,
                 bundling=local_bundling(bundle_imaging_layer),
             ),
             compatible_runtimes=[RUNTIME],
             compatible_architectures=[ARCHITECTURE],
-            description="facekit's imaging modules, numpy, Pillow, dlib, 5-point landmark model",
+            description="facekit's imaging modules, numpy, Pillow, onnxruntime, YuNet/SFace models",
         )

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from local import seed
 from local.container import free_port
 
 pytestmark = pytest.mark.e2e
@@ -69,7 +70,7 @@ def test_starts_prints_where_and_stops_cleanly_on_ctrl_c():
                 break
         out = "".join(lines)
         assert f"web page     http://127.0.0.1:{port}/" in out, out
-        assert "styles       sepia-portrait, noir-mirror, teal-studio" in out
+        assert f"styles       {', '.join(s.resource_id for s in seed.STYLES)}" in out
         assert "does not survive a restart" in out
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/config.json", timeout=10) as r:
             assert json.load(r)["apiUrl"] == f"http://127.0.0.1:{port}/prod/"

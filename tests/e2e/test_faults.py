@@ -15,6 +15,7 @@ import pytest
 
 from local.photos import astronaut
 from style_backend import keys
+from style_backend.uploads import MAX_STYLES_PER_UPLOAD
 from tests.e2e.conftest import TERMINAL, User, jpeg
 
 pytestmark = pytest.mark.e2e
@@ -39,7 +40,7 @@ def depth(backend, queue_url: str) -> int:
 
 def quiet(backend, timeout: float = 60) -> None:
     """Every trigger queue and dead-letter queue empty: nothing left to deliver, no dead letter
-    waiting (the swap's and completion's are their dead-letter function's trigger queues)."""
+    waiting (the pipeline's are the dead-letter function's trigger queues)."""
     urls = {t.queue_url for t in backend.triggers} | {t.dlq_url for t in backend.triggers}
     wait_for(
         lambda: all(depth(backend, url) == 0 for url in urls),
@@ -86,7 +87,8 @@ def user(backend) -> User:
 
 @pytest.fixture
 def styles(user) -> list[str]:
-    return [s["resourceId"] for s in user.styles()]
+    """The first seeded styles, as many as one upload takes."""
+    return [s["resourceId"] for s in user.styles()][:MAX_STYLES_PER_UPLOAD]
 
 
 def test_model_container_killed_mid_request(backend, user, styles):

@@ -1,13 +1,14 @@
-"""A swap or completion event that failed every retry (issue 10): Lambda hands it to the
-function's on-failure queue, whose consumer ends the styles it left open FAILED with a reason,
-so no process stays SWAPPING. The swap really exhausts its retries here (the endpoint keeps
-answering 503 at the botocore boundary); the record is what Lambda's on-failure destination
-sends, wrapped in the SQS event the queue's event source delivers."""
+"""A crop, swap or completion event that failed every retry (issue 10): Lambda hands it to the
+function's on-failure queue, whose consumer ends the process or styles it left open FAILED with
+a reason, so no process stays CREATED or SWAPPING. The events really exhaust their retries here
+(S3 or the endpoint keeps answering 503 at the botocore boundary); the record is what Lambda's
+on-failure destination sends, wrapped in the SQS event the queue's event source delivers."""
 
 from __future__ import annotations
 
 import json
 
+import face_crop
 import face_swap
 import face_swap_completion
 import pipeline_dead_letters
@@ -143,6 +144,53 @@ def test_a_completion_whose_retries_are_exhausted_ends_its_style_failed(pipeline
     assert item["status"] == Status.SWAPPING
 
 
+def exhaust_the_crop(pipeline, monkeypatch) -> tuple[str, dict]:
+    """An upload whose crop fails three deliveries running: S3 answers 503 to every read (the
+    first try and Lambda's 2 retries), which the handler lets fail so that Lambda retries."""
+    process = pipeline.upload(hostile.jpeg(hostile.astronaut()))
+    event = s3_event(process["sourceKey"])
+
+    def unavailable(**_):
+        raise aws.client("s3").exceptions.ClientError(
+            {"Error": {"Code": "503", "Message": "Service Unavailable"}}, "HeadObject"
+        )
+
+    with monkeypatch.context() as patched:
+        patched.setattr(aws.client("s3"), "head_object", unavailable)
+        for _attempt in range(3):
+            with pytest.raises(Exception, match="Service Unavailable"):
+                face_crop.handler(event)
+    return process["processId"], event
+
+
+def test_an_upload_whose_crop_exhausts_its_retries_ends_failed_with_a_reason(pipeline, monkeypatch):
+    pid, event = exhaust_the_crop(pipeline, monkeypatch)
+    assert pipeline.get(pid)["status"] == Status.CREATED  # what used to stay forever
+
+    answer = pipeline_dead_letters.handler(sqs_event(on_failure_record(event)))
+    assert answer == {"batchItemFailures": []}
+    item = pipeline.get(pid)
+    assert item["status"] == Status.FAILED
+    assert item["error"] == {
+        "code": "CROP_FAILED",
+        "message": "Your photo could not be processed; please try again later.",
+    }
+    assert not pipeline.exists(keys.crop_key(USER, pid))
+    # Delivered again (SQS is at least once): nothing changes.
+    pipeline_dead_letters.handler(sqs_event(on_failure_record(event, "EventAgeExceeded")))
+    assert pipeline.get(pid) == item
+
+
+def test_an_upload_cropped_after_all_is_left_to_go_on(pipeline, monkeypatch):
+    """A duplicate upload event exhausted its retries while another delivery cropped it: the
+    process is past CREATED and goes on to its swaps."""
+    pid, event = exhaust_the_crop(pipeline, monkeypatch)
+    face_crop.handler(event)  # S3 is back: this delivery crops
+    assert pipeline.get(pid)["status"] == Status.CROPPED
+    pipeline_dead_letters.handler(sqs_event(on_failure_record(event)))
+    assert pipeline.get(pid)["status"] == Status.CROPPED
+
+
 def test_unreadable_or_foreign_dead_letters_change_nothing(pipeline):
     pid, _ = cropped(pipeline)
     before = pipeline.get(pid)
@@ -151,7 +199,9 @@ def test_unreadable_or_foreign_dead_letters_change_nothing(pipeline):
             "not json",
             "[1, 2]",
             on_failure_record(s3_event(keys.crop_key("someone-else", pid))),
-            on_failure_record(s3_event(f"uploads/{USER}/{pid}.jpg")),
+            on_failure_record(s3_event(f"uploads/{USER}/{pid}.jpg")),  # cropped already
+            on_failure_record(s3_event(f"uploads/someone-else/{pid}.jpg")),
+            on_failure_record(s3_event("uploads/readme.txt")),
             on_failure_record(sns_event("{}")),
         )
     )

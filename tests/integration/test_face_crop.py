@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from facekit import faces
+from facekit import faces, yunet
 from style_backend import keys
 from style_backend.process import Status
 from tests import hostile
@@ -23,7 +23,7 @@ def crop_of(pipeline, process) -> np.ndarray:
 
 
 def assert_eyes_in_place(crop: np.ndarray) -> None:
-    found = faces.detect_faces(crop)
+    found = yunet.detect_faces(crop)
     assert found, "no face in the crop"
     for eye, where in (
         (found[0].left_eye, faces.ALIGNED_LEFT_EYE),

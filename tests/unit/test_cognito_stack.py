@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 
 def _pool(synth) -> dict:
     (pool,) = synth.resources("Identity", "AWS::Cognito::UserPool").values()
@@ -43,8 +45,39 @@ def test_client_uses_srp_only_and_has_no_secret(synth):
     ]
     assert client["GenerateSecret"] is False
     assert client["PreventUserExistenceErrors"] == "ENABLED"
-    assert "AllowedOAuthFlows" not in client  # no hosted UI unless a domain prefix is set
-    assert not synth.resources("Identity", "AWS::Cognito::UserPoolDomain")
+
+
+def test_the_hosted_ui_domain_exists_by_default_unique_per_account(synth):
+    """Prefixes are global to a region: the default carries the deploying account's id."""
+    (domain,) = synth.resources("Identity", "AWS::Cognito::UserPoolDomain").values()
+    props = domain["Properties"]
+    assert props["Domain"] == {"Fn::Join": ["-", ["style-login", {"Ref": "AWS::AccountId"}]]}
+    assert props["UserPoolId"] == {
+        "Ref": next(iter(synth.resources("Identity", "AWS::Cognito::UserPool")))
+    }
+    client = _client(synth)  # the hosted UI signs in with the code flow, back to the page
+    assert client["AllowedOAuthFlows"] == ["code"] and client["AllowedOAuthFlowsUserPoolClient"]
+    assert sorted(client["AllowedOAuthScopes"]) == ["email", "openid"]
+    assert client["CallbackURLs"] == client["LogoutURLs"] == ["http://localhost:8000/"]
+    outputs = synth.template_json("Identity")["Outputs"]
+    assert "HostedUiBaseUrl" in outputs
+
+
+@pytest.mark.parametrize(
+    ("context", "message"),
+    [
+        ({"cognito_domain_prefix": "Style_Login"}, "cognito_domain_prefix"),
+        ({"cognito_domain_prefix": "my-cognito-login"}, "cognito_domain_prefix"),
+        ({"cognito_domain_prefix": "-login"}, "cognito_domain_prefix"),
+        ({"project_name": "amazonian"}, "project_name"),
+    ],
+)
+def test_a_prefix_cognito_would_refuse_stops_the_synth(context, message):
+    from stacks.settings import Settings
+
+    with pytest.raises(ValueError, match=message):
+        Settings(**context).validate()
+    Settings(cognito_domain_prefix="style-test-login").validate()
 
 
 def test_domain_and_password_auth_follow_the_context(synth_overridden):

@@ -30,9 +30,14 @@ def _pins(path: Path) -> dict[str, str]:
 
 def test_the_image_installs_what_the_tests_run():
     image = _pins(ROOT / "lambda/albums/requirements.txt")
-    assert {"numpy", "opencv-python-headless", "scikit-learn", "faiss-cpu", "imagehash"} <= set(
-        image
-    )
+    assert {
+        "numpy",
+        "opencv-python-headless",
+        "onnxruntime",
+        "scikit-learn",
+        "faiss-cpu",
+        "imagehash",
+    } <= set(image)
     assert {name: metadata.version(name) for name in image} == image
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageFilter
 
-from facekit import MODELS_DIR_ENV, analysis, embedding, faces, quality, yunet
+from facekit import MODELS_DIR_ENV, analysis, embedding, faces, onnx_graph, quality, yunet
 from facekit.errors import Failure, Reason
 from facekit.imaging import decode_image
 from facekit.models import ModelMissing, model_path
@@ -160,3 +160,58 @@ def test_sharp_real_faces_are_good_and_blurred_or_tiny_ones_low_quality():
     canvas.paste(tiny, (150, 150))
     small = analysis.find_faces(np.asarray(canvas))
     assert not small or quality.TOO_SMALL in small[0].quality.reasons
+
+
+def _all_photos() -> list[str]:
+    names = [
+        *photos.LABELLED,
+        "insightface_t1.jpg",
+        *(f"face_api/sample{i}.jpg" for i in range(1, 7)),
+    ]
+    return [n for n in names if (photos.PHOTO_CACHE / n).exists()]
+
+
+def _by_position(rows: np.ndarray) -> np.ndarray:
+    return rows[np.lexsort((rows[:, 1], rows[:, 0]))]
+
+
+def test_onnxruntime_yunet_finds_what_opencvs_facedetectoryn_finds():
+    """facekit.yunet reimplements cv2.FaceDetectorYN around onnxruntime and the pinned int8 file
+    (edited in memory: facekit.onnx_graph): on every registry photo OpenCV finds the same faces,
+    the same boxes, landmarks and scores."""
+    import cv2
+
+    names = _all_photos()
+    require(len(names) >= 10, "the registry photos (scripts/fetch_photos.py)")
+    reference = cv2.FaceDetectorYN.create(
+        str(model_path(yunet.YUNET_MODEL)),
+        "",
+        (320, 320),
+        yunet.SCORE_THRESHOLD,
+        yunet.NMS_THRESHOLD,
+        yunet.TOP_K,
+    )
+    faces_seen = 0
+    for name in names:
+        bgr = np.ascontiguousarray(_photo(name)[:, :, ::-1])
+        reference.setInputSize((bgr.shape[1], bgr.shape[0]))
+        _, want = reference.detect(bgr)
+        want = np.zeros((0, 15), np.float32) if want is None else want
+        got = yunet.detect_at_size(bgr.astype(np.float32))
+        assert got.shape == want.shape, name
+        assert np.allclose(_by_position(got), _by_position(want), atol=0.05), name
+        faces_seen += len(want)
+    assert faces_seen >= 30  # 38 with every photo fetched
+
+
+def test_the_onnxruntime_edit_drops_only_per_tensor_block_sizes_and_the_fixed_input_size():
+    pinned = model_path(yunet.YUNET_MODEL).read_bytes()
+    assert onnx_graph.serialize(onnx_graph.parse(pinned)) == pinned  # the wire format, exactly
+    edited = onnx_graph.for_onnxruntime(pinned)
+    assert edited.count(b"block_size") == pinned.count(b"block_size") - 20  # of 64 nodes
+    assert edited.count(b"height") == 1 and b"width" in edited and b"anchors" in edited
+    # Every weight is the pinned file's: the initializers are untouched bytes.
+    (graph,) = [v for n, _, v in onnx_graph.parse(pinned) if n == 7]
+    (edited_graph,) = [v for n, _, v in onnx_graph.parse(edited) if n == 7]
+    weights = [v for n, _, v in onnx_graph.parse(graph) if n == 5]
+    assert weights == [v for n, _, v in onnx_graph.parse(edited_graph) if n == 5]

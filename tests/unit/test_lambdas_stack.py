@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import subprocess
@@ -9,6 +10,7 @@ import sys
 
 import pytest
 
+from stacks.shared.bundling import layer_models
 from tests.unit.conftest import as_list, render, statements
 
 P, U, D, H, B, A = (
@@ -102,7 +104,11 @@ EXPECTED = {
                     "sqs:GetQueueUrl",
                     "sqs:ReceiveMessage",
                 ),
-                ("<FaceSwapDeadLetterQueue>", "<FaceSwapCompletionDeadLetterQueue>"),
+                (
+                    "<FaceCropDeadLetterQueue>",
+                    "<FaceSwapDeadLetterQueue>",
+                    "<FaceSwapCompletionDeadLetterQueue>",
+                ),
             ),
         ),
     ),
@@ -388,8 +394,10 @@ def test_async_invocations_retry_twice_then_dead_letter(synth, construct_id):
     assert destination.startswith(f"<{construct_id.removesuffix('Function')}DeadLetterQueue")
 
 
-@pytest.mark.parametrize("construct_id", ["FaceSwapFunction", "FaceSwapCompletionFunction"])
-def test_exhausted_swap_and_completion_events_reach_the_dead_letter_function(synth, construct_id):
+@pytest.mark.parametrize(
+    "construct_id", ["FaceCropFunction", "FaceSwapFunction", "FaceSwapCompletionFunction"]
+)
+def test_exhausted_pipeline_events_reach_the_dead_letter_function(synth, construct_id):
     consumer, _ = _function(synth, "PipelineDeadLetterFunction")
     queue = f"<{construct_id.removesuffix('Function')}DeadLetterQueue>"
     (mapping,) = [
@@ -462,11 +470,15 @@ def test_local_bundling_builds_layers_for_the_lambda_runtime(bundled):
     assert not list(shared.rglob("__pycache__"))
     python = imaging / "python"
     assert (python / "numpy").is_dir() and (python / "PIL").is_dir()
-    (dlib_ext,) = python.glob("_dlib_pybind11*.so")
-    assert "cpython-312-x86_64-linux-gnu" in dlib_ext.name  # the runtime's ABI, not this machine's
-    assert (imaging / "face_models" / "shape_predictor_5_face_landmarks.dat").is_file()
-    assert (imaging / "face_models" / "frontal_face_detector.svm").is_file()  # fast cold start
-    assert not list(imaging.rglob("shape_predictor_68*"))  # non-commercial model never ships
+    (runtime_ext,) = python.glob("onnxruntime/capi/onnxruntime_pybind11_state*.so")
+    assert "cpython-312-x86_64-linux-gnu" in runtime_ext.name  # the runtime's ABI, not this one's
+    # The crop is YuNet's: neither dlib nor OpenCV ships, nor onnxruntime's tool dependencies.
+    for absent in ("dlib", "_dlib_pybind11*", "cv2", "sympy", "google"):
+        assert not list(python.glob(absent)), absent
+    models = imaging / "face_models"
+    for name, sha256 in layer_models().items():  # the pinned files, byte for byte
+        assert hashlib.sha256((models / name).read_bytes()).hexdigest() == sha256
+    assert sorted(p.name for p in models.iterdir()) == sorted(layer_models())
 
 
 @pytest.mark.slow

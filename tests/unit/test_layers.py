@@ -10,6 +10,7 @@ from pathlib import Path
 
 from stacks.shared.bundling import (
     FACE_PACKAGE,
+    bundle_face_models,
     bundle_imaging_modules,
     bundle_shared_layer,
     face_modules,
@@ -80,8 +81,20 @@ def test_the_face_crop_imports_from_both_layers(tmp_path):
     _native_for_this_interpreter(opt / "python")
     shared = {p.relative_to(opt) for p in opt.rglob("*") if p.is_file()}
     bundle_imaging_modules(opt)  # its wheels come from this interpreter here
+    models = bundle_face_models(opt)
     imaging = {p.relative_to(opt) for p in opt.rglob("*") if p.is_file()} - shared
-    assert {p.name for p in imaging} >= {"imaging.py", "faces.py"}  # nothing overwritten
+    assert {p.name for p in imaging} >= {"imaging.py", "faces.py", "yunet.py"}  # none overwritten
     repo = FACE_PACKAGE.parents[2]
     path = [str(repo / "lambda" / "image_processing"), str(opt / "python")]
-    _imports(path, ["face_crop"], block_imaging=False)
+    # Its init loads YuNet from the layer's models, with neither dlib nor OpenCV importable.
+    no_dlib = "import sys\nfor m in ('dlib', 'cv2'): sys.modules[m] = None\n"
+    code = no_dlib + "import face_crop\nfrom facekit import faces, yunet\nassert yunet._session()"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(path), "FACE_MODELS_DIR": str(models)},
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd="/",
+    )
+    assert done.returncode == 0, done.stderr[-2000:]

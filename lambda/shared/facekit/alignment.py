@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from facekit.faces import similarity_transform
-
 # Eyes, nose tip, mouth corners (YuNet's landmark order) in a 112×112 crop: the ArcFace template
 # OpenCV's FaceRecognizerSF.alignCrop uses for SFace.
 ARCFACE_TEMPLATE_112 = np.array(
@@ -22,6 +20,25 @@ ARCFACE_TEMPLATE_112 = np.array(
         [70.7299, 92.2041],
     ]
 )
+
+
+def similarity_transform(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """Least-squares rotation + uniform scale + translation taking src points onto dst (Umeyama)."""
+    src = np.asarray(src, dtype=np.float64)
+    dst = np.asarray(dst, dtype=np.float64)
+    mu_s, mu_d = src.mean(axis=0), dst.mean(axis=0)
+    s_c, d_c = src - mu_s, dst - mu_d
+    cov = d_c.T @ s_c / len(src)
+    u, sing, vt = np.linalg.svd(cov)
+    d = np.ones(2)
+    if np.linalg.det(u) * np.linalg.det(vt) < 0:
+        d[-1] = -1
+    rot = u @ np.diag(d) @ vt
+    scale = (sing * d).sum() / s_c.var(axis=0).sum()
+    m = np.zeros((2, 3))
+    m[:, :2] = scale * rot
+    m[:, 2] = mu_d - scale * rot @ mu_s
+    return m
 
 
 def template_matrix(landmarks: np.ndarray, template: np.ndarray, size: int) -> np.ndarray:

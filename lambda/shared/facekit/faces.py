@@ -1,15 +1,13 @@
-"""Face detection, 5-point landmarks, alignment and identity descriptors.
+"""The styling crop (YuNet's main face, aligned on its 5 landmarks) and dlib's frontal faces.
 
-Models ship inside registry packages, nothing is downloaded at run time:
-- detector: dlib's HOG frontal face detector (compiled into dlib, Boost licence);
-- landmarks: dlib's 5-point shape predictor (CC0) — eye corners and the base of the nose;
-- identity: dlib's ResNet 128-D face descriptor (CC0), used to measure that a swap keeps identity.
-The 68-point model is never used: its training data forbids commercial use.
-
-Model files come from FACE_MODELS_DIR (the Lambda layer and the container set it) or, when unset,
-from the face-recognition-models package installed beside this one. The detector may also sit
-there serialized (DETECTOR_MODEL, written by `python -m facekit.faces DIR` at build time):
-it then loads in milliseconds instead of half a second of cold start.
+- The crop of an upload (`crop_from_upload`, `crop_main_face`): facekit.yunet finds the main
+  face, frontal or turned, with eye centres, nose tip and mouth corners; `align_face` warps it
+  upright onto CROP_TEMPLATE. Needs numpy, Pillow and onnxruntime (the face crop's layer).
+- dlib (the FaceChain container's CPU engine and identity checks; never the crop): the HOG
+  frontal detector (compiled into dlib, Boost licence), the 5-point shape predictor (CC0: eye
+  corners and nose base) and the ResNet 128-D descriptor (CC0). The 68-point model is never
+  used: its training data forbids commercial use. Its files come from FACE_MODELS_DIR or, unset,
+  from the face-recognition-models package installed beside this one.
 """
 
 from __future__ import annotations
@@ -21,20 +19,27 @@ from pathlib import Path
 
 import numpy as np
 
-from facekit import MODELS_DIR_ENV
+from facekit import MODELS_DIR_ENV, yunet
+from facekit.alignment import ARCFACE_TEMPLATE_112, similarity_transform
 from facekit.errors import Failure, Reason
 
 LANDMARK_MODEL = "shape_predictor_5_face_landmarks.dat"
 DESCRIPTOR_MODEL = "dlib_face_recognition_resnet_model_v1.dat"
-# dlib's own frontal HOG detector, serialized by write_detector() at build time (optional).
-DETECTOR_MODEL = "frontal_face_detector.svm"
 
-# Where the 5 landmarks of a face sit in an aligned square crop, as fractions of its side:
-# eye centres and the base of the nose. The crop frames the whole head with some margin, so the
-# swap engine and a person looking at it both get forehead, chin and ears.
+# Where the landmarks of a face sit in an aligned square crop, as fractions of its side. The crop
+# frames the whole head with some margin, so the swap engine and a person looking at it both get
+# forehead, chin and ears. dlib's faces land eye centres and nose base on these three.
 ALIGNED_LEFT_EYE = (0.375, 0.42)  # the eye on the left of the image
 ALIGNED_RIGHT_EYE = (0.625, 0.42)
 ALIGNED_NOSE = (0.5, 0.56)
+# YuNet's five (eye centres, nose tip, mouth corners) land on the ArcFace template that SFace
+# was trained on (facekit.alignment), scaled and moved so that its eyes are ALIGNED_*_EYE: its
+# nose tip then falls at y 0.563, beside ALIGNED_NOSE, and the mouth corners at y 0.709.
+_EYE_SPAN = np.linalg.norm(ARCFACE_TEMPLATE_112[1] - ARCFACE_TEMPLATE_112[0])
+_EYE_MID = ARCFACE_TEMPLATE_112[:2].mean(axis=0)
+CROP_TEMPLATE = (ARCFACE_TEMPLATE_112 - _EYE_MID) * (
+    (ALIGNED_RIGHT_EYE[0] - ALIGNED_LEFT_EYE[0]) / _EYE_SPAN
+) + np.array([0.5, ALIGNED_LEFT_EYE[1]])
 
 CROP_SIZE = 512
 # Pixels an upload may declare: a 40 MP phone photo is fine, a decompression bomb is not.
@@ -43,16 +48,8 @@ MAX_PIXELS = 40_000_000
 # than in the 512² crop (no upscaling), small enough for JPEG draft decoding at 1/2 to 1/8 scale.
 WORKING_MAX_SIDE = 1536
 # Below these, in the pixels the crop is taken from, a crop is mostly upscaling blur.
-MIN_EYE_DISTANCE = 24
-MIN_FACE_BOX = 64
-# Detection runs on a copy at most this large: HOG cost grows with pixels, and a selfie's face
-# stays far above the detector's ~80 px minimum at this size (it must span ≥ 8% of the picture).
-DETECT_MAX_SIDE = 1024
-# HOG's false positives (a patch of fabric, a flag) score near 0 where faces score ~1: candidates
-# scoring under this fraction of the best detection do not compete on size.
-CANDIDATE_SCORE_FRACTION = 0.5
-# Only pictures this small get the 4× dearer upsampled second pass when nothing was found.
-UPSAMPLE_MAX_SIDE = 800
+MIN_EYE_DISTANCE = yunet.MIN_EYE_DISTANCE
+MIN_FACE_BOX = yunet.MIN_FACE_BOX
 
 
 @dataclass(frozen=True)
@@ -111,24 +108,10 @@ def models_dir() -> Path:
 
 @cache
 def _detector():
-    """The HOG detector: from its serialized file when the models directory has one (3 ms),
-    else rebuilt from the copy compiled into dlib (~0.5 s of cold start)."""
+    """dlib's HOG detector, built from the copy compiled into dlib (~0.5 s, once per process)."""
     import dlib
 
-    path = models_dir() / DETECTOR_MODEL
-    if path.is_file():
-        return dlib.fhog_object_detector(str(path))
     return dlib.get_frontal_face_detector()
-
-
-def write_detector(directory: str | Path) -> Path:
-    """Serialize dlib's frontal face detector into `directory` (the layer build does this
-    once, so that every cold start loads it in milliseconds). The same detector, bit for bit."""
-    import dlib
-
-    path = Path(directory) / DETECTOR_MODEL
-    dlib.get_frontal_face_detector().save(str(path))
-    return path
 
 
 @cache
@@ -146,7 +129,8 @@ def _descriptor_model():
 
 
 def warm_up() -> None:
-    """Load the detector and landmark model (cold start) so the first request does not."""
+    """Load dlib's detector and landmark model (cold start) so the first request does not.
+    The crop's models load with `yunet.warm_up`."""
     _detector()
     _shape_predictor()
 
@@ -169,47 +153,10 @@ def detect_faces(rgb: np.ndarray, upsample: int = 0) -> list[Face]:
     return faces
 
 
-def find_main_face(rgb: np.ndarray) -> Face:
-    """The face a selfie is about: the largest of the confident detections (the list is sorted
-    by size, then score). Raises Failure
-    (NO_FACE, FACE_TOO_SMALL) with a message a client can show."""
-    height, width = rgb.shape[:2]
-    if min(height, width) < MIN_FACE_BOX:
-        raise Failure(
-            Reason.FACE_TOO_SMALL,
-            f"The picture is only {width}×{height} pixels: use a larger, closer photo.",
-        )
-    factor = min(1.0, DETECT_MAX_SIDE / max(height, width))
-    small = rgb if factor == 1.0 else _resized(rgb, factor)
-    found = detect_faces(small)
-    if not found and max(height, width) <= UPSAMPLE_MAX_SIDE:
-        found = detect_faces(small, upsample=1)
-    if not found:
-        raise Failure(Reason.NO_FACE, "No face was found: use a photo of one face, front on.")
-    best_score = max(f.score for f in found)
-    main = next(f for f in found if f.score >= CANDIDATE_SCORE_FRACTION * best_score)
-    face = main if factor == 1.0 else main.scaled(1.0 / factor)
-    if face.eye_distance < MIN_EYE_DISTANCE or face.width < MIN_FACE_BOX:
-        raise Failure(
-            Reason.FACE_TOO_SMALL,
-            "The face is too small in this picture: use a closer photo.",
-        )
-    return face
-
-
-def _resized(rgb: np.ndarray, factor: float) -> np.ndarray:
-    from PIL import Image
-
-    height, width = rgb.shape[:2]
-    size = (max(1, round(width * factor)), max(1, round(height * factor)))
-    return np.asarray(
-        Image.fromarray(rgb).resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
-    )
-
-
-def crop_main_face(rgb: np.ndarray, size: int = CROP_SIZE) -> tuple[np.ndarray, Face]:
-    """The aligned size×size crop of the main face, and that face (image coordinates)."""
-    face = find_main_face(rgb)
+def crop_main_face(rgb: np.ndarray, size: int = CROP_SIZE) -> tuple[np.ndarray, yunet.DetectedFace]:
+    """The aligned size×size crop of the main face (YuNet's; Failure NO_FACE or FACE_TOO_SMALL
+    without one), and that face in image coordinates."""
+    face = yunet.find_main_face(rgb)
     return align_face(rgb, face, size), face
 
 
@@ -232,30 +179,14 @@ def crop_from_upload(data: bytes, *, max_bytes: int, size: int = CROP_SIZE) -> n
         raise Failure(Reason.UNREADABLE_IMAGE, "The picture could not be read.") from err
 
 
-def alignment_matrix(face: Face, size: int) -> np.ndarray:
-    """2×3 similarity transform mapping image pixels onto the aligned size×size crop."""
+def alignment_matrix(face: Face | yunet.DetectedFace, size: int) -> np.ndarray:
+    """2×3 similarity transform mapping image pixels onto the aligned size×size crop: YuNet's
+    five landmarks onto CROP_TEMPLATE, dlib's eye centres and nose base onto ALIGNED_*."""
+    if isinstance(face, yunet.DetectedFace):
+        return similarity_transform(face.landmarks, CROP_TEMPLATE * size)
     src = np.stack([face.left_eye, face.right_eye, face.nose])
     dst = np.array([ALIGNED_LEFT_EYE, ALIGNED_RIGHT_EYE, ALIGNED_NOSE], dtype=np.float64) * size
     return similarity_transform(src, dst)
-
-
-def similarity_transform(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
-    """Least-squares rotation + uniform scale + translation taking src points onto dst (Umeyama)."""
-    src = np.asarray(src, dtype=np.float64)
-    dst = np.asarray(dst, dtype=np.float64)
-    mu_s, mu_d = src.mean(axis=0), dst.mean(axis=0)
-    s_c, d_c = src - mu_s, dst - mu_d
-    cov = d_c.T @ s_c / len(src)
-    u, sing, vt = np.linalg.svd(cov)
-    d = np.ones(2)
-    if np.linalg.det(u) * np.linalg.det(vt) < 0:
-        d[-1] = -1
-    rot = u @ np.diag(d) @ vt
-    scale = (sing * d).sum() / s_c.var(axis=0).sum()
-    m = np.zeros((2, 3))
-    m[:, :2] = scale * rot
-    m[:, 2] = mu_d - scale * rot @ mu_s
-    return m
 
 
 def warp_affine(
@@ -275,8 +206,8 @@ def _warp(image, matrix: np.ndarray, size: int, resample: str):
     return image.transform((size, size), Image.Transform.AFFINE, tuple(inv), resample=method)
 
 
-def align_face(rgb: np.ndarray, face: Face, size: int = 512) -> np.ndarray:
-    """The face rotated upright and scaled so its eyes and nose land on the ALIGNED_* points.
+def align_face(rgb: np.ndarray, face: Face | yunet.DetectedFace, size: int = 512) -> np.ndarray:
+    """The face rotated upright and scaled so its landmarks land on the crop's (alignment_matrix).
 
     Bilinear, as face-alignment pipelines commonly warp (3× cheaper than bicubic here); a shrink
     by 2× or more first box-filters the face's region by an integer factor, so it never aliases.
@@ -316,9 +247,3 @@ def identity_descriptor(rgb: np.ndarray, face: Face) -> np.ndarray:
 
 def identity_distance(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.linalg.norm(np.asarray(a) - np.asarray(b)))
-
-
-if __name__ == "__main__":  # python -m facekit.faces DIR: what the layer build runs
-    import sys
-
-    print(write_detector(sys.argv[1]))

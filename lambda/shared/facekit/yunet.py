@@ -1,28 +1,33 @@
 """YuNet face detection (OpenCV Zoo, Apache-2.0): every face of a photo with its box, 5 landmarks
 and a confidence, frontal or not (turned heads, tilted faces, small faces in group photos).
 
-Runs with OpenCV's `cv2.FaceDetectorYN` on the int8 model file from FACE_MODELS_DIR (see
-facekit.models). Detection runs on a copy at most DETECT_MAX_SIDE pixels long; boxes and
-landmarks come back in the coordinates of the image given.
+Runs with onnxruntime (75 MB, where OpenCV is 150: the face crop's Lambda layer fits with room)
+on OpenCV Zoo's pinned int8 YuNet file from FACE_MODELS_DIR (see facekit.models), edited in
+memory into a form onnxruntime accepts (facekit.onnx_graph: same weights, same arithmetic).
+Pre- and post-processing follow OpenCV's `cv2.FaceDetectorYN` step
+by step (pad to a multiple of 32, BGR 0–255, sqrt(cls·obj) score, per-stride decoding, NMS):
+tests/unit/test_facekit_yunet_sface.py compares both on the registry photos. Detection runs on a
+copy at most DETECT_MAX_SIDE pixels long; boxes and landmarks come back in the coordinates of the
+image given.
 
-`find_main_face` keeps the contract of `facekit.faces.find_main_face` (the styling flow's dlib
-detector): same Failures, and the returned face has the `left_eye`/`right_eye`/`nose`/`width`/
-`eye_distance`/`scaled` that `facekit.faces.align_face` uses, so the styling crop switches to YuNet
-by changing which `find_main_face` `facekit.faces.crop_main_face` calls.
+`find_main_face` is the styling crop's (facekit.faces.crop_main_face): the face it returns has
+the `left_eye`/`right_eye`/`nose`/`width`/`eye_distance`/`scaled` that `facekit.faces.align_face`
+uses, and its Failures are the crop's (NO_FACE, FACE_TOO_SMALL).
 """
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
 
+from facekit import onnx_graph
 from facekit.errors import Failure, Reason
 from facekit.models import model_path
 
 YUNET_MODEL = "face_detection_yunet_2023mar_int8bq.onnx"
+
 # OpenCV Zoo's demo keeps 0.9, which loses real faces: on the registry photos, true faces score
 # 0.75–0.96 (a head bowed in a group shot: 0.75), and nothing else scores above 0.3 except one dark
 # patch in face-api's sample1 (0.75), which quality.py then marks TOO_BLURRY (sharpness 2).
@@ -33,6 +38,11 @@ TOP_K = 5000
 # than 1536 and finds the same faces. A face 10 px between the eyes at 1920 (the low-quality
 # limit) is 5 px at 960, below what YuNet finds: callers wanting those pass max_side.
 DETECT_MAX_SIDE = 960
+# Below these, in the pixels the crop is taken from, a styling crop is mostly upscaling blur.
+MIN_EYE_DISTANCE = 24
+MIN_FACE_BOX = 64
+STRIDES = (8, 16, 32)
+_OUTPUTS = [f"{kind}_{stride}" for kind in ("cls", "obj", "bbox", "kps") for stride in STRIDES]
 
 
 @dataclass(frozen=True)
@@ -90,20 +100,84 @@ class DetectedFace:
         }
 
 
-_lock = threading.Lock()  # one detector object, whose input size is per call
-
-
 @cache
-def _detector():
-    import cv2
+def _session():
+    import onnxruntime
 
-    path = str(model_path(YUNET_MODEL))
-    return cv2.FaceDetectorYN.create(path, "", (320, 320), SCORE_THRESHOLD, NMS_THRESHOLD, TOP_K)
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 3  # the file's unused initializers are warned about, harmlessly
+    # One thread: the network is small (~10 ms on a 960² copy), and the functions running it
+    # (a Lambda's one or two vCPUs, a step handling one photo) gain nothing from a thread pool.
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    model = onnx_graph.for_onnxruntime(model_path(YUNET_MODEL).read_bytes())  # ~5 ms, once
+    return onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
 
 
 def warm_up() -> None:
     """Load the model (cold start) so the first photo does not pay for it."""
-    _detector()
+    _session()
+
+
+def detect_at_size(bgr: np.ndarray, score_threshold: float = SCORE_THRESHOLD) -> np.ndarray:
+    """The network on a BGR image at its own size: (n, 15) rows as cv2.FaceDetectorYN.detect
+    returns them (x, y, w, h, 5 landmarks x/y, score), after NMS, best first."""
+    height, width = bgr.shape[:2]
+    pad_h, pad_w = (-(-height // 32)) * 32, (-(-width // 32)) * 32
+    blob = np.zeros((1, 3, pad_h, pad_w), np.float32)  # padded right and bottom with black
+    blob[0, :, :height, :width] = np.moveaxis(bgr, 2, 0)
+    outputs = dict(zip(_OUTPUTS, _session().run(_OUTPUTS, {"input": blob}), strict=True))
+    rows = []
+    for stride in STRIDES:
+        cols = pad_w // stride
+        cls = np.clip(outputs[f"cls_{stride}"][0, :, 0], 0.0, 1.0)
+        obj = np.clip(outputs[f"obj_{stride}"][0, :, 0], 0.0, 1.0)
+        score = np.sqrt(cls * obj)
+        (cells,) = np.nonzero(score >= score_threshold)
+        if len(cells) == 0:
+            continue
+        grid = np.stack([cells % cols, cells // cols], axis=-1).astype(np.float32)
+        bbox = outputs[f"bbox_{stride}"][0, cells]
+        centre = (grid + bbox[:, :2]) * stride
+        size = np.exp(bbox[:, 2:4]) * stride
+        points = (outputs[f"kps_{stride}"][0, cells].reshape(-1, 5, 2) + grid[:, None]) * stride
+        rows.append(
+            np.hstack([centre - size / 2, size, points.reshape(-1, 10), score[cells, None]])
+        )
+    if not rows:
+        return np.zeros((0, 15), np.float32)
+    found = np.vstack(rows).astype(np.float32)
+    return found[_nms(found[:, :4], found[:, 14])]
+
+
+def _nms(boxes: np.ndarray, scores: np.ndarray) -> list[int]:
+    """cv2.dnn.NMSBoxes as FaceDetectorYN calls it: integer boxes, highest score first, a box
+    dropped when its IoU with a kept one exceeds NMS_THRESHOLD."""
+    rects = np.trunc(boxes).astype(np.int64)  # FaceDetectorYN's Rect2i(int(x), …)
+    x1, y1 = rects[:, 0], rects[:, 1]
+    x2, y2 = x1 + rects[:, 2], y1 + rects[:, 3]
+    areas = rects[:, 2] * rects[:, 3]
+    order = np.argsort(-scores, kind="stable")[:TOP_K]
+    keep: list[int] = []
+    for i in order:
+        if keep:
+            kept = np.array(keep)
+            inter = np.clip(np.minimum(x2[i], x2[kept]) - np.maximum(x1[i], x1[kept]), 0, None)
+            inter *= np.clip(np.minimum(y2[i], y2[kept]) - np.maximum(y1[i], y1[kept]), 0, None)
+            union = areas[i] + areas[kept] - inter
+            if np.any(inter > NMS_THRESHOLD * np.maximum(union, 1)):
+                continue
+        keep.append(int(i))
+    return keep
+
+
+def _shrunk(rgb: np.ndarray, factor: float) -> np.ndarray:
+    """Area-averaged downscale (what cv2.INTER_AREA does), with Pillow."""
+    from PIL import Image
+
+    height, width = rgb.shape[:2]
+    size = (max(1, round(width * factor)), max(1, round(height * factor)))
+    return np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.BOX))
 
 
 def detect_faces(
@@ -113,31 +187,14 @@ def detect_faces(
     score_threshold: float = SCORE_THRESHOLD,
 ) -> list[DetectedFace]:
     """Every face of an RGB uint8 image scoring at least `score_threshold`, largest first."""
-    import cv2
-
     height, width = rgb.shape[:2]
     factor = min(1.0, max_side / max(height, width))
-    bgr = np.ascontiguousarray(rgb[:, :, ::-1])
-    if factor < 1.0:
-        size = (max(1, round(width * factor)), max(1, round(height * factor)))
-        bgr = cv2.resize(bgr, size, interpolation=cv2.INTER_AREA)
-    detector = _detector()
-    with _lock:
-        detector.setInputSize((bgr.shape[1], bgr.shape[0]))
-        detector.setScoreThreshold(score_threshold)
-        _, rows = detector.detect(bgr)
-    if rows is None:
-        return []
-    scale_x, scale_y = width / bgr.shape[1], height / bgr.shape[0]
-    scale = np.array([scale_x, scale_y])
+    small = _shrunk(np.ascontiguousarray(rgb), factor) if factor < 1.0 else rgb
+    rows = detect_at_size(small[:, :, ::-1].astype(np.float32), score_threshold)
+    scale = np.array([width / small.shape[1], height / small.shape[0]])
     found = [
         DetectedFace(
-            box=(
-                float(row[0] * scale_x),
-                float(row[1] * scale_y),
-                float(row[2] * scale_x),
-                float(row[3] * scale_y),
-            ),
+            box=tuple(float(v) for v in row[:4] * np.tile(scale, 2)),
             landmarks=row[4:14].reshape(5, 2).astype(np.float64) * scale,
             score=float(row[14]),
         )
@@ -150,8 +207,6 @@ def detect_faces(
 def find_main_face(rgb: np.ndarray) -> DetectedFace:
     """The face a selfie is about (the largest detection), with `facekit.faces.find_main_face`'s
     Failures (NO_FACE, FACE_TOO_SMALL) and size limits."""
-    from facekit.faces import MIN_EYE_DISTANCE, MIN_FACE_BOX
-
     height, width = rgb.shape[:2]
     if min(height, width) < MIN_FACE_BOX:
         raise Failure(

@@ -1,11 +1,12 @@
-"""Pipeline events that failed every retry: their styles end FAILED, no process hangs.
+"""Pipeline events that failed every retry: their process or styles end FAILED, none hangs.
 
-Face swap and completion are invoked asynchronously with 2 retries within a maximum event age;
-an event that still fails goes to the function's on-failure queue. Consumed from there (one SQS
-event source per queue), the event ends what it would have moved on: a crop event every style
-whose request never reached the endpoint, a completion event its style. So a process is FAILED
-with a reason, not SWAPPING forever, within the retry budget (the configured deadline), and every
-write is conditional: a duplicate or a style that ended meanwhile changes nothing.
+Face crop, face swap and completion are invoked asynchronously with 2 retries within a maximum
+event age; an event that still fails goes to the function's on-failure queue. Consumed from there
+(one SQS event source per queue), the event ends what it would have moved on: an upload event its
+process, if still uncropped (CREATED); a crop event every style whose request never reached the
+endpoint; a completion event its style. So a process is FAILED with a reason, not CREATED or
+SWAPPING forever, within the retry budget (the configured deadline), and every write is
+conditional: a duplicate, or a process or style that moved on meanwhile, changes nothing.
 """
 
 from __future__ import annotations
@@ -16,8 +17,11 @@ from typing import Any
 from style_backend import events, keys
 from style_backend.errors import Failure, Reason
 from style_backend.observability import logger as log
-from style_backend.process import ProcessStore
+from style_backend.process import ProcessStore, Status
 
+CROP_NOT_DONE = Failure(
+    Reason.CROP_FAILED, "Your photo could not be processed; please try again later."
+)
 SWAP_NOT_REQUESTED = Failure(
     Reason.SWAP_FAILED, "The styling service could not be reached; please try again later."
 )
@@ -39,10 +43,14 @@ def original_event(body: str) -> dict[str, Any]:
 
 
 def end_exhausted(event: dict[str, Any]) -> int:
-    """End what the exhausted event left open; returns how many styles it ended."""
+    """End what the exhausted event left open; returns how many processes (an upload's) or
+    styles (a crop's, a completion's) it ended."""
     store = ProcessStore()
     ended = 0
     for obj in events.s3_objects(event):
+        if obj.key.startswith(keys.UPLOADS):
+            ended += _end_upload(store, obj.key)
+            continue
         try:
             ref = keys.parse_crop_key(obj.key)
         except keys.InvalidKey:
@@ -61,6 +69,24 @@ def end_exhausted(event: dict[str, Any]) -> int:
             continue
         ended += _end(store, note.process_id, note.resource_id, RESULT_NOT_STORED, False)
     return ended
+
+
+def _end_upload(store: ProcessStore, key: str) -> int:
+    try:
+        ref = keys.parse_upload_key(key)
+    except keys.InvalidKey:
+        log.warning("dead letter not handled: not an upload", extra={"key": key})
+        return 0
+    process = store.get(ref.process_id)
+    if process is None or process.get("userId") != ref.user_id or process["sourceKey"] != key:
+        return 0  # erased, or not this key's process: nothing to end
+    if not store.mark_failed(ref.process_id, CROP_NOT_DONE, only_from=Status.CREATED):
+        return 0  # cropped (or failed, erased) meanwhile
+    log.error(
+        "process FAILED: its upload event exhausted every retry",
+        extra={"processId": ref.process_id, "code": CROP_NOT_DONE.code},
+    )
+    return 1
 
 
 def _end(

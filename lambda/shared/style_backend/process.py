@@ -128,23 +128,28 @@ class ProcessStore:
             is not None
         )
 
-    def mark_failed(self, process_id: str, failure: Failure) -> bool:
-        """FAILED with a reason, from any non-terminal status."""
+    def mark_failed(
+        self, process_id: str, failure: Failure, *, only_from: Status | None = None
+    ) -> bool:
+        """FAILED with a reason, from any non-terminal status (or from `only_from` alone)."""
+        values = {
+            ":failed": Status.FAILED.value,
+            ":done": Status.COMPLETED.value,
+            ":erased": ERASED,
+            ":err": failure.as_item(),
+            ":now": now_iso(),
+        }
+        condition = "attribute_exists(processId) AND NOT #s IN (:done, :failed, :erased)"
+        if only_from is not None:
+            condition += " AND #s = :from"
+            values[":from"] = only_from.value
         return (
             self._update(
                 process_id,
                 UpdateExpression="SET #s = :failed, #e = :err, updatedAt = :now",
-                ConditionExpression=(
-                    "attribute_exists(processId) AND NOT #s IN (:done, :failed, :erased)"
-                ),
+                ConditionExpression=condition,
                 ExpressionAttributeNames={"#s": "status", "#e": "error"},
-                ExpressionAttributeValues={
-                    ":failed": Status.FAILED.value,
-                    ":done": Status.COMPLETED.value,
-                    ":erased": ERASED,
-                    ":err": failure.as_item(),
-                    ":now": now_iso(),
-                },
+                ExpressionAttributeValues=values,
             )
             is not None
         )

@@ -165,10 +165,14 @@ def new_user() -> str:
 
 
 @functools.cache
-def style_png(region: tuple[int, int, int, int]) -> bytes:
-    """A region of a real photo as PNG (seeding re-encodes it to JPEG)."""
+def style_png(shift: int = 0) -> bytes:
+    """A head-and-shoulders cut of a real photo, enlarged 2× as PNG (seeding re-encodes it to
+    JPEG, and checks its face: one, ~94 px between the eyes, frontal); `shift` moves the cut."""
     out = io.BytesIO()
-    Image.fromarray(astronaut()).crop(region).save(out, "PNG")
+    region = (90 + shift, shift // 2, 346 + shift, 320 + shift // 2)
+    Image.fromarray(astronaut()).crop(region).resize((512, 640), Image.Resampling.LANCZOS).save(
+        out, "PNG"
+    )
     return out.getvalue()
 
 
@@ -188,7 +192,7 @@ def styles(aws, tmp_path: Path) -> list[dict[str, Any]]:
     sources = []
     for i, (rid, theme, gender, tone, active) in enumerate(STYLES):
         path = tmp_path / f"{rid}.png"
-        path.write_bytes(style_png((i * 40, i * 20, i * 40 + 256, i * 20 + 300)))
+        path.write_bytes(style_png(i * 8))
         sources.append(StyleSource(rid, path, theme, gender, tone, active))
     return seed_styles(sources)
 

@@ -45,7 +45,7 @@ def test_seeding_stores_clean_jpegs_and_items(aws, styles):
     obj = s3.get_object(Bucket=BUCKET, Key="base/retro-m-dark.jpg")
     assert obj["ContentType"] == "image/jpeg"
     with Image.open(io.BytesIO(obj["Body"].read())) as image:
-        assert (image.format, image.mode, image.size) == ("JPEG", "RGB", (256, 300))
+        assert (image.format, image.mode, image.size) == ("JPEG", "RGB", (512, 640))
     item = (
         boto3.resource("dynamodb")
         .Table("BaseResource")
@@ -63,7 +63,7 @@ def test_seeding_stores_clean_jpegs_and_items(aws, styles):
 
 
 def test_seeding_command_reads_a_folder_manifest(aws, tmp_path, capsys):
-    (tmp_path / "a.png").write_bytes(style_png((0, 0, 200, 200)))
+    (tmp_path / "a.png").write_bytes(style_png())
     manifest = {
         "styles": [
             {"resourceId": "a1", "file": "a.png", "theme": "t", "gender": "g", "skinTone": "s"}
@@ -77,8 +77,8 @@ def test_seeding_command_reads_a_folder_manifest(aws, tmp_path, capsys):
 
 
 def test_seeding_refuses_a_broken_image_and_writes_nothing(aws, tmp_path, capsys):
-    (tmp_path / "good.png").write_bytes(style_png((0, 0, 100, 100)))
-    (tmp_path / "broken.jpg").write_bytes(style_png((0, 0, 100, 100))[:40])  # truncated
+    (tmp_path / "good.png").write_bytes(style_png())
+    (tmp_path / "broken.jpg").write_bytes(style_png()[:40])  # truncated
     manifest = {
         "styles": [
             {"resourceId": r, "file": f, "theme": "t", "gender": "g", "skinTone": "s"}
