@@ -5,9 +5,9 @@
 - ImagingLayer: facekit's imaging modules (decoding, detection, alignment) with what the face
   crop runs (numpy, Pillow, onnxruntime wheels for python3.12 x86_64; no dlib, no OpenCV: the
   crop is YuNet's) and the pinned YuNet/SFace files under /opt/face_models: only functions that
-  decode images. With SharedLayer and its code the face crop holds 169 MiB unzipped, 68 % of
-  Lambda's 250 MiB (`benchmarks/bench_package_sizes.py --layers`); OpenCV in onnxruntime's place
-  would make it ~241 MiB (96 %).
+  decode images. With SharedLayer and its code the face crop holds 184 MiB unzipped, 74 % of
+  Lambda's 250 MiB (`benchmarks/bench_package_sizes.py --layers`; cryptography, for FaceFlow's
+  URL signer, is 15 MiB of it); OpenCV in onnxruntime's place would make it ~256 MiB, too much.
 
 Which facekit module goes where follows its imports (bundling.face_modules).
 """
