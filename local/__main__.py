@@ -38,6 +38,9 @@ def main() -> int:
     print(f"  config       {backend.base_url}/config.json")
     print(f"  local AWS    {backend.aws_url} (moto: S3, DynamoDB, Cognito, SNS, SQS)")
     print(f"  local S3     {backend.s3_url} (checks signatures, expiry, POST policies; then moto)")
+    for _, listener in backend.cloudfronts:
+        print(f"  CloudFront   {listener.url} (share links: signatures checked as CloudFront does)")
+    print(f"  outbox       {backend.base_url}/local/outbox (emails sent through the local SES)")
     print(f"  stacks       {', '.join(s.name for s in backend.stacks)}")
     routes = backend.api.routes if backend.api else []
     served = {t.function for t in backend.triggers} | {r.function for r in routes}

@@ -142,6 +142,7 @@ class Resolver:
             "AWS::SageMaker::EndpointConfig": "EndpointConfigName",
             "AWS::SageMaker::Model": "ModelName",
             "AWS::Cognito::UserPool": "UserPoolName",
+            "AWS::SecretsManager::Secret": "Name",  # pragma: allowlist secret
         }.get(kind)
         if explicit and props.get(explicit) is not None:
             return str(self.resolve(props[explicit], stack))

@@ -108,6 +108,22 @@ class Provisioner:
         sns = self.client("sns")
         for topic in self.topology.topics():
             sns.create_topic(Name=topic.name)
+        self._create_secrets_and_mail()
+
+    def _create_secrets_and_mail(self) -> None:
+        """Secrets (with CloudFormation's generated placeholder unless the template gives a
+        value), SES identities (moto verifies them at once) and SES templates."""
+        secrets = self.client("secretsmanager")
+        for secret in self.topology.secrets():
+            secrets.create_secret(Name=secret.name, SecretString=secret.value)
+        ses = self.client("ses")
+        for identity in self.topology.email_identities():
+            if "@" in identity:
+                ses.verify_email_identity(EmailAddress=identity)
+            else:
+                ses.verify_domain_identity(Domain=identity)
+        for template in self.topology.email_templates():
+            ses.create_template(Template=template)
 
     def create_user_pools(self) -> list[UserPool]:
         idp = self.client("cognito-idp")

@@ -23,7 +23,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from local import pipelines, s3front, seed, server
+from local import cloudfront, custom_resources, outbox, pipelines, s3front, seed, server
 from local.auth import LocalAuth
 from local.cfn import Resolver, StackTemplate, load_assembly
 from local.container import ModelContainer, free_port  # noqa: F401 (re-exported)
@@ -177,6 +177,7 @@ class LocalBackend:
         provisioner.create_storage()
         pipelines.provision(self.topology, self.client)  # queues, S3 → SQS, state machines
         self.user_pools: list[UserPool] = provisioner.create_user_pools()
+        self.cloudfronts = self._serve_distributions()  # their domains are in functions' env
 
         functions = self.topology.functions()
         self.endpoints = self.topology.async_endpoints()
@@ -202,6 +203,8 @@ class LocalBackend:
             "AWS_ENDPOINT_URL": self.aws_url,
             "AWS_ENDPOINT_URL_S3": self.s3_url,
             "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME": self.sagemaker_api.url,
+            # The local CloudFront speaks http (faceflow.signing writes https otherwise).
+            "SHARE_URL_SCHEME": "http",
         }
         # An image's models (its /opt/face_models) are the checksum-pinned files set-up fetched.
         image_env = {**local_env, MODELS_DIR_ENV: str(DEV_MODELS_DIR)}
@@ -209,6 +212,11 @@ class LocalBackend:
             f.ref: FunctionHost(f, image_env if f.image else local_env, self.concurrency)
             for f in functions
         }
+
+        # Deploy-time custom resources (the share signing keys), as CloudFormation runs them.
+        custom_resources.run_all(
+            self.topology, self.invoke, self.client("s3"), self._s3_presigner(), self.region
+        )
 
         self.triggers = provisioner.create_triggers({f.ref: f.timeout_s for f in functions})
         self.dispatcher = Dispatcher(
@@ -243,6 +251,34 @@ class LocalBackend:
         self.port = self.http.port
         self.http.start(self._front())
 
+    def _serve_distributions(self) -> list[tuple[cloudfront.DistributionSpec, Listener]]:
+        """Each CloudFront distribution on a port of its own; its DomainName is that address."""
+        served = []
+        for spec in cloudfront.distributions(self.topology):
+            group = spec.key_group
+
+            def keys(group=group) -> dict[str, str]:
+                return cloudfront.key_group_keys(self.topology, *group) if group else {}
+
+            listener = Listener.bind(self.host, 0, cloudfront.render_error, name="cloudfront")
+            listener.start(cloudfront.CloudFrontFront(spec, self.client("s3"), keys))
+            domain = f"{self.host}:{listener.port}"
+            self.resolver.bind(
+                spec.stack,
+                spec.logical_id,
+                f"LOCAL{spec.logical_id[:8].upper()}",
+                DomainName=domain,
+                Id=f"LOCAL{spec.logical_id[:8].upper()}",
+            )
+            served.append((spec, listener))
+        return served
+
+    def _s3_presigner(self) -> Any:
+        """A client whose presigned URLs point at the S3 front (it checks them)."""
+        return self._session.client(
+            "s3", endpoint_url=self.s3_url, config=Config(signature_version="s3v4")
+        )
+
     def _front(self) -> server.Front:
         api = self.api
         gateway = self._gateway() if api else None
@@ -251,7 +287,13 @@ class LocalBackend:
         if pool:
             origins = {self.base_url, f"http://localhost:{self.port}"}
             auth = LocalAuth(self.client("cognito-idp"), pool.pool_id, pool.client_ids[0], origins)
-        return server.Front(api.stage if api else None, gateway, asdict(self.client_config()), auth)
+        return server.Front(
+            api.stage if api else None,
+            gateway,
+            asdict(self.client_config()),
+            auth,
+            outbox=lambda: outbox.sent_emails(self.region),
+        )
 
     def _gateway(self) -> server.Gateway | None:
         """`local.apigw.ApiGateway` over the template's routes, each calling its function."""
@@ -365,6 +407,7 @@ class LocalBackend:
             lambda: self.inference.stop(),
             lambda: self.sagemaker_api.close(),
             lambda: self.s3_front.close(),
+            lambda: [listener.close() for _, listener in self.cloudfronts],
             lambda: [h.close() for h in self.hosts.values()],
             lambda: self.container.stop(),
             lambda: self.moto.stop(),

@@ -1,6 +1,7 @@
 """The one HTTP port of the local backend, as a WSGI app served by waitress (`local.httpd`): the API
-(as API Gateway serves it, under its stage), the web page, /config.json, and the local-only
-sign-up/sign-in helper (`local.auth`).
+(as API Gateway serves it, under its stage), the web page, /config.json, the local-only
+sign-up/sign-in helper (`local.auth`) and the local-only outbox of sent emails
+(GET /local/outbox, `local.outbox`).
 
 Presigned S3 URLs point at the local S3 front (`local.s3front`), which checks signatures, expiry
 and POST policies as S3 does before moto sees the request.
@@ -53,11 +54,13 @@ class Front:
         client_config: dict[str, str],
         auth: LocalAuth | None,
         web: Path = WEB,
+        outbox: Callable[[], list[dict[str, Any]]] | None = None,
     ):
         self.stage_prefix = f"/{stage}" if stage else None
         self.gateway = gateway
         self.config = json.dumps(client_config).encode()
         self.auth = auth
+        self.outbox = outbox
         self.web = web.resolve()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
@@ -76,6 +79,8 @@ class Front:
             status, headers, data = 200, {"Content-Type": "application/json"}, self.config
         elif path.startswith("/local/auth/") and method == "POST":
             status, headers, data = self._auth(path.removeprefix("/local/auth/"), environ, body)
+        elif path == "/local/outbox" and method in ("GET", "HEAD"):
+            status, headers, data = self._outbox(environ)
         elif method in ("GET", "HEAD"):
             status, headers, data = self._static(path)
         else:
@@ -128,6 +133,18 @@ class Front:
             {"Content-Type": "application/json", "Cache-Control": "no-store"},
             answer[1],
         )
+
+    def _outbox(self, environ: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+        """The emails sent so far. Only this page's own requests (no CORS answer, and a foreign
+        Origin refused): the emails carry working download links."""
+        headers = {"Content-Type": "application/json", "Cache-Control": "no-store"}
+        origin = environ.get("HTTP_ORIGIN")
+        host = environ.get("HTTP_HOST", "")
+        if origin and origin not in (f"http://{host}",):
+            return 403, headers, error_body(403, "FORBIDDEN", "the outbox answers its own page")
+        if self.outbox is None:
+            return 404, headers, error_body(404, "NOT_FOUND", "no outbox")
+        return 200, headers, json.dumps({"items": self.outbox()}).encode()
 
     def _static(self, path: str) -> tuple[int, dict[str, str], bytes]:
         name = "index.html" if path in ("/", "") else path.lstrip("/")

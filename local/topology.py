@@ -134,6 +134,12 @@ class AsyncEndpointSpec:
     network_isolated: bool = False  # the model's EnableNetworkIsolation
 
 
+@dataclass(frozen=True)
+class SecretSpec:
+    name: str
+    value: str
+
+
 class Topology:
     def __init__(self, stacks: list[StackTemplate], resolver: Resolver):
         self.stacks = stacks
@@ -193,6 +199,32 @@ class Topology:
                 )
             )
         return specs
+
+    def secrets(self) -> list[SecretSpec]:
+        import secrets as random
+
+        specs = []
+        for r in self._all("AWS::SecretsManager::Secret"):
+            value = self._r(r.properties.get("SecretString"), r.stack)
+            specs.append(
+                SecretSpec(
+                    self.resolver.physical_name(r.stack, r.logical_id),
+                    value if isinstance(value, str) else random.token_urlsafe(24),
+                )
+            )
+        return specs
+
+    def email_identities(self) -> list[str]:
+        return [
+            str(self._r(r.properties["EmailIdentity"], r.stack))
+            for r in self._all("AWS::SES::EmailIdentity")
+        ]
+
+    def email_templates(self) -> list[dict[str, str]]:
+        return [
+            {k: v for k, v in self._r(r.properties["Template"], r.stack).items() if v is not None}
+            for r in self._all("AWS::SES::Template")
+        ]
 
     def topics(self) -> list[TopicSpec]:
         return [

@@ -69,6 +69,18 @@ class Settings:
     album_retry_interval_seconds: int = 2
     album_retry_attempts: int = 3
     album_export_expiry_days: int = 7
+    # FaceFlow sharing (docs/sharing.md): the SES sender (an email identity), shares a user may
+    # create per hour, photos per share, a share's default lifetime (at most
+    # album_export_expiry_days: the exports bucket deletes older objects, and longer requests
+    # are shortened to it), the
+    # exporter's multipart part size, and the CloudFront signing key generations (comma-separated,
+    # the last one signs; rotation adds one, then drops the old one: RUNBOOK.md).
+    share_sender_email: str = "shares@example.com"
+    share_limit_per_hour: int = 10
+    share_max_photos: int = 2000
+    share_default_expiry_days: int = 3
+    share_part_size_bytes: int = 8 * 1024 * 1024
+    share_signing_key_generations: str = "1"
 
     @classmethod
     def from_context(cls, scope: Construct) -> Settings:
@@ -122,8 +134,32 @@ class Settings:
             raise ValueError(f"github_repository: owner/name, not {self.github_repository!r}")
         if self.github_repository and not self.deploy_environments:
             raise ValueError("github_deploy_environments: at least one environment")
+        self._validate_sharing()
         if not _BOOTSTRAP_QUALIFIER.fullmatch(self.cdk_bootstrap_qualifier):
             raise ValueError(f"cdk_bootstrap_qualifier: not {self.cdk_bootstrap_qualifier!r}")
+
+    def _validate_sharing(self) -> None:
+        if not _EMAIL.fullmatch(self.share_sender_email):
+            raise ValueError(f"share_sender_email: an address, not {self.share_sender_email!r}")
+        if not 1 <= self.share_default_expiry_days <= self.album_export_expiry_days:
+            raise ValueError("share_default_expiry_days: 1 to album_export_expiry_days")
+        # S3 multipart: parts of 5 MiB at least; at most 10,000 parts per archive.
+        if self.share_part_size_bytes < 5 * 1024 * 1024:
+            raise ValueError("share_part_size_bytes: at least 5 MiB (S3's smallest part)")
+        for name in ("share_limit_per_hour", "share_max_photos"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1")
+        generations = self.signing_key_generations
+        # A CloudFront key group holds at most 5 public keys.
+        if not 1 <= len(generations) <= 5 or len(set(generations)) != len(generations):
+            raise ValueError("share_signing_key_generations: 1 to 5 distinct numbers, e.g. 1,2")
+
+    @property
+    def signing_key_generations(self) -> list[str]:
+        found = [g.strip() for g in self.share_signing_key_generations.split(",") if g.strip()]
+        if not all(g.isdigit() for g in found):
+            raise ValueError(f"share_signing_key_generations: numbers, not {found!r}")
+        return found
 
     @property
     def swap_reserved_concurrency(self) -> int:
@@ -169,6 +205,7 @@ class Settings:
 # GitHub's owner and repository names: letters, digits, '-', '_' and '.'.
 _GITHUB_REPOSITORY = re.compile(r"[A-Za-z0-9-]+/[A-Za-z0-9._-]+")
 _BOOTSTRAP_QUALIFIER = re.compile(r"[a-z0-9]{1,10}")
+_EMAIL = re.compile(r"[^@\s]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 
 _RETENTION = {
     7: logs.RetentionDays.ONE_WEEK,

@@ -9,6 +9,7 @@
 // window event "people-selection" (detail: the selected people) whenever the selection changes.
 import { ApiError } from "./client.js";
 import { $, guard, say, state } from "./app.js";
+import { showShares } from "./shares.js";
 
 const albums = { current: null, polling: null };
 const RESUME_KEY = "albumUploads"; // multipart uploads not completed yet, for resuming
@@ -167,6 +168,7 @@ async function loadAlbums() {
   $("album-detail").hidden = !albums.current;
   if (albums.current) await openAlbum();
   else showPeopleOf(null);
+  await showShares(albums.current);
 }
 
 async function refreshAlbum() {
@@ -249,6 +251,7 @@ $("album-form").addEventListener("submit", guard(async () => {
 $("album-list").addEventListener("change", guard(async () => {
   albums.current = $("album-list").value;
   await openAlbum();
+  await showShares(albums.current);
 }));
 $("album-upload").addEventListener("click", guard(async () => {
   const files = [...$("album-files").files];

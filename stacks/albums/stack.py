@@ -5,6 +5,8 @@ the API stack mounts the API functions on the REST API (their routes are their r
 style_backend.api.routes, `AlbumsApiFunction`, `AlbumPeopleApiFunction`). Zip functions get
 SharedLayer (style_backend, faceflow's pure modules, Powertools, pydantic); those that decode
 photos, find faces or cluster them run in the FaceFlow image (lambda/albums/Dockerfile).
+Sharing (the share API, the exporter, CloudFront, SES) is its own part,
+stacks/albums/sharing.py: it needs the exports bucket's policy and key.
 """
 
 from __future__ import annotations
@@ -18,7 +20,10 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from faceflow.album_env import AlbumEnv
+from stacks.albums import grants
+from stacks.albums.grants import KMS_ACTIONS
 from stacks.albums.pipeline import AlbumPipeline
+from stacks.albums.sharing import AlbumSharing
 from stacks.albums.storage import AlbumStorage
 from stacks.albums.table import LSI1, AlbumTable
 from stacks.settings import Settings
@@ -38,16 +43,6 @@ ALBUM_BUCKET_ENV = {
     "Embeddings": AlbumEnv.EMBEDDINGS_BUCKET,
     "Exports": AlbumEnv.EXPORTS_BUCKET,
 }
-TENANT_OBJECTS = "tenant/*"
-KMS_ACTIONS = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
-_WILDCARD = (
-    "Objects under tenant/ only: every album key is tenant/{userId}/{albumId}/…, and which "
-    "user's prefix a request may touch is decided per request by the owner check."
-)
-
-
-def _arn(bucket: s3.IBucket | str) -> str:
-    return bucket if isinstance(bucket, str) else bucket.bucket_arn
 
 
 class AlbumsStack(ProjectStack):
@@ -78,10 +73,10 @@ class AlbumsStack(ProjectStack):
             operations_topic=operations_topic,
         )
         self._grant_pipeline()
-        self._api_functions(settings)
+        self._api_functions(settings, operations_topic)
 
-    def _api_functions(self, settings: Settings) -> None:
-        """The album and people API functions the API stack mounts (`api_functions`)."""
+    def _api_functions(self, settings: Settings, operations_topic: sns.ITopic) -> None:
+        """The album, people and share API functions the API stack mounts (`api_functions`)."""
         self.api = self._function(
             ALBUM_FUNCTION,
             f"{API_MODULE}.handler",
@@ -101,9 +96,11 @@ class AlbumsStack(ProjectStack):
             image=True,
         )
         self._grant_people_api(self.people_api)
+        self.sharing = AlbumSharing(self, "Sharing", albums=self, operations_topic=operations_topic)
         self.api_functions: Mapping[str, lambda_.IFunction] = {
             ALBUM_FUNCTION: self.api.function,
             PEOPLE_FUNCTION: self.people_api.function,
+            **self.sharing.api_functions,
         }
 
     def _album_env(self, settings: Settings) -> dict:
@@ -130,13 +127,14 @@ class AlbumsStack(ProjectStack):
         memory_size: int = 256,
         timeout: cdk.Duration | None = None,
         environment: Mapping | None = None,
+        group: str = GROUP,
         image: bool = False,
     ) -> ProjectFunction:
         fn = ProjectFunction(
             self,
             construct_id,
             handler=handler,
-            group=GROUP,
+            group=group,
             settings=self._settings,
             layers=[] if image else [self.layer],
             image=FACE_IMAGE if image else None,
@@ -151,21 +149,8 @@ class AlbumsStack(ProjectStack):
     def _table(self, fn: ProjectFunction, *actions: str, lsi: bool = False) -> None:
         fn.allow_table("Album", self.table, *actions, indexes=[LSI1] if lsi else [])
 
-    @staticmethod
-    def _objects(fn: ProjectFunction, sid: str, actions: list[str], *buckets: s3.IBucket | str):
-        arns = [f"{_arn(b)}/{TENANT_OBJECTS}" for b in buckets]
-        fn.allow(sid, actions, arns, wildcard_reason=_WILDCARD)
-
-    @staticmethod
-    def _listing(fn: ProjectFunction, sid: str, action: str, *buckets: s3.IBucket | str):
-        # ListBucket under tenant/ only; ListBucketMultipartUploads takes no prefix condition.
-        conditions = {"StringLike": {"s3:prefix": [TENANT_OBJECTS]}}
-        fn.allow(
-            sid,
-            [action],
-            [_arn(b) for b in buckets],
-            conditions=conditions if action == "s3:ListBucket" else None,
-        )
+    _objects = staticmethod(grants.objects)
+    _listing = staticmethod(grants.listing)
 
     def _grant_pipeline(self) -> None:
         p, raw, derived = self.pipeline, self.storage.raw, self.storage.derived
@@ -230,11 +215,7 @@ class AlbumsStack(ProjectStack):
     def grant_album_deletion(self, fn: ProjectFunction, *every: s3.IBucket | str) -> None:
         """What deleting albums needs (the album API, and the user erasure of the styling flow):
         every album object of every bucket (buckets, or their ARNs from another stack)."""
-        self._objects(
-            fn, "DeleteAlbumObjects", ["s3:DeleteObject", "s3:AbortMultipartUpload"], *every
-        )
-        self._listing(fn, "ListAlbumObjects", "s3:ListBucket", *every)
-        self._listing(fn, "ListAlbumUploads", "s3:ListBucketMultipartUploads", *every)
+        grants.prefix_deletion(fn, *every)
 
     def grant_user_erasure(self, fn: ProjectFunction) -> None:
         """The styling flow's user erasure also erases the user's albums (faceflow.albums)."""

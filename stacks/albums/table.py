@@ -1,5 +1,5 @@
 """The album single table (faceflow.albums' keys): PK/SK, GSI1 (status), GSI2 (user#album), LSI1,
-encrypted with the album key."""
+encrypted with the album key; `ttl` expires the share rate limit's counters (faceflow.sharing)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,13 @@ class AlbumTable(ProjectTable):
         self, scope: Construct, construct_id: str, *, settings: Settings, key: kms.IKey
     ) -> None:
         super().__init__(
-            scope, construct_id, settings=settings, partition="PK", sort="SK", encryption_key=key
+            scope,
+            construct_id,
+            settings=settings,
+            partition="PK",
+            sort="SK",
+            encryption_key=key,
+            ttl=True,
         )
         for name in (GSI1, GSI2):
             self.add_index(name, f"{name}PK", f"{name}SK")

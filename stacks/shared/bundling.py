@@ -43,6 +43,7 @@ _PURE_IMPORTS = frozenset(sys.stdlib_module_names) | {
     "botocore",
     "aws_lambda_powertools",
     "pydantic",
+    "cryptography",
     "style_backend",
     "facekit",
     "faceflow",

@@ -1,13 +1,13 @@
 """The Lambda layers. Layers follow the packages, so a function ships only what it imports:
 
-- SharedLayer: the styling domain (`style_backend`), facekit's pure modules (errors, formats,
-  the package itself), Powertools and pydantic (wheels for python3.12 x86_64): every function.
+- SharedLayer: the styling domain (`style_backend`), facekit's and faceflow's pure modules,
+  Powertools, pydantic and cryptography (wheels for python3.12 x86_64): every function.
 - ImagingLayer: facekit's imaging modules (decoding, detection, alignment) with what the face
   crop runs (numpy, Pillow, onnxruntime wheels for python3.12 x86_64; no dlib, no OpenCV: the
   crop is YuNet's) and the pinned YuNet/SFace files under /opt/face_models: only functions that
-  decode images. With SharedLayer and its code the face crop holds 169 MiB unzipped, 68 % of
-  Lambda's 250 MiB (`benchmarks/bench_package_sizes.py --layers`); OpenCV in onnxruntime's place
-  would make it ~241 MiB (96 %).
+  decode images. With SharedLayer and its code the face crop holds 184 MiB unzipped, 74 % of
+  Lambda's 250 MiB (`benchmarks/bench_package_sizes.py --layers`; cryptography, for FaceFlow's
+  URL signer, is 15 MiB of it); OpenCV in onnxruntime's place would make it ~256 MiB, too much.
 
 Which facekit module goes where follows its imports (bundling.face_modules).
 """
@@ -46,14 +46,17 @@ class SharedLayer(lambda_.LayerVersion):
                 asset_hash=fingerprint(
                     [*shared_layer_sources(), SHARED_REQUIREMENTS],
                     *PIP_PLATFORM_FLAGS,
-                    "shared-layer-v4",
+                    "shared-layer-v5",
                 ),
                 asset_hash_type=cdk.AssetHashType.CUSTOM,
                 bundling=local_bundling(bundle_shared_layer),
             ),
             compatible_runtimes=[RUNTIME],
             compatible_architectures=[ARCHITECTURE],
-            description="style_backend, facekit's pure modules, Powertools and pydantic",
+            description=(
+                "style_backend, facekit's and faceflow's pure modules, Powertools, pydantic, "
+                "cryptography"
+            ),
         )
 
 

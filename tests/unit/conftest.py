@@ -90,6 +90,7 @@ OVERRIDES = {
     "s3_base_bucket_name": "style-test-base-bucket",
     "process_ttl_days": 7,
     "project_name": "styletest",
+    "share_signing_key_generations": "1,2",  # a key rotation in progress
 }
 
 

@@ -97,7 +97,11 @@ def test_raw_uploads_reach_the_starter_through_an_encrypted_queue_with_a_dlq(syn
     assert s3_statement["Principal"] == {"Service": "s3.amazonaws.com"}
     assert render(s3_statement["Condition"]["ArnLike"]["aws:SourceArn"]).startswith("<Raw")
     assert "aws:SourceAccount" in s3_statement["Condition"]["StringEquals"]
-    (mapping,) = synth.resources(STACK, "AWS::Lambda::EventSourceMapping").values()
+    (mapping,) = [
+        m
+        for m in synth.resources(STACK, "AWS::Lambda::EventSourceMapping").values()
+        if m["Properties"]["EventSourceArn"] == config["QueueArn"]
+    ]
     assert mapping["Properties"]["FunctionName"]["Ref"].startswith("AlbumJobStarterFunction")
 
 
@@ -130,6 +134,7 @@ def test_alarms_on_dlq_depth_failed_executions_and_queue_age_notify_operators(sy
     assert metrics == [
         "ApproximateAgeOfOldestMessage",
         "ApproximateNumberOfMessagesVisible",
+        "ApproximateNumberOfMessagesVisible",  # the share exporter's DLQ (test_sharing_stack)
         "ExecutionsFailed",
     ]
     assert all(a["Properties"]["AlarmActions"] for a in alarms)
@@ -179,6 +184,7 @@ def test_the_face_steps_and_the_people_api_run_in_the_faceflow_image(synth):
         "AlbumEmbedFunction": ["album_steps.embed"],
         "AlbumClusterFunction": ["album_steps.cluster"],
         "AlbumPeopleApiFunction": ["people_api.handler"],
+        "SharesApiFunction": ["share_api.handler"],  # a share's photos: the people backend
     }
     for f in functions.values():
         if f["Properties"].get("PackageType") == "Image":

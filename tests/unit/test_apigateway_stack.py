@@ -41,6 +41,17 @@ ROUTES = {
             ("/albums/{albumId}/edits/undo", "POST"),
         )
     },
+    # FaceFlow sharing (issue 13): the share API function, in the FaceFlow image.
+    **{
+        (path, method): "SharesApiFunction"
+        for path, method in (
+            ("/albums/{albumId}/share", "POST"),
+            ("/albums/{albumId}/share/preview", "POST"),
+            ("/albums/{albumId}/shares", "GET"),
+            ("/shares/{shareId}", "GET"),
+            ("/shares/{shareId}", "DELETE"),
+        )
+    },
 }
 
 

@@ -16,6 +16,7 @@ ROOTS = {
     REPO_ROOT / "byoc" / "facechain": ("facechain_serving",),
     REPO_ROOT / "lambda" / "apis": None,  # handler folders: every module in them
     REPO_ROOT / "lambda" / "albums": None,
+    REPO_ROOT / "lambda" / "sharing": None,
     REPO_ROOT / "lambda" / "image_processing": None,
     REPO_ROOT / "lambda" / "facechain_codebuild": None,
 }

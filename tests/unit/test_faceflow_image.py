@@ -72,5 +72,9 @@ def test_install_copies_the_pinned_files(tmp_path):
 
 def test_the_local_runtime_runs_the_folders_the_image_copies_into_its_task_root():
     source = ImageSource(ROOT / "lambda", DOCKERFILE)
-    # later COPYs shadow earlier ones: albums/ (handlers) first, then shared/ (the packages)
-    assert source.code_dirs() == [ROOT / "lambda/albums", ROOT / "lambda/shared"]
+    # later COPYs shadow earlier ones: the handlers (sharing/, albums/) first, then shared/
+    assert source.code_dirs() == [
+        ROOT / "lambda/sharing",
+        ROOT / "lambda/albums",
+        ROOT / "lambda/shared",
+    ]

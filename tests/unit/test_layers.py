@@ -58,11 +58,16 @@ def test_functions_without_the_imaging_layer_import_from_the_shared_layer_alone(
     assert not (shipped / "facekit" / "imaging.py").exists()  # ships in the imaging layer
     assert (shipped / "faceflow" / "albums.py").is_file()  # the user erasure erases albums
     assert not (shipped / "faceflow" / "ingest.py").exists()  # imports imaging packages
+    assert (shipped / "faceflow" / "signing.py").is_file()  # cryptography ships here too
+    assert (shipped / "faceflow" / "exporter.py").is_file()  # a zip function: stdlib zipfile
+    assert not (shipped / "faceflow" / "share_people.py").exists()  # asks the people backend
+    assert (shipped / "cryptography").is_dir()
     _native_for_this_interpreter(shipped)
     repo = FACE_PACKAGE.parents[2]
     for group, modules in {
         "apis": ["agreement", "styles", "upload", "images", "erasure"],
         "albums": ["album_api"],
+        "sharing": ["share_steps", "share_keys"],  # share_api: the FaceFlow image
         "image_processing": ["face_swap", "face_swap_completion"],
         "facechain_codebuild": ["build_trigger", "build_status", "build_events"],
     }.items():

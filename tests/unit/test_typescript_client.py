@@ -78,6 +78,12 @@ def test_the_local_page_calls_the_api_only_through_the_client():
     assert '<script type="module" src="/albums.js">' in html
     assert 'from "./app.js";' in albums and "state.client.http[method]" in albums
     assert re.findall(r"fetch\(", albums) == []
+    # So does its share dialog (shares.js, imported by albums.js); it fetches only the local-only
+    # outbox of sent emails, which the API does not serve.
+    shares = (ROOT / "local" / "web" / "shares.js").read_text()
+    assert 'from "./shares.js";' in albums
+    assert 'from "./app.js";' in shares and "state.client.http[method]" in shares
+    assert re.findall(r"fetch\(([^,)]+)", shares) == ['"/local/outbox"']
 
 
 def test_every_operation_the_albums_page_calls_is_in_the_openapi_document():
@@ -85,7 +91,8 @@ def test_every_operation_the_albums_page_calls_is_in_the_openapi_document():
     # JavaScript: nothing type-checks them); a mistyped path or one the API dropped would only
     # show as a 404 in the browser.
     albums = (ROOT / "local" / "web" / "albums.js").read_text()
-    called = set(re.findall(r'\bapi\(\s*"(GET|POST|PUT|DELETE)",\s*"([^"]+)"', albums))
+    shares = (ROOT / "local" / "web" / "shares.js").read_text()  # its share dialog
+    called = set(re.findall(r'\bapi\(\s*"(GET|POST|PUT|DELETE)",\s*"([^"]+)"', albums + shares))
     called |= {("GET", path) for path in re.findall(r'\blistAll\(\s*"([^"]+)"', albums)}
     assert len(called) >= 15, called  # the patterns still find the calls
     paths = json.loads(DOCUMENT.read_text())["paths"]

@@ -23,6 +23,22 @@ class AlbumEnv(StrEnum):
     PART_SIZE_BYTES = "ALBUM_PART_SIZE_BYTES"
     UPLOAD_URL_EXPIRY_SECONDS = "ALBUM_UPLOAD_URL_EXPIRY_SECONDS"
     THUMBNAIL_URL_EXPIRY_SECONDS = "ALBUM_THUMBNAIL_URL_EXPIRY_SECONDS"
+    # Sharing (faceflow.sharing, faceflow.exporter, faceflow.signing).
+    SHARE_QUEUE_URL = "SHARE_QUEUE_URL"  # export requests, one message per share
+    SHARE_LIMIT_PER_HOUR = "SHARE_LIMIT_PER_HOUR"  # shares a user may create per hour
+    SHARE_MAX_PHOTOS = "SHARE_MAX_PHOTOS"
+    SHARE_DEFAULT_EXPIRY_DAYS = "SHARE_DEFAULT_EXPIRY_DAYS"
+    SHARE_MAX_EXPIRY_DAYS = "SHARE_MAX_EXPIRY_DAYS"  # the exports bucket's object lifetime
+    SHARE_PART_SIZE_BYTES = "SHARE_PART_SIZE_BYTES"  # the archive's multipart part size
+    SHARE_EXPORT_ATTEMPTS = "SHARE_EXPORT_ATTEMPTS"  # the export queue's maxReceiveCount
+    SHARE_DOMAIN = "SHARE_DOMAIN"  # the CloudFront distribution's domain name
+    # The scheme of share URLs: https (CloudFront); the local runtime's front speaks http.
+    SHARE_URL_SCHEME = "SHARE_URL_SCHEME"
+    SHARE_KEY_PAIR_ID = "SHARE_KEY_PAIR_ID"  # the CloudFront public key that verifies
+    # The Secrets Manager secret holding the signing private key.
+    SHARE_SIGNING_SECRET = "SHARE_SIGNING_SECRET"  # pragma: allowlist secret (a name)
+    SHARE_SENDER = "SHARE_SENDER"  # the SES identity emails come from
+    SHARE_TEMPLATE = "SHARE_TEMPLATE"  # the SES template of the share email
 
 
 class AlbumConfigError(RuntimeError):

@@ -4,6 +4,8 @@
     PK=ALBUM#{albumId} SK=PHOTO#{photoId}   one photo (keys, hashes, EXIF, status, error)
     PK=ALBUM#{albumId} SK=SHA256#{digest}   claims a content digest for one photo (exact dedupe)
     PK=ALBUM#{albumId} SK=JOB#{jobId}       one pipeline run (status, step, photoIds, error)
+    PK=ALBUM#{albumId} SK=SHARE#{shareId}   one share, and its owner's lookup and rate limit
+                                            under PK=USER#{userId} (faceflow.sharing)
     GSI1 (GSI1PK=STATUS#{status}, GSI1SK=updatedAt), GSI2 (GSI2PK={userId}#{albumId}),
     LSI1 (PK, LSI1SK=createdAt)
 
@@ -355,8 +357,19 @@ def _delete_album_data(user_id: str, album_id: str) -> int:
             if item.get("userId") == user_id:
                 batch.delete_item(Key={"PK": item["PK"], "SK": item["SK"]})
                 removed += 1
+    # The user's lookups of the album's shares (faceflow.sharing) point into it.
+    for item in _user_items(user_id, "SHARE#"):
+        if item.get("albumId") == album_id:
+            table().delete_item(Key={"PK": item["PK"], "SK": item["SK"]})
     table().delete_item(Key=album_key(user_id, album_id))
     return removed
+
+
+def _user_items(user_id: str, prefix: str = ""):
+    condition = Key("PK").eq(f"USER#{user_id}")
+    if prefix:
+        condition = condition & Key("SK").begins_with(prefix)
+    return list(_all_pages(KeyConditionExpression=condition))
 
 
 def delete_album(user_id: str, album_id: str) -> None:
@@ -385,6 +398,10 @@ def erase_user_albums(user_id: str) -> int:
         _delete_album_data(user_id, album_id)
     # Objects of albums whose items were already gone (an interrupted erasure).
     storage.delete_everywhere(storage.user_prefix(user_id))
+    # What else the user's partition holds: share lookups, the share rate limit's counters.
+    with table().batch_writer() as batch:
+        for item in _user_items(user_id):
+            batch.delete_item(Key={"PK": item["PK"], "SK": item["SK"]})
     return len(albums)
 
 

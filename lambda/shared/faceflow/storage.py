@@ -6,7 +6,9 @@ prefix deletion in each bucket, and nothing is ever parsed out of a key but thes
     raw         tenant/{userId}/{albumId}/YYYY/MM/DD/{photoId}.{ext}
     derived     tenant/{userId}/{albumId}/thumb/{photoId}.jpg
     embeddings  tenant/{userId}/{albumId}/{photoId}.npy
-    exports     tenant/{userId}/{albumId}/…
+    exports     tenant/{userId}/{albumId}/share/{shareId}/archive.zip     the share's ZIP
+                tenant/{userId}/{albumId}/share/{shareId}/photos/{photoId}.{ext}  each photo
+                tenant/{userId}/{albumId}/share/{shareId}/manifest.json   names in the ZIP
 """
 
 from __future__ import annotations
@@ -42,6 +44,25 @@ def raw_key(user_id: str, album_id: str, photo_id: str, content_type: str, at: d
 
 def thumbnail_key(user_id: str, album_id: str, photo_id: str) -> str:
     return f"{album_prefix(user_id, album_id)}thumb/{photo_id}.jpg"
+
+
+def share_prefix(user_id: str, album_id: str, share_id: str) -> str:
+    """Everything of one share in the exports bucket: revoking it deletes this prefix."""
+    return f"{album_prefix(user_id, album_id)}share/{share_id}/"
+
+
+def archive_key(user_id: str, album_id: str, share_id: str) -> str:
+    return f"{share_prefix(user_id, album_id, share_id)}archive.zip"
+
+
+def manifest_key(user_id: str, album_id: str, share_id: str) -> str:
+    return f"{share_prefix(user_id, album_id, share_id)}manifest.json"
+
+
+def shared_photo_key(user_id: str, album_id: str, share_id: str, photo_id: str, ext: str) -> str:
+    # Ids only in the key (URL-safe, nothing of the user's file name); the name travels as the
+    # object's Content-Disposition.
+    return f"{share_prefix(user_id, album_id, share_id)}photos/{photo_id}.{ext}"
 
 
 @dataclass(frozen=True)

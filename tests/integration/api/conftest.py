@@ -23,6 +23,8 @@ from style_backend import aws as aws_clients
 from style_backend.seeding import StyleSource, seed_styles
 from tests.album_resources import ENV as ALBUM_ENV
 from tests.album_resources import create_album_resources, empty_album_resources
+from tests.share_resources import ENV as SHARE_ENV
+from tests.share_resources import create_share_resources
 from tests.tables import TABLES, create_tables, table_name
 from tests.tokens import CLIENT_ID, ISSUER, CognitoPool
 
@@ -59,6 +61,11 @@ def _moto():
         for name, value in ALBUM_ENV.items():
             env.setenv(name, value)
         create_album_resources(boto3.client("s3"), boto3.client("dynamodb"))
+        # FaceFlow sharing: the share routes queue exports and sign URLs.
+        for name, value in SHARE_ENV.items():
+            env.setenv(name, value)
+        clients = (boto3.client(s) for s in ("sqs", "ses", "secretsmanager"))
+        create_share_resources(*clients, env)
         # Destructive routes ask Cognito whether the caller's account still exists.
         pool_id = boto3.client("cognito-idp").create_user_pool(PoolName="users")["UserPool"]["Id"]
         env.setenv("USER_POOL_ID", pool_id)

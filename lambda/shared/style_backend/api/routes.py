@@ -32,6 +32,7 @@ API_FUNCTIONS = {
     "ErasureFunction": "erasure",
     "AlbumsApiFunction": "albums/album_api",  # FaceFlow albums (stacks/albums)
     "AlbumPeopleApiFunction": "albums/people_api",  # FaceFlow people (the FaceFlow image)
+    "SharesApiFunction": "sharing/share_api",  # FaceFlow sharing (stacks/albums/sharing.py)
 }
 LAMBDA_DIR = Path(__file__).resolve().parents[3]
 DEFAULT_GROUP = "apis"

@@ -1,0 +1,366 @@
+"""Sharing against moto (decorator mode): the share API function as API Gateway invokes it, the
+exporter as SQS invokes it with the queue's own messages, the signed URLs checked by the local
+CloudFront's verifier (local/cloudfront.py, what `make up` serves), the emails as SES recorded
+them. Photos are real ones (registry photos, .cache/photos), uploaded through the album domain.
+
+The photos of a share are chosen here by id (`sharing.share_photos`); the selection by people
+(`people_store.photos_of_people`) is tested where the people backend is (tests/e2e)."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import zipfile
+from urllib.parse import parse_qsl, urlsplit
+
+import boto3
+import pytest
+import share_api
+import share_steps
+from moto import mock_aws
+
+from faceflow import albums, exporter, sharing, uploads
+from local.cloudfront import Refused, check_signed
+from tests.album_resources import BUCKETS, ENV, TABLE, create_album_resources
+from tests.faceflow_photos import distinct_photos
+from tests.share_resources import ENV as SHARE_ENV
+from tests.share_resources import create_share_resources, sent_emails
+
+ALICE, BOB = "1f0c6a6e-0000-4000-8000-00000000a11c", "2e1d7b7f-0000-4000-8000-000000000b0b"
+RAW, EXPORTS = BUCKETS["ALBUM_RAW_BUCKET"], BUCKETS["ALBUM_EXPORTS_BUCKET"]
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    for name, value in {**ENV, **SHARE_ENV}.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        create_album_resources(boto3.client("s3"), boto3.client("dynamodb"))
+        yield create_share_resources(
+            boto3.client("sqs"), boto3.client("ses"), boto3.client("secretsmanager"), monkeypatch
+        )
+
+
+def call(method: str, resource: str, sub: str | None, body=None, email: str | None = None, **p):
+    path = resource
+    for name, value in p.items():
+        path = path.replace("{" + name + "}", value)
+    claims = {"sub": sub, **({"email": email} if email else {})} if sub else None
+    event = {
+        "httpMethod": method,
+        "resource": resource,
+        "path": path,
+        "pathParameters": p or None,
+        "queryStringParameters": None,
+        "headers": {"Content-Type": "application/json"},
+        "body": None if body is None else json.dumps(body),
+        "isBase64Encoded": False,
+        "requestContext": {"stage": "prod", "authorizer": {"claims": claims} if claims else None},
+    }
+    response = share_api.handler(event, None)
+    return response["statusCode"], json.loads(response["body"] or "null")
+
+
+def album_with_photos(
+    count: int, user: str = ALICE, rounds: int = 1
+) -> tuple[str, dict[str, bytes], list[str]]:
+    """An album holding `count` real photos (each uploaded `rounds` times, as separate photos
+    of the same name); returns (albumId, photoId → bytes, names)."""
+    album = albums.create_album(user, "Summer <b>&</b> friends").album_id
+    s3 = boto3.client("s3")
+    stored, names = {}, []
+    for name, data in distinct_photos()[:count] * rounds:
+        kind = "image/png" if name.endswith(".png") else "image/jpeg"
+        _, ticket = uploads.request_upload(
+            user, album, file_name=name, content_type=kind, size=len(data), sha256=None
+        )
+        item = albums.table().get_item(Key=albums.photo_key(album, ticket["photoId"]))["Item"]
+        s3.put_object(Bucket=RAW, Key=item["rawKey"], Body=data)
+        stored[ticket["photoId"]] = data
+        names.append(name)
+    return album, stored, names
+
+
+def run_exports(queue_url: str) -> list[dict]:
+    """Deliver every queued export request to the exporter's handler as Lambda's SQS poller
+    does (with the receive count); delete the messages it handled."""
+    sqs = boto3.client("sqs")
+    results = []
+    while True:
+        got = sqs.receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=1, AttributeNames=["ApproximateReceiveCount"]
+        ).get("Messages", [])
+        if not got:
+            return results
+        message = got[0]
+        record = {"body": message["Body"], "attributes": message["Attributes"]}
+        results.append(share_steps.export({"Records": [record]}))
+        sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def verified_key(url: str, keys: dict[str, str], now: float | None = None) -> str:
+    """The S3 key a signed URL reaches once CloudFront accepted it (Refused otherwise)."""
+    parts = urlsplit(url)
+    check_signed(
+        f"{parts.scheme}://{parts.netloc}{parts.path}",
+        parse_qsl(parts.query),
+        keys,
+        time.time() if now is None else now,
+    )
+    from urllib.parse import unquote
+
+    return unquote(parts.path.lstrip("/"))
+
+
+def shared(album: str, photo_ids: list[str], recipients=("ann@example.com", "ben@example.org")):
+    return sharing.share_photos(
+        ALICE, album, photo_ids, recipients=list(recipients), shared_by="alice@example.com"
+    )
+
+
+def test_a_share_exports_its_photos_byte_for_byte_and_emails_each_recipient(aws):
+    album, stored, _ = album_with_photos(6)
+    chosen = list(stored)[1:5]
+    created = shared(album, chosen)
+    assert created["status"] == "BUILDING" and created["photoCount"] == 4
+    status, body = call("GET", "/shares/{shareId}", ALICE, shareId=created["shareId"])
+    assert status == 200 and body["status"] == "BUILDING" and body["archiveUrl"] is None
+
+    assert run_exports(aws.queue_url) == [{"shares": {created["shareId"]: "READY"}}]
+    status, body = call("GET", "/shares/{shareId}", ALICE, shareId=created["shareId"])
+    assert status == 200, body
+    assert body["status"] == "READY" and body["albumId"] == album
+    assert [i["photoId"] for i in body["items"]] == chosen
+    s3 = boto3.client("s3")
+    for item in body["items"]:
+        key = verified_key(item["url"], aws.public_keys)
+        got = s3.get_object(Bucket=EXPORTS, Key=key)
+        assert got["Body"].read() == stored[item["photoId"]]
+        assert item["fileName"] in got["ContentDisposition"]
+    archive_key = verified_key(body["archiveUrl"], aws.public_keys)
+    assert archive_key == f"tenant/{ALICE}/{album}/share/{created['shareId']}/archive.zip"
+    data = s3.get_object(Bucket=EXPORTS, Key=archive_key)["Body"].read()
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert archive.testzip() is None
+        assert archive.namelist() == [i["fileName"] for i in body["items"]]
+        for item in body["items"]:
+            assert archive.read(item["fileName"]) == stored[item["photoId"]]
+
+    emails = sent_emails()
+    assert sorted(e.destinations["ToAddresses"][0] for e in emails) == [
+        "ann@example.com",
+        "ben@example.org",
+    ]
+    assert all(len(e.destinations["ToAddresses"]) == 1 for e in emails)
+    data = json.loads(emails[0].template_data)
+    assert data["sharedBy"] == "alice@example.com" and data["photoCount"] == "4"
+    assert "<" not in data["albumName"] and "&" not in data["albumName"]
+    assert verified_key(data["link"], aws.public_keys) == archive_key
+    assert data["expiresAt"].endswith("UTC")
+
+
+def test_a_repeated_export_request_neither_builds_again_nor_emails_twice(aws):
+    album, stored, _ = album_with_photos(2)
+    created = shared(album, list(stored))
+    body = json.dumps({"userId": ALICE, "albumId": album, "shareId": created["shareId"]})
+    sqs = boto3.client("sqs")
+    sqs.send_message(QueueUrl=aws.queue_url, MessageBody=body)  # S3-style duplicate delivery
+    results = run_exports(aws.queue_url)
+    assert [r["shares"][created["shareId"]] for r in results] == ["READY", "READY"]
+    assert len(sent_emails()) == 2
+    uploads_left = boto3.client("s3").list_multipart_uploads(Bucket=EXPORTS).get("Uploads", [])
+    assert uploads_left == []
+    item = sharing.load(album, created["shareId"])
+    assert item["notified"] == {"ann@example.com", "ben@example.org"}
+
+
+def test_a_build_holding_the_lease_makes_a_concurrent_delivery_wait(aws):
+    album, stored, _ = album_with_photos(1)
+    created = shared(album, list(stored))
+    exporter._claim(album, created["shareId"])  # another worker is building it
+    with pytest.raises(exporter.ExportBusy):
+        exporter.export(ALICE, album, created["shareId"])
+    assert sharing.load(album, created["shareId"])["status"] == "BUILDING"
+
+
+def test_an_archive_larger_than_a_part_is_a_multipart_upload_of_whole_originals(aws):
+    album, stored, names = album_with_photos(len(distinct_photos()), rounds=3)
+    assert sum(map(len, stored.values())) > 2 * 5 * 1024 * 1024  # three parts at least
+    created = shared(album, list(stored))
+    run_exports(aws.queue_url)
+    item = sharing.load(album, created["shareId"])
+    assert item["status"] == "READY" and item["fileCount"] == len(stored)
+    _, body = call("GET", "/shares/{shareId}", ALICE, shareId=created["shareId"])
+    in_zip = [i["fileName"] for i in body["items"]]
+    assert len({n.lower() for n in in_zip}) == len(in_zip)  # the same names, numbered
+    first = in_zip[0].rsplit(".", 1)
+    assert in_zip[len(names) // 3] == f"{first[0]} (2).{first[1]}"
+    key = f"tenant/{ALICE}/{album}/share/{created['shareId']}/archive.zip"
+    head = boto3.client("s3").head_object(Bucket=EXPORTS, Key=key, PartNumber=1)
+    assert head["PartsCount"] >= 3 and head["ContentLength"] == 5 * 1024 * 1024
+    data = boto3.client("s3").get_object(Bucket=EXPORTS, Key=key)["Body"].read()
+    assert len(data) == item["archiveBytes"]
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert sorted(archive.read(n) for n in archive.namelist()) == sorted(stored.values())
+
+
+def test_expired_tampered_and_foreign_links_are_refused(aws):
+    album, stored, _ = album_with_photos(2)
+    created = shared(album, list(stored))
+    run_exports(aws.queue_url)
+    _, body = call("GET", "/shares/{shareId}", ALICE, shareId=created["shareId"])
+    url = body["archiveUrl"]
+    expires = int(dict(parse_qsl(urlsplit(url).query))["Expires"])
+    assert expires == sharing.epoch(body["expiresAt"])  # it expires with the share
+    verified_key(url, aws.public_keys)
+    with pytest.raises(Refused, match="Access denied"):
+        verified_key(url, aws.public_keys, now=expires)  # expired
+    tampered = {
+        "signature": url.replace("Signature=", "Signature=A"),
+        "expiry": url.replace(f"Expires={expires}", f"Expires={expires + 86400}"),
+        "path": url.replace("/archive.zip", "/manifest.json"),
+        "key": url.replace("Key-Pair-Id=", "Key-Pair-Id=X"),
+    }
+    for what, bad in tampered.items():
+        with pytest.raises(Refused):
+            verified_key(bad, aws.public_keys)
+            pytest.fail(f"a tampered {what} was accepted")
+    # The photos' policy covers this share's photos only.
+    photo_url = body["items"][0]["url"]
+    other = photo_url.replace(created["shareId"], "0" * len(created["shareId"]))
+    with pytest.raises(Refused):
+        verified_key(other, aws.public_keys)
+    with pytest.raises(Refused, match="Missing Key-Pair-Id"):
+        verified_key(url.split("?")[0], aws.public_keys)
+
+
+def test_revoking_deletes_the_objects_and_hands_out_no_url_again(aws):
+    album, stored, _ = album_with_photos(2)
+    created = shared(album, list(stored))
+    run_exports(aws.queue_url)
+    status, body = call("DELETE", "/shares/{shareId}", ALICE, shareId=created["shareId"])
+    assert status == 200 and body["status"] == "REVOKED"
+    assert body["items"] == [] and body["archiveUrl"] is None
+    prefix = f"tenant/{ALICE}/{album}/share/{created['shareId']}/"
+    listed = boto3.client("s3").list_objects_v2(Bucket=EXPORTS, Prefix=prefix)
+    assert listed["KeyCount"] == 0
+    assert call("DELETE", "/shares/{shareId}", ALICE, shareId=created["shareId"])[0] == 200
+    status, body = call("GET", "/shares/{shareId}", ALICE, shareId=created["shareId"])
+    assert (status, body["status"], body["archiveUrl"]) == (200, "REVOKED", None)
+
+
+def test_a_share_revoked_while_building_keeps_nothing_of_the_build(aws):
+    album, stored, _ = album_with_photos(2)
+    created = shared(album, list(stored))
+    sharing.revoke_share(ALICE, created["shareId"])
+    assert run_exports(aws.queue_url) == [{"shares": {created["shareId"]: "REVOKED"}}]
+    assert boto3.client("s3").list_objects_v2(Bucket=EXPORTS).get("KeyCount") == 0
+    assert sent_emails() == []
+
+
+def test_another_user_cannot_read_or_revoke_and_learns_nothing(aws):
+    album, stored, _ = album_with_photos(1)
+    created = shared(album, list(stored))
+    missing = "0" * len(created["shareId"])
+    for method in ("GET", "DELETE"):
+        theirs = call(method, "/shares/{shareId}", BOB, shareId=created["shareId"])
+        nothing = call(method, "/shares/{shareId}", BOB, shareId=missing)
+        not_found = {"error": {"code": "NOT_FOUND", "message": "No such share."}}
+        assert theirs == nothing == (404, not_found)
+    status, body = call("GET", "/albums/{albumId}/shares", BOB, albumId=album)
+    assert status == 404 and body["error"]["code"] == "NOT_FOUND"
+    assert sharing.load(album, created["shareId"])["status"] == "BUILDING"
+    status, body = call("GET", "/albums/{albumId}/shares", ALICE, albumId=album)
+    assert [s["shareId"] for s in body["items"]] == [created["shareId"]]
+
+
+@pytest.mark.parametrize(
+    "recipients",
+    [
+        ["a@b.c\r\nBcc: x"],
+        ["ann@example.com\r\nBcc: eve@example.com"],
+        ["ann@example.com\nSubject: hi"],
+        ["not an email"],
+        ["Ann <ann@example.com>"],
+        ["ann@example.com, eve@example.com"],
+        [f"user{i}@example.com" for i in range(500)],
+        [f"user{i}@example.com" for i in range(sharing.MAX_RECIPIENTS + 1)],
+        [],
+        ["@example.com"],
+        ["ann@localhost"],
+        ["x" * 250 + "@example.com"],
+    ],
+)
+def test_hostile_recipients_are_refused_before_anything_happens(aws, recipients):
+    album = albums.create_album(ALICE, "Trip").album_id
+    status, body = call(
+        "POST",
+        "/albums/{albumId}/share",
+        ALICE,
+        {"recipients": recipients, "filters": {"clusterIds": ["c1"]}},
+        albumId=album,
+    )
+    assert status == 400, body
+    assert body["error"]["code"] == "VALIDATION_ERROR" and "recipients" in body["error"]["message"]
+    assert boto3.client("sqs").receive_message(QueueUrl=aws.queue_url).get("Messages") is None
+
+
+def test_the_domain_refuses_hostile_recipients_too():
+    bad_ones = ("a@b.c\r\nBcc: x", "a@b.com\n", "a@b.com\x00", "é@b.com", "a@-b.com", ".a@b.com")
+    for bad in bad_ones:
+        with pytest.raises(sharing.InvalidShare):
+            sharing.validate_recipients([bad], 20)
+    kept = sharing.validate_recipients(["Ann@Example.com", "ann@example.com", "b+x@c.io"], 20)
+    assert kept == ["Ann@Example.com", "b+x@c.io"]
+
+
+def test_shares_per_hour_are_limited_per_user(aws, monkeypatch):
+    monkeypatch.setenv("SHARE_LIMIT_PER_HOUR", "2")
+    album, stored, _ = album_with_photos(1)
+    shared(album, list(stored))
+    shared(album, list(stored))
+    with pytest.raises(sharing.ShareRateLimited) as refused:
+        shared(album, list(stored))
+    assert refused.value.status == 429 and "2 shares per hour" in refused.value.message
+    bob_album, bob_photos, _ = album_with_photos(1, user=BOB)
+    sharing.share_photos(BOB, bob_album, list(bob_photos), recipients=["ann@example.com"])
+
+
+def test_a_missing_original_fails_the_share_with_its_reason(aws):
+    album, stored, _ = album_with_photos(2)
+    created = shared(album, list(stored))
+    first = albums.table().get_item(Key=albums.photo_key(album, next(iter(stored))))["Item"]
+    boto3.client("s3").delete_object(Bucket=RAW, Key=first["rawKey"])  # purged originals
+    assert run_exports(aws.queue_url) == [{"shares": {created["shareId"]: "FAILED"}}]
+    _, body = call("GET", "/shares/{shareId}", ALICE, shareId=created["shareId"])
+    assert body["status"] == "FAILED" and body["error"]["code"] == "ORIGINAL_MISSING"
+    assert boto3.client("s3").list_objects_v2(Bucket=EXPORTS).get("KeyCount") == 0
+    assert boto3.client("s3").list_multipart_uploads(Bucket=EXPORTS).get("Uploads", []) == []
+
+
+def test_the_last_attempt_of_a_failing_export_ends_the_share_failed(aws, monkeypatch):
+    album, stored, _ = album_with_photos(1)
+    created = shared(album, list(stored))
+    monkeypatch.setenv("ALBUM_RAW_BUCKET", "no-such-bucket")  # every read fails: NoSuchBucket
+    with pytest.raises(Exception, match="NoSuchBucket"):
+        exporter.export(ALICE, album, created["shareId"])
+    assert sharing.load(album, created["shareId"])["status"] == "BUILDING"  # retried later
+    assert exporter.export(ALICE, album, created["shareId"], final_attempt=True) == "FAILED"
+    assert sharing.load(album, created["shareId"])["error"]["code"] == "EXPORT_FAILED"
+
+
+def test_deleting_the_album_or_erasing_the_user_removes_shares_and_exports(aws):
+    album, stored, _ = album_with_photos(1)
+    created = shared(album, list(stored))
+    run_exports(aws.queue_url)
+    albums.delete_album(ALICE, album)
+    assert boto3.client("s3").list_objects_v2(Bucket=EXPORTS).get("KeyCount") == 0
+    assert call("GET", "/shares/{shareId}", ALICE, shareId=created["shareId"])[0] == 404
+    other, photos, _ = album_with_photos(1)
+    shared(other, list(photos))
+    run_exports(aws.queue_url)
+    assert albums.erase_user_albums(ALICE) == 1
+    left = boto3.client("dynamodb").scan(TableName=TABLE)["Items"]
+    assert left == []
+    assert boto3.client("s3").list_objects_v2(Bucket=EXPORTS).get("KeyCount") == 0
