@@ -78,17 +78,20 @@ class AlbumUser(User):
         _expect(r, 200)
         return r.json()
 
-    def photos(self, album_id: str) -> list[dict[str, Any]]:
+    def every_page(self, path: str) -> list[dict[str, Any]]:
+        """The items of every page of a listing route, following nextToken."""
         items, token = [], None
         while True:
-            path = f"/albums/{album_id}/photos" + (f"?nextToken={token}" if token else "")
-            r = self.call("GET", path)
+            r = self.call("GET", path + (f"?nextToken={token}" if token else ""))
             _expect(r, 200)
             page = r.json()
             items += page["items"]
             token = page["nextToken"]
             if not token:
                 return items
+
+    def photos(self, album_id: str) -> list[dict[str, Any]]:
+        return self.every_page(f"/albums/{album_id}/photos")
 
     def wait_idle(self, album_id: str, photos: int, timeout: float = 300) -> dict[str, Any]:
         """Until `photos` photos are all terminal and no job runs."""
@@ -105,16 +108,7 @@ class AlbumUser(User):
 
     def clusters(self, album_id: str) -> list[dict[str, Any]]:
         """Every person of the album, largest first (all pages)."""
-        items, token = [], None
-        while True:
-            path = f"/albums/{album_id}/clusters" + (f"?nextToken={token}" if token else "")
-            r = self.call("GET", path)
-            _expect(r, 200)
-            page = r.json()
-            items += page["items"]
-            token = page["nextToken"]
-            if not token:
-                return items
+        return self.every_page(f"/albums/{album_id}/clusters")
 
 
 def png_bytes(rgb: np.ndarray) -> bytes:
