@@ -41,7 +41,7 @@ from constructs import Construct
 from faceflow.album_env import AlbumEnv
 from faceflow.share_mail import TEMPLATE
 from stacks.albums import grants
-from stacks.nag import acknowledge
+from stacks.nag import acknowledge, skip_checkov
 from stacks.settings import Settings
 from stacks.shared import Component, ProjectFunction
 from style_backend.api.routes import API_FUNCTIONS, location
@@ -51,21 +51,6 @@ SHARE_FUNCTION = "SharesApiFunction"  # style_backend.api.routes.API_FUNCTIONS
 GROUP, API_MODULE = location(API_FUNCTIONS[SHARE_FUNCTION])  # lambda/sharing, share_api
 EXPORT_TIMEOUT_S = 600
 EXPORT_ATTEMPTS = 3  # receives of one request before it goes to the dead-letter queue
-
-
-def skip_checkov(scope: Any, check: str, reason: str) -> None:
-    """A checkov skip with its reason on `scope`'s CloudFormation resource (its default child,
-    followed down), written as checkov reads it (`Metadata.checkov.skip`). The same shape as
-    stacks.nag.skip_checkov of the IaC hardening (issue 15): use that one once it is on main."""
-    if len(reason) < 20:
-        raise ValueError(f"{check}: give a specific reason, not {reason!r}")
-    resource = scope
-    while resource is not None and not isinstance(resource, cdk.CfnResource):
-        resource = resource.node.default_child
-    skips = [
-        s for s in (resource.get_metadata("checkov") or {}).get("skip", []) if s["id"] != check
-    ]
-    resource.add_metadata("checkov", {"skip": [*skips, {"id": check, "comment": reason}]})
 
 
 class Albums(Protocol):
