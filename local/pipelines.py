@@ -149,7 +149,7 @@ def _copy_state_machines_without_executions() -> None:
     StateMachineInstance.__deepcopy__ = deepcopy_without_executions
 
 
-def route_tasks_through(front_port: int) -> None:
+def route_tasks_through(front_port: int) -> Callable[[], str]:
     """moto's interpreter (in this process, where its server runs) calls services through the
     front: Lambda tasks reach the local workers. It reads the port from MOTO_PORT through
     `moto_server_port`; replacing that function of its boto client module (not the process's
@@ -157,7 +157,17 @@ def route_tasks_through(front_port: int) -> None:
     from moto.stepfunctions.parser.asl.utils import boto_client
 
     port = str(front_port)
+    previous = boto_client.moto_server_port
     boto_client.moto_server_port = lambda: port
+    return previous  # what `restore_routing` puts back when this runtime stops
+
+
+def restore_routing(previous: Callable[[], str]) -> None:
+    """A second runtime in one process (a test's small app) stopping hands the interpreter back
+    to the one that was running before it."""
+    from moto.stepfunctions.parser.asl.utils import boto_client
+
+    boto_client.moto_server_port = previous
 
 
 class QueuePoller:
@@ -264,6 +274,7 @@ class LocalPipelines:
         self.backend = backend
         self.front = None
         self.poller = None
+        self._previous_routing: Callable[[], str] | None = None
 
     def _invoke_named(self, function: str, event: Any) -> Any:
         backend = self.backend
@@ -280,7 +291,7 @@ class LocalPipelines:
 
         backend = self.backend
         self.front = serve_lambda_front(self._invoke_named, backend.aws_url, backend.host)
-        route_tasks_through(self.front.port)
+        self._previous_routing = route_tasks_through(self.front.port)
         self.poller = QueuePoller(
             backend.client("sqs"),
             event_source_mappings(backend.topology),
@@ -291,6 +302,9 @@ class LocalPipelines:
         return self
 
     def stop(self) -> None:
+        if self._previous_routing is not None:
+            restore_routing(self._previous_routing)
+            self._previous_routing = None
         if self.poller is not None:
             self.poller.stop()
         if self.front is not None:
