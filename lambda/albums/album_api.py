@@ -31,7 +31,6 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from faceflow import albums, uploads
 from faceflow.albums import AlbumError
 from style_backend.api import edge
-from style_backend.observability import logger
 
 ID = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9a-f]+$")]
 Limit = Annotated[int, Query(ge=1, le=100)]
@@ -142,11 +141,7 @@ def complete_upload(albumId: ID, photoId: ID, body: CompleteUpload) -> Response[
 app = edge.resolver(router)
 
 
-@app.exception_handler(AlbumError)
-def _album_error(err: AlbumError) -> Response:
-    # More specific than the edge's Exception handler: Powertools picks it by the error's MRO.
-    logger.info("request refused", extra={"status": err.status, "code": err.code})
-    return edge.error(err.status, err.code, err.message)
+edge.answer_refusals(app, AlbumError)
 
 
 handler = edge.entry_point(app)

@@ -25,7 +25,6 @@ from people_models import (
 from faceflow import people_store
 from faceflow.albums import AlbumError
 from style_backend.api import edge
-from style_backend.observability import logger
 
 AlbumId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9a-f]+$")]
 ClusterId = Annotated[
@@ -127,10 +126,7 @@ def undo(albumId: AlbumId) -> Response[Undone]:
 app = edge.resolver(router)
 
 
-@app.exception_handler(AlbumError)
-def _album_error(err: AlbumError) -> Response:
-    logger.info("request refused", extra={"status": err.status, "code": err.code})
-    return edge.error(err.status, err.code, err.message)
+edge.answer_refusals(app, AlbumError)
 
 
 # Actions without a body: an empty POST is the whole request.

@@ -26,7 +26,6 @@ from share_models import (
 from faceflow import share_people, sharing, signing
 from faceflow.albums import AlbumError
 from style_backend.api import edge
-from style_backend.observability import logger
 
 ID = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9a-f]+$")]
 JSON = "application/json"
@@ -108,10 +107,7 @@ def revoke_share(shareId: ID) -> Response[Share]:
 app = edge.resolver(router)
 
 
-@app.exception_handler(AlbumError)
-def _album_error(err: AlbumError) -> Response:
-    logger.info("request refused", extra={"status": err.status, "code": err.code})
-    return edge.error(err.status, err.code, err.message)
+edge.answer_refusals(app, AlbumError)
 
 
 handler = edge.entry_point(app)

@@ -344,6 +344,17 @@ def finish(response: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
     return response
 
 
+def answer_refusals(app: APIGatewayRestResolver, refusal: type[Exception]) -> None:
+    """`refusal` (a domain's error carrying `status`, `code`, `message`, e.g. FaceFlow's
+    AlbumError) answers its own status in the API's error shape. More specific than the edge's
+    Exception handler: Powertools picks handlers by the error's MRO."""
+
+    @app.exception_handler(refusal)
+    def _refused(err: Any) -> Response:
+        logger.info("request refused", extra={"status": err.status, "code": err.code})
+        return error(err.status, err.code, err.message)
+
+
 def entry_point(
     app: APIGatewayRestResolver, *, bodyless: Iterable[str] = ()
 ) -> Callable[[dict, Any], dict]:
