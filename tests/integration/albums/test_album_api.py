@@ -26,7 +26,10 @@ def aws(monkeypatch):
         yield
 
 
-def call(method: str, resource: str, sub: str | None, body=None, query=None, **params):
+def call(
+    method: str, resource: str, sub: str | None, body=None, query=None, handler=None, **params
+):
+    """The API function's `handler` (album_api's unless given) invoked as API Gateway would."""
     path = resource
     for name, value in params.items():
         path = path.replace("{" + name + "}", value)
@@ -44,7 +47,7 @@ def call(method: str, resource: str, sub: str | None, body=None, query=None, **p
             "authorizer": {"claims": {"sub": sub}} if sub else None,
         },
     }
-    response = album_api.handler(event, None)
+    response = (handler or album_api.handler)(event, None)
     headers = {
         **response.get("headers", {}),
         **{k: v[0] for k, v in (response.get("multiValueHeaders") or {}).items()},

@@ -95,22 +95,10 @@ def run_job(album: str, photo_ids, *, twice: bool = False) -> dict:
 
 
 def people_call(method: str, resource: str, sub: str, body=None, query=None, **params):
-    path = resource
-    for name, value in params.items():
-        path = path.replace("{" + name + "}", value)
-    event = {
-        "httpMethod": method,
-        "resource": resource,
-        "path": path,
-        "pathParameters": params or None,
-        "queryStringParameters": query,
-        "headers": {"Content-Type": "application/json"},
-        "body": None if body is None else json.dumps(body),
-        "isBase64Encoded": False,
-        "requestContext": {"stage": "prod", "authorizer": {"claims": {"sub": sub}}},
-    }
-    response = people_api.handler(event, None)
-    return response["statusCode"], json.loads(response["body"] or "null")
+    status, answer, _ = album_call(
+        method, resource, sub, body, query, handler=people_api.handler, **params
+    )
+    return status, answer
 
 
 def clusters(album: str, sub: str = ALICE) -> list[dict]:
