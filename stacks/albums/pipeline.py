@@ -71,7 +71,10 @@ class AlbumPipeline(Component):
         self._settings = settings
         self._make_function = make_function
         self.dead_letter_queue = DeadLetterQueue(
-            self, "AlbumUploadDeadLetterQueue", settings=settings
+            self,
+            "AlbumUploadDeadLetterQueue",
+            settings=settings,
+            of="the album upload queue's redrive target",
         )
         self.queue = sqs.Queue(
             self,

@@ -43,7 +43,7 @@ from faceflow.share_mail import TEMPLATE
 from stacks.albums import grants
 from stacks.nag import acknowledge, skip_checkov
 from stacks.settings import Settings
-from stacks.shared import Component, ProjectFunction
+from stacks.shared import AccessLogBucket, Component, DeadLetterQueue, ProjectFunction
 from style_backend.api.routes import API_FUNCTIONS, location
 from style_backend.config import EnvVar
 
@@ -140,27 +140,9 @@ class ShareDistribution(Component):
         settings: Settings,
     ) -> None:
         super().__init__(scope, construct_id)
-        # Standard logging writes with ACLs: a bucket of its own that allows them (SSE-S3).
-        self.logs = s3.Bucket(
-            self,
-            "ShareDistributionLogs",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            object_ownership=s3.ObjectOwnership.OBJECT_WRITER,
-            removal_policy=settings.cdk_removal_policy,
-            lifecycle_rules=[s3.LifecycleRule(id="Expire", expiration=cdk.Duration.days(90))],
-        )
-        logs_reason = (
-            "This bucket holds the share distribution's own access logs; logging it would loop."
-        )
-        acknowledge(self.logs, "AwsSolutions-S1", logs_reason)
-        skip_checkov(self.logs, "CKV_AWS_18", logs_reason)
-        skip_checkov(
-            self.logs,
-            "CKV_AWS_21",
-            "Access logs are written once and expire after 90 days; versions would only keep "
-            "deleted log files longer.",
+        # Standard logging writes with ACLs: a log bucket of its own that allows them.
+        self.logs = AccessLogBucket(
+            self, "ShareDistributionLogs", settings=settings, keep_days=90, acl_writes=True
         )
         self.distribution = cloudfront.Distribution(
             self,
@@ -260,28 +242,21 @@ class ShareExport(Component):
         make_function: Callable[..., ProjectFunction],
         environment: Mapping[AlbumEnv, str],
         operations_topic: sns.ITopic,
-        key: kms.IKey,
+        settings: Settings,
     ) -> None:
         super().__init__(scope, construct_id)
-        # The album key (both functions hold it already): the requests name users and albums.
-        self.dead_letter_queue = sqs.Queue(
+        # The stack key, as every queue: the requests name users and albums.
+        self.dead_letter_queue = DeadLetterQueue(
             self,
             "ShareExportDeadLetterQueue",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=key,
-            enforce_ssl=True,
-            retention_period=cdk.Duration.days(14),
-        )
-        acknowledge(
-            self.dead_letter_queue,
-            "AwsSolutions-SQS3",
-            "This queue IS the dead-letter queue of the share export queue.",
+            settings=settings,
+            of="the share export queue's redrive target",
         )
         self.queue = sqs.Queue(
             self,
             "ShareExportQueue",
             encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=key,
+            encryption_master_key=self.dead_letter_queue.encryption_master_key,
             enforce_ssl=True,
             visibility_timeout=cdk.Duration.seconds(6 * EXPORT_TIMEOUT_S),
             dead_letter_queue=sqs.DeadLetterQueue(
@@ -342,7 +317,7 @@ class AlbumSharing(Component):
             make_function=albums._function,
             environment=env,
             operations_topic=operations_topic,
-            key=storage.key,
+            settings=settings,
         )
         env[AlbumEnv.SHARE_QUEUE_URL] = self.export.queue.queue_url
         self.api = albums._function(
@@ -380,7 +355,13 @@ class AlbumSharing(Component):
         albums._table(api, "GetItem", "PutItem", "UpdateItem", "Query")
         grants.objects(api, "ReadPeopleState", ["s3:GetObject"], albums.storage.embeddings)
         grants.listing(api, "ListPeopleState", "s3:ListBucket", albums.storage.embeddings)
-        api.allow("RequestExports", ["sqs:SendMessage"], [self.export.queue.queue_arn])
+        queue = self.export.queue
+        api.allow("RequestExports", ["sqs:SendMessage"], [queue.queue_arn])
+        api.allow(
+            "EncryptExportRequests",
+            ["kms:GenerateDataKey", "kms:Decrypt"],
+            [queue.encryption_master_key.key_arn],
+        )
         api.allow("ReadSigningKey", ["secretsmanager:GetSecretValue"], secret)
         grants.objects(api, "ReadShareManifests", ["s3:GetObject"], exports)
         grants.prefix_deletion(api, exports)

@@ -65,7 +65,8 @@ class DeadLetterQueue(sqs.Queue):
 
     `sqs_managed_because`: SQS-managed encryption instead, for a queue whose messages hold no
     personal data and whose sender cannot use a customer key; the reason becomes the checkov skip.
-    `settings` defaults to the app's context (removal policy of the stack key)."""
+    `settings` defaults to the app's context (removal policy of the stack key); `of` says whose
+    failures it holds (the cdk-nag acknowledgement)."""
 
     def __init__(
         self,
@@ -74,6 +75,7 @@ class DeadLetterQueue(sqs.Queue):
         *,
         settings: Settings | None = None,
         sqs_managed_because: str | None = None,
+        of: str = "the on-failure destination of an async Lambda",
     ) -> None:
         settings = settings or Settings.from_context(scope)
         super().__init__(
@@ -91,7 +93,7 @@ class DeadLetterQueue(sqs.Queue):
         acknowledge(
             self,
             "AwsSolutions-SQS3",
-            "This queue IS a dead-letter queue: the on-failure destination of an async Lambda.",
+            f"This queue IS a dead-letter queue: {of}.",
         )
 
 

@@ -47,7 +47,7 @@ class SecureBucket(s3.Bucket):
             bucket_key_enabled=True if encryption_key else None,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             enforce_ssl=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            object_ownership=kw.pop("object_ownership", s3.ObjectOwnership.BUCKET_OWNER_ENFORCED),
             removal_policy=settings.cdk_removal_policy,
             **kw,
         )
@@ -56,27 +56,40 @@ class SecureBucket(s3.Bucket):
 
 
 class AccessLogBucket(SecureBucket):
-    """Server access logs of other buckets: SSE-S3 (log delivery cannot use a KMS key), versioned
-    so a deleted or overwritten log stays recoverable for `NONCURRENT_DAYS`, expired after a year.
-    It logs nowhere itself (into itself would loop)."""
+    """Access logs of other buckets or a distribution: SSE-S3 (log delivery cannot use a KMS
+    key), versioned so a deleted or overwritten log stays recoverable for `NONCURRENT_DAYS`,
+    expired after `keep_days`. It logs nowhere itself (into itself would loop).
+
+    `acl_writes=True` for CloudFront standard logging, which still writes with object ACLs."""
 
     NONCURRENT_DAYS = 30
 
-    def __init__(self, scope: Construct, construct_id: str, *, settings: Settings) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: Settings,
+        keep_days: int = 365,
+        acl_writes: bool = False,
+    ) -> None:
         super().__init__(
             scope,
             construct_id,
             settings=settings,
             versioned=True,
+            object_ownership=s3.ObjectOwnership.OBJECT_WRITER
+            if acl_writes
+            else s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="ExpireAccessLogs",
-                    expiration=cdk.Duration.days(365),
+                    expiration=cdk.Duration.days(keep_days),
                     noncurrent_version_expiration=cdk.Duration.days(self.NONCURRENT_DAYS),
                 )
             ],
         )
-        reason = "This is the server access log bucket itself; logging it into itself would loop."
+        reason = "This is an access log bucket itself; logging it into itself would loop."
         acknowledge(self, "AwsSolutions-S1", reason)
         skip_checkov(self, "CKV_AWS_18", reason)
 

@@ -109,7 +109,7 @@ def test_ci_tests_synthesizes_scans_and_builds_images_with_caches():
     ):
         assert command in runs, command
     (scan,) = [s for s in _steps(ci) if s.get("run") == "make iac-scan"]
-    assert scan["continue-on-error"] is True  # until issue 15: reported, not failing
+    assert "continue-on-error" not in scan  # a failed check fails the job
     cached = {
         s["with"]["path"] for s in _steps(ci) if s.get("uses", "").startswith("actions/cache")
     }

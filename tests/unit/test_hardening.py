@@ -210,7 +210,7 @@ def test_access_log_buckets_are_versioned_and_keep_old_versions_a_month(synth):
         (rule,) = props["LifecycleConfiguration"]["Rules"]
         assert rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": 30}
         assert "loop" in _skips(bucket)["CKV_AWS_18"]
-    assert found == 3  # styling, albums, training
+    assert found == 4  # styling, albums and training server access logs; the share distribution
 
 
 # ---------------------------------------------------------------- concurrency

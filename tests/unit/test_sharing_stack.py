@@ -178,11 +178,16 @@ def test_the_share_routes_are_on_the_rest_api_behind_cognito(synth):
     assert all(m["AuthorizationType"] == "COGNITO_USER_POOLS" for m in methods)
 
 
-def test_the_export_queues_use_the_album_key(synth):
+def test_the_export_queues_use_the_stack_key_which_the_share_api_may_encrypt_with(synth):
     queues = synth.resources(STACK, "AWS::SQS::Queue")
-    share_queues = [q["Properties"] for k, q in queues.items() if k.startswith("ShareExport")]
+    share_queues = {k: q["Properties"] for k, q in queues.items() if k.startswith("ShareExport")}
     assert len(share_queues) == 2  # the queue and its dead-letter queue
-    assert all(render(q["KmsMasterKeyId"]).startswith("<Key") for q in share_queues)
+    keys = {render(q["KmsMasterKeyId"]) for q in share_queues.values()}
+    assert len(keys) == 1 and keys.pop().startswith("<StackKey")
+    (queue,) = [k for k in share_queues if not k.startswith("ShareExportDeadLetter")]
+    sent = {s.get("Sid"): s for s in _grants(synth, "SharesApiFunction")}
+    assert render(sent["RequestExports"]["Resource"]) == f"<{queue}.Arn>"
+    assert render(sent["EncryptExportRequests"]["Resource"]).startswith("<StackKey")
 
 
 def test_checkov_findings_the_design_accepts_are_skipped_with_their_reason(synth):
@@ -198,4 +203,4 @@ def test_checkov_findings_the_design_accepts_are_skipped_with_their_reason(synth
     ]
     assert skipped[distribution] == {"CKV_AWS_68", "CKV_AWS_174"}  # no WAF, default certificate
     (logs,) = [k for k in skipped if k.startswith("ShareDistributionLogs") and skipped[k]]
-    assert skipped[logs] == {"CKV_AWS_18", "CKV_AWS_21"}
+    assert skipped[logs] == {"CKV_AWS_18"}  # it is versioned (an access log bucket)
