@@ -8,7 +8,7 @@ Inputs are real photos built at run time (tests/hostile.py): the 512² astronaut
 Figures, each a median over the runs, all in this one process so they share the machine's state:
 - handler: face_crop.handler on an S3 event, S3 and DynamoDB served by moto in-process (moto's
   own overhead included: on AWS those calls cost network time instead);
-- domain: what the handler does between download and upload (decode, find, align, PNG encode);
+- domain: what the handler does between download and upload (decode, find, align, JPEG encode);
 - floor: the downscaled decode plus face detection (YuNet) alone — the work no crop can skip.
 Targets: domain and handler ≤ 1.3× floor; 12 MP peak RSS ≤ 300 MB; import ≤ 1.5 s.
 Peak RSS and import time are measured in fresh subprocesses.
@@ -95,7 +95,7 @@ def in_process(runs: int) -> None:
                 yunet.find_main_face(decoded.rgb)
 
             def domain(data=data):
-                imaging.encode_png(faces.crop_from_upload(data, max_bytes=limits["max_bytes"]))
+                faces.encode_crop(faces.crop_from_upload(data, max_bytes=limits["max_bytes"]))
 
             def new_upload(data=data):
                 user = "bench-user"
@@ -120,7 +120,7 @@ def in_process(runs: int) -> None:
                     "handler": (new_upload, handle),
                     # The two fixed costs the domain adds to the floor, alone:
                     "align": (None, lambda rgb=decoded.rgb, f=face: faces.align_face(rgb, f)),
-                    "encode": (None, lambda c=crop: imaging.encode_png(c)),
+                    "encode": (None, lambda c=crop: faces.encode_crop(c)),
                 },
                 runs,
             )
@@ -131,7 +131,7 @@ def in_process(runs: int) -> None:
                 "domain": "domain (decode, find, align, encode)",
                 "handler": "handler (with moto S3 + DynamoDB)",
                 "align": "  of which the 512² warp (Pillow)",
-                "encode": "  of which the PNG encode",
+                "encode": "  of which the JPEG encode",
             }
             for key, text in names.items():
                 wall, cpu = medians[key]
@@ -149,10 +149,10 @@ def peak_mb():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
 import face_crop
-from facekit import faces, imaging
+from facekit import faces
 data = open({path!r}, "rb").read()
 before = peak_mb()
-imaging.encode_png(faces.crop_from_upload(data, max_bytes=10 << 20))
+faces.encode_crop(faces.crop_from_upload(data, max_bytes=10 << 20))
 print(before, peak_mb())
 """
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from facekit import faces, imaging, yunet
+from facekit import faces, yunet
 from style_backend import aws, config, erasure, events, keys, observability
 from style_backend.errors import Failure, Reason
 from style_backend.observability import logger as log
@@ -56,7 +56,7 @@ def crop_upload(obj: events.S3Object) -> None:
 
     crop_key = keys.crop_key(ref.user_id, ref.process_id)
     aws.client("s3").put_object(
-        Bucket=obj.bucket, Key=crop_key, Body=imaging.encode_png(crop), ContentType="image/png"
+        Bucket=obj.bucket, Key=crop_key, Body=faces.encode_crop(crop), ContentType="image/jpeg"
     )
     moved = store.mark_cropped(ref.process_id, crop_key)
     if store.lost_to_erasure(ref.process_id):  # erased while cropping: nothing may stay

@@ -18,7 +18,7 @@ from tests.integration.conftest import BUCKET, USER, s3_event
 def crop_of(pipeline, process) -> np.ndarray:
     data = pipeline.read(keys.crop_key(USER, process["processId"]))
     image = Image.open(io.BytesIO(data))
-    assert image.format == "PNG" and image.size == (512, 512)
+    assert image.format == "JPEG" and image.size == (512, 512)
     return np.asarray(image.convert("RGB"))
 
 

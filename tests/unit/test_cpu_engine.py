@@ -1,15 +1,16 @@
 """The CPU swap engine on real photos: the result's face lands on the style's landmarks (pose and
 expression), is nearer the uploader than the style's person, shows no seam, and only the face
 changes; faceless images are named. Thresholds are the worst of benchmarks/bench_swap_quality.py
-over its 42 pairs with some room (measured: 468-point NME ≤ 0.071, yaw/pitch/roll ≤ 8.5°, seam
-≤ 1.5; a plain paste's NME is 0.239 median, its seam 3.7)."""
+over its pairs with some room (measured: 468-point NME ≤ 0.092, yaw/pitch/roll ≤ 14.3° on the
+registry styles — the worst, a head turned about 30° — and ≤ 8.3° on the catalogue, seam ≤ 1.9;
+a plain paste's NME is 0.239 median, its seam 3.7)."""
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
 import pytest
-from facechain_serving.engines.cpu import CpuEngine, locate, paste, swap_mask
+from facechain_serving.engines.cpu import CpuEngine, laplacian_blend, locate, paste, swap_mask
 from facechain_serving.errors import NoFace
 from facechain_serving.request import SwapOptions
 
@@ -18,7 +19,7 @@ from local.photos import astronaut, registry_styles, uploader_portraits
 from tests.prerequisites import require
 
 MAX_DENSE_NME = 0.1  # result ↔ style, 468 points, / the style's eye distance
-MAX_ANGLE = 12.0  # degrees, each of yaw, pitch, roll
+MAX_ANGLE = 16.0  # degrees, each of yaw, pitch, roll
 MAX_SEAM = 2.0
 # Two uploaders (the astronaut; Obama, the one whose skin tone differs most from the styles')
 # onto every registry style: 14 swaps keep this under a minute on one core.
@@ -117,6 +118,24 @@ def test_only_the_face_changes(engine, styles, blend):
     changed = np.abs(result.astype(int) - style.astype(int)).max(axis=2) > 2
     assert changed[outline > 0].mean() > 0.5  # the face did move
     assert changed[margin == 0].mean() < 0.002
+
+
+def test_the_blend_does_not_ring_along_the_mask(styles):
+    """Each style's own face, darkened inside its mask, blended back: the result stays within its
+    two inputs. An empty (black) border around the face rang in every pyramid band and drew a
+    pale band across the forehead (measured: 13,381 pixels over by more than 8 levels on these
+    styles; 14 now)."""
+    overshooting = 0
+    for _, style in styles[:5]:
+        face = locate(style, "target")
+        mask = swap_mask(face, style.shape[:2])
+        darker = np.zeros_like(style)
+        inside = mask > 0
+        darker[inside] = (style[inside] * 0.8).astype(np.uint8)
+        result = laplacian_blend(darker, style, mask, face.eye_distance).astype(int)
+        over = (result - np.maximum(style, darker)).max(axis=2)
+        overshooting += int((over > 8).sum())
+    assert overshooting < 200
 
 
 def flat_picture(size: int = 256) -> np.ndarray:

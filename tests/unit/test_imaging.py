@@ -179,3 +179,16 @@ def test_png_encoder_handles_any_size_and_layout():
         image.load()
         assert image.format == "PNG" and image.mode == "RGB"
         assert np.array_equal(np.asarray(image), rgb)
+
+
+def test_the_stored_crop_is_a_full_chroma_jpeg_visually_equal_to_the_aligned_crop():
+    from facekit import faces
+
+    crop = faces.crop_main_face(astronaut())[0]
+    stored = faces.encode_crop(crop)
+    image = Image.open(io.BytesIO(stored))
+    assert image.format == "JPEG" and image.size == (512, 512)
+    assert JpegImagePlugin.get_sampling(image) == 0  # 4:4:4
+    error = np.asarray(image.convert("RGB"), np.float64) - crop
+    assert 10 * np.log10(255**2 / np.mean(error**2)) > 45  # dB: no visible loss
+    assert len(stored) < len(imaging.encode_png(crop)) / 3

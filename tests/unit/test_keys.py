@@ -24,7 +24,7 @@ def test_crop_key_round_trips():
         "uploads/u/p",
         "uploads/../p.jpg",
         "uploads/u/x/p.jpg",
-        "crops/u/p.jpg",
+        "crops/u/p.png",
         "results/u/p/r.jpg",
     ],
 )

@@ -32,7 +32,7 @@ UPLOAD_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "web
 _INFERENCE_NS = uuid.UUID("5b6f2f4e-3d1a-4c61-9a43-6f1d2b0c7e11")
 _ID = r"[A-Za-z0-9_:@+=-][A-Za-z0-9_.:@+=-]{0,127}"  # no leading dot: no ".." segments
 _UPLOAD_RE = re.compile(rf"^uploads/(?P<user>{_ID})/(?P<process>{_ID})\.(?P<ext>jpg|png|webp)$")
-_CROP_RE = re.compile(rf"^crops/(?P<user>{_ID})/(?P<process>{_ID})\.png$")
+_CROP_RE = re.compile(rf"^crops/(?P<user>{_ID})/(?P<process>{_ID})\.jpg$")
 
 
 class InvalidKey(ValueError):
@@ -50,7 +50,7 @@ def upload_key(user_id: str, process_id: str, content_type: str) -> str:
 
 
 def crop_key(user_id: str, process_id: str) -> str:
-    return f"{CROPS}{user_id}/{process_id}.png"
+    return f"{CROPS}{user_id}/{process_id}.jpg"
 
 
 def base_key(resource_id: str) -> str:

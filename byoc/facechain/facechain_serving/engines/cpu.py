@@ -30,6 +30,13 @@ from facekit.faces import similarity_transform
 
 WARPS = ("mesh", "similarity")
 PYRAMID_LEVELS = 5
+# Laplacian blend: the mask's edge blurred over this many eye distances at full resolution (the
+# coarser levels blur it further), and how far the face's colours are carried past the mask first
+# (_extended). On the 42 catalogue pairs, against 0.15 and an empty border (bench_swap_quality.py):
+# no pale band (198 clipped pixels per result before), worst pose angle 8.0° against 9.2°, seam
+# median 1.21 against 1.14, identity margin median 0.31 against 0.34 (worst 0.07 against 0.12).
+BLEND_FEATHER = 0.3
+EXTEND = 0.5
 # The swapped region: the style's face outline shrunk by this many eye distances (the jaw line
 # and hairline stay the style's). Smaller lost identity, larger showed the outline.
 MASK_INSET = 0.05
@@ -359,13 +366,34 @@ def poisson_blend(face: np.ndarray, target: np.ndarray, mask: np.ndarray) -> np.
     return cv2.seamlessClone(face, target, mask, centre, cv2.NORMAL_CLONE)
 
 
+def _extended(face: np.ndarray, mask: np.ndarray, target: np.ndarray, eye_dist: float):
+    """The face inside the mask; outside, its colours carried a little way out and fading into
+    the target's (a mean over EXTEND eye distances of the face and of the mask). Left empty
+    (black), that border enters every pyramid band as an edge and the blend rings along it: a
+    pale or dark band across the forehead."""
+    size = _odd(eye_dist * EXTEND)
+    out = target.copy()
+    # Only around the mask: past `size` pixels from it, the target's own pixels are the answer.
+    x, y, w, h = cv2.boundingRect(mask)
+    x0, y0 = max(x - size, 0), max(y - size, 0)
+    x1, y1 = min(x + w + size, mask.shape[1]), min(y + h + size, mask.shape[0])
+    box = np.s_[y0:y1, x0:x1]
+    inside = mask[box].astype(np.float32) / 255
+    # Box filters (constant time per pixel, whatever `size`): a Gaussian this wide cost ~80 ms.
+    carried = cv2.blur(face[box] * inside[..., None], (size, size))
+    weight = cv2.blur(inside, (size, size))[..., None]
+    out[box] = np.where(inside[..., None] > 0, face[box], carried + (1 - weight) * target[box])
+    return out
+
+
 def laplacian_blend(
     face: np.ndarray, target: np.ndarray, mask: np.ndarray, eye_dist: float
 ) -> np.ndarray:
     """Multi-band blend: low frequencies mix over wide bands, details over narrow ones."""
-    feather = _odd(eye_dist * 0.15)
+    feather = _odd(eye_dist * BLEND_FEATHER)
     alpha = cv2.GaussianBlur(mask.astype(np.float32) / 255, (feather, feather), 0)
-    fg, bg = face.astype(np.float32), target.astype(np.float32)
+    bg = target.astype(np.float32)
+    fg = _extended(face.astype(np.float32), mask, bg, eye_dist)
     alphas, fgs, bgs = [alpha], [fg], [bg]
     for _ in range(PYRAMID_LEVELS):
         alphas.append(cv2.pyrDown(alphas[-1]))
