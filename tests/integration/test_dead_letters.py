@@ -126,16 +126,9 @@ def test_a_completion_whose_retries_are_exhausted_ends_its_style_failed(pipeline
     note = inference_notification(pid, STYLES[0], output_key=f"{keys.INFERENCE_OUT}x.out")
     event = sns_event(note)
 
-    def throttled(**_):
-        raise aws.client("s3").exceptions.ClientError(
-            {"Error": {"Code": "SlowDown", "Message": "Reduce your request rate."}}, "GetObject"
-        )
-
-    with monkeypatch.context() as patched:
-        patched.setattr(aws.client("s3"), "get_object", throttled)
-        for _attempt in range(3):
-            with pytest.raises(Exception, match="SlowDown"):
-                face_swap_completion.handler(event)
+    fail_three_deliveries(
+        monkeypatch, face_swap_completion.handler, event, "get_object", "SlowDown", "GetObject"
+    )
 
     pipeline_dead_letters.handler(sqs_event(on_failure_record(event, "EventAgeExceeded")))
     item = pipeline.get(pid)
@@ -150,17 +143,24 @@ def exhaust_the_crop(pipeline, monkeypatch) -> tuple[str, dict]:
     process = pipeline.upload(hostile.jpeg(hostile.astronaut()))
     event = s3_event(process["sourceKey"])
 
-    def unavailable(**_):
+    fail_three_deliveries(monkeypatch, face_crop.handler, event, "head_object", "503", "HeadObject")
+    return process["processId"], event
+
+
+def fail_three_deliveries(monkeypatch, handler, event, method: str, code: str, operation: str):
+    """The handler run on `event` three times (the first try and Lambda's 2 retries) while S3's
+    `method` answers the error `code`: each run raises it, so that Lambda would retry."""
+
+    def failing(**_):
         raise aws.client("s3").exceptions.ClientError(
-            {"Error": {"Code": "503", "Message": "Service Unavailable"}}, "HeadObject"
+            {"Error": {"Code": code, "Message": f"injected {code}"}}, operation
         )
 
     with monkeypatch.context() as patched:
-        patched.setattr(aws.client("s3"), "head_object", unavailable)
+        patched.setattr(aws.client("s3"), method, failing)
         for _attempt in range(3):
-            with pytest.raises(Exception, match="Service Unavailable"):
-                face_crop.handler(event)
-    return process["processId"], event
+            with pytest.raises(Exception, match=f"injected {code}"):
+                handler(event)
 
 
 def test_an_upload_whose_crop_exhausts_its_retries_ends_failed_with_a_reason(pipeline, monkeypatch):
