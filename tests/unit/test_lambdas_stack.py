@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import subprocess
-import sys
 
 import pytest
 
 from stacks.shared.bundling import layer_models
+from tests.fresh_python import assert_runs, blocking, importing
 from tests.unit.conftest import as_list, render, statements
 
 P, U, D, H, B, A = (
@@ -327,19 +325,10 @@ def test_functions_without_the_imaging_layer_import_without_its_packages(synth):
             if "SharedLayer" in render(props.get("Layers")) and imaging not in refs:
                 modules.append(props["Handler"].split(".")[0])
     assert {"face_swap", "face_swap_completion", "upload", "build_status"} <= set(modules)
-    blocked = "import sys\nfor m in ('numpy', 'PIL', 'dlib', 'cv2'): sys.modules[m] = None\n"
-    code = blocked + "".join(f"import {m}\n" for m in modules)
-    path = os.pathsep.join(
-        ["lambda/shared", "lambda/apis", "lambda/image_processing", "lambda/facechain_codebuild"]
+    assert_runs(
+        blocking("numpy", "PIL", "dlib", "cv2") + importing(modules),
+        ["lambda/shared", "lambda/apis", "lambda/image_processing", "lambda/facechain_codebuild"],
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        env={**os.environ, "PYTHONPATH": path},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -15,8 +14,9 @@ from stacks.shared.bundling import (
     bundle_shared_layer,
     face_modules,
 )
+from tests.fresh_python import assert_runs, blocking, importing
 
-BLOCKED = "import sys\nfor m in ('numpy', 'PIL', 'dlib', 'cv2'): sys.modules[m] = None\n"
+BLOCKED = blocking("numpy", "PIL", "dlib", "cv2")
 
 
 def _native_for_this_interpreter(shipped: Path) -> None:
@@ -31,16 +31,8 @@ def _native_for_this_interpreter(shipped: Path) -> None:
 
 
 def _imports(path: list[str], modules: list[str], *, block_imaging: bool) -> None:
-    code = (BLOCKED if block_imaging else "") + "".join(f"import {m}\n" for m in modules)
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(path)},
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd="/",  # nothing of the repository on sys.path but what PYTHONPATH names
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
+    code = (BLOCKED if block_imaging else "") + importing(modules)
+    assert_runs(code, path, cwd="/")  # nothing of the repository on sys.path but PYTHONPATH
 
 
 def test_facekit_splits_by_what_its_modules_import():
@@ -87,14 +79,10 @@ def test_the_face_crop_imports_from_both_layers(tmp_path):
     repo = FACE_PACKAGE.parents[2]
     path = [str(repo / "lambda" / "image_processing"), str(opt / "python")]
     # Its init loads YuNet from the layer's models, with neither dlib nor OpenCV importable.
-    no_dlib = "import sys\nfor m in ('dlib', 'cv2'): sys.modules[m] = None\n"
-    code = no_dlib + "import face_crop\nfrom facekit import faces, yunet\nassert yunet._session()"
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(path), "FACE_MODELS_DIR": str(models)},
-        capture_output=True,
-        text=True,
-        check=False,
+    code = blocking("dlib", "cv2") + "import face_crop\nfrom facekit import faces, yunet\n"
+    assert_runs(
+        code + "assert yunet._session()",
+        path,
+        env={**os.environ, "FACE_MODELS_DIR": str(models)},
         cwd="/",
     )
-    assert done.returncode == 0, done.stderr[-2000:]

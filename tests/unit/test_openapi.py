@@ -6,6 +6,7 @@ from pathlib import Path
 from openapi_spec_validator import validate
 
 from style_backend.api import edge, routes
+from tests.fresh_python import assert_runs
 from tests.unit.test_apigateway_stack import _methods
 
 COMMITTED = Path(__file__).parents[2] / "docs" / "openapi.json"
@@ -86,19 +87,9 @@ def test_request_schemas_come_from_the_models():
 
 def test_building_the_routes_loads_no_aws_sdk():
     """The API stack imports the route table: that must not load boto3 or botocore's clients."""
-    import subprocess
-    import sys
-
     code = (
         "import sys; from style_backend.api.routes import routes, document; routes(); document()\n"
         "bad = [m for m in ('boto3', 'botocore.client', 'botocore.session') if m in sys.modules]\n"
         "assert not bad, bad"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        env={"PYTHONPATH": "lambda/shared", "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
+    assert_runs(code, ["lambda/shared"], env={"PATH": "/usr/bin:/bin"})

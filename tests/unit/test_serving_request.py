@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +13,7 @@ from facechain_serving.request import MAX_INLINE_BYTES, decode_rgb, parse_reques
 from facekit import imaging
 from local.photos import astronaut
 from style_backend import keys
+from tests.fresh_python import assert_runs, blocking, importing
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -92,17 +90,9 @@ def test_the_serving_code_imports_no_aws_sdk():
         "facechain_serving.engines.cpu",
         "facechain_serving.engines.facechain",
     )
-    code = "import sys\nfor m in ('boto3', 'botocore'): sys.modules[m] = None\n" + "".join(
-        f"import {m}\n" for m in modules
+    assert_runs(
+        blocking("boto3", "botocore") + importing(modules),
+        [str(ROOT / "byoc" / "facechain"), str(ROOT / "lambda" / "shared")],
     )
-    path = os.pathsep.join([str(ROOT / "byoc" / "facechain"), str(ROOT / "lambda" / "shared")])
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        env={**os.environ, "PYTHONPATH": path},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
     requirements = (ROOT / "byoc" / "facechain" / "requirements.txt").read_text()
     assert "boto3==" not in requirements
