@@ -220,14 +220,24 @@ def _warp(image, matrix: np.ndarray, size: int, resample: str):
 def align_face(rgb: np.ndarray, face: Face | yunet.DetectedFace, size: int = 512) -> np.ndarray:
     """The face rotated upright and scaled so its landmarks land on the crop's (alignment_matrix).
 
-    Bilinear, as face-alignment pipelines commonly warp (3× cheaper than bicubic here); a shrink
-    by 2× or more first box-filters the face's region by an integer factor, so it never aliases.
+    An enlargement (a selfie's face is usually smaller than the crop) is rotated at the photo's
+    own scale, then resized, both bicubic: on the 512² portrait (3.1× up) 3.2 ms against 5.2 ms
+    for one bilinear warp to 512², and nearer one bicubic warp (PSNR 39.9 dB against 37.8 dB;
+    that warp costs 11.3 ms). A shrink by 2× or more first box-filters the face's region by an
+    integer factor, so it never aliases, then warps bilinear.
     """
     from PIL import Image
 
     matrix = alignment_matrix(face, size)
     image = Image.fromarray(rgb)
-    factor = int(1.0 / np.sqrt(abs(np.linalg.det(matrix[:, :2]))))
+    scale = float(np.sqrt(abs(np.linalg.det(matrix[:, :2]))))
+    if scale > 1:
+        side = size / scale  # the crop's side in the photo's pixels
+        upright = _warp(image, matrix / scale, int(np.ceil(side)) + 1, "bicubic")
+        return np.asarray(
+            upright.resize((size, size), Image.Resampling.BICUBIC, box=(0, 0, side, side))
+        )
+    factor = int(1.0 / scale)
     if factor >= 2:
         # The source region the crop covers, in whole pixels of the reduced image.
         corners = np.array([[0, 0, 1], [size, 0, 1], [0, size, 1], [size, size, 1]]).T
