@@ -208,6 +208,14 @@ def feature_points() -> np.ndarray:
 
 
 @cache
+def brow_points() -> np.ndarray:
+    """Both eyebrows' mesh points."""
+    topology = _topology()
+    names = ("FACEMESH_LEFT_EYEBROW", "FACEMESH_RIGHT_EYEBROW")
+    return np.array(sorted({p for n in names for e in topology[n] for p in e}), dtype=np.int32)
+
+
+@cache
 def face_oval() -> np.ndarray:
     """The mesh points of the face's outline, in order around it."""
     following = dict(_topology()["FACEMESH_FACE_OVAL"])

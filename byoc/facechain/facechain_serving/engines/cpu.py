@@ -7,12 +7,14 @@ style's 468 mesh points, so the face takes the style's head pose, and its eyes a
 style's expression; the rest of the mesh keeps half the uploader's own proportions (their 3-D
 shape turned to the style's pose), which keeps who they are. Triangles the style's head turns
 away, or that the uploader's photo does not show, stay the style's; so do the style's hair over
-the face and whatever is not skin around the features, on either side.
+the face and whatever is not skin around the features, on either side, and the style's forehead
+where the uploader's is hidden by a fringe whose colour passes for skin (hair_over_forehead).
 
 `CpuEngine("similarity")` is the earlier engine's 5-point similarity warp (rotation, scale, shift)
 with the same mask, colour and blend, kept so that benchmarks/bench_swap_quality.py measures what
 the mesh buys: there, on 42 real uploader × style pairs, the mesh warp's pose error is a third of
-it (468-point NME 0.032 against 0.090, worst yaw 9° against 31°) at a similar identity margin.
+it (468-point NME 0.034 against 0.092, worst yaw 8° against 20°); its identity margin is smaller
+(median 0.31 against 0.48), every result still nearer the uploader than the style's person.
 """
 
 from __future__ import annotations
@@ -43,9 +45,10 @@ MASK_INSET = 0.05
 # Feather blend: the mask's edge fades over this many eye distances, inside the mask.
 FEATHER = 0.25
 # Lighting: the style's lightness blurred over this many eye distances replaces the uploader's,
-# so the light's direction carries over; finer detail stays the uploader's (0.35 kept identity
-# in 13 of 42 pairs, 0.7 in all).
-SHADING_BLUR = 0.7
+# so the light's direction carries over; finer detail stays the uploader's. On the 42 pairs
+# (with the uploader's fringe left out, below): 0.7 kept identity in 41, 1.5 in all (margin
+# median 0.29 against 0.25, seam 1.18 against 1.24); 0.35 had kept it in 13 of 42.
+SHADING_BLUR = 1.5
 # How far the uploader's own 3-D face shape moves the style's mesh points (0: the style's
 # geometry exactly; 1: the uploader's shape in the style's pose). Measured on the 42 pairs: 0
 # keeps identity in 29, 0.5 and 1 in all; 0.5 has the lower pose error.
@@ -55,6 +58,21 @@ SHAPE_WEIGHT = 0.5
 MIRROR_FILL = 0.1
 # Not skin: farther than this (Mahalanobis, LAB) from the skin colour read between eyes and mouth.
 SKIN_DISTANCE = 5.0
+# Hair over the uploader's forehead: fine-detail contrast (_texture, over this many eye
+# distances) above HAIR_TEXTURE × its median on the skin between eyes and mouth, looked for from
+# HAIR_GAP eye distances above the brows up (nearer, the brows' own edges read as texture). On
+# the 6 uploaders' foreheads the median is 0.45–0.67× for skin, 1.26× on the astronaut's fringe.
+TEXTURE_SCALE = 0.03
+HAIR_TEXTURE = 1.0
+HAIR_GAP = 0.1
+# What a fringe's strands leave out between them: the hair found is widened by this many eye
+# distances (at 0 the fringe stayed as vertical streaks), its edge then smoothed over
+# HAIR_SMOOTH. Reaching farther down than 2 × HAIR_GAP cost the astronaut's identity on one style.
+HAIR_WIDEN = 0.2
+HAIR_SMOOTH = 0.05
+# The style's brows grown by this many eye distances: there the uploader's face is drawn even
+# where the hair test found a fringe (else the style's brows, if higher, showed above ours).
+BROW_COVER = 0.1
 
 
 @dataclass(frozen=True)
@@ -204,9 +222,15 @@ def mesh_warp(
         source, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
     )
     # Only the source's own skin: its hair and background at the face's edges never stretch over
-    # the style's forehead or a turned head's cheek.
+    # the style's forehead or a turned head's cheek, nor does a fringe the colour test lets pass.
     usable = skin_only(swap_mask(src, source.shape[:2], inset=0.0), source, src)
-    inside = cv2.remap(usable, map_x, map_y, cv2.INTER_NEAREST, borderValue=0) > 0
+    bare = usable.copy()
+    bare[hair_over_forehead(source, src)] = 0
+    inside = cv2.remap(bare, map_x, map_y, cv2.INTER_NEAREST, borderValue=0) > 0
+    # Over the style's brows the uploader's face is drawn whatever the hair test found there:
+    # where a fringe left the style's own forehead, the style's brows must not show above ours.
+    over_brows = _brows(dst, (box_h, box_w), origin=lo) > 0
+    inside |= over_brows & (cv2.remap(usable, map_x, map_y, cv2.INTER_NEAREST, borderValue=0) > 0)
     warped = np.zeros((height, width, 3), np.uint8)
     covered = np.zeros(shape, np.uint8)
     warped[lo[1] : hi[1], lo[0] : hi[0]] = patch
@@ -259,17 +283,7 @@ def skin_only(mask: np.ndarray, target: np.ndarray, face: SwapFace) -> np.ndarra
     hull = cv2.convexHull(np.round(face.mesh.xy[inner]).astype(np.int32))
     cv2.fillConvexPoly(protect, hull, 255)
     lab = cv2.cvtColor(target, cv2.COLOR_RGB2LAB).astype(np.float32)
-    # Skin samples: the mesh points between the eyes and the mouth, the nose's sides and cheeks.
-    level = _eye_level(face.mesh)
-    mouth = level[list(mesh.MOUTH_CORNERS), 1].mean()
-    band = (level[:, 1] > 0.2 * face.eye_distance) & (
-        level[:, 1] < mouth - 0.15 * face.eye_distance
-    )
-    band &= (level[:, 0] > -0.1 * face.eye_distance) & (level[:, 0] < 1.1 * face.eye_distance)
-    points = np.round(face.mesh.xy[band]).astype(int)
-    points = points[
-        (points >= 0).all(axis=1) & (points[:, 0] < mask.shape[1]) & (points[:, 1] < mask.shape[0])
-    ]
+    points = _skin_points(face, mask.shape)
     smooth = cv2.GaussianBlur(lab, (5, 5), 0)
     sample = smooth[points[:, 1], points[:, 0]]
     if len(sample) < 20:
@@ -283,6 +297,81 @@ def skin_only(mask: np.ndarray, target: np.ndarray, face: SwapFace) -> np.ndarra
     out = mask.copy()
     out[y : y + h, x : x + w][(far > 0) & (protect[y : y + h, x : x + w] == 0)] = 0
     return out
+
+
+def _skin_points(face: SwapFace, shape: tuple[int, int]) -> np.ndarray:
+    """(n, 2) integer x, y of the mesh points between the eyes and the mouth, the nose's sides and
+    cheeks, inside the image: where a face is its skin."""
+    level = _eye_level(face.mesh)
+    mouth = level[list(mesh.MOUTH_CORNERS), 1].mean()
+    band = (level[:, 1] > 0.2 * face.eye_distance) & (
+        level[:, 1] < mouth - 0.15 * face.eye_distance
+    )
+    band &= (level[:, 0] > -0.1 * face.eye_distance) & (level[:, 0] < 1.1 * face.eye_distance)
+    points = np.round(face.mesh.xy[band]).astype(int)
+    return points[(points >= 0).all(axis=1) & (points[:, 0] < shape[1]) & (points[:, 1] < shape[0])]
+
+
+def _texture(lightness: np.ndarray, eye_dist: float) -> np.ndarray:
+    """Local contrast of fine detail: hair's strands have much, skin little."""
+    detail = lightness - cv2.GaussianBlur(lightness, (0, 0), eye_dist * TEXTURE_SCALE)
+    return np.sqrt(cv2.GaussianBlur(detail**2, (0, 0), eye_dist * TEXTURE_SCALE * 1.5))
+
+
+def _above_brows(
+    face: SwapFace, shape: tuple[int, int], origin: tuple[int, int] = (0, 0)
+) -> np.ndarray:
+    """Each pixel's height above the face's highest brow point, in eye distances, in the face's
+    own upright frame (negative below); `origin`: the image position of the grid's first pixel."""
+    left, right = face.mesh.eye_centres
+    c, s = (right - left) / np.linalg.norm(right - left)
+    rows, cols = np.mgrid[: shape[0], : shape[1]]
+    rows, cols = rows + origin[1] - left[1], cols + origin[0] - left[0]
+    brows = _eye_level(face.mesh)[mesh.brow_points(), 1].min()
+    return (brows - (cols * -s + rows * c)) / face.eye_distance
+
+
+def _brows(face: SwapFace, shape: tuple[int, int], origin: tuple[int, int]) -> np.ndarray:
+    """uint8 mask (255) of the face's two brows, grown by BROW_COVER eye distances."""
+    out = np.zeros(shape, np.uint8)
+    topology = mesh._topology()
+    for name in ("FACEMESH_LEFT_EYEBROW", "FACEMESH_RIGHT_EYEBROW"):
+        points = sorted({p for edge in topology[name] for p in edge})
+        hull = cv2.convexHull(np.round(face.mesh.xy[points] - origin).astype(np.int32))
+        cv2.fillConvexPoly(out, hull, 255)
+    reach = _odd(2 * BROW_COVER * face.eye_distance)
+    return cv2.dilate(out, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach)))
+
+
+def hair_over_forehead(rgb: np.ndarray, face: SwapFace) -> np.ndarray:
+    """bool mask: hair above an upright face's brows, however near skin its colour (a blonde or
+    brown fringe on a fair face passes skin_only): fine detail far stronger than the skin's, and
+    everything above it in its column (a fringe hangs from above), widened by HAIR_WIDEN. Columns
+    are the image's: the crop the engine gets is upright."""
+    height, width = rgb.shape[:2]
+    points = _skin_points(face, (height, width))
+    if len(points) < 20:
+        return np.zeros((height, width), bool)
+    lightness = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
+    texture = _texture(lightness, face.eye_distance)
+    reference = float(np.median(texture[points[:, 1], points[:, 0]]))
+    above = _above_brows(face, (height, width)) * face.eye_distance
+    gap = HAIR_GAP * face.eye_distance
+    hair = ((above > gap) & (texture > HAIR_TEXTURE * reference)).astype(np.uint8)
+    hair = cv2.morphologyEx(hair, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    # Only what hangs from the hair past the face's outline (strands a little apart joined
+    # first): a wrinkle or a freckle on the forehead is textured too, but stands alone.
+    joined = cv2.dilate(hair, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (_odd(gap),) * 2))
+    _, labels = cv2.connectedComponents(joined)
+    outside = swap_mask(face, (height, width), inset=0.0) == 0
+    hanging = np.unique(labels[(labels > 0) & outside])
+    hair &= np.isin(labels, hanging).astype(np.uint8)
+    hair = np.maximum.accumulate(hair[::-1], axis=0)[::-1]
+    reach = (_odd(HAIR_WIDEN * face.eye_distance), _odd(2 * gap))
+    grown = cv2.dilate(hair, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, reach))
+    # A smooth edge: the strands' tips drew a jagged line across the forehead.
+    grown = cv2.GaussianBlur(grown.astype(np.float32), (0, 0), HAIR_SMOOTH * face.eye_distance)
+    return (grown > 0.5) & (above > 0)
 
 
 def swap_mask(face: SwapFace, shape: tuple[int, int], inset: float = MASK_INSET) -> np.ndarray:
@@ -320,6 +409,21 @@ def _odd(value: float) -> int:
     return max(3, int(value)) | 1
 
 
+def _wide_blur(image: np.ndarray, size: float) -> np.ndarray:
+    """A Gaussian blur `size` pixels wide, run on the image shrunk to ~32 samples across the
+    kernel and enlarged back: what it keeps is far coarser than that grid, and a 400-pixel kernel
+    at full size cost ~60 ms a call."""
+    factor = max(1, int(size // 32))
+    if factor == 1:
+        return cv2.GaussianBlur(image, (_odd(size),) * 2, 0)
+    height, width = image.shape[:2]
+    small = cv2.resize(
+        image, (max(1, width // factor), max(1, height // factor)), interpolation=cv2.INTER_AREA
+    )
+    small = cv2.GaussianBlur(small, (_odd(size / factor),) * 2, 0)
+    return cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
 def match_lighting(
     face: np.ndarray, target: np.ndarray, mask: np.ndarray, eye_dist: float
 ) -> np.ndarray:
@@ -333,11 +437,11 @@ def match_lighting(
     d_mean, d_std = dst[inside].mean(axis=0), dst[inside].std(axis=0)
     # Cap the stretch: a flat-lit source must not have its noise amplified into blotches.
     out = (src - s_mean) * np.clip(d_std / s_std, 0.5, 2.0) + d_mean
-    size = _odd(eye_dist * SHADING_BLUR * 2)
-    weight = cv2.GaussianBlur(inside.astype(np.float32), (size, size), 0) + 1e-6
+    size = eye_dist * SHADING_BLUR * 2
+    weight = _wide_blur(inside.astype(np.float32), size) + 1e-6
 
     def shading(lightness: np.ndarray) -> np.ndarray:
-        return cv2.GaussianBlur(lightness * inside, (size, size), 0) / weight
+        return _wide_blur(lightness * inside, size) / weight
 
     out[..., 0] += (shading(dst[..., 0]) - shading(out[..., 0])) * inside
     rgb = cv2.cvtColor(
