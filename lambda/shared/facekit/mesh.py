@@ -208,11 +208,18 @@ def feature_points() -> np.ndarray:
 
 
 @cache
+def brows() -> tuple[np.ndarray, np.ndarray]:
+    """Each eyebrow's mesh points (the image's left one first, on an upright face)."""
+    topology = _topology()
+    names = ("FACEMESH_RIGHT_EYEBROW", "FACEMESH_LEFT_EYEBROW")  # MediaPipe's: the person's
+    return tuple(
+        np.array(sorted({p for e in topology[n] for p in e}), dtype=np.int32) for n in names
+    )
+
+
 def brow_points() -> np.ndarray:
     """Both eyebrows' mesh points."""
-    topology = _topology()
-    names = ("FACEMESH_LEFT_EYEBROW", "FACEMESH_RIGHT_EYEBROW")
-    return np.array(sorted({p for n in names for e in topology[n] for p in e}), dtype=np.int32)
+    return np.concatenate(brows())
 
 
 @cache

@@ -334,9 +334,7 @@ def _above_brows(
 def _brows(face: SwapFace, shape: tuple[int, int], origin: tuple[int, int]) -> np.ndarray:
     """uint8 mask (255) of the face's two brows, grown by BROW_COVER eye distances."""
     out = np.zeros(shape, np.uint8)
-    topology = mesh._topology()
-    for name in ("FACEMESH_LEFT_EYEBROW", "FACEMESH_RIGHT_EYEBROW"):
-        points = sorted({p for edge in topology[name] for p in edge})
+    for points in mesh.brows():
         hull = cv2.convexHull(np.round(face.mesh.xy[points] - origin).astype(np.int32))
         cv2.fillConvexPoly(out, hull, 255)
     reach = _odd(2 * BROW_COVER * face.eye_distance)
