@@ -150,12 +150,13 @@ def _visible(points2d: np.ndarray, triangles: np.ndarray) -> np.ndarray:
     return (area * np.sign(np.sum(area))) > 1e-6
 
 
-def _eye_level(face: mesh.FaceMesh) -> np.ndarray:
-    """(468, 2) mesh points in a frame with the left-of-image eye at 0, the other on +x."""
+def _eye_level(face: mesh.FaceMesh, xy: np.ndarray | None = None) -> np.ndarray:
+    """(…, 2) image points (the mesh's 468 by default) in a frame with the left-of-image eye at
+    0, the other on +x."""
     left, right = face.eye_centres
     d = right - left
     c, s = d / np.linalg.norm(d)
-    return (face.xy - left) @ np.array([[c, -s], [s, c]])
+    return ((face.xy if xy is None else xy) - left) @ np.array([[c, -s], [s, c]])
 
 
 def _goal(src: mesh.FaceMesh, dst: mesh.FaceMesh, weight: float) -> np.ndarray:
@@ -223,14 +224,15 @@ def mesh_warp(
     )
     # Only the source's own skin: its hair and background at the face's edges never stretch over
     # the style's forehead or a turned head's cheek, nor does a fringe the colour test lets pass.
-    usable = skin_only(swap_mask(src, source.shape[:2], inset=0.0), source, src)
-    bare = usable.copy()
-    bare[hair_over_forehead(source, src)] = 0
-    inside = cv2.remap(bare, map_x, map_y, cv2.INTER_NEAREST, borderValue=0) > 0
+    # 2: skin, 1: skin under a fringe, 0: neither; one remap carries both.
+    usable = (skin_only(swap_mask(src, source.shape[:2], inset=0.0), source, src) > 0) * 2
+    usable = usable.astype(np.uint8)
+    usable[(usable > 0) & hair_over_forehead(source, src)] = 1
+    landed = cv2.remap(usable, map_x, map_y, cv2.INTER_NEAREST, borderValue=0)
     # Over the style's brows the uploader's face is drawn whatever the hair test found there:
     # where a fringe left the style's own forehead, the style's brows must not show above ours.
     over_brows = _brows(dst, (box_h, box_w), origin=lo) > 0
-    inside |= over_brows & (cv2.remap(usable, map_x, map_y, cv2.INTER_NEAREST, borderValue=0) > 0)
+    inside = (landed == 2) | (over_brows & (landed == 1))
     warped = np.zeros((height, width, 3), np.uint8)
     covered = np.zeros(shape, np.uint8)
     warped[lo[1] : hi[1], lo[0] : hi[0]] = patch
@@ -323,12 +325,10 @@ def _above_brows(
 ) -> np.ndarray:
     """Each pixel's height above the face's highest brow point, in eye distances, in the face's
     own upright frame (negative below); `origin`: the image position of the grid's first pixel."""
-    left, right = face.mesh.eye_centres
-    c, s = (right - left) / np.linalg.norm(right - left)
     rows, cols = np.mgrid[: shape[0], : shape[1]]
-    rows, cols = rows + origin[1] - left[1], cols + origin[0] - left[0]
+    pixels = np.stack([cols + origin[0], rows + origin[1]], axis=-1).astype(np.float64)
     brows = _eye_level(face.mesh)[mesh.brow_points(), 1].min()
-    return (brows - (cols * -s + rows * c)) / face.eye_distance
+    return (brows - _eye_level(face.mesh, pixels)[..., 1]) / face.eye_distance
 
 
 def _brows(face: SwapFace, shape: tuple[int, int], origin: tuple[int, int]) -> np.ndarray:
