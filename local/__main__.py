@@ -29,7 +29,26 @@ def main() -> int:
         print(f"error: {err.strerror}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
+        backend.stop()  # what had started would keep the process alive
         return 130
+    # From here on Ctrl-C, whenever it comes (even while the banner prints), stops everything.
+    try:
+        announce(backend, started)
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("\nstopping…")
+        backend.stop()
+        print("stopped.")
+    return 0
+
+
+def announce(backend: LocalBackend, started: float) -> None:
+    """Where everything is, once it all runs."""
     cfg = backend.client_config()
     synth = "cached synth (.local-state/)" if backend.synth_cached else "synthesized"
     print(f"ready in {time.monotonic() - started:.1f}s ({synth})")
@@ -59,18 +78,6 @@ def main() -> int:
     )
     print("State lives in memory: it does not survive a restart. Ctrl-C stops everything.")
     sys.stdout.flush()
-
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        while not stop.wait(0.5):
-            pass
-    except KeyboardInterrupt:
-        pass
-    print("\nstopping…")
-    backend.stop()
-    print("stopped.")
-    return 0
 
 
 if __name__ == "__main__":

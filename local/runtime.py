@@ -400,20 +400,25 @@ class LocalBackend:
         )
 
     def stop(self) -> None:
-        for step in (
-            lambda: self.http.close(),
-            lambda: self.dispatcher.stop(),
-            lambda: self.pipelines.stop(),
-            lambda: self.inference.stop(),
-            lambda: self.sagemaker_api.close(),
-            lambda: self.s3_front.close(),
-            lambda: [listener.close() for _, listener in self.cloudfronts],
-            lambda: [h.close() for h in self.hosts.values()],
-            lambda: self.container.stop(),
-            lambda: self.moto.stop(),
-            lambda: self._tmp.cleanup(),
-        ):
+        # In this order; a part that never started (Ctrl-C during start) is skipped.
+        steps = {
+            "http": lambda part: part.close(),
+            "dispatcher": lambda part: part.stop(),
+            "pipelines": lambda part: part.stop(),
+            "inference": lambda part: part.stop(),
+            "sagemaker_api": lambda part: part.close(),
+            "s3_front": lambda part: part.close(),
+            "cloudfronts": lambda part: [listener.close() for _, listener in part],
+            "hosts": lambda part: [host.close() for host in part.values()],
+            "container": lambda part: part.stop(),
+            "moto": lambda part: part.stop(),
+            "_tmp": lambda part: part.cleanup(),
+        }
+        for name, close in steps.items():
+            part = getattr(self, name, None)
+            if part is None:
+                continue
             try:
-                step()
+                close(part)
             except Exception as err:  # keep shutting the rest down
                 print(f"shutdown: {err}", file=sys.stderr)
