@@ -43,6 +43,22 @@ def _started(port: int, **env: str) -> Iterator[subprocess.Popen[str]]:
             proc.wait(timeout=30)
 
 
+def _read_until(proc: subprocess.Popen[str], prefix: str, wait: float = 180) -> str:
+    """What the backend printed up to and including its first line starting with `prefix` (or
+    up to its end, if it ended first)."""
+    assert proc.stdout is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if line.startswith(prefix):
+            break
+    return "".join(lines)
+
+
 def test_busy_port_is_a_readable_error():
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))
@@ -58,17 +74,7 @@ def test_busy_port_is_a_readable_error():
 def test_starts_prints_where_and_stops_cleanly_on_ctrl_c():
     port = free_port()
     with _started(port) as proc:
-        lines: list[str] = []
-        deadline = time.monotonic() + 180
-        assert proc.stdout is not None
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if not line:
-                break
-            lines.append(line)
-            if line.startswith("State lives in memory"):
-                break
-        out = "".join(lines)
+        out = _read_until(proc, "State lives in memory")
         assert f"web page     http://127.0.0.1:{port}/" in out, out
         assert f"styles       {', '.join(s.resource_id for s in seed.STYLES)}" in out
         assert "does not survive a restart" in out
@@ -90,13 +96,8 @@ def test_ctrl_c_while_the_banner_prints_still_stops_everything():
     A SIGINT inside the banner once left the process running; the signal lands there about half
     the time (the earlier code failed this in 1 of 2 runs), after it otherwise."""
     with _started(free_port(), PYTHONUNBUFFERED="1") as proc:
-        assert proc.stdout is not None
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            assert line, "the backend ended before it was ready"
-            if line.startswith("ready in"):
-                break
+        out = _read_until(proc, "ready in")
+        assert "\nready in" in out, out  # not ended before it was ready
         proc.send_signal(signal.SIGINT)
         rest, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0, rest
