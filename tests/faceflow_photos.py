@@ -112,6 +112,15 @@ class Transform:
     make: Callable[[Image.Image], bytes]
 
 
+def _colour_adjusted(image: Image.Image) -> Image.Image:
+    """A light edit: 8% brighter, 10% more contrast, 15% more saturated."""
+    from PIL import ImageEnhance
+
+    image = ImageEnhance.Brightness(image).enhance(1.08)
+    image = ImageEnhance.Contrast(image).enhance(1.10)
+    return ImageEnhance.Color(image).enhance(1.15)
+
+
 TRANSFORMS = (
     Transform("re-encode q60", lambda im: _jpeg(im, 60)),
     Transform("PNG", _png),
@@ -123,6 +132,8 @@ TRANSFORMS = (
         "crop 4% + resize 60% + q70",
         lambda im: _jpeg(_resized(_crop(im, 0.04, 0.02, 0.0, 0.04), 0.6), 70),
     ),
+    Transform("crop 10% each side", lambda im: _jpeg(_crop(im, 0.10, 0.10, 0.10, 0.10), 90)),
+    Transform("colour-adjusted", lambda im: _jpeg(_colour_adjusted(im), 90)),
 )
 
 
@@ -190,17 +201,124 @@ def labelled_faces() -> list[LabelledFace]:
     return out
 
 
-def ingested(items: Sequence[tuple[str, bytes, str | None]]):
-    """(PhotoFacts in upload order, thumbnails by name, the picture each name shows) of a
-    near-duplicate set, as ingestion would record them."""
+def ingested(items: Sequence[tuple[str, bytes, str | None]], *, faces: bool = False):
+    """(PhotoFacts in upload order, thumbnails by name, the picture each name shows, and with
+    `faces` each photo's PhotoFaces as DetectAlign + Embed record them) of a near-duplicate set,
+    as ingestion would record them."""
     from faceflow import dedupe, ingest
+    from facekit import analysis
 
-    facts, thumbs, truth = [], {}, {}
+    facts, thumbs, truth, found = [], {}, {}, {}
     for order, (name, data, original) in enumerate(items):
         photo = ingest.ingest_photo(data, max_bytes=64 * 1024 * 1024)
+        count = 0
+        if faces:
+            detected = analysis.find_faces(photo.rgb, scale=photo.scale)
+            found[name] = dedupe.PhotoFaces(
+                np.array([f.face.box for f in detected]).reshape(-1, 4),
+                np.array([f.face.landmarks for f in detected]).reshape(-1, 5, 2),
+                analysis.embed_faces(detected) if detected else np.zeros((0, 128)),
+                np.array([f.quality.low for f in detected], bool),
+            )
+            count = len(detected)
         facts.append(
-            dedupe.PhotoFacts(name, photo.sha256, photo.phash, photo.width, photo.height, 0, order)
+            dedupe.PhotoFacts(
+                name, photo.sha256, photo.phash, photo.width, photo.height, count, order
+            )
         )
         thumbs[name] = np.asarray(Image.open(io.BytesIO(photo.thumbnail)))
         truth[name] = original or name
-    return facts, thumbs, truth
+    return (facts, thumbs, truth, found) if faces else (facts, thumbs, truth)
+
+
+# ---- hard cases: plain backgrounds, the same place, large uniform areas -------------------
+
+ID_CANVAS = (600, 800)  # an ID photo's page: width, height
+ID_PORTRAIT = (240, 320)  # the head and shoulders pasted on it
+ID_AT = (180, 200)  # always at the same place
+CANVAS_COLOURS = {"white": (255, 255, 255), "grey": (128, 128, 128), "black": (0, 0, 0)}
+
+
+def _portrait_box(face, size: tuple[int, int]) -> tuple[int, int, int, int]:
+    """A 3:4 head-and-shoulders box around a face, moved (not cut) to stay inside the photo."""
+    x, y, w, h = face.box
+    width = min(2.2 * w, size[0], size[1] * 3 / 4)
+    height = width * 4 / 3
+    left = min(max(0.0, x + w / 2 - width / 2), size[0] - width)
+    top = min(max(0.0, y + h * 0.55 - height / 2), size[1] - height)
+    return round(left), round(top), round(left + width), round(top + height)
+
+
+def id_photos() -> list[tuple[str, bytes, str]]:
+    """(name, JPEG, identity): every clear face of the registry photos as an ID-style portrait,
+    pasted at ID_AT on a plain 600×800 canvas (white, grey or black by identity, so a person's
+    other shots share their canvas and each canvas holds many people)."""
+    from facekit import yunet
+
+    out = []
+    identities: dict[str, int] = {}
+    for name, data in distinct_photos():
+        upright = _upright(data)
+        rgb = np.asarray(upright)
+        for index, face in enumerate(yunet.detect_faces(rgb)):
+            identity = identity_of(name, index, face.box)
+            if identity is None or face.eye_distance < 16:
+                continue
+            colour = list(CANVAS_COLOURS)[identities.setdefault(identity, len(identities)) % 3]
+            portrait = upright.crop(_portrait_box(face, upright.size)).resize(
+                ID_PORTRAIT, Image.Resampling.LANCZOS
+            )
+            canvas = Image.new("RGB", ID_CANVAS, CANVAS_COLOURS[colour])
+            canvas.paste(portrait, ID_AT)
+            out.append((f"id/{colour}/{name}#{index}", _jpeg(canvas, 92), identity))
+    return out
+
+
+# Registry pictures with no face (scikit-image's data), each pasted small on a large uniform
+# area: a scanned page's white border, a clear sky, a letterbox's black bars.
+OBJECTS = ("coffee", "rocket", "coins", "hubble_deep_field", "immunohistochemistry", "moon")
+OBJECTS += ("page", "horse", "retina", "clock", "logo", "cell")
+BACKDROPS = ("page", "sky", "letterbox")
+
+
+def _backdrop(kind: str) -> tuple[Image.Image, tuple[int, int], int]:
+    """(canvas, where the picture goes, its width) for one kind of uniform surround."""
+    if kind == "page":
+        return Image.new("RGB", (850, 1100), (250, 250, 247)), (170, 160), 340
+    if kind == "sky":
+        ramp = np.linspace(0, 1, 800)[:, None, None]
+        top, bottom = np.array([70, 130, 200]), np.array([170, 205, 235])
+        sky = np.broadcast_to(top + (bottom - top) * ramp, (800, 1200, 3)).astype(np.uint8)
+        return Image.fromarray(np.ascontiguousarray(sky)), (480, 520), 240
+    return Image.new("RGB", (1280, 720), (0, 0, 0)), (400, 60), 480
+
+
+def uniform_area_photos() -> list[tuple[str, bytes]]:
+    """(name, JPEG): OBJECTS on BACKDROPS, each object on one backdrop, each backdrop under
+    several objects."""
+    from skimage import data
+
+    out = []
+    for i, obj in enumerate(OBJECTS):
+        picture = getattr(data, obj)()
+        if picture.dtype != np.uint8:
+            picture = (255 * (picture > 0) if picture.dtype == bool else picture).astype(np.uint8)
+        image = Image.fromarray(picture).convert("RGB")
+        kind = BACKDROPS[i % len(BACKDROPS)]
+        canvas, at, width = _backdrop(kind)
+        height = round(width * image.height / image.width)
+        canvas.paste(image.resize((width, height), Image.Resampling.LANCZOS), at)
+        out.append((f"{kind}/{obj}", _jpeg(canvas, 92)))
+    return out
+
+
+def hard_case_set(copies: bool = True) -> list[tuple[str, bytes, str | None]]:
+    """The ID photos and the uniform-area pictures (own pictures, None), with `copies` each
+    one's TRANSFORMS copies (the picture they copy)."""
+    out: list[tuple[str, bytes, str | None]] = []
+    for name, data in [*((n, d) for n, d, _ in id_photos()), *uniform_area_photos()]:
+        out.append((name, data, None))
+        if copies:
+            upright = _upright(data)
+            out.extend((f"{name} [{t.name}]", t.make(upright), name) for t in TRANSFORMS)
+    return out

@@ -1,7 +1,8 @@
 """The album pipeline: raw/ ObjectCreated:* → SQS (+DLQ) → starter Lambda → Step Functions.
 
-The state machine (ASL): ExtractEXIF (a Map over the job's photos) → Dedupe → DetectAlign (a Map)
-→ Embed (a Map) → Cluster → Notify. The steps that decode photos, find faces or cluster them run
+The state machine (ASL): ExtractEXIF (a Map over the job's photos) → DetectAlign (a Map) → Embed
+(a Map) → Dedupe (after the faces: photos whose faces differ are never duplicates) → Cluster →
+Notify. The steps that decode photos, find faces or cluster them run
 in the FaceFlow image (lambda/albums/Dockerfile); Notify and FailJob are zip functions. Every task
 retries transient failures with backoff and catches the
 rest into FailJob, which writes the job FAILED with the reason. Alarms on the DLQ's depth, failed
@@ -43,9 +44,9 @@ RAW_PREFIX = "tenant/"
 # Memory buys CPU on Lambda: detection and embedding are CPU-bound (docs/faceflow.md, costs).
 STEPS = (
     ("ExtractEXIF", "extract_exif", 2048, 120, True, True),
-    ("Dedupe", "dedupe", 1024, 300, False, True),
     ("DetectAlign", "detect_align", 2048, 120, True, True),
     ("Embed", "embed", 1024, 60, True, True),
+    ("Dedupe", "dedupe", 1024, 300, False, True),
     ("Cluster", "cluster", 2048, 300, False, True),
     ("Notify", "notify", 256, 60, False, False),
 )
@@ -165,17 +166,24 @@ class AlbumPipeline(Component):
             "raw/ uploads (via SQS) → jobs → state machine executions",
             memory_size=256,
             timeout=cdk.Duration.seconds(60),
-            environment={AlbumEnv.STATE_MACHINE_ARN: self.state_machine.state_machine_arn},
         )
         starter.function.add_event_source(
             sources.SqsEventSource(
                 self.queue, batch_size=10, max_batching_window=cdk.Duration.seconds(2)
             )
         )
-        starter.allow(
+        self.grant_start_jobs(starter)
+        return starter
+
+    def grant_start_jobs(self, fn: ProjectFunction) -> None:
+        """Starting jobs (faceflow.jobs.start_job): the starter's, and the album API's for a
+        photo released from DUPLICATE."""
+        fn.function.add_environment(
+            AlbumEnv.STATE_MACHINE_ARN.value, self.state_machine.state_machine_arn
+        )
+        fn.allow(
             "StartJobExecutions", ["states:StartExecution"], [self.state_machine.state_machine_arn]
         )
-        return starter
 
     def _step_function(
         self,

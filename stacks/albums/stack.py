@@ -160,9 +160,11 @@ class AlbumsStack(ProjectStack):
         self._objects(extract, "ReadRawPhotos", ["s3:GetObject"], raw)
         self._listing(extract, "ListRaw", "s3:ListBucket", raw)  # 404, not 403, when gone
         self._objects(extract, "WriteThumbnails", ["s3:PutObject"], derived)
-        self._table(p.functions["Dedupe"], "Query", "GetItem", "PutItem", "UpdateItem")
-        self._objects(p.functions["Dedupe"], "ReadThumbnails", ["s3:GetObject"], derived)
         embeddings = self.storage.embeddings
+        dedupe = p.functions["Dedupe"]
+        self._table(dedupe, "Query", "GetItem", "PutItem", "UpdateItem", "DeleteItem")
+        self._objects(dedupe, "ReadThumbnails", ["s3:GetObject"], derived)
+        self._objects(dedupe, "ReadFaceVectors", ["s3:GetObject"], embeddings)
         detect = p.functions["DetectAlign"]
         self._table(detect, "GetItem", "PutItem", "UpdateItem")
         self._objects(detect, "ReadRawPhotos", ["s3:GetObject"], raw)
@@ -196,6 +198,7 @@ class AlbumsStack(ProjectStack):
         )
         self._objects(fn, "ReadThumbnails", ["s3:GetObject"], derived)
         self.grant_album_deletion(fn, *self.storage.buckets.values())
+        self.pipeline.grant_start_jobs(fn)  # a photo released from DUPLICATE
 
     def _people_objects(self, fn: ProjectFunction) -> None:
         """The people state's versions (faceflow.people_store) and the photos' face vectors."""

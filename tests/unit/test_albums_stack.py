@@ -112,7 +112,7 @@ def test_the_state_machine_runs_the_steps_with_retry_and_catch_on_every_task(syn
     while name in states and states[name]["Type"] in ("Task", "Map"):
         order.append(name)
         name = states[name].get("Next")
-    assert order == ["ExtractEXIF", "Dedupe", "DetectAlign", "Embed", "Cluster", "Notify"]
+    assert order == ["ExtractEXIF", "DetectAlign", "Embed", "Dedupe", "Cluster", "Notify"]
     per_photo = ("ExtractEXIF", "DetectAlign", "Embed")
     tasks = [states[n] for n in order if n not in per_photo]
     for name in per_photo:  # a Map over the job's photos, one task per photo inside
@@ -162,6 +162,8 @@ def test_each_function_gets_only_what_its_code_does(synth):
     assert "s3:DeleteObject" not in extract and "dynamodb:Query" not in extract
     assert "sns:Publish" in _role_actions(synth, "AlbumNotifyFunction")
     assert "states:StartExecution" in _role_actions(synth, "AlbumJobStarterFunction")
+    # a photo released from DUPLICATE starts a job of its own
+    assert "states:StartExecution" in _role_actions(synth, "AlbumsApiFunction")
     assert "s3:DeleteObject" in _role_actions(synth, "AlbumsApiFunction")
     embed = _role_actions(synth, "AlbumEmbedFunction")
     assert "s3:DeleteObject" not in embed and "dynamodb:PutItem" not in embed

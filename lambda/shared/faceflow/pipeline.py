@@ -17,18 +17,21 @@ import numpy as np
 from botocore.exceptions import ClientError
 from PIL import Image
 
+from faceflow import duplicates as dedupe_rules
 from faceflow import jobs, storage
 from faceflow.album_env import AlbumEnv, get, get_int
 from faceflow.albums import album_alive, album_items, album_key, photo_key, plain, table
-from faceflow.dedupe import PhotoFacts, find_duplicates
+from faceflow.dedupe import PhotoFaces, PhotoFacts, find_duplicates
 from faceflow.ingest import ingest_photo
+from faceflow.people_store import face_items, get_array
 from faceflow.uploads import claim_digest, sha256_key
 from facekit.errors import Failure, Reason
 from style_backend import aws
 from style_backend.aws import is_transient
 
 # The states of the ASL definition (stacks/albums/pipeline.py names its tasks after these).
-STEPS = ("ExtractEXIF", "Dedupe", "DetectAlign", "Embed", "Cluster", "Notify")  # (face_steps)
+# Dedupe runs after the faces are known: two photos whose faces differ are never duplicates.
+STEPS = ("ExtractEXIF", "DetectAlign", "Embed", "Dedupe", "Cluster", "Notify")  # (face_steps)
 
 
 class TransientStepError(RuntimeError):
@@ -53,6 +56,8 @@ def extract_exif(event: dict[str, Any]) -> dict[str, Any]:
     )
     if item is None or item.get("jobId") != job_id or item["status"] != "PROCESSING":
         return {"photoId": photo_id, "status": item["status"] if item else "GONE"}
+    if item.get("thumbKey"):  # ingested before: a retry, or a photo released as not a duplicate
+        return {"photoId": photo_id, "status": "PROCESSING"}
     limit = get_int(AlbumEnv.MAX_PHOTO_BYTES)
     s3 = storage.s3()
     try:
@@ -93,28 +98,25 @@ def extract_exif(event: dict[str, Any]) -> dict[str, Any]:
 
 def dedupe(event: dict[str, Any]) -> dict[str, Any]:
     """Exact copies by SHA-256 (the first photo to claim a digest keeps it), then near copies
-    among the album's photos by faceflow.dedupe (pHash candidates confirmed by SSIM on the
-    thumbnails): this job's photos that are copies become DUPLICATE of the kept one. Photos of
-    earlier jobs keep their status (a later, larger copy does not demote them)."""
+    among the album's photos by faceflow.dedupe (pHash candidates confirmed by their faces and
+    by SSIM over the thumbnails' content): this job's photos that are copies become DUPLICATE of
+    the kept one. Photos of earlier jobs keep their status (a later, larger copy does not demote
+    them); pairs a user said are not duplicates (`notDuplicateOf`) are never joined again."""
     album_id, job_id, user_id = event["albumId"], event["jobId"], event["userId"]
     jobs.advance(album_id, job_id, "Dedupe")
     duplicates = 0
-    mine = [p for p in jobs.job_photos(album_id, job_id) if p["status"] == "PROCESSING"]
+    photos = [p for p in album_items(album_id, "PHOTO#") if p.get("pHash") and p.get("thumbKey")]
+    kept_apart = dedupe_rules.kept_apart(photos)
+    mine = [p for p in photos if p.get("jobId") == job_id and p["status"] == "PROCESSING"]
     for photo in mine:
-        if "sha256" not in photo:
-            continue
         owner = claim_digest(user_id, album_id, photo["sha256"], photo["photoId"])
-        if owner != photo["photoId"] and jobs.set_photo(
-            album_id, photo["photoId"], job_id, "DUPLICATE", duplicateOf=owner
-        ):
+        if owner == photo["photoId"] or frozenset((owner, photo["photoId"])) in kept_apart:
+            continue
+        if jobs.set_photo(album_id, photo["photoId"], job_id, "DUPLICATE", duplicateOf=owner):
             duplicates += 1
-            photo["status"] = "DUPLICATE"
+        photo["status"] = "DUPLICATE"
     fresh = {p["photoId"] for p in mine if p["status"] == "PROCESSING"}
-    candidates = [
-        p
-        for p in album_items(album_id, "PHOTO#")
-        if p.get("pHash") and p.get("thumbKey") and p["status"] in ("PROCESSING", "PROCESSED")
-    ]
+    candidates = [p for p in photos if p["status"] in ("PROCESSING", "PROCESSED")]
     facts = [
         PhotoFacts(
             p["photoId"],
@@ -127,13 +129,18 @@ def dedupe(event: dict[str, Any]) -> dict[str, Any]:
         )
         for order, p in enumerate(candidates)  # photo ids sort in upload order
     ]
-    keys = {p["photoId"]: p["thumbKey"] for p in candidates}
+    by_id = {p["photoId"]: p for p in candidates}
     if not album_alive(user_id, album_id):  # deleted meanwhile: the claims above go too
         for photo in mine:
-            if "sha256" in photo:
-                table().delete_item(Key=sha256_key(album_id, photo["sha256"]))
+            table().delete_item(Key=sha256_key(album_id, photo["sha256"]))
         return {**_job(event), "duplicates": 0}
-    found = find_duplicates(facts, lambda photo_id: _thumbnail(keys[photo_id]), new=fresh)
+    found = find_duplicates(
+        facts,
+        lambda photo_id: _thumbnail(by_id[photo_id]["thumbKey"]),
+        faces=lambda photo_id: _photo_faces(album_id, by_id[photo_id]),
+        new=fresh,
+        kept_apart=kept_apart,
+    )
     for photo_id, kept in found.duplicate_of.items():
         if photo_id in fresh and jobs.set_photo(
             album_id, photo_id, job_id, "DUPLICATE", duplicateOf=kept
@@ -146,6 +153,26 @@ def _thumbnail(key: str) -> np.ndarray:
     body = _aws_call(storage.s3().get_object, Bucket=get(AlbumEnv.DERIVED_BUCKET), Key=key)
     with Image.open(io.BytesIO(body["Body"].read())) as image:
         return np.asarray(image.convert("RGB"))
+
+
+def _photo_faces(album_id: str, photo: dict[str, Any]) -> PhotoFaces | None:
+    """The faces DetectAlign and Embed recorded for a photo, or None when they are not all known
+    (a photo of an older album, ingested before faces were found first): pixels decide then."""
+    if "faceCount" not in photo:
+        return None
+    items = sorted(face_items(album_id, photo["photoId"]), key=lambda f: int(f["faceIndex"]))
+    if not items:
+        return PhotoFaces.none()
+    keys = {f.get("embeddingKey") for f in items}
+    if None in keys or len(keys) != 1 or len(items) != int(photo["faceCount"]):
+        return None
+    vectors = _aws_call(get_array, keys.pop())
+    return PhotoFaces(
+        boxes=np.array([[float(v) for v in f["box"]] for f in items]),
+        landmarks=np.array([[[float(x), float(y)] for x, y in f["landmarks"]] for f in items]),
+        vectors=vectors[[int(f["embeddingRow"]) for f in items]],
+        unsure=np.array([bool(f.get("lowQuality")) for f in items]),
+    )
 
 
 def notify(event: dict[str, Any]) -> dict[str, Any]:

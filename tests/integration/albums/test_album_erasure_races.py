@@ -30,18 +30,19 @@ INSIDE = {
     "Embed": (people_store, "put_array"),  # its first caller in a job is Embed
     "Cluster": (people_store, "_commit"),
 }
-BETWEEN = ("ExtractEXIF", "Dedupe", "DetectAlign", "Embed", "Cluster", "Notify")
+BETWEEN = ("ExtractEXIF", "DetectAlign", "Embed", "Dedupe", "Cluster", "Notify")
 
 
 def _steps(job: dict):
     """The state machine's tasks for this job, in order, as (state, call)."""
-    for state, handler in (("ExtractEXIF", album_steps.extract_exif),):
+    for state, handler in (
+        ("ExtractEXIF", album_steps.extract_exif),
+        ("DetectAlign", album_steps.detect_align),
+        ("Embed", album_steps.embed),
+    ):
         for photo_id in job["photoIds"]:
             yield state, lambda p=photo_id, h=handler: h({**job, "photoId": p})
     yield "Dedupe", lambda: album_steps.dedupe(job)
-    for state, handler in (("DetectAlign", album_steps.detect_align), ("Embed", album_steps.embed)):
-        for photo_id in job["photoIds"]:
-            yield state, lambda p=photo_id, h=handler: h({**job, "photoId": p})
     yield "Cluster", lambda: album_steps.cluster(job)
     yield "Notify", lambda: album_steps.notify(job)
 

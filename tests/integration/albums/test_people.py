@@ -82,14 +82,16 @@ def run_job(album: str, photo_ids, *, twice: bool = False) -> dict:
         albums.table().get_item(Key=albums.photo_key(album, p))["Item"]["rawKey"] for p in photo_ids
     ]
     (job,) = jobs.start_jobs(keys)
+    return run_steps(job, twice=twice)
+
+
+def run_steps(job: dict, *, twice: bool = False) -> dict:
+    """Every step of one job in the state machine's order (faceflow.pipeline.STEPS)."""
     for _ in range(2 if twice else 1):
-        for step in (album_steps.extract_exif,):
+        for step in (album_steps.extract_exif, album_steps.detect_align, album_steps.embed):
             for photo_id in job["photoIds"]:
                 step({**job, "photoId": photo_id, "photoIds": None})
         album_steps.dedupe(job)
-        for step in (album_steps.detect_align, album_steps.embed):
-            for photo_id in job["photoIds"]:
-                step({**job, "photoId": photo_id, "photoIds": None})
         album_steps.cluster(job)
     return album_steps.notify(job)
 
