@@ -18,6 +18,7 @@ from album_models import (
     AlbumStatus,
     CompleteUpload,
     CreateAlbum,
+    NotDuplicate,
     PhotoPage,
     PhotoUploadRequest,
     PhotoUploadTicket,
@@ -28,7 +29,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
-from faceflow import albums, uploads
+from faceflow import albums, duplicates, uploads
 from faceflow.albums import AlbumError
 from style_backend.api import edge
 
@@ -138,10 +139,24 @@ def complete_upload(albumId: ID, photoId: ID, body: CompleteUpload) -> Response[
     return reply(200, UploadCompleted(**uploads.complete_upload(caller(), albumId, photoId, parts)))
 
 
+@router.post(
+    "/albums/<albumId>/photos/<photoId>/not-duplicate",
+    summary="Say a duplicate is its own picture",
+    description=(
+        "The photo leaves DUPLICATE and is processed for faces like any other; the pair is "
+        "remembered and never marked again. 409 when the photo is not a duplicate."
+    ),
+    responses=edge.documented(200, 404, 409),
+)
+def not_duplicate(albumId: ID, photoId: ID) -> Response[NotDuplicate]:
+    return reply(200, NotDuplicate(**duplicates.mark_not_duplicate(caller(), albumId, photoId)))
+
+
 app = edge.resolver(router)
 
 
 edge.answer_refusals(app, AlbumError)
 
 
-handler = edge.entry_point(app)
+# An action without a body: an empty POST is the whole request.
+handler = edge.entry_point(app, bodyless=("/albums/{albumId}/photos/{photoId}/not-duplicate",))

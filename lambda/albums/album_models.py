@@ -103,6 +103,13 @@ class UploadCompleted(_Model):
     status: str
 
 
+class NotDuplicate(_Model):
+    """A photo released from DUPLICATE: processed for faces again, in a job of its own."""
+
+    photoId: str
+    status: Literal["PROCESSING"]
+
+
 class AlbumErrorDetail(_Model):
     code: str
     message: str

@@ -171,6 +171,25 @@ async function loadAlbums() {
   await showShares(albums.current);
 }
 
+// A wrong duplicate undone: the photo is processed for faces like any other, and the pair is
+// never marked again.
+function notDuplicateButton(albumId, photo) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "not-duplicate";
+  button.textContent = "Not a duplicate";
+  button.setAttribute("aria-label", `${photo.fileName} is not a duplicate`);
+  button.addEventListener("click", guard(async () => {
+    button.disabled = true;
+    await api("POST", "/albums/{albumId}/photos/{photoId}/not-duplicate", {
+      albumId,
+      photoId: photo.photoId,
+    });
+    await refreshAlbum();
+  }));
+  return button;
+}
+
 async function refreshAlbum() {
   const id = albums.current;
   const [status, photos] = await Promise.all([
@@ -198,6 +217,7 @@ async function refreshAlbum() {
         (photo.duplicateOf ? ` of ${photo.duplicateOf.slice(-6)}` : "") +
         (photo.error ? ` (${photo.error.message})` : "");
       fig.append(caption);
+      if (photo.status === "DUPLICATE") fig.append(notDuplicateButton(id, photo));
       return fig;
     }),
   );

@@ -18,6 +18,7 @@ from local.album_client import AlbumUser, png_bytes, real_photos
 from local.functions import InvocationError
 from local.photos import astronaut
 from tests import hostile
+from tests.prerequisites import require
 
 pytestmark = pytest.mark.e2e
 
@@ -31,6 +32,7 @@ ALBUM_ROUTES = (
     ),
     ("GET", "/albums/{a}/photos/{p}/upload", None),
     ("POST", "/albums/{a}/photos/{p}/complete", {"parts": [{"partNumber": 1, "etag": "x"}]}),
+    ("POST", "/albums/{a}/photos/{p}/not-duplicate", None),
     ("DELETE", "/albums/{a}", None),
 )
 
@@ -326,3 +328,38 @@ def test_deleting_an_album_while_its_job_runs_leaves_nothing(backend, user, dela
     # and stay clean once every step that was running has ended
     time.sleep(3)
     assert _album_leftovers(backend, user.sub, album) == []
+
+
+def test_id_portraits_on_white_are_all_processed_and_a_wrong_duplicate_is_undone(backend, user):
+    """Issue 24 through `make up`: six ID portraits of six people at one place on white are six
+    photos (before: one kept, five DUPLICATE); a copy is a duplicate until the user says it is
+    not, and is then processed for faces and never marked again."""
+    from tests.faceflow_photos import TRANSFORMS, id_photos
+
+    portraits, seen = [], set()
+    for name, data, who in id_photos():
+        if name.startswith("id/white/") and who not in seen:
+            seen.add(who)
+            portraits.append(data)
+    require(len(portraits) >= 6, "the registry photos (scripts/fetch_photos.py)")
+    album = user.create_album("ID photos")
+    tickets = [user.upload(album, data, f"id-{i}.jpg") for i, data in enumerate(portraits[:6])]
+    (crop,) = [t for t in TRANSFORMS if t.name == "crop 10% each side"]
+    copy = user.upload(album, crop.make(Image.open(io.BytesIO(portraits[0]))), "id-0-crop.jpg")
+    user.wait_idle(album, 7)
+    by_id = {p["photoId"]: p for p in user.photos(album)}
+    assert [by_id[t["photoId"]]["status"] for t in tickets] == ["PROCESSED"] * 6
+    assert by_id[copy["photoId"]]["duplicateOf"] == tickets[0]["photoId"]
+
+    path = f"/albums/{album}/photos/{copy['photoId']}/not-duplicate"
+    r = user.call("POST", path)
+    assert (r.status_code, r.json()) == (200, {"photoId": copy["photoId"], "status": "PROCESSING"})
+    user.wait_idle(album, 7)
+    photo = next(p for p in user.photos(album) if p["photoId"] == copy["photoId"])
+    assert (photo["status"], photo["duplicateOf"], photo["faces"]) == ("PROCESSED", None, 1)
+    faces = {f["photoId"] for c in user.clusters(album) for f in c["faces"]}
+    assert faces == {t["photoId"] for t in [*tickets[:6], copy]}
+    assert user.call("POST", path).status_code == 409  # no longer a duplicate
+    other = AlbumUser.sign_up(backend)
+    r = other.call("POST", path)
+    assert r.status_code == 404 and r.json()["error"]["code"] == "NOT_FOUND"

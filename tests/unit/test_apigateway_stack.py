@@ -25,6 +25,7 @@ ROUTES = {
             ("/albums/{albumId}/status", "GET"),
             ("/albums/{albumId}/photos/{photoId}/upload", "GET"),
             ("/albums/{albumId}/photos/{photoId}/complete", "POST"),
+            ("/albums/{albumId}/photos/{photoId}/not-duplicate", "POST"),
         )
     },
     # FaceFlow people (issue 12): the people API function, in the FaceFlow image.
@@ -56,7 +57,11 @@ ROUTES = {
 
 
 # POSTs that are actions without a body (people_api's `bodyless`).
-BODYLESS = {"/albums/{albumId}/edits/undo", "/albums/{albumId}/clusters/recluster"}
+BODYLESS = {
+    "/albums/{albumId}/edits/undo",
+    "/albums/{albumId}/clusters/recluster",
+    "/albums/{albumId}/photos/{photoId}/not-duplicate",
+}
 
 
 def _paths(synth) -> dict[str, str]:

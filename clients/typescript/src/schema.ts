@@ -138,6 +138,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/albums/{albumId}/photos/{photoId}/not-duplicate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Say a duplicate is its own picture
+         * @description The photo leaves DUPLICATE and is processed for faces like any other; the pair is remembered and never marked again. 409 when the photo is not a duplicate.
+         */
+        post: operations["postAlbumsAlbumIdPhotosPhotoIdNot-duplicate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/albums/{albumId}/clusters": {
         parameters: {
             query?: never;
@@ -673,6 +693,19 @@ export interface components {
             partSize: number;
             /** Parts */
             parts: components["schemas"]["PartUrl"][];
+        };
+        /**
+         * NotDuplicate
+         * @description A photo released from DUPLICATE: processed for faces again, in a job of its own.
+         */
+        NotDuplicate: {
+            /** Photoid */
+            photoId: string;
+            /**
+             * Status
+             * @constant
+             */
+            status: "PROCESSING";
         };
         /** PartUrl */
         PartUrl: {
@@ -1713,6 +1746,74 @@ export interface operations {
             };
             /** @description Unsupported media type */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    "postAlbumsAlbumIdPhotosPhotoIdNot-duplicate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                albumId: string;
+                photoId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotDuplicate"];
+                };
+            };
+            /** @description Missing, expired or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

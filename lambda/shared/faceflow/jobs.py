@@ -83,10 +83,12 @@ def start_jobs(keys: list[str]) -> list[dict[str, Any]]:
         photo = photo.get("Item") or {}
         if photo.get("status") == "PROCESSING" and photo.get("rawKey") == key:
             jobs.setdefault((obj.user_id, obj.album_id, photo["jobId"]), [])
-    return [_ensure_started(*job, claimed) for job, claimed in jobs.items()]
+    return [start_job(*job, claimed) for job, claimed in jobs.items()]
 
 
-def _ensure_started(user_id: str, album_id: str, job_id: str, claimed: list[str]) -> dict:
+def start_job(user_id: str, album_id: str, job_id: str, claimed: list[str]) -> dict:
+    """The job's item (made from `claimed`, or from its photos when empty) and its execution,
+    each at most once."""
     item = table().get_item(Key=job_key(album_id, job_id), ConsistentRead=True).get("Item")
     if item is None:
         photo_ids = claimed or sorted(p["photoId"] for p in job_photos(album_id, job_id))
