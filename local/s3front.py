@@ -7,7 +7,8 @@ once it passes what S3 would check:
 
 - SigV4 in the `Authorization` header or in the query (presigned URLs): the signature is
   recomputed with botocore's own signer (canonical request, string to sign, signing key) at the
-  request's own `X-Amz-Date` and compared; a presigned URL past `X-Amz-Expires` is refused;
+  request's own `X-Amz-Date` and compared; a presigned URL past `X-Amz-Expires` is refused; an
+  `x-amz-*` header the signature does not cover is refused (but `x-amz-content-sha256`);
 - a browser POST form: the policy's signature, its expiration, and every condition (`bucket`,
   `key`, `Content-Type`, `content-length-range`, `eq` / `starts-with`), with no form field the
   policy does not name;
@@ -45,6 +46,9 @@ SIGV4_TIMESTAMP = "%Y%m%dT%H%M%SZ"
 MAX_SKEW_S = 15 * 60  # S3's RequestTimeTooSkewed
 MAX_EXPIRES_S = 7 * 24 * 3600
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
+# The one `x-amz-*` header S3 takes unsigned (SDKs add it to requests on presigned URLs): the
+# payload's hash, which the body must match, signed or not.
+_UNSIGNED_AMZ_HEADERS = {"x-amz-content-sha256"}
 # Form fields S3 does not require the policy to name.
 _UNCHECKED_FIELDS = {"policy", "x-amz-signature", "file"}
 _HOP_BY_HOP = {
@@ -61,18 +65,22 @@ _HOP_BY_HOP = {
 
 
 class S3Error(Exception):
-    def __init__(self, status: int, code: str, message: str):
+    def __init__(
+        self, status: int, code: str, message: str, details: Mapping[str, str] | None = None
+    ):
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.details = dict(details or {})  # S3's extra elements (`HeadersNotSigned`, …)
 
 
-def error_xml(code: str, message: str) -> bytes:
+def error_xml(code: str, message: str, details: Mapping[str, str] | None = None) -> bytes:
     request_id = uuid.uuid4().hex[:16].upper()
+    extra = "".join(f"<{name}>{escape(value)}</{name}>" for name, value in (details or {}).items())
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f"<Error><Code>{escape(code)}</Code><Message>{escape(message)}</Message>"
+        f"<Error><Code>{escape(code)}</Code><Message>{escape(message)}</Message>{extra}"
         f"<RequestId>{request_id}</RequestId><HostId>local</HostId></Error>"
     ).encode()
 
@@ -142,6 +150,17 @@ def _same(expected: str, given: str) -> bool:
     return hmac.compare_digest(expected.encode(), given.encode())
 
 
+def _check_content_hash(headers: Mapping[str, str], body: bytes) -> None:
+    content_hash = headers.get("x-amz-content-sha256", "")
+    computed = hashlib.sha256(body).hexdigest()
+    if content_hash not in ("", UNSIGNED_PAYLOAD) and not _same(content_hash, computed):
+        raise S3Error(
+            400,
+            "XAmzContentSHA256Mismatch",
+            "The provided 'x-amz-content-sha256' header does not match what was computed.",
+        )
+
+
 class S3Front:
     """The WSGI app: check, then forward to moto (`upstream`, http://host:port)."""
 
@@ -168,7 +187,7 @@ class S3Front:
         try:
             self.check(method, raw, headers, body)
         except S3Error as err:
-            data = error_xml(err.code, err.message)
+            data = error_xml(err.code, err.message, err.details)
             start_response(
                 status_line(err.status),
                 [("Content-Type", "application/xml"), ("Content-Length", str(len(data)))],
@@ -188,6 +207,7 @@ class S3Front:
             return
         if "X-Amz-Signature" in query or "X-Amz-Credential" in query:
             self._check_presigned(method, raw, headers, query)
+            _check_content_hash(headers, body)
         elif headers.get("authorization", "").startswith(ALGORITHM):
             self._check_header_signed(method, raw, headers, body)
         elif method == "POST" and headers.get("content-type", "").startswith("multipart/form-data"):
@@ -260,14 +280,7 @@ class S3Front:
         credentials = self.signer.credentials(
             fields["Credential"], headers.get("x-amz-security-token"), amz_date
         )
-        content_hash = headers.get("x-amz-content-sha256", "")
-        computed = hashlib.sha256(body).hexdigest()
-        if content_hash not in ("", UNSIGNED_PAYLOAD) and not _same(content_hash, computed):
-            raise S3Error(
-                400,
-                "XAmzContentSHA256Mismatch",
-                "The provided 'x-amz-content-sha256' header does not match what was computed.",
-            )
+        _check_content_hash(headers, body)
         path, _, query_string = raw.partition("?")
         request = self._request(method, path, query_string, headers, fields["SignedHeaders"], body)
         signer = S3SigV4Auth(credentials, "s3", self.signer.region)
@@ -290,6 +303,20 @@ class S3Front:
         missing = [n for n in names if n not in headers]
         if missing:
             raise _signature_mismatch()
+        # An `x-amz-*` header changes what S3 does (an ACL, metadata, a copy source, …): S3 takes
+        # none that the signature does not cover.
+        unsigned = sorted(
+            n
+            for n in headers
+            if n.startswith("x-amz-") and n not in names and n not in _UNSIGNED_AMZ_HEADERS
+        )
+        if unsigned:
+            raise S3Error(
+                403,
+                "AccessDenied",
+                "There were headers present in the request which were not signed",
+                {"HeadersNotSigned": ", ".join(unsigned)},
+            )
         url = f"http://{headers['host']}{path}" + (f"?{query_string}" if query_string else "")
         return AWSRequest(method=method, url=url, headers={n: headers[n] for n in names}, data=body)
 

@@ -1,4 +1,4 @@
-"""The local HTTP front under load and abuse (issues 18 and 19), against the real app's backend:
+"""The local HTTP front under load and abuse (issues 18, 19 and 25), against the real app's backend:
 200 connections at once, the 20-user upload flow again and again, framing edges a careless or
 hostile client sends, the /local/auth guards, and the S3 front refusing what S3 refuses."""
 
@@ -11,12 +11,14 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import unquote, urlsplit
 
 import boto3
 import pytest
 import requests
 from botocore.config import Config
 
+from local.album_client import AlbumUser
 from local.client import User, jpeg
 from local.httpd import IDLE_TIMEOUT_S
 from local.photos import astronaut
@@ -374,3 +376,37 @@ def test_the_functions_own_header_signed_calls_are_checked_too(backend):
         timeout=10,
     )
     assert s3_error(forged) == (403, "SignatureDoesNotMatch")
+
+
+# Issue 25 item 3: the S3 front on album uploads ---------------------------------------------------
+
+
+def _bucket_and_key(url: str) -> tuple[str, str]:
+    bucket, key = urlsplit(url).path.lstrip("/").split("/", 1)
+    return bucket, unquote(key)
+
+
+def test_an_unsigned_x_amz_header_on_an_album_upload_url_is_refused(backend):
+    """S3 takes no `x-amz-*` header the URL does not sign: an `x-amz-acl: public-read` made the
+    photo public, an `x-amz-meta-*` was stored."""
+    user = AlbumUser.sign_up(backend)
+    album = user.create_album("Unsigned headers")
+    photo = jpeg(astronaut())
+    upload = user.request_upload(album, photo, "a.jpg", "image/jpeg").json()["upload"]
+    assert upload["method"] == "PUT"
+    bucket, key = _bucket_and_key(upload["url"])
+    for added in ({"x-amz-acl": "public-read"}, {"x-amz-meta-owner": "mallory"}):
+        r = requests.put(
+            upload["url"], data=photo, headers={**upload["headers"], **added}, timeout=60
+        )
+        assert s3_error(r) == (403, "AccessDenied")
+        assert f"<HeadersNotSigned>{next(iter(added))}</HeadersNotSigned>".encode() in r.content
+    s3 = backend.client("s3")
+    assert s3.list_objects_v2(Bucket=bucket, Prefix=key).get("KeyCount", 0) == 0
+    # The URL as handed out still works, and stores a private object without that metadata.
+    assert requests.put(upload["url"], data=photo, headers=upload["headers"], timeout=60).ok
+    grantees = [
+        g["Grantee"].get("URI", "") for g in s3.get_object_acl(Bucket=bucket, Key=key)["Grants"]
+    ]
+    assert not [uri for uri in grantees if uri.endswith("/AllUsers")]
+    assert s3.head_object(Bucket=bucket, Key=key)["Metadata"] == {}
