@@ -26,13 +26,14 @@ import hmac
 import http.client
 import io
 import json
+import logging
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 from xml.sax.saxutils import escape
 
 from botocore.auth import S3SigV4Auth, S3SigV4QueryAuth, SigV4Auth
@@ -41,6 +42,7 @@ from botocore.credentials import Credentials
 
 from local.httpd import lower_headers, status_line
 
+log = logging.getLogger("local.s3front")
 ALGORITHM = "AWS4-HMAC-SHA256"
 SIGV4_TIMESTAMP = "%Y%m%dT%H%M%SZ"
 MAX_SKEW_S = 15 * 60  # S3's RequestTimeTooSkewed
@@ -186,6 +188,9 @@ class S3Front:
         body = environ["wsgi.input"].read(length) if length else b""
         try:
             self.check(method, raw, headers, body)
+            status, out_headers, data = self.forward(method, raw, headers, body)
+            if status == 500 and dict(out_headers).get("Content-Type", "").startswith("text/html"):
+                raise self._moto_failure(method, raw)
         except S3Error as err:
             data = error_xml(err.code, err.message, err.details)
             start_response(
@@ -193,7 +198,6 @@ class S3Front:
                 [("Content-Type", "application/xml"), ("Content-Length", str(len(data)))],
             )
             return [b"" if method == "HEAD" else data]
-        status, out_headers, data = self.forward(method, raw, headers, body)
         start_response(status_line(status), out_headers)
         return [data]
 
@@ -367,6 +371,30 @@ class S3Front:
         check_policy_conditions(conditions, {**fields, "bucket": bucket}, size)
 
     # Forwarding ------------------------------------------------------------------------------
+    def _moto_failure(self, method: str, raw: str) -> S3Error:
+        """What S3 answers where moto raised an exception it has no S3 error for (werkzeug's
+        HTML 500): a part, copy or completion of an upload that was aborted or completed is a
+        KeyError in moto, and S3's 404 NoSuchUpload; anything else, S3's own 500."""
+        url = urlsplit(raw)
+        upload_id = dict(parse_qsl(url.query)).get("uploadId")
+        if upload_id and not self._upload_exists(url.path, upload_id):
+            return S3Error(
+                404,
+                "NoSuchUpload",
+                "The specified upload does not exist. The upload ID may be invalid, or the upload "
+                "may have been aborted or completed.",
+                {"UploadId": upload_id},
+            )
+        log.warning("moto failed on %s %s (answered as InternalError)", method, url.path)
+        return S3Error(500, "InternalError", "We encountered an internal error. Please try again.")
+
+    def _upload_exists(self, path: str, upload_id: str) -> bool:
+        """moto's ListParts (moto checks no signature) answers 404 NoSuchUpload for an upload
+        it does not hold."""
+        query = urlencode({"uploadId": upload_id, "max-parts": "1"})
+        status, _, _ = self.forward("GET", f"{path}?{query}", {}, b"")
+        return status != 404
+
     def _connection(self) -> http.client.HTTPConnection:
         conn = getattr(self._local, "conn", None)
         if conn is None:

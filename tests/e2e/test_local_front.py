@@ -17,6 +17,7 @@ import boto3
 import pytest
 import requests
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from local.album_client import AlbumUser
 from local.client import User, jpeg
@@ -378,7 +379,7 @@ def test_the_functions_own_header_signed_calls_are_checked_too(backend):
     assert s3_error(forged) == (403, "SignatureDoesNotMatch")
 
 
-# Issue 25 item 3: the S3 front on album uploads ---------------------------------------------------
+# Issue 25 items 3 and 4: the S3 front on album uploads --------------------------------------------
 
 
 def _bucket_and_key(url: str) -> tuple[str, str]:
@@ -410,3 +411,34 @@ def test_an_unsigned_x_amz_header_on_an_album_upload_url_is_refused(backend):
     ]
     assert not [uri for uri in grantees if uri.endswith("/AllUsers")]
     assert s3.head_object(Bucket=bucket, Key=key)["Metadata"] == {}
+
+
+def test_a_part_url_after_its_upload_was_aborted_is_s3_s_404_no_such_upload(backend):
+    """Deleting the album aborts its unfinished multipart upload; its part URLs, a completion and
+    a listing of its parts then answer S3's 404 NoSuchUpload (moto's KeyError was an HTML 500)."""
+    user = AlbumUser.sign_up(backend)
+    album = user.create_album("Aborted")
+    part_size = int(backend.environment_of("album_api.handler")["ALBUM_PART_SIZE_BYTES"])
+    data = b"\xff" * (part_size + 1)
+    ticket = user.request_upload(album, data, "big.png", "image/png").json()
+    upload = ticket["upload"]
+    assert upload["method"] == "MULTIPART" and len(upload["parts"]) == 2
+    first = user.put_parts(data, part_size, upload["parts"][:1])
+    assert user.call("DELETE", f"/albums/{album}").status_code == 202
+    for part in upload["parts"]:
+        late = requests.put(part["url"], data=data[:part_size], timeout=60)
+        assert s3_error(late) == (404, "NoSuchUpload"), late.text[:300]
+        assert late.headers["Content-Type"] == "application/xml"
+    bucket, key = _bucket_and_key(upload["parts"][0]["url"])
+    s3 = _front_client(backend)
+    done = [{"PartNumber": 1, "ETag": first[0]["etag"]}]
+    for call in (
+        lambda: s3.complete_multipart_upload(
+            Bucket=bucket, Key=key, UploadId=upload["uploadId"], MultipartUpload={"Parts": done}
+        ),
+        lambda: s3.list_parts(Bucket=bucket, Key=key, UploadId=upload["uploadId"]),
+    ):
+        with pytest.raises(ClientError) as err:
+            call()
+        assert err.value.response["Error"]["Code"] == "NoSuchUpload"
+        assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
