@@ -1,6 +1,7 @@
 """The local HTTP front under load and abuse (issues 18, 19 and 25), against the real app's backend:
 200 connections at once, the 20-user upload flow again and again, framing edges a careless or
-hostile client sends, the /local/auth guards, and the S3 front refusing what S3 refuses."""
+hostile client sends, the /local/auth guards, the S3 front refusing what S3 refuses, and the local
+routes refusing a DNS-rebinding request."""
 
 from __future__ import annotations
 
@@ -186,9 +187,10 @@ def test_a_body_that_never_comes_holds_no_thread_and_times_out(backend):
 
 @pytest.mark.parametrize("path", ["/prod/apis/styles", "/prod/agree", "/", "/config.json"])
 def test_trace_and_unknown_methods_answer_as_the_gateway_does(backend, path):
+    host = f"127.0.0.1:{backend.port}"  # the local routes answer their own Host only (below)
     for method in ("TRACE", "PROPFIND"):
         found = responses(
-            raw_exchange(backend.port, f"{method} {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            raw_exchange(backend.port, f"{method} {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
         )
         assert found[0][0] == 403, (method, path, found)
         assert found[0][1]["error"]["code"] == "MISSING_AUTHENTICATION_TOKEN"
@@ -442,3 +444,33 @@ def test_a_part_url_after_its_upload_was_aborted_is_s3_s_404_no_such_upload(back
             call()
         assert err.value.response["Error"]["Code"] == "NoSuchUpload"
         assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+
+
+# Issue 25 item 5: DNS rebinding -------------------------------------------------------------------
+
+
+def test_local_routes_refuse_a_dns_rebinding_request(backend):
+    """A page of evil.example whose name was re-pointed at 127.0.0.1 sends Host and Origin
+    `evil.example:PORT`: the outbox (every user's emails and their working links), sign-in,
+    the page and its config refuse it; the runtime's own names are answered."""
+    evil = f"evil.example:{backend.port}"
+    rebound = {"Host": evil, "Origin": f"http://{evil}"}
+    for method, path in (
+        ("GET", "/local/outbox"),
+        ("POST", "/local/auth/signin"),
+        ("GET", "/config.json"),
+        ("GET", "/"),
+    ):
+        r = requests.request(
+            method,
+            f"{backend.base_url}{path}",
+            headers={**rebound, "Content-Type": "application/json"},
+            data=b'{"email": "a@example.com", "password": "x"}' if method == "POST" else None,
+            timeout=30,
+        )
+        assert r.status_code == 403, (path, r.status_code, r.text[:200])
+        assert r.json()["error"]["code"] == "FORBIDDEN"
+        assert "items" not in r.json()
+    for own in (f"127.0.0.1:{backend.port}", f"localhost:{backend.port}"):
+        r = requests.get(f"{backend.base_url}/local/outbox", headers={"Host": own}, timeout=30)
+        assert r.status_code == 200 and "items" in r.json()
