@@ -3,6 +3,10 @@ the runtime's, with one fault the end-to-end tests inject: `refuse(seconds)`, an
 
 moto keeps its state in its backends, in this process, not in the server: the port can close and
 open again and every table, object, queue and user is still there.
+
+moto's DynamoDB is not thread-safe (a Query iterates a table's items while a concurrent PutItem
+adds to them: "dictionary changed size during iteration", a 500), so its requests are served one
+at a time; the other services stay concurrent.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ class MotoServer:
         self.port = port
         self._app = DomainDispatcherApplication(create_backend_app)
         self._refusing = threading.Event()
+        self._dynamodb = threading.Lock()
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self.outages = 0
@@ -49,6 +54,10 @@ class MotoServer:
                 [("Content-Type", "application/xml"), ("Content-Length", str(len(_OUTAGE_BODY)))],
             )
             return [_OUTAGE_BODY]
+        # DynamoDB and DynamoDB Streams (`X-Amz-Target: DynamoDB_20120810.Query`, …).
+        if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB"):
+            with self._dynamodb:
+                return _read_whole(self._app(environ, start_response))
         return self._app(environ, start_response)
 
     def stop(self) -> None:
@@ -73,3 +82,13 @@ class MotoServer:
         finally:
             self.start()
             self._refusing.clear()
+
+
+def _read_whole(answer: Iterable[bytes]) -> list[bytes]:
+    """The whole body, read (and the iterable closed, as WSGI asks) under the caller's lock."""
+    try:
+        return [b"".join(answer)]
+    finally:
+        close = getattr(answer, "close", None)
+        if close is not None:
+            close()

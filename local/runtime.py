@@ -293,6 +293,7 @@ class LocalBackend:
             asdict(self.client_config()),
             auth,
             outbox=lambda: outbox.sent_emails(self.region),
+            hosts=server.ServedHosts(self.host, self.port),
         )
 
     def _gateway(self) -> server.Gateway | None:

@@ -7,7 +7,8 @@ once it passes what S3 would check:
 
 - SigV4 in the `Authorization` header or in the query (presigned URLs): the signature is
   recomputed with botocore's own signer (canonical request, string to sign, signing key) at the
-  request's own `X-Amz-Date` and compared; a presigned URL past `X-Amz-Expires` is refused;
+  request's own `X-Amz-Date` and compared; a presigned URL past `X-Amz-Expires` is refused; an
+  `x-amz-*` header the signature does not cover is refused (but `x-amz-content-sha256`);
 - a browser POST form: the policy's signature, its expiration, and every condition (`bucket`,
   `key`, `Content-Type`, `content-length-range`, `eq` / `starts-with`), with no form field the
   policy does not name;
@@ -25,13 +26,14 @@ import hmac
 import http.client
 import io
 import json
+import logging
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 from xml.sax.saxutils import escape
 
 from botocore.auth import S3SigV4Auth, S3SigV4QueryAuth, SigV4Auth
@@ -40,11 +42,15 @@ from botocore.credentials import Credentials
 
 from local.httpd import lower_headers, status_line
 
+log = logging.getLogger("local.s3front")
 ALGORITHM = "AWS4-HMAC-SHA256"
 SIGV4_TIMESTAMP = "%Y%m%dT%H%M%SZ"
 MAX_SKEW_S = 15 * 60  # S3's RequestTimeTooSkewed
 MAX_EXPIRES_S = 7 * 24 * 3600
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
+# The one `x-amz-*` header S3 takes unsigned (SDKs add it to requests on presigned URLs): the
+# payload's hash, which the body must match, signed or not.
+_UNSIGNED_AMZ_HEADERS = {"x-amz-content-sha256"}
 # Form fields S3 does not require the policy to name.
 _UNCHECKED_FIELDS = {"policy", "x-amz-signature", "file"}
 _HOP_BY_HOP = {
@@ -61,18 +67,22 @@ _HOP_BY_HOP = {
 
 
 class S3Error(Exception):
-    def __init__(self, status: int, code: str, message: str):
+    def __init__(
+        self, status: int, code: str, message: str, details: Mapping[str, str] | None = None
+    ):
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.details = dict(details or {})  # S3's extra elements (`HeadersNotSigned`, …)
 
 
-def error_xml(code: str, message: str) -> bytes:
+def error_xml(code: str, message: str, details: Mapping[str, str] | None = None) -> bytes:
     request_id = uuid.uuid4().hex[:16].upper()
+    extra = "".join(f"<{name}>{escape(value)}</{name}>" for name, value in (details or {}).items())
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f"<Error><Code>{escape(code)}</Code><Message>{escape(message)}</Message>"
+        f"<Error><Code>{escape(code)}</Code><Message>{escape(message)}</Message>{extra}"
         f"<RequestId>{request_id}</RequestId><HostId>local</HostId></Error>"
     ).encode()
 
@@ -142,6 +152,17 @@ def _same(expected: str, given: str) -> bool:
     return hmac.compare_digest(expected.encode(), given.encode())
 
 
+def _check_content_hash(headers: Mapping[str, str], body: bytes) -> None:
+    content_hash = headers.get("x-amz-content-sha256", "")
+    computed = hashlib.sha256(body).hexdigest()
+    if content_hash not in ("", UNSIGNED_PAYLOAD) and not _same(content_hash, computed):
+        raise S3Error(
+            400,
+            "XAmzContentSHA256Mismatch",
+            "The provided 'x-amz-content-sha256' header does not match what was computed.",
+        )
+
+
 class S3Front:
     """The WSGI app: check, then forward to moto (`upstream`, http://host:port)."""
 
@@ -167,14 +188,16 @@ class S3Front:
         body = environ["wsgi.input"].read(length) if length else b""
         try:
             self.check(method, raw, headers, body)
+            status, out_headers, data = self.forward(method, raw, headers, body)
+            if status == 500 and dict(out_headers).get("Content-Type", "").startswith("text/html"):
+                raise self._moto_failure(method, raw)
         except S3Error as err:
-            data = error_xml(err.code, err.message)
+            data = error_xml(err.code, err.message, err.details)
             start_response(
                 status_line(err.status),
                 [("Content-Type", "application/xml"), ("Content-Length", str(len(data)))],
             )
             return [b"" if method == "HEAD" else data]
-        status, out_headers, data = self.forward(method, raw, headers, body)
         start_response(status_line(status), out_headers)
         return [data]
 
@@ -188,6 +211,7 @@ class S3Front:
             return
         if "X-Amz-Signature" in query or "X-Amz-Credential" in query:
             self._check_presigned(method, raw, headers, query)
+            _check_content_hash(headers, body)
         elif headers.get("authorization", "").startswith(ALGORITHM):
             self._check_header_signed(method, raw, headers, body)
         elif method == "POST" and headers.get("content-type", "").startswith("multipart/form-data"):
@@ -260,14 +284,7 @@ class S3Front:
         credentials = self.signer.credentials(
             fields["Credential"], headers.get("x-amz-security-token"), amz_date
         )
-        content_hash = headers.get("x-amz-content-sha256", "")
-        computed = hashlib.sha256(body).hexdigest()
-        if content_hash not in ("", UNSIGNED_PAYLOAD) and not _same(content_hash, computed):
-            raise S3Error(
-                400,
-                "XAmzContentSHA256Mismatch",
-                "The provided 'x-amz-content-sha256' header does not match what was computed.",
-            )
+        _check_content_hash(headers, body)
         path, _, query_string = raw.partition("?")
         request = self._request(method, path, query_string, headers, fields["SignedHeaders"], body)
         signer = S3SigV4Auth(credentials, "s3", self.signer.region)
@@ -290,6 +307,20 @@ class S3Front:
         missing = [n for n in names if n not in headers]
         if missing:
             raise _signature_mismatch()
+        # An `x-amz-*` header changes what S3 does (an ACL, metadata, a copy source, …): S3 takes
+        # none that the signature does not cover.
+        unsigned = sorted(
+            n
+            for n in headers
+            if n.startswith("x-amz-") and n not in names and n not in _UNSIGNED_AMZ_HEADERS
+        )
+        if unsigned:
+            raise S3Error(
+                403,
+                "AccessDenied",
+                "There were headers present in the request which were not signed",
+                {"HeadersNotSigned": ", ".join(unsigned)},
+            )
         url = f"http://{headers['host']}{path}" + (f"?{query_string}" if query_string else "")
         return AWSRequest(method=method, url=url, headers={n: headers[n] for n in names}, data=body)
 
@@ -340,6 +371,30 @@ class S3Front:
         check_policy_conditions(conditions, {**fields, "bucket": bucket}, size)
 
     # Forwarding ------------------------------------------------------------------------------
+    def _moto_failure(self, method: str, raw: str) -> S3Error:
+        """What S3 answers where moto raised an exception it has no S3 error for (werkzeug's
+        HTML 500): a part, copy or completion of an upload that was aborted or completed is a
+        KeyError in moto, and S3's 404 NoSuchUpload; anything else, S3's own 500."""
+        url = urlsplit(raw)
+        upload_id = dict(parse_qsl(url.query)).get("uploadId")
+        if upload_id and not self._upload_exists(url.path, upload_id):
+            return S3Error(
+                404,
+                "NoSuchUpload",
+                "The specified upload does not exist. The upload ID may be invalid, or the upload "
+                "may have been aborted or completed.",
+                {"UploadId": upload_id},
+            )
+        log.warning("moto failed on %s %s (answered as InternalError)", method, url.path)
+        return S3Error(500, "InternalError", "We encountered an internal error. Please try again.")
+
+    def _upload_exists(self, path: str, upload_id: str) -> bool:
+        """moto's ListParts (moto checks no signature) answers 404 NoSuchUpload for an upload
+        it does not hold."""
+        query = urlencode({"uploadId": upload_id, "max-parts": "1"})
+        status, _, _ = self.forward("GET", f"{path}?{query}", {}, b"")
+        return status != 404
+
     def _connection(self) -> http.client.HTTPConnection:
         conn = getattr(self._local, "conn", None)
         if conn is None:

@@ -3,18 +3,26 @@
 sign-up/sign-in helper (`local.auth`) and the local-only outbox of sent emails
 (GET /local/outbox, `local.outbox`).
 
+Everything but the API answers only requests whose Host names this server (`ServedHosts`): a page
+of another site whose name its owner re-points at 127.0.0.1 (DNS rebinding) is same-origin with
+it in the browser, but sends its own name as Host.
+
 Presigned S3 URLs point at the local S3 front (`local.s3front`), which checks signatures, expiry
 and POST policies as S3 does before moto sees the request.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import mimetypes
-from collections.abc import Callable, Iterable
+import re
+import socket
+from collections.abc import Callable, Container, Iterable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from local.auth import LocalAuth
 from local.httpd import (  # noqa: F401 (PortBusy, check_port: the callers' errors and check)
@@ -44,6 +52,50 @@ def render_error(status: int, detail: str) -> tuple[str, bytes]:
     return "application/json", error_body(status, code, detail.split("\n")[0][:200])
 
 
+# A Host header: a name or IPv4 address, or an IPv6 address in brackets; an optional port.
+_HOST_HEADER = re.compile(r"(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?")
+
+
+def _address(name: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(name)
+    except ValueError:
+        return None
+
+
+class ServedHosts(Container[str]):
+    """The Host header values that name a server listening on `host`:`port`: its address, and
+    `localhost` when that is a loopback address; bound to every address (0.0.0.0, ::), any IP
+    address, `localhost` and the machine's own name. No attacker can make a browser send one of
+    these for a page of theirs: DNS rebinding needs a name of the attacker's."""
+
+    def __init__(self, host: str, port: int):
+        self.port = port
+        self.bound = _address(host)
+        self.everywhere = self.bound is not None and self.bound.is_unspecified
+        self.names = {host.lower()}
+        if host.lower() == "localhost" or (self.bound is not None and self.bound.is_loopback):
+            self.names.add("localhost")
+        if self.everywhere:
+            self.names |= {"localhost", socket.gethostname().lower()}
+
+    def __contains__(self, value: object) -> bool:
+        if not isinstance(value, str) or not _HOST_HEADER.fullmatch(value):
+            return False
+        parts = urlsplit(f"//{value}")
+        if (parts.port or 80) != self.port or not parts.hostname:
+            return False
+        name = parts.hostname.rstrip(".")
+        address = _address(name)
+        if address is None:
+            return name in self.names
+        return self.everywhere or address == self.bound
+
+    def __str__(self) -> str:
+        shown = [f"[{n}]" if ":" in n else n for n in sorted(self.names)]
+        return " or ".join(f"{n}:{self.port}" for n in shown)
+
+
 class Front:
     """The WSGI app. Built from what it serves, not from the backend that assembled it."""
 
@@ -55,6 +107,8 @@ class Front:
         auth: LocalAuth | None,
         web: Path = WEB,
         outbox: Callable[[], list[dict[str, Any]]] | None = None,
+        *,
+        hosts: ServedHosts,
     ):
         self.stage_prefix = f"/{stage}" if stage else None
         self.gateway = gateway
@@ -62,6 +116,7 @@ class Front:
         self.auth = auth
         self.outbox = outbox
         self.web = web.resolve()
+        self.hosts = hosts
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         method = environ["REQUEST_METHOD"].upper()
@@ -75,6 +130,11 @@ class Front:
         stage = self.stage_prefix
         if stage and (path == stage or path.startswith(stage + "/")):
             status, headers, data = self._api(method, raw[len(stage) :] or "/", environ, body)
+        elif environ.get("HTTP_HOST") not in self.hosts:
+            # Everything else exists only locally (the outbox's links, sign-in, the page).
+            message = f"this server answers requests for {self.hosts} only"
+            status, headers = 403, {"Content-Type": "application/json"}
+            data = error_body(403, "FORBIDDEN", message)
         elif path == "/config.json" and method in ("GET", "HEAD"):
             status, headers, data = 200, {"Content-Type": "application/json"}, self.config
         elif path.startswith("/local/auth/") and method == "POST":

@@ -1,6 +1,7 @@
-"""The local HTTP front under load and abuse (issues 18 and 19), against the real app's backend:
+"""The local HTTP front under load and abuse (issues 18, 19 and 25), against the real app's backend:
 200 connections at once, the 20-user upload flow again and again, framing edges a careless or
-hostile client sends, the /local/auth guards, and the S3 front refusing what S3 refuses."""
+hostile client sends, the /local/auth guards, the S3 front refusing what S3 refuses, and the local
+routes refusing a DNS-rebinding request."""
 
 from __future__ import annotations
 
@@ -11,12 +12,15 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import unquote, urlsplit
 
 import boto3
 import pytest
 import requests
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
+from local.album_client import AlbumUser
 from local.client import User, jpeg
 from local.httpd import IDLE_TIMEOUT_S
 from local.photos import astronaut
@@ -183,9 +187,10 @@ def test_a_body_that_never_comes_holds_no_thread_and_times_out(backend):
 
 @pytest.mark.parametrize("path", ["/prod/apis/styles", "/prod/agree", "/", "/config.json"])
 def test_trace_and_unknown_methods_answer_as_the_gateway_does(backend, path):
+    host = f"127.0.0.1:{backend.port}"  # the local routes answer their own Host only (below)
     for method in ("TRACE", "PROPFIND"):
         found = responses(
-            raw_exchange(backend.port, f"{method} {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            raw_exchange(backend.port, f"{method} {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
         )
         assert found[0][0] == 403, (method, path, found)
         assert found[0][1]["error"]["code"] == "MISSING_AUTHENTICATION_TOKEN"
@@ -374,3 +379,98 @@ def test_the_functions_own_header_signed_calls_are_checked_too(backend):
         timeout=10,
     )
     assert s3_error(forged) == (403, "SignatureDoesNotMatch")
+
+
+# Issue 25 items 3 and 4: the S3 front on album uploads --------------------------------------------
+
+
+def _bucket_and_key(url: str) -> tuple[str, str]:
+    bucket, key = urlsplit(url).path.lstrip("/").split("/", 1)
+    return bucket, unquote(key)
+
+
+def test_an_unsigned_x_amz_header_on_an_album_upload_url_is_refused(backend):
+    """S3 takes no `x-amz-*` header the URL does not sign: an `x-amz-acl: public-read` made the
+    photo public, an `x-amz-meta-*` was stored."""
+    user = AlbumUser.sign_up(backend)
+    album = user.create_album("Unsigned headers")
+    photo = jpeg(astronaut())
+    upload = user.request_upload(album, photo, "a.jpg", "image/jpeg").json()["upload"]
+    assert upload["method"] == "PUT"
+    bucket, key = _bucket_and_key(upload["url"])
+    for added in ({"x-amz-acl": "public-read"}, {"x-amz-meta-owner": "mallory"}):
+        r = requests.put(
+            upload["url"], data=photo, headers={**upload["headers"], **added}, timeout=60
+        )
+        assert s3_error(r) == (403, "AccessDenied")
+        assert f"<HeadersNotSigned>{next(iter(added))}</HeadersNotSigned>".encode() in r.content
+    s3 = backend.client("s3")
+    assert s3.list_objects_v2(Bucket=bucket, Prefix=key).get("KeyCount", 0) == 0
+    # The URL as handed out still works, and stores a private object without that metadata.
+    assert requests.put(upload["url"], data=photo, headers=upload["headers"], timeout=60).ok
+    grantees = [
+        g["Grantee"].get("URI", "") for g in s3.get_object_acl(Bucket=bucket, Key=key)["Grants"]
+    ]
+    assert not [uri for uri in grantees if uri.endswith("/AllUsers")]
+    assert s3.head_object(Bucket=bucket, Key=key)["Metadata"] == {}
+
+
+def test_a_part_url_after_its_upload_was_aborted_is_s3_s_404_no_such_upload(backend):
+    """Deleting the album aborts its unfinished multipart upload; its part URLs, a completion and
+    a listing of its parts then answer S3's 404 NoSuchUpload (moto's KeyError was an HTML 500)."""
+    user = AlbumUser.sign_up(backend)
+    album = user.create_album("Aborted")
+    part_size = int(backend.environment_of("album_api.handler")["ALBUM_PART_SIZE_BYTES"])
+    data = b"\xff" * (part_size + 1)
+    ticket = user.request_upload(album, data, "big.png", "image/png").json()
+    upload = ticket["upload"]
+    assert upload["method"] == "MULTIPART" and len(upload["parts"]) == 2
+    first = user.put_parts(data, part_size, upload["parts"][:1])
+    assert user.call("DELETE", f"/albums/{album}").status_code == 202
+    for part in upload["parts"]:
+        late = requests.put(part["url"], data=data[:part_size], timeout=60)
+        assert s3_error(late) == (404, "NoSuchUpload"), late.text[:300]
+        assert late.headers["Content-Type"] == "application/xml"
+    bucket, key = _bucket_and_key(upload["parts"][0]["url"])
+    s3 = _front_client(backend)
+    done = [{"PartNumber": 1, "ETag": first[0]["etag"]}]
+    for call in (
+        lambda: s3.complete_multipart_upload(
+            Bucket=bucket, Key=key, UploadId=upload["uploadId"], MultipartUpload={"Parts": done}
+        ),
+        lambda: s3.list_parts(Bucket=bucket, Key=key, UploadId=upload["uploadId"]),
+    ):
+        with pytest.raises(ClientError) as err:
+            call()
+        assert err.value.response["Error"]["Code"] == "NoSuchUpload"
+        assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+
+
+# Issue 25 item 5: DNS rebinding -------------------------------------------------------------------
+
+
+def test_local_routes_refuse_a_dns_rebinding_request(backend):
+    """A page of evil.example whose name was re-pointed at 127.0.0.1 sends Host and Origin
+    `evil.example:PORT`: the outbox (every user's emails and their working links), sign-in,
+    the page and its config refuse it; the runtime's own names are answered."""
+    evil = f"evil.example:{backend.port}"
+    rebound = {"Host": evil, "Origin": f"http://{evil}"}
+    for method, path in (
+        ("GET", "/local/outbox"),
+        ("POST", "/local/auth/signin"),
+        ("GET", "/config.json"),
+        ("GET", "/"),
+    ):
+        r = requests.request(
+            method,
+            f"{backend.base_url}{path}",
+            headers={**rebound, "Content-Type": "application/json"},
+            data=b'{"email": "a@example.com", "password": "x"}' if method == "POST" else None,
+            timeout=30,
+        )
+        assert r.status_code == 403, (path, r.status_code, r.text[:200])
+        assert r.json()["error"]["code"] == "FORBIDDEN"
+        assert "items" not in r.json()
+    for own in (f"127.0.0.1:{backend.port}", f"localhost:{backend.port}"):
+        r = requests.get(f"{backend.base_url}/local/outbox", headers={"Host": own}, timeout=30)
+        assert r.status_code == 200 and "items" in r.json()

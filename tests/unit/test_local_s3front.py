@@ -3,12 +3,16 @@ URLs and forms come from boto3's own presigner, the clock is the test's."""
 
 from __future__ import annotations
 
+import hashlib
 import time
 from urllib.parse import urlsplit
 
 import boto3
 import pytest
+from botocore.auth import S3SigV4Auth
+from botocore.awsrequest import AWSRequest
 from botocore.config import Config
+from botocore.credentials import Credentials
 
 from local.s3front import S3Error, S3Front
 
@@ -173,3 +177,52 @@ def test_the_preflight_of_a_presigned_put_passes(s3):
     parts = urlsplit(part)
     headers = {"host": parts.netloc, "origin": "http://127.0.0.1:8000"}
     front(time.time()).check("OPTIONS", f"{parts.path}?{parts.query}", headers, b"")
+
+
+def _album_put(s3, **params: str) -> str:
+    return s3.generate_presigned_url(
+        "put_object",
+        Params={"Bucket": "raw", "Key": "tenant/u/a/p.jpg", "ContentType": "image/jpeg", **params},
+        ExpiresIn=3600,
+    )
+
+
+@pytest.mark.parametrize(
+    "added",
+    [{"x-amz-acl": "public-read"}, {"x-amz-meta-owner": "someone"}, {"x-amz-tagging": "a=b"}],
+    ids=["acl", "metadata", "tagging"],
+)
+def test_an_unsigned_x_amz_header_on_a_presigned_put_is_refused(s3, added):
+    """As S3: 403 AccessDenied naming the header (issue 25 item 3: an unsigned `x-amz-acl` made
+    the photo public)."""
+    with pytest.raises(S3Error) as err:
+        _put(_album_put(s3), time.time(), {"content-type": "image/jpeg", **added})
+    assert (err.value.status, err.value.code) == (403, "AccessDenied")
+    assert err.value.message == "There were headers present in the request which were not signed"
+    assert err.value.details == {"HeadersNotSigned": next(iter(added))}
+
+
+def test_signed_headers_pass_whatever_their_names(s3):
+    """What the URL signs may be sent (an ACL, a conditional write's If-None-Match); the payload
+    hash is the one x-amz-* header S3 takes unsigned, and the body must match it."""
+    now = time.time()
+    _put(_album_put(s3, ACL="private"), now, {"content-type": "image/jpeg", "x-amz-acl": "private"})
+    conditional = _album_put(s3, IfNoneMatch="*")
+    assert "if-none-match" in conditional
+    _put(conditional, now, {"content-type": "image/jpeg", "if-none-match": "*"})
+    body_hash = hashlib.sha256(b"x").hexdigest()  # `_put` sends b"x"
+    _put(_album_put(s3), now, {"content-type": "image/jpeg", "x-amz-content-sha256": body_hash})
+    with pytest.raises(S3Error) as err:
+        _put(_album_put(s3), now, {"content-type": "image/jpeg", "x-amz-content-sha256": "0" * 64})
+    assert err.value.code == "XAmzContentSHA256Mismatch"
+
+
+def test_an_unsigned_x_amz_header_on_a_header_signed_call_is_refused():
+    request = AWSRequest(method="PUT", url=f"{ENDPOINT}/raw/k", data=b"x")
+    S3SigV4Auth(Credentials("local", "local"), "s3", REGION).add_auth(request)
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    headers["host"] = urlsplit(ENDPOINT).netloc
+    front(time.time()).check("PUT", "/raw/k", headers, b"x")
+    with pytest.raises(S3Error) as err:
+        front(time.time()).check("PUT", "/raw/k", {**headers, "x-amz-acl": "public-read"}, b"x")
+    assert (err.value.status, err.value.code) == (403, "AccessDenied")
