@@ -242,8 +242,9 @@ def _album_leftovers(backend, user_id: str, album_id: str) -> list[str]:
     s3 = backend.client("s3")
     found = []
     for var in ("RAW", "DERIVED", "EMBEDDINGS", "EXPORTS"):
-        page = s3.list_objects_v2(Bucket=env[f"ALBUM_{var}_BUCKET"], Prefix=f"tenant/{user_id}/")
-        found += [o["Key"] for o in page.get("Contents", []) if f"/{album_id}/" in o["Key"]]
+        for prefix in (f"tenant/{user_id}/", f"incoming/tenant/{user_id}/"):  # + raw's uploads
+            page = s3.list_objects_v2(Bucket=env[f"ALBUM_{var}_BUCKET"], Prefix=prefix)
+            found += [o["Key"] for o in page.get("Contents", []) if f"/{album_id}/" in o["Key"]]
     table = backend.client("dynamodb")
     for pk in (f"ALBUM#{album_id}",):
         items = table.query(

@@ -4,6 +4,11 @@ machine; each step writes the job's transitions (`JOB#` items) as they happen.
 Idempotence: a photo is claimed for a job by one conditional write (UPLOADING → PROCESSING), so a
 re-delivered S3 event finds it claimed and adds nothing; the execution is named after the job, so
 starting it twice starts it once.
+
+Uploads land under `incoming/` (faceflow.storage) and never stay there: the starter copies an
+upload to its photo's raw key before claiming the photo, and then deletes it; an upload nothing
+claims (its URL reused after the claim, its album deleted or its user erased meanwhile) is
+deleted on arrival. So the original a job reads is the one claimed, and stays that one.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from botocore.exceptions import ClientError
 
 from faceflow import storage
 from faceflow.album_env import AlbumEnv, get
-from faceflow.albums import album_items, new_id, now_iso, photo_key, table
+from faceflow.albums import album_alive, album_items, new_id, now_iso, photo_key, table
 from style_backend import aws
 
 JOB_STATUSES = ("QUEUED", "RUNNING", "SUCCEEDED", "FAILED")
@@ -37,8 +42,8 @@ def _conditional(func, *args, **kwargs) -> bool:
         raise
 
 
-def claim_photo(obj: storage.RawObject, key: str, job_id: str) -> bool:
-    """UPLOADING → PROCESSING for the photo this object belongs to; False when there is no such
+def claim_photo(obj: storage.RawObject, raw_key: str, job_id: str) -> bool:
+    """UPLOADING → PROCESSING for the photo this original belongs to; False when there is no such
     photo (a stray object), it is someone else's, or it was claimed already."""
     at = now_iso()
     return _conditional(
@@ -57,13 +62,14 @@ def claim_photo(obj: storage.RawObject, key: str, job_id: str) -> bool:
             ":at": at,
             ":gsi": "STATUS#PROCESSING",
             ":user": obj.user_id,
-            ":key": key,
+            ":key": raw_key,
         },
     )
 
 
 def start_jobs(keys: list[str]) -> list[dict[str, Any]]:
-    """One job per album for the photos these new raw objects complete; returns the jobs.
+    """One job per album for the photos these uploads (keys under `incoming/`) complete; returns
+    the jobs.
 
     A photo already claimed (a duplicated event, or a retry after this function failed
     half-way) makes sure its own job exists and was started: the job item is rebuilt from its
@@ -72,21 +78,78 @@ def start_jobs(keys: list[str]) -> list[dict[str, Any]]:
     jobs: dict[tuple[str, str, str], list[str]] = defaultdict(list)  # (user, album, job) → ids
     fresh: dict[tuple[str, str], str] = {}
     for key in dict.fromkeys(keys):  # the same key twice in one batch: once
-        obj = storage.parse_raw_key(key)
+        obj = storage.parse_upload_key(key)
         if obj is None:
             continue
         job_id = fresh.setdefault((obj.user_id, obj.album_id), new_id())
-        if claim_photo(obj, key, job_id):
+        owner, claimed = receive_upload(obj, key, job_id)
+        if claimed:
             jobs[(obj.user_id, obj.album_id, job_id)].append(obj.photo_id)
-            continue
-        photo = table().get_item(Key=photo_key(obj.album_id, obj.photo_id), ConsistentRead=True)
-        photo = photo.get("Item") or {}
-        if photo.get("status") == "PROCESSING" and photo.get("rawKey") == key:
-            jobs.setdefault((obj.user_id, obj.album_id, photo["jobId"]), [])
-    return [_ensure_started(*job, claimed) for job, claimed in jobs.items()]
+        elif owner:
+            jobs.setdefault((obj.user_id, obj.album_id, owner), [])
+    started = [_ensure_started(*job, claimed) for job, claimed in jobs.items()]
+    return [job for job in started if job is not None]
 
 
-def _ensure_started(user_id: str, album_id: str, job_id: str, claimed: list[str]) -> dict:
+def receive_upload(obj: storage.RawObject, key: str, job_id: str) -> tuple[str | None, bool]:
+    """One upload: (the job its photo belongs to, whether it was claimed for `job_id` now).
+
+    An upload of a photo still UPLOADING, in a live album, is copied to the photo's raw key and
+    the photo claimed. Then the upload is deleted, as is any upload nothing claims; an album
+    deleted meanwhile loses the copy too (its deletion may have listed the prefix before)."""
+    raw_key = storage.raw_key_of(key)
+    photo = _photo_of(obj, raw_key)
+    claimed = False
+    if (
+        photo is not None
+        and photo["status"] == "UPLOADING"
+        and album_alive(obj.user_id, obj.album_id)
+        and _store_original(key, raw_key)
+    ):
+        claimed = claim_photo(obj, raw_key, job_id)
+        if not album_alive(obj.user_id, obj.album_id):
+            _delete_raw(raw_key)
+            _delete_raw(key)
+            return None, False
+        photo = None if claimed else _photo_of(obj, raw_key)
+    _delete_raw(key)
+    if claimed:
+        return job_id, True
+    if photo is not None and photo["status"] == "PROCESSING":
+        return photo["jobId"], False  # claimed before: its job must exist and be started
+    return None, False
+
+
+def _photo_of(obj: storage.RawObject, raw_key: str) -> dict[str, Any] | None:
+    item = table().get_item(Key=photo_key(obj.album_id, obj.photo_id), ConsistentRead=True)
+    item = item.get("Item")
+    if item is None or item.get("userId") != obj.user_id or item.get("rawKey") != raw_key:
+        return None
+    return item
+
+
+def _store_original(upload: str, raw_key: str) -> bool:
+    """The upload copied to the photo's raw key (in S3); False when the upload is gone (a
+    concurrent delivery moved it, or an album deletion removed it)."""
+    bucket = get(AlbumEnv.RAW_BUCKET)
+    try:
+        storage.s3().copy_object(
+            Bucket=bucket, Key=raw_key, CopySource={"Bucket": bucket, "Key": upload}
+        )
+        return True
+    except ClientError as err:
+        if err.response["Error"]["Code"] in ("NoSuchKey", "404", "NotFound"):
+            return False
+        raise
+
+
+def _delete_raw(key: str) -> None:
+    storage.s3().delete_object(Bucket=get(AlbumEnv.RAW_BUCKET), Key=key)
+
+
+def _ensure_started(
+    user_id: str, album_id: str, job_id: str, claimed: list[str]
+) -> dict[str, Any] | None:
     item = table().get_item(Key=job_key(album_id, job_id), ConsistentRead=True).get("Item")
     if item is None:
         photo_ids = claimed or sorted(p["photoId"] for p in job_photos(album_id, job_id))
@@ -112,6 +175,9 @@ def _ensure_started(user_id: str, album_id: str, job_id: str, claimed: list[str]
             table().put_item, Item=item, ConditionExpression="attribute_not_exists(PK)"
         ):
             item = table().get_item(Key=job_key(album_id, job_id), ConsistentRead=True)["Item"]
+    if not album_alive(user_id, album_id):  # its deletion may have listed the album before
+        table().delete_item(Key=job_key(album_id, job_id))
+        return None
     job = {
         "albumId": album_id,
         "userId": user_id,

@@ -20,6 +20,7 @@ from tests.integration.albums.test_people import (
     new_album,
     photos_named,
     upload,
+    upload_keys,
 )
 
 # (where the deletion runs, as module + function it wraps): inside a step, just before it writes
@@ -62,10 +63,7 @@ def _start(album: str) -> dict:
     from faceflow import jobs
 
     names = upload(ALICE, album, photos_named(PORTRAITS[:2]))
-    keys = [
-        albums.table().get_item(Key=albums.photo_key(album, p))["Item"]["rawKey"] for p in names
-    ]
-    (job,) = jobs.start_jobs(keys)
+    (job,) = jobs.start_jobs(upload_keys(album, names))
     return job
 
 
