@@ -182,6 +182,7 @@ class AlbumsStack(ProjectStack):
         )
         self._objects(notify, "PurgeOriginals", ["s3:DeleteObject"], raw)
         self._table(p.functions["FailJob"], "Query", "UpdateItem")
+        self._grant_cleanup()
 
     def _grant_starter(self, starter: ProjectFunction) -> None:
         """The starter moves each upload (raw incoming/) to its photo's raw key, or deletes it:
@@ -193,6 +194,20 @@ class AlbumsStack(ProjectStack):
         self._objects(starter, "TakeUploads", upload_actions, raw, under=grants.UPLOAD_OBJECTS)
         self._listing(starter, "ListUploads", "s3:ListBucket", raw, under=grants.UPLOAD_OBJECTS)
         self._objects(starter, "StoreOriginals", ["s3:PutObject", "s3:DeleteObject"], raw)
+
+    def _grant_cleanup(self) -> None:
+        """A step that finds its album deleted after its last write deletes what it wrote (the
+        deletion may have listed the album before): faceflow.pipeline, faceflow.face_steps,
+        faceflow.people_store (Cluster's objects are its PeopleState grant)."""
+        p, derived, embeddings = self.pipeline, self.storage.derived, self.storage.embeddings
+        extract = p.functions["ExtractEXIF"]
+        self._objects(extract, "DeleteOwnThumbnail", ["s3:DeleteObject"], derived)
+        for state in ("Dedupe", "Cluster"):  # its digest claims; the people version it wrote
+            p.functions[state].allow_table("AlbumCleanup", self.table, "DeleteItem")
+        for state in ("DetectAlign", "Embed"):
+            fn = p.functions[state]
+            self._objects(fn, "DeleteOwnFaces", ["s3:DeleteObject"], derived, embeddings)
+            fn.allow_table("AlbumCleanup", self.table, "DeleteItem")
 
     def _grant_api(self, fn: ProjectFunction) -> None:
         raw, derived = self.storage.raw, self.storage.derived

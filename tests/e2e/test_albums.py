@@ -327,3 +327,26 @@ def test_deleting_an_album_while_its_job_runs_leaves_nothing(backend, user, dela
     # and stay clean once every step that was running has ended
     time.sleep(3)
     assert _album_leftovers(backend, user.sub, album) == []
+    # and the user's deletion failed nothing (issue 25, item 7): no failed-execution alarm
+    assert set(_execution_statuses(backend, album)) <= {"SUCCEEDED"}
+
+
+def _execution_statuses(backend, album_id: str, timeout: float = 60) -> list[str]:
+    """How the state machine's executions of this album's jobs ended (once none runs)."""
+    sfn = backend.client("stepfunctions")
+    machine = backend.environment_of("album_steps.start")["ALBUM_STATE_MACHINE_ARN"]
+    deadline = time.monotonic() + timeout
+    while True:
+        pages = sfn.get_paginator("list_executions").paginate(stateMachineArn=machine)
+        listed = [e for page in pages for e in page["executions"]]
+        mine = [
+            e["status"]
+            for e in listed
+            if json.loads(sfn.describe_execution(executionArn=e["executionArn"])["input"])[
+                "albumId"
+            ]
+            == album_id
+        ]
+        if "RUNNING" not in mine or time.monotonic() > deadline:
+            return mine
+        time.sleep(0.5)

@@ -172,8 +172,10 @@ def test_each_function_gets_only_what_its_code_does(synth):
         "dynamodb:GetItem",
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",  # its own faces, when the album went meanwhile
         "s3:GetObject",  # raw originals
         "s3:PutObject",  # face crops
+        "s3:DeleteObject",  # its own face crops, when the album went meanwhile
         "kms:Decrypt",
         "kms:Encrypt",
         "kms:GenerateDataKey",
@@ -184,12 +186,12 @@ def test_each_function_gets_only_what_its_code_does(synth):
     }
     extract = _role_actions(synth, "AlbumExtractEXIFFunction")
     assert {"s3:GetObject", "s3:PutObject", "dynamodb:GetItem"} <= extract
-    assert "s3:DeleteObject" not in extract and "dynamodb:Query" not in extract
+    assert "dynamodb:Query" not in extract
     assert "sns:Publish" in _role_actions(synth, "AlbumNotifyFunction")
     assert "states:StartExecution" in _role_actions(synth, "AlbumJobStarterFunction")
     assert "s3:DeleteObject" in _role_actions(synth, "AlbumsApiFunction")
     embed = _role_actions(synth, "AlbumEmbedFunction")
-    assert "s3:DeleteObject" not in embed and "dynamodb:PutItem" not in embed
+    assert "dynamodb:PutItem" not in embed
     people = _role_actions(synth, "AlbumPeopleApiFunction")
     assert {"dynamodb:PutItem", "s3:PutObject"} <= people
     assert not {"dynamodb:DeleteItem", "dynamodb:UpdateItem", "sns:Publish"} & people
@@ -291,3 +293,19 @@ def test_album_deletion_and_user_erasure_reach_the_uploads_too(synth):
     for stack, function in (("Albums", "AlbumsApiFunction"), ("Functions", "ErasureFunction")):
         grants = _object_grants(synth, function, stack)
         assert _under(grants, "s3:DeleteObject", "Raw") == {"/tenant/*", "/incoming/tenant/*"}
+
+
+def test_steps_may_delete_what_they_wrote_for_an_album_deleted_meanwhile(synth):
+    """faceflow.pipeline / face_steps / people_store clean up after themselves (album_alive
+    after the last write): ExtractEXIF its thumbnail, DetectAlign and Embed their crops, vectors
+    and faces, Dedupe its digest claims, Cluster the people version it committed."""
+    extract = _object_grants(synth, "AlbumExtractEXIFFunction")
+    assert _under(extract, "s3:DeleteObject", "Derived") == {"/tenant/*"}
+    assert "s3:DeleteObject" not in {a for a in extract if _under(extract, a, "Raw")}
+    for step in ("AlbumDetectAlignFunction", "AlbumEmbedFunction"):
+        grants = _object_grants(synth, step)
+        assert _under(grants, "s3:DeleteObject", "Derived") == {"/tenant/*"}, step
+        assert _under(grants, "s3:DeleteObject", "Embeddings") == {"/tenant/*"}, step
+        assert "dynamodb:DeleteItem" in _role_actions(synth, step)
+    for step in ("AlbumDedupeFunction", "AlbumClusterFunction"):
+        assert "dynamodb:DeleteItem" in _role_actions(synth, step)

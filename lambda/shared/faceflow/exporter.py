@@ -41,7 +41,7 @@ from botocore.exceptions import ClientError
 
 from faceflow import share_mail, sharing, storage
 from faceflow.album_env import AlbumEnv, get, get_int
-from faceflow.albums import album_items, new_id
+from faceflow.albums import album_alive, album_items, new_id
 
 READ_CHUNK = 1024 * 1024
 LEASE_S = 16 * 60  # longer than the exporter's timeout: a crashed build's lease runs out
@@ -148,7 +148,13 @@ class MultipartWriter(io.RawIOBase):
         return self.position
 
     def abort(self) -> None:
-        self.s3.abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id)
+        try:
+            self.s3.abort_multipart_upload(
+                Bucket=self.bucket, Key=self.key, UploadId=self.upload_id
+            )
+        except ClientError as err:  # aborted already (the album's deletion aborts its uploads)
+            if err.response["Error"]["Code"] not in ("NoSuchUpload", "404"):
+                raise
 
 
 # ---------------------------------------------------------------- the photos
@@ -344,9 +350,13 @@ def export(user_id: str, album_id: str, share_id: str, *, final_attempt: bool = 
     token = _claim(album_id, share_id)
     try:
         archive = build(item)
-    except ExportFailed as err:
-        return _failed(item, err.code, err.message)
-    except Exception:
+    except Exception as err:
+        ended = _ended_meanwhile(item)
+        if ended:  # what the build was reading went with the album (or share): no failure
+            sharing.delete_objects(item)
+            return ended
+        if isinstance(err, ExportFailed):
+            return _failed(item, err.code, err.message)
         if final_attempt:
             return _failed(item, "EXPORT_FAILED", "The archive could not be built.")
         _release(album_id, share_id, token)
@@ -364,6 +374,17 @@ def export(user_id: str, album_id: str, share_id: str, *, final_attempt: bool = 
         return (sharing.load(album_id, share_id) or {"status": "GONE"})["status"]
     notify(sharing.load(album_id, share_id) or item)
     return "READY"
+
+
+def _ended_meanwhile(item: dict[str, Any]) -> str | None:
+    """GONE when the share's album was deleted (or its user erased) while the build ran, the
+    share's status when it was revoked meanwhile; None while the share still wants its build."""
+    if not album_alive(item["userId"], item["albumId"]):
+        return "GONE"
+    now = sharing.load(item["albumId"], item["shareId"])
+    if now is None:
+        return "GONE"
+    return None if now["status"] == "BUILDING" else now["status"]
 
 
 def _claim(album_id: str, share_id: str) -> str:

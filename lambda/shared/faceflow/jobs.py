@@ -13,8 +13,10 @@ deleted on arrival. So the original a job reads is the one claimed, and stays th
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -24,7 +26,8 @@ from faceflow.album_env import AlbumEnv, get
 from faceflow.albums import album_alive, album_items, new_id, now_iso, photo_key, table
 from style_backend import aws
 
-JOB_STATUSES = ("QUEUED", "RUNNING", "SUCCEEDED", "FAILED")
+# CANCELLED: its album was deleted while it ran (cancelled_when_album_gone); never shown.
+JOB_STATUSES = ("QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED")
 
 
 def job_key(album_id: str, job_id: str) -> dict[str, str]:
@@ -245,7 +248,7 @@ def set_photo(album_id: str, photo_id: str, job_id: str, status: str, **fields: 
 
 
 def finish(album_id: str, job_id: str, status: str, error: dict[str, str] | None = None) -> bool:
-    """RUNNING/QUEUED → SUCCEEDED or FAILED, once."""
+    """RUNNING/QUEUED → SUCCEEDED, FAILED or CANCELLED, once."""
     at = now_iso()
     values: dict[str, Any] = {
         ":status": status,
@@ -266,3 +269,29 @@ def finish(album_id: str, job_id: str, status: str, error: dict[str, str] | None
         ExpressionAttributeNames={"#s": "status", **({"#e": "error"} if error else {})},
         ExpressionAttributeValues=values,
     )
+
+
+Step = Callable[..., dict[str, Any]]
+
+
+def cancelled_when_album_gone(step: Step) -> Step:
+    """A pipeline step's handler that ends as a no-op when its album was deleted (or its user
+    erased) before or while it ran: the user's deletion is no failure of the job, so the
+    execution goes on through the other steps (each such a no-op) and succeeds, and the failed
+    executions alarm keeps meaning something failed. Whatever the step raised then (the
+    deletion took the objects it was reading) is dropped. The job is CANCELLED until the
+    deletion removes its item (no API answer shows it: the album is "not found" throughout)."""
+
+    @functools.wraps(step)
+    def run(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+        user_id, album_id = event["userId"], event["albumId"]
+        if album_alive(user_id, album_id):
+            try:
+                return step(event, context)
+            except Exception:
+                if album_alive(user_id, album_id):
+                    raise
+        finish(album_id, event["jobId"], "CANCELLED")  # if the deletion has not removed it yet
+        return {**event, "cancelled": True}
+
+    return run
