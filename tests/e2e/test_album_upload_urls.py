@@ -5,6 +5,7 @@ writes must never outlive an erasure, and never become or replace a claimed orig
 
 from __future__ import annotations
 
+import contextlib
 import io
 import time
 import zipfile
@@ -35,7 +36,8 @@ def _raw_objects(backend, user: AlbumUser, album: str) -> dict[str, bytes]:
     found = {}
     for prefix in (f"tenant/{user.sub}/{album}/", f"incoming/tenant/{user.sub}/{album}/"):
         for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", []):
-            found[o["Key"]] = s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read()
+            with contextlib.suppress(s3.exceptions.NoSuchKey):  # the starter took it meanwhile
+                found[o["Key"]] = s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read()
     return found
 
 

@@ -22,7 +22,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from faceflow import storage
-from faceflow.album_env import AlbumEnv, get
+from faceflow.album_env import AlbumEnv, get, get_int
 from faceflow.albums import album_alive, album_items, new_id, now_iso, photo_key, table
 from style_backend import aws
 
@@ -107,9 +107,8 @@ def receive_upload(obj: storage.RawObject, key: str, job_id: str) -> tuple[str |
         photo is not None
         and photo["status"] == "UPLOADING"
         and album_alive(obj.user_id, obj.album_id)
-        and _store_original(key, raw_key)
     ):
-        claimed = claim_photo(obj, raw_key, job_id)
+        claimed = _take(obj, key, raw_key, job_id)
         if not album_alive(obj.user_id, obj.album_id):
             _delete_raw(raw_key)
             _delete_raw(key)
@@ -131,19 +130,48 @@ def _photo_of(obj: storage.RawObject, raw_key: str) -> dict[str, Any] | None:
     return item
 
 
-def _store_original(upload: str, raw_key: str) -> bool:
-    """The upload copied to the photo's raw key (in S3); False when the upload is gone (a
-    concurrent delivery moved it, or an album deletion removed it)."""
-    bucket = get(AlbumEnv.RAW_BUCKET)
+def _take(obj: storage.RawObject, upload: str, raw_key: str, job_id: str) -> bool:
+    """The upload made the photo's original (copied to its raw key) and the photo claimed for
+    the job; False when the upload is gone (a concurrent delivery moved it, an album deletion
+    removed it) or too large: a client sent more than it declared, which fails the photo
+    FILE_TOO_LARGE without copying a byte (a PUT URL does not bound the size)."""
+    bucket, s3 = get(AlbumEnv.RAW_BUCKET), storage.s3()
+    limit = get_int(AlbumEnv.MAX_PHOTO_BYTES)
     try:
-        storage.s3().copy_object(
-            Bucket=bucket, Key=raw_key, CopySource={"Bucket": bucket, "Key": upload}
-        )
-        return True
+        size = s3.head_object(Bucket=bucket, Key=upload)["ContentLength"]
+        if size > limit:
+            message = f"The file is {size} bytes; the limit is {limit} bytes."
+            return _refuse(obj, raw_key, {"code": "FILE_TOO_LARGE", "message": message})
+        s3.copy_object(Bucket=bucket, Key=raw_key, CopySource={"Bucket": bucket, "Key": upload})
     except ClientError as err:
         if err.response["Error"]["Code"] in ("NoSuchKey", "404", "NotFound"):
             return False
         raise
+    return claim_photo(obj, raw_key, job_id)
+
+
+def _refuse(obj: storage.RawObject, raw_key: str, error: dict[str, str]) -> bool:
+    """UPLOADING → FAILED with `error`, for an upload never to be processed; returns False (no
+    photo claimed)."""
+    at = now_iso()
+    _conditional(
+        table().update_item,
+        Key=photo_key(obj.album_id, obj.photo_id),
+        UpdateExpression="SET #s = :failed, #e = :error, updatedAt = :at, GSI1PK = :gsi, "
+        "GSI1SK = :at REMOVE uploadId",
+        ConditionExpression="#s = :uploading AND userId = :user AND rawKey = :key",
+        ExpressionAttributeNames={"#s": "status", "#e": "error"},
+        ExpressionAttributeValues={
+            ":failed": "FAILED",
+            ":error": error,
+            ":uploading": "UPLOADING",
+            ":at": at,
+            ":gsi": "STATUS#FAILED",
+            ":user": obj.user_id,
+            ":key": raw_key,
+        },
+    )
+    return False
 
 
 def _delete_raw(key: str) -> None:

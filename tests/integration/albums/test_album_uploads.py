@@ -98,3 +98,16 @@ def test_a_starter_that_failed_half_way_is_retried_to_the_same_end(aws, monkeypa
     (job,) = jobs.start_jobs([key])  # SQS delivers the event again
     assert jobs.start_jobs([key]) == [job]  # and once more: the same job, started once
     assert _raw_objects() == {_raw_key(album, ticket["photoId"]): JPEG}
+
+
+def test_an_upload_larger_than_declared_is_refused_without_a_copy(aws, monkeypatch):  # noqa: F811
+    """A PUT URL does not bound the size: a client may send more than it declared. The starter
+    fails the photo FILE_TOO_LARGE before copying a byte, and keeps nothing of it."""
+    monkeypatch.setenv("ALBUM_MAX_PHOTO_BYTES", str(len(JPEG)))
+    album = new_album()
+    ticket = _ticket(album)
+    key = _put(ticket, JPEG * 3)
+    assert jobs.start_jobs([key]) == []
+    item = albums.table().get_item(Key=albums.photo_key(album, ticket["photoId"]))["Item"]
+    assert (item["status"], item["error"]["code"]) == ("FAILED", "FILE_TOO_LARGE")
+    assert _raw_objects() == {}
