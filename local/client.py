@@ -84,21 +84,32 @@ class User:
 
     def upload(self, data: bytes, resource_ids: list[str], content_type: str = "image/jpeg") -> str:
         """Start a process and post the photo to its presigned form; returns the process id."""
+        ticket = self.start_process(resource_ids, content_type)
+        _expect(self.post_selfie(ticket, data, content_type), 200, 201, 204)
+        return ticket["processId"]
+
+    def start_process(
+        self, resource_ids: list[str], content_type: str = "image/jpeg"
+    ) -> dict[str, Any]:
+        """POST /apis/images/upload: the process id and its presigned form."""
         r = self.call(
             "POST",
             "/apis/images/upload",
             {"contentType": content_type, "resourceIds": resource_ids},
         )
         _expect(r, 201)
-        ticket = r.json()
-        form = requests.post(
+        return r.json()
+
+    def post_selfie(
+        self, ticket: dict[str, Any], data: bytes, content_type: str = "image/jpeg"
+    ) -> requests.Response:
+        """The photo posted to the ticket's presigned form (S3's answer, unchecked)."""
+        return requests.post(
             ticket["upload"]["url"],
             data=ticket["upload"]["fields"],
             files={"file": ("selfie", data, content_type)},
             timeout=60,
         )
-        _expect(form, 200, 201, 204)
-        return ticket["processId"]
 
     def progress(self, process_id: str) -> dict[str, Any]:
         r = self.call("GET", f"/apis/images/{self.sub}/processes/{process_id}")

@@ -66,6 +66,12 @@ class Settings:
     # (5 MiB is S3's smallest part); step retries (first interval, attempts); exports' lifetime.
     album_max_photo_bytes: int = 50 * 1024 * 1024
     album_part_size_bytes: int = 5 * 1024 * 1024
+    # How long an album upload URL (a PUT, or a multipart part) stays valid: it cannot be
+    # revoked, so whatever it writes lands under the raw bucket's incoming/ prefix, where the
+    # starter takes the upload or deletes it, and the lifecycle expires leftovers after
+    # album_incoming_expiry_days (a starter that never ran: its dead-letter queue).
+    album_upload_url_expiry_seconds: int = 1200
+    album_incoming_expiry_days: int = 2
     album_retry_interval_seconds: int = 2
     album_retry_attempts: int = 3
     album_export_expiry_days: int = 7
@@ -135,8 +141,15 @@ class Settings:
         if self.github_repository and not self.deploy_environments:
             raise ValueError("github_deploy_environments: at least one environment")
         self._validate_sharing()
+        self._validate_albums()
         if not _BOOTSTRAP_QUALIFIER.fullmatch(self.cdk_bootstrap_qualifier):
             raise ValueError(f"cdk_bootstrap_qualifier: not {self.cdk_bootstrap_qualifier!r}")
+
+    def _validate_albums(self) -> None:
+        if not 1 <= self.album_upload_url_expiry_seconds <= 7 * 24 * 3600:
+            raise ValueError("album_upload_url_expiry_seconds: 1 to 604800 (S3's presign limit)")
+        if self.album_incoming_expiry_days < 1:
+            raise ValueError("album_incoming_expiry_days must be at least 1 (S3 lifecycle)")
 
     def _validate_sharing(self) -> None:
         if not _EMAIL.fullmatch(self.share_sender_email):

@@ -1,5 +1,8 @@
 """The album pipeline's Lambda handlers: the S3→SQS starter and one handler per state machine
-task. Imports: faceflow (and through it facekit, Pillow, numpy, imagehash, boto3)."""
+task. Imports: faceflow (and through it facekit, Pillow, numpy, imagehash, boto3).
+
+Every step but FailJob is a no-op once its album is gone (jobs.cancelled_when_album_gone): a
+user deleting an album mid-job is no failure."""
 
 from __future__ import annotations
 
@@ -21,26 +24,32 @@ def start(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     return {"jobs": [j["jobId"] for j in started]}
 
 
+@jobs.cancelled_when_album_gone
 def extract_exif(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     return pipeline.extract_exif(event)
 
 
+@jobs.cancelled_when_album_gone
 def dedupe(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     return pipeline.dedupe(event)
 
 
+@jobs.cancelled_when_album_gone
 def detect_align(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     return face_steps.detect_align(event)
 
 
+@jobs.cancelled_when_album_gone
 def embed(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     return face_steps.embed(event)
 
 
+@jobs.cancelled_when_album_gone
 def cluster(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     return face_steps.cluster(event)
 
 
+@jobs.cancelled_when_album_gone
 def notify(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     return pipeline.notify(event)
 

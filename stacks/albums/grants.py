@@ -1,13 +1,16 @@
 """The album stack's statements on album objects, shared by its parts (the album API, the
-pipeline, sharing): objects under tenant/ only, listing under tenant/ only."""
+pipeline, sharing): objects under tenant/ only, listing under tenant/ only; and, in the raw
+bucket, the uploads under incoming/tenant/ (faceflow.storage) for those that handle them."""
 
 from __future__ import annotations
 
 from aws_cdk import aws_s3 as s3
 
+from faceflow.storage import INCOMING, TENANT
 from stacks.shared import ProjectFunction
 
-TENANT_OBJECTS = "tenant/*"
+TENANT_OBJECTS = f"{TENANT}/*"
+UPLOAD_OBJECTS = f"{INCOMING}/{TENANT_OBJECTS}"  # the raw bucket's uploads, before the starter
 KMS_ACTIONS = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
 _WILDCARD = (
     "Objects under tenant/ only: every album key is tenant/{userId}/{albumId}/…, and which "
@@ -19,14 +22,26 @@ def _arn(bucket: s3.IBucket | str) -> str:
     return bucket if isinstance(bucket, str) else bucket.bucket_arn
 
 
-def objects(fn: ProjectFunction, sid: str, actions: list[str], *buckets: s3.IBucket | str) -> None:
-    arns = [f"{_arn(b)}/{TENANT_OBJECTS}" for b in buckets]
+def objects(
+    fn: ProjectFunction,
+    sid: str,
+    actions: list[str],
+    *buckets: s3.IBucket | str,
+    under: str = TENANT_OBJECTS,
+) -> None:
+    arns = [f"{_arn(b)}/{under}" for b in buckets]
     fn.allow(sid, actions, arns, wildcard_reason=_WILDCARD)
 
 
-def listing(fn: ProjectFunction, sid: str, action: str, *buckets: s3.IBucket | str) -> None:
-    # ListBucket under tenant/ only; ListBucketMultipartUploads takes no prefix condition.
-    conditions = {"StringLike": {"s3:prefix": [TENANT_OBJECTS]}}
+def listing(
+    fn: ProjectFunction,
+    sid: str,
+    action: str,
+    *buckets: s3.IBucket | str,
+    under: str = TENANT_OBJECTS,
+) -> None:
+    # ListBucket under one prefix only; ListBucketMultipartUploads takes no prefix condition.
+    conditions = {"StringLike": {"s3:prefix": [under]}}
     fn.allow(
         sid,
         [action],
@@ -35,8 +50,20 @@ def listing(fn: ProjectFunction, sid: str, action: str, *buckets: s3.IBucket | s
     )
 
 
-def prefix_deletion(fn: ProjectFunction, *every: s3.IBucket | str) -> None:
-    """What deleting everything under a prefix needs (faceflow.storage.delete_prefix)."""
+def prefix_deletion(
+    fn: ProjectFunction, *every: s3.IBucket | str, uploads: s3.IBucket | str | None = None
+) -> None:
+    """What deleting everything under a prefix needs (faceflow.storage.delete_prefix); with
+    `uploads` (the raw bucket), under its incoming/ prefix too (storage.delete_everywhere)."""
     objects(fn, "DeleteAlbumObjects", ["s3:DeleteObject", "s3:AbortMultipartUpload"], *every)
     listing(fn, "ListAlbumObjects", "s3:ListBucket", *every)
     listing(fn, "ListAlbumUploads", "s3:ListBucketMultipartUploads", *every)
+    if uploads is not None:
+        objects(
+            fn,
+            "DeleteAlbumIncoming",
+            ["s3:DeleteObject", "s3:AbortMultipartUpload"],
+            uploads,
+            under=UPLOAD_OBJECTS,
+        )
+        listing(fn, "ListAlbumIncoming", "s3:ListBucket", uploads, under=UPLOAD_OBJECTS)

@@ -1,4 +1,4 @@
-"""The album pipeline: raw/ ObjectCreated:* → SQS (+DLQ) → starter Lambda → Step Functions.
+"""The album pipeline: raw incoming/ ObjectCreated:* → SQS (+DLQ) → starter → Step Functions.
 
 The state machine (ASL): ExtractEXIF (a Map over the job's photos) → DetectAlign (a Map) → Embed
 (a Map) → Dedupe (after the faces: photos whose faces differ are never duplicates) → Cluster →
@@ -25,6 +25,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from faceflow.album_env import AlbumEnv
+from faceflow.storage import INCOMING, TENANT
 from stacks.nag import acknowledge
 from stacks.settings import Settings
 from stacks.shared import Component, DeadLetterQueue, ProjectFunction, ProjectLogGroup, StackKey
@@ -39,7 +40,7 @@ TRANSIENT_ERRORS = [
     "Lambda.TooManyRequestsException",
     "TransientStepError",
 ]
-RAW_PREFIX = "tenant/"
+RAW_PREFIX = f"{INCOMING}/{TENANT}/"  # uploads: the starter moves each to its raw key
 # (state, handler in lambda/albums/album_steps.py, memory MB, timeout s, per photo, image)
 # Memory buys CPU on Lambda: detection and embedding are CPU-bound (docs/faceflow.md, costs).
 STEPS = (

@@ -112,7 +112,7 @@ class AlbumsStack(ProjectStack):
             },
             AlbumEnv.MAX_PHOTO_BYTES: str(settings.album_max_photo_bytes),
             AlbumEnv.PART_SIZE_BYTES: str(settings.album_part_size_bytes),
-            AlbumEnv.UPLOAD_URL_EXPIRY_SECONDS: str(settings.upload_url_expiry_seconds * 4),
+            AlbumEnv.UPLOAD_URL_EXPIRY_SECONDS: str(settings.album_upload_url_expiry_seconds),
             AlbumEnv.THUMBNAIL_URL_EXPIRY_SECONDS: str(settings.result_url_expiry_seconds),
         }
 
@@ -154,7 +154,7 @@ class AlbumsStack(ProjectStack):
 
     def _grant_pipeline(self) -> None:
         p, raw, derived = self.pipeline, self.storage.raw, self.storage.derived
-        self._table(p.starter, "UpdateItem", "PutItem")
+        self._grant_starter(p.starter)
         extract = p.functions["ExtractEXIF"]
         self._table(extract, "GetItem", "UpdateItem")
         self._objects(extract, "ReadRawPhotos", ["s3:GetObject"], raw)
@@ -184,20 +184,48 @@ class AlbumsStack(ProjectStack):
         )
         self._objects(notify, "PurgeOriginals", ["s3:DeleteObject"], raw)
         self._table(p.functions["FailJob"], "Query", "UpdateItem")
+        self._grant_cleanup()
+
+    def _grant_starter(self, starter: ProjectFunction) -> None:
+        """The starter moves each upload (raw incoming/) to its photo's raw key, or deletes it:
+        faceflow.jobs.receive_upload. Deleting under tenant/: the copy it made for an album
+        deleted meanwhile; DeleteItem: the job item it wrote for one."""
+        raw = self.storage.raw
+        self._table(starter, "GetItem", "Query", "UpdateItem", "PutItem", "DeleteItem")
+        upload_actions = ["s3:GetObject", "s3:DeleteObject"]
+        self._objects(starter, "TakeUploads", upload_actions, raw, under=grants.UPLOAD_OBJECTS)
+        self._listing(starter, "ListUploads", "s3:ListBucket", raw, under=grants.UPLOAD_OBJECTS)
+        self._objects(starter, "StoreOriginals", ["s3:PutObject", "s3:DeleteObject"], raw)
+
+    def _grant_cleanup(self) -> None:
+        """A step that finds its album deleted after its last write deletes what it wrote (the
+        deletion may have listed the album before): faceflow.pipeline, faceflow.face_steps,
+        faceflow.people_store (Cluster's objects are its PeopleState grant)."""
+        p, derived, embeddings = self.pipeline, self.storage.derived, self.storage.embeddings
+        extract = p.functions["ExtractEXIF"]
+        self._objects(extract, "DeleteOwnThumbnail", ["s3:DeleteObject"], derived)
+        for state in ("Dedupe", "Cluster"):  # its digest claims; the people version it wrote
+            p.functions[state].allow_table("AlbumCleanup", self.table, "DeleteItem")
+        for state in ("DetectAlign", "Embed"):
+            fn = p.functions[state]
+            self._objects(fn, "DeleteOwnFaces", ["s3:DeleteObject"], derived, embeddings)
+            fn.allow_table("AlbumCleanup", self.table, "DeleteItem")
 
     def _grant_api(self, fn: ProjectFunction) -> None:
         raw, derived = self.storage.raw, self.storage.derived
         actions = ("GetItem", "PutItem", "UpdateItem", "Query", "DeleteItem", "BatchWriteItem")
         self._table(fn, *actions, lsi=True)
         # Presigned PUT / multipart parts are signed with this role: it must be allowed them.
+        # They write to the raw bucket's incoming/ only, never to an original.
         self._objects(
             fn,
             "UploadRawPhotos",
             ["s3:PutObject", "s3:GetObject", "s3:ListMultipartUploadParts"],
             raw,
+            under=grants.UPLOAD_OBJECTS,
         )
         self._objects(fn, "ReadThumbnails", ["s3:GetObject"], derived)
-        self.grant_album_deletion(fn, *self.storage.buckets.values())
+        self.grant_album_deletion(fn, *self.storage.buckets.values(), uploads=raw)
         self.pipeline.grant_start_jobs(fn)  # a photo released from DUPLICATE
 
     def _people_objects(self, fn: ProjectFunction) -> None:
@@ -215,10 +243,13 @@ class AlbumsStack(ProjectStack):
         self._people_objects(fn)
         self._objects(fn, "ReadFaceCrops", ["s3:GetObject"], self.storage.derived)
 
-    def grant_album_deletion(self, fn: ProjectFunction, *every: s3.IBucket | str) -> None:
+    def grant_album_deletion(
+        self, fn: ProjectFunction, *every: s3.IBucket | str, uploads: s3.IBucket | str
+    ) -> None:
         """What deleting albums needs (the album API, and the user erasure of the styling flow):
-        every album object of every bucket (buckets, or their ARNs from another stack)."""
-        grants.prefix_deletion(fn, *every)
+        every album object of every bucket (buckets, or their ARNs from another stack), and the
+        uploads under the raw bucket (`uploads`)'s incoming/ prefix."""
+        grants.prefix_deletion(fn, *every, uploads=uploads)
 
     def grant_user_erasure(self, fn: ProjectFunction) -> None:
         """The styling flow's user erasure also erases the user's albums (faceflow.albums)."""
@@ -227,10 +258,8 @@ class AlbumsStack(ProjectStack):
         fn.allow("AlbumKey", KMS_ACTIONS, [self.storage.key.key_arn])
         fn.allow_table("Album", self.table, "Query", "DeleteItem", "BatchWriteItem", "GetItem")
         # Named exports: the erasure role's findings name them, not CDK's hashed export names.
-        self.grant_album_deletion(
-            fn,
-            *(
-                self.export_value(b.bucket_arn, name=f"{self.stack_name}-{name}BucketArn")
-                for name, b in self.storage.buckets.items()
-            ),
-        )
+        arns = {
+            name: self.export_value(b.bucket_arn, name=f"{self.stack_name}-{name}BucketArn")
+            for name, b in self.storage.buckets.items()
+        }
+        self.grant_album_deletion(fn, *arns.values(), uploads=arns["Raw"])

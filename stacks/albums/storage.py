@@ -1,6 +1,7 @@
 """The album buckets (raw, derived, embeddings, exports): SSE-KMS with the album key, TLS only,
 private, server access logs, incomplete multipart uploads aborted after a day; raw and derived
-answer browser PUTs and part uploads (CORS exposing ETag, which completing an upload needs)."""
+answer browser PUTs and part uploads (CORS exposing ETag, which completing an upload needs).
+Raw expires what is left under incoming/ (uploads no photo claimed: faceflow.jobs)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from faceflow.storage import INCOMING
 from stacks.nag import acknowledge_wildcards
 from stacks.settings import Settings
 from stacks.shared import AccessLogBucket, Component, ProjectKey, SecureBucket
@@ -75,6 +77,14 @@ def _lifecycle(settings: Settings, name: str) -> list[s3.LifecycleRule]:
             abort_incomplete_multipart_upload_after=cdk.Duration.days(1),
         )
     ]
+    if name == "Raw":  # a claimed upload was moved out of incoming/ at once; the rest goes
+        rules.append(
+            s3.LifecycleRule(
+                id="ExpireUnclaimedUploads",
+                prefix=f"{INCOMING}/",
+                expiration=cdk.Duration.days(settings.album_incoming_expiry_days),
+            )
+        )
     if name == "Exports":
         rules.append(
             s3.LifecycleRule(

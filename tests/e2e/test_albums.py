@@ -244,8 +244,9 @@ def _album_leftovers(backend, user_id: str, album_id: str) -> list[str]:
     s3 = backend.client("s3")
     found = []
     for var in ("RAW", "DERIVED", "EMBEDDINGS", "EXPORTS"):
-        page = s3.list_objects_v2(Bucket=env[f"ALBUM_{var}_BUCKET"], Prefix=f"tenant/{user_id}/")
-        found += [o["Key"] for o in page.get("Contents", []) if f"/{album_id}/" in o["Key"]]
+        for prefix in (f"tenant/{user_id}/", f"incoming/tenant/{user_id}/"):  # + raw's uploads
+            page = s3.list_objects_v2(Bucket=env[f"ALBUM_{var}_BUCKET"], Prefix=prefix)
+            found += [o["Key"] for o in page.get("Contents", []) if f"/{album_id}/" in o["Key"]]
     table = backend.client("dynamodb")
     for pk in (f"ALBUM#{album_id}",):
         items = table.query(
@@ -328,6 +329,29 @@ def test_deleting_an_album_while_its_job_runs_leaves_nothing(backend, user, dela
     # and stay clean once every step that was running has ended
     time.sleep(3)
     assert _album_leftovers(backend, user.sub, album) == []
+    # and the user's deletion failed nothing (issue 25, item 7): no failed-execution alarm
+    assert set(_execution_statuses(backend, album)) <= {"SUCCEEDED"}
+
+
+def _execution_statuses(backend, album_id: str, timeout: float = 60) -> list[str]:
+    """How the state machine's executions of this album's jobs ended (once none runs)."""
+    sfn = backend.client("stepfunctions")
+    machine = backend.environment_of("album_steps.start")["ALBUM_STATE_MACHINE_ARN"]
+    deadline = time.monotonic() + timeout
+    while True:
+        pages = sfn.get_paginator("list_executions").paginate(stateMachineArn=machine)
+        listed = [e for page in pages for e in page["executions"]]
+        mine = [
+            e["status"]
+            for e in listed
+            if json.loads(sfn.describe_execution(executionArn=e["executionArn"])["input"])[
+                "albumId"
+            ]
+            == album_id
+        ]
+        if "RUNNING" not in mine or time.monotonic() > deadline:
+            return mine
+        time.sleep(0.5)
 
 
 def test_id_portraits_on_white_are_all_processed_and_a_wrong_duplicate_is_undone(backend, user):

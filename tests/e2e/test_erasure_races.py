@@ -77,3 +77,22 @@ def test_a_deleted_accounts_token_cannot_erase(backend):
     reply = user.call("DELETE", f"/apis/images/{user.sub}")
     assert reply.status_code == 401, reply.text
     assert reply.json()["error"]["code"] == "UNAUTHORIZED"
+
+
+def test_a_selfie_posted_after_erasure_is_deleted_on_arrival(backend):
+    """Issue 25, item 1, the styling side: the upload form was handed out, the user erased, then
+    the form posted (it is valid until it expires, as on AWS). Face crop finds the process lost
+    to erasure and deletes the upload: nothing of the user stays."""
+    user = User.sign_up(backend)
+    user.agree()
+    style_ids = [s["resourceId"] for s in user.styles()][:MAX_STYLES_PER_UPLOAD]
+    ticket = user.start_process(style_ids)
+    assert user.call("DELETE", f"/apis/images/{user.sub}").status_code == 202
+    posted = user.post_selfie(ticket, jpeg(astronaut()))
+    assert posted.status_code in (200, 201, 204), posted.text
+    deadline = time.monotonic() + SETTLE_SECONDS
+    while leftovers(backend, user, ticket["processId"], style_ids):
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert leftovers(backend, user, ticket["processId"], style_ids) == []

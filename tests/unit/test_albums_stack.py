@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 
-from tests.unit.conftest import as_list, render, statements
+from tests.unit.conftest import REPO_ROOT, as_list, render, statements
 
 STACK = "Albums"
+CONTEXT = json.loads((REPO_ROOT / "cdk.context.json").read_text())
 
 
 def _definition(synth) -> dict:
@@ -14,16 +15,40 @@ def _definition(synth) -> dict:
     return json.loads(render(machine["Properties"]["DefinitionString"]))
 
 
-def _role_actions(synth, function_id: str) -> set[str]:
-    functions = synth.resources(STACK, "AWS::Lambda::Function")
+def _role_statements(synth, function_id: str, stack: str = STACK) -> list[dict]:
+    functions = synth.resources(stack, "AWS::Lambda::Function")
     (fn,) = [f for k, f in functions.items() if k.startswith(function_id)]
     role = fn["Properties"]["Role"]["Fn::GetAtt"][0]
-    actions = set()
-    for policy in synth.resources(STACK, "AWS::IAM::Policy").values():
-        if {"Ref": role} in policy["Properties"]["Roles"]:
-            for s in statements(policy["Properties"]["PolicyDocument"]):
-                actions |= set(as_list(s["Action"]))
-    return actions
+    return [
+        s
+        for policy in synth.resources(stack, "AWS::IAM::Policy").values()
+        if {"Ref": role} in policy["Properties"]["Roles"]
+        for s in statements(policy["Properties"]["PolicyDocument"])
+    ]
+
+
+def _role_actions(synth, function_id: str) -> set[str]:
+    return {a for s in _role_statements(synth, function_id) for a in as_list(s["Action"])}
+
+
+def _object_grants(synth, function_id: str, stack: str = STACK) -> dict[str, set[str]]:
+    """s3 action → the object ARNs (rendered: `<RawXXXX.Arn>/tenant/*`) the role grants it on."""
+    found: dict[str, set[str]] = {}
+    for s in _role_statements(synth, function_id, stack):
+        for action in as_list(s["Action"]):
+            if action.startswith("s3:"):
+                found.setdefault(action, set()).update(render(r) for r in as_list(s["Resource"]))
+    return found
+
+
+def _under(grants: dict[str, set[str]], action: str, bucket: str) -> set[str]:
+    """The key patterns `action` is granted on in the bucket whose logical id starts `bucket`."""
+    return {
+        "/" + arn.split("/", 1)[1]
+        for arn in grants.get(action, set())
+        if "/" in arn
+        and (arn.startswith(f"<{bucket}") or arn.startswith(f"import:style-albums-{bucket}"))
+    }
 
 
 def test_four_kms_encrypted_tls_only_private_buckets_with_multipart_cleanup(synth):
@@ -45,13 +70,11 @@ def test_four_kms_encrypted_tls_only_private_buckets_with_multipart_cleanup(synt
     for props in with_cors:
         (rule,) = props["CorsConfiguration"]["CorsRules"]
         assert "PUT" in rule["AllowedMethods"] and rule["ExposedHeaders"] == ["ETag"]
-    assert (
-        sum(
-            any("ExpirationInDays" in r for r in p["LifecycleConfiguration"]["Rules"])
-            for p in buckets
-        )
-        == 1
-    )  # exports expire
+    expiring = [
+        r for p in buckets for r in p["LifecycleConfiguration"]["Rules"] if "ExpirationInDays" in r
+    ]
+    # Exports expire whole; raw only what no photo claimed (test_unclaimed_uploads_expire).
+    assert sorted(r.get("Prefix", "") for r in expiring) == ["", "incoming/"]
     keys = synth.resources(STACK, "AWS::KMS::Key")
     (album_key,) = [k for k in keys if k.startswith("Key")]  # the other: logs and queues
     assert {
@@ -82,7 +105,9 @@ def test_raw_uploads_reach_the_starter_through_an_encrypted_queue_with_a_dlq(syn
     (notes,) = synth.resources(STACK, "Custom::S3BucketNotifications").values()
     (config,) = notes["Properties"]["NotificationConfiguration"]["QueueConfigurations"]
     assert config["Events"] == ["s3:ObjectCreated:*"]
-    assert config["Filter"]["Key"]["FilterRules"] == [{"Name": "prefix", "Value": "tenant/"}]
+    # Uploads land under incoming/ (faceflow.storage); the starter moves each to tenant/.
+    filters = [{"Name": "prefix", "Value": "incoming/tenant/"}]
+    assert config["Filter"]["Key"]["FilterRules"] == filters
     queues = synth.resources(STACK, "AWS::SQS::Queue")
     upload = queues[config["QueueArn"]["Fn::GetAtt"][0]]["Properties"]
     # S3 event records name the user's photos: the stack's customer key, queue and DLQ alike.
@@ -147,8 +172,10 @@ def test_each_function_gets_only_what_its_code_does(synth):
         "dynamodb:GetItem",
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",  # its own faces, when the album went meanwhile
         "s3:GetObject",  # raw originals
         "s3:PutObject",  # face crops
+        "s3:DeleteObject",  # its own face crops, when the album went meanwhile
         "kms:Decrypt",
         "kms:Encrypt",
         "kms:GenerateDataKey",
@@ -159,14 +186,14 @@ def test_each_function_gets_only_what_its_code_does(synth):
     }
     extract = _role_actions(synth, "AlbumExtractEXIFFunction")
     assert {"s3:GetObject", "s3:PutObject", "dynamodb:GetItem"} <= extract
-    assert "s3:DeleteObject" not in extract and "dynamodb:Query" not in extract
+    assert "dynamodb:Query" not in extract
     assert "sns:Publish" in _role_actions(synth, "AlbumNotifyFunction")
     assert "states:StartExecution" in _role_actions(synth, "AlbumJobStarterFunction")
     # a photo released from DUPLICATE starts a job of its own
     assert "states:StartExecution" in _role_actions(synth, "AlbumsApiFunction")
     assert "s3:DeleteObject" in _role_actions(synth, "AlbumsApiFunction")
     embed = _role_actions(synth, "AlbumEmbedFunction")
-    assert "s3:DeleteObject" not in embed and "dynamodb:PutItem" not in embed
+    assert "dynamodb:PutItem" not in embed
     people = _role_actions(synth, "AlbumPeopleApiFunction")
     assert {"dynamodb:PutItem", "s3:PutObject"} <= people
     assert not {"dynamodb:DeleteItem", "dynamodb:UpdateItem", "sns:Publish"} & people
@@ -227,3 +254,60 @@ def test_the_album_stack_is_cdk_nag_clean(synth):
         if any(c["constructPath"].startswith(f"{STACK}/") for c in v["violatingConstructs"])
     ]
     assert violations == []
+
+
+def test_unclaimed_uploads_expire_and_originals_never_do(synth):
+    """Uploads land under incoming/ (presigned URLs cannot be revoked): the starter moves a
+    claimed one to tenant/ and deletes the rest; what it never saw expires."""
+    raw = [
+        b["Properties"]
+        for k, b in synth.resources(STACK, "AWS::S3::Bucket").items()
+        if k.startswith("Raw")
+    ]
+    (rules,) = [p["LifecycleConfiguration"]["Rules"] for p in raw]
+    (expiry,) = [r for r in rules if "ExpirationInDays" in r]
+    assert expiry["Prefix"] == "incoming/"
+    assert expiry["ExpirationInDays"] == CONTEXT["album_incoming_expiry_days"]
+
+
+def test_upload_urls_write_only_to_incoming_and_only_the_starter_moves_them(synth):
+    api = _object_grants(synth, "AlbumsApiFunction")
+    assert _under(api, "s3:PutObject", "Raw") == {"/incoming/tenant/*"}  # never an original
+    assert _under(api, "s3:GetObject", "Raw") == {"/incoming/tenant/*"}
+    starter = _object_grants(synth, "AlbumJobStarterFunction")
+    assert _under(starter, "s3:GetObject", "Raw") == {"/incoming/tenant/*"}  # copy source
+    assert _under(starter, "s3:PutObject", "Raw") == {"/tenant/*"}  # the original
+    assert _under(starter, "s3:DeleteObject", "Raw") == {"/incoming/tenant/*", "/tenant/*"}
+    assert set(starter) == {"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"}
+    assert {"dynamodb:GetItem", "dynamodb:Query"} <= _role_actions(
+        synth, "AlbumJobStarterFunction"
+    )  # a redelivered upload reads its photo (and rebuilds a missing job from its photos)
+    (api_fn,) = [
+        f
+        for k, f in synth.resources(STACK, "AWS::Lambda::Function").items()
+        if k.startswith("AlbumsApiFunction")
+    ]
+    env = api_fn["Properties"]["Environment"]["Variables"]
+    assert env["ALBUM_UPLOAD_URL_EXPIRY_SECONDS"] == str(CONTEXT["album_upload_url_expiry_seconds"])
+
+
+def test_album_deletion_and_user_erasure_reach_the_uploads_too(synth):
+    for stack, function in (("Albums", "AlbumsApiFunction"), ("Functions", "ErasureFunction")):
+        grants = _object_grants(synth, function, stack)
+        assert _under(grants, "s3:DeleteObject", "Raw") == {"/tenant/*", "/incoming/tenant/*"}
+
+
+def test_steps_may_delete_what_they_wrote_for_an_album_deleted_meanwhile(synth):
+    """faceflow.pipeline / face_steps / people_store clean up after themselves (album_alive
+    after the last write): ExtractEXIF its thumbnail, DetectAlign and Embed their crops, vectors
+    and faces, Dedupe its digest claims, Cluster the people version it committed."""
+    extract = _object_grants(synth, "AlbumExtractEXIFFunction")
+    assert _under(extract, "s3:DeleteObject", "Derived") == {"/tenant/*"}
+    assert "s3:DeleteObject" not in {a for a in extract if _under(extract, a, "Raw")}
+    for step in ("AlbumDetectAlignFunction", "AlbumEmbedFunction"):
+        grants = _object_grants(synth, step)
+        assert _under(grants, "s3:DeleteObject", "Derived") == {"/tenant/*"}, step
+        assert _under(grants, "s3:DeleteObject", "Embeddings") == {"/tenant/*"}, step
+        assert "dynamodb:DeleteItem" in _role_actions(synth, step)
+    for step in ("AlbumDedupeFunction", "AlbumClusterFunction"):
+        assert "dynamodb:DeleteItem" in _role_actions(synth, step)

@@ -50,7 +50,8 @@ ALBUM_ERASURE = (
     ),
     (
         ("s3:AbortMultipartUpload", "s3:DeleteObject"),
-        tuple(f"{b}/tenant/*" for b in _ALBUM_BUCKETS),
+        # and the uploads no photo claimed yet (faceflow.storage: incoming/)
+        (*(f"{b}/tenant/*" for b in _ALBUM_BUCKETS), "albums/Raw/incoming/tenant/*"),
     ),
     (("s3:ListBucket", "s3:ListBucketMultipartUploads"), _ALBUM_BUCKETS),
 )

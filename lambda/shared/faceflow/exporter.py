@@ -8,6 +8,12 @@ PNG and WebP are compressed already): each file in the ZIP is its original byte 
 `zipfile` on an unseekable stream writes each entry's sizes and CRC after its data (a data
 descriptor) and switches to ZIP64 records where sizes need them.
 
+Only what was uploaded is shipped: each original is first copied to the share's own photo key,
+and the ZIP is written from those copies, each checked against the SHA-256 ExtractEXIF recorded
+(a mismatch fails the share ORIGINAL_CHANGED): the archive and the photo URLs serve exactly
+the bytes that were checked. (No client can replace an original, faceflow.jobs; this is the
+check of last resort.)
+
 Idempotent under SQS's at-least-once delivery: a build holds a lease on the share (one
 conditional write), so a duplicated message never builds twice at once; the archive appears only
 when its multipart upload completes (S3 swaps the object whole), so a retried build replaces an
@@ -18,6 +24,7 @@ sends only the missing ones. A share revoked meanwhile keeps nothing the build w
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import re
@@ -34,7 +41,7 @@ from botocore.exceptions import ClientError
 
 from faceflow import share_mail, sharing, storage
 from faceflow.album_env import AlbumEnv, get, get_int
-from faceflow.albums import album_items, new_id
+from faceflow.albums import album_alive, album_items, new_id
 
 READ_CHUNK = 1024 * 1024
 LEASE_S = 16 * 60  # longer than the exporter's timeout: a crashed build's lease runs out
@@ -141,7 +148,13 @@ class MultipartWriter(io.RawIOBase):
         return self.position
 
     def abort(self) -> None:
-        self.s3.abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id)
+        try:
+            self.s3.abort_multipart_upload(
+                Bucket=self.bucket, Key=self.key, UploadId=self.upload_id
+            )
+        except ClientError as err:  # aborted already (the album's deletion aborts its uploads)
+            if err.response["Error"]["Code"] not in ("NoSuchUpload", "404"):
+                raise
 
 
 # ---------------------------------------------------------------- the photos
@@ -154,13 +167,23 @@ class Photo:
     raw_key: str
     content_type: str
     taken: tuple[int, int, int, int, int, int]
+    sha256: str | None = None  # of the original, recorded by ExtractEXIF
 
     @property
     def extension(self) -> str:
         return storage.EXTENSIONS.get(self.content_type) or self.raw_key.rsplit(".", 1)[-1]
 
 
-_PHOTO_FIELDS = ("photoId", "fileName", "rawKey", "contentType", "takenAt", "createdAt", "userId")
+_PHOTO_FIELDS = (
+    "photoId",
+    "fileName",
+    "rawKey",
+    "contentType",
+    "takenAt",
+    "createdAt",
+    "userId",
+    "sha256",
+)
 
 
 def load_photos(user_id: str, album_id: str, photo_ids: list[str]) -> list[Photo]:
@@ -175,6 +198,7 @@ def load_photos(user_id: str, album_id: str, photo_ids: list[str]) -> list[Photo
                 item["rawKey"],
                 item["contentType"],
                 _zip_time(item.get("takenAt") or item["createdAt"]),
+                item.get("sha256"),
             )
     missing = [p for p in photo_ids if p not in found]
     if missing:
@@ -201,50 +225,41 @@ class Archive:
 
 
 def write_archive(
-    s3: Any, raw_bucket: str, photos: list[Photo], names: list[str], out: MultipartWriter
+    s3: Any,
+    bucket: str,
+    keys: list[str],
+    photos: list[Photo],
+    names: list[str],
+    out: MultipartWriter,
 ) -> int:
-    """Every photo, stored, into the ZIP on `out`; returns the archive's size."""
+    """Every photo (its copy at `keys`, in `bucket`), stored, into the ZIP on `out`, each
+    checked against its recorded digest; returns the archive's size."""
     with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
-        for photo, name in zip(photos, names, strict=True):
-            try:
-                body = s3.get_object(Bucket=raw_bucket, Key=photo.raw_key)
-            except ClientError as err:
-                if err.response["Error"]["Code"] in ("NoSuchKey", "404", "AccessDenied"):
-                    raise ExportFailed(
-                        "ORIGINAL_MISSING", f"The original of {name} is no longer stored."
-                    ) from None
-                raise
+        for key, photo, name in zip(keys, photos, names, strict=True):
+            body = s3.get_object(Bucket=bucket, Key=key)
             info = zipfile.ZipInfo(name, date_time=photo.taken)
             info.compress_type = zipfile.ZIP_STORED
             info.file_size = body["ContentLength"]
             info.external_attr = 0o644 << 16  # rw-r--r-- when extracted
+            digest = hashlib.sha256()
             with archive.open(info, "w") as entry:
                 for chunk in body["Body"].iter_chunks(READ_CHUNK):
+                    digest.update(chunk)
                     entry.write(chunk)
+            if photo.sha256 and digest.hexdigest() != photo.sha256:
+                raise ExportFailed(
+                    "ORIGINAL_CHANGED", f"The original of {name} is not the photo uploaded."
+                )
     return out.complete()
 
 
 def build(item: dict[str, Any]) -> Archive:
-    """The archive, the photos' own copies and the manifest of a share's objects."""
+    """The photos' own copies, the archive written from them, and the manifest of a share's
+    objects."""
     user, album, share = item["userId"], item["albumId"], item["shareId"]
     photos = load_photos(user, album, list(item["photoIds"]))
     names = unique_names([safe_name(p.file_name, p.extension) for p in photos])
     s3, raw, exports = storage.s3(), get(AlbumEnv.RAW_BUCKET), get(AlbumEnv.EXPORTS_BUCKET)
-    key = storage.archive_key(user, album, share)
-    _abort_uploads(s3, exports, key)  # an earlier attempt's, if it died mid-way
-    out = MultipartWriter(
-        s3,
-        exports,
-        key,
-        get_int(AlbumEnv.SHARE_PART_SIZE_BYTES),
-        ContentType="application/zip",
-        ContentDisposition=_attachment(f"{_archive_name(item)}.zip"),
-    )
-    try:
-        size = write_archive(s3, raw, photos, names, out)
-    except BaseException:
-        out.abort()
-        raise
     entries = [
         {
             "photoId": photo.photo_id,
@@ -259,6 +274,21 @@ def build(item: dict[str, Any]) -> Archive:
         ]
         for copy in copies:
             copy.result()
+    key = storage.archive_key(user, album, share)
+    _abort_uploads(s3, exports, key)  # an earlier attempt's, if it died mid-way
+    out = MultipartWriter(
+        s3,
+        exports,
+        key,
+        get_int(AlbumEnv.SHARE_PART_SIZE_BYTES),
+        ContentType="application/zip",
+        ContentDisposition=_attachment(f"{_archive_name(item)}.zip"),
+    )
+    try:
+        size = write_archive(s3, exports, [e["key"] for e in entries], photos, names, out)
+    except BaseException:
+        out.abort()
+        raise
     s3.put_object(
         Bucket=exports,
         Key=storage.manifest_key(user, album, share),
@@ -269,14 +299,21 @@ def build(item: dict[str, Any]) -> Archive:
 
 
 def _copy(s3: Any, raw: str, exports: str, photo: Photo, entry: dict[str, str]) -> None:
-    s3.copy_object(
-        Bucket=exports,
-        Key=entry["key"],
-        CopySource={"Bucket": raw, "Key": photo.raw_key},
-        MetadataDirective="REPLACE",
-        ContentType=photo.content_type,
-        ContentDisposition=_attachment(entry["fileName"]),
-    )
+    try:
+        s3.copy_object(
+            Bucket=exports,
+            Key=entry["key"],
+            CopySource={"Bucket": raw, "Key": photo.raw_key},
+            MetadataDirective="REPLACE",
+            ContentType=photo.content_type,
+            ContentDisposition=_attachment(entry["fileName"]),
+        )
+    except ClientError as err:
+        if err.response["Error"]["Code"] in ("NoSuchKey", "404", "AccessDenied"):
+            raise ExportFailed(
+                "ORIGINAL_MISSING", f"The original of {entry['fileName']} is no longer stored."
+            ) from None
+        raise
 
 
 def _attachment(name: str) -> str:
@@ -313,9 +350,13 @@ def export(user_id: str, album_id: str, share_id: str, *, final_attempt: bool = 
     token = _claim(album_id, share_id)
     try:
         archive = build(item)
-    except ExportFailed as err:
-        return _failed(item, err.code, err.message)
-    except Exception:
+    except Exception as err:
+        ended = _ended_meanwhile(item)
+        if ended:  # what the build was reading went with the album (or share): no failure
+            sharing.delete_objects(item)
+            return ended
+        if isinstance(err, ExportFailed):
+            return _failed(item, err.code, err.message)
         if final_attempt:
             return _failed(item, "EXPORT_FAILED", "The archive could not be built.")
         _release(album_id, share_id, token)
@@ -333,6 +374,17 @@ def export(user_id: str, album_id: str, share_id: str, *, final_attempt: bool = 
         return (sharing.load(album_id, share_id) or {"status": "GONE"})["status"]
     notify(sharing.load(album_id, share_id) or item)
     return "READY"
+
+
+def _ended_meanwhile(item: dict[str, Any]) -> str | None:
+    """GONE when the share's album was deleted (or its user erased) while the build ran, the
+    share's status when it was revoked meanwhile; None while the share still wants its build."""
+    if not album_alive(item["userId"], item["albumId"]):
+        return "GONE"
+    now = sharing.load(item["albumId"], item["shareId"])
+    if now is None:
+        return "GONE"
+    return None if now["status"] == "BUILDING" else now["status"]
 
 
 def _claim(album_id: str, share_id: str) -> str:

@@ -2,8 +2,13 @@
 
 Every key starts with `tenant/{userId}/{albumId}/`: deleting an album (or erasing a user) is a
 prefix deletion in each bucket, and nothing is ever parsed out of a key but these fixed segments.
+The one exception is where uploads land: `incoming/` + the raw key. A presigned URL cannot be
+revoked, so nothing it can write is ever kept there: the starter (faceflow.jobs) moves a photo's
+upload to its raw key when it claims the photo and deletes whatever else arrives, and the raw
+bucket's lifecycle expires anything left under `incoming/`.
 
-    raw         tenant/{userId}/{albumId}/YYYY/MM/DD/{photoId}.{ext}
+    raw         incoming/tenant/{userId}/{albumId}/YYYY/MM/DD/{photoId}.{ext}   the upload
+                tenant/{userId}/{albumId}/YYYY/MM/DD/{photoId}.{ext}            the original
     derived     tenant/{userId}/{albumId}/thumb/{photoId}.jpg
     embeddings  tenant/{userId}/{albumId}/{photoId}.npy
     exports     tenant/{userId}/{albumId}/share/{shareId}/archive.zip     the share's ZIP
@@ -20,6 +25,7 @@ from faceflow.album_env import AlbumEnv, get
 from style_backend import aws
 
 TENANT = "tenant"
+INCOMING = "incoming"  # where presigned uploads land (raw bucket)
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 # Every bucket an album writes to, by its setting: what album deletion empties.
 ALBUM_BUCKETS = (
@@ -40,6 +46,11 @@ def user_prefix(user_id: str) -> str:
 
 def raw_key(user_id: str, album_id: str, photo_id: str, content_type: str, at: datetime) -> str:
     return f"{album_prefix(user_id, album_id)}{at:%Y/%m/%d}/{photo_id}.{EXTENSIONS[content_type]}"
+
+
+def upload_key(raw_key: str) -> str:
+    """Where the client's presigned PUT (or multipart upload) of this original lands."""
+    return f"{INCOMING}/{raw_key}"
 
 
 def thumbnail_key(user_id: str, album_id: str, photo_id: str) -> str:
@@ -70,6 +81,17 @@ class RawObject:
     user_id: str
     album_id: str
     photo_id: str
+
+
+def raw_key_of(upload: str) -> str:
+    """The raw key of the original an upload key (`upload_key`) lands for."""
+    return upload.removeprefix(f"{INCOMING}/")
+
+
+def parse_upload_key(key: str) -> RawObject | None:
+    """The ids of an upload key (`incoming/` + a raw key), or None for anything else."""
+    head, _, raw = key.partition("/")
+    return parse_raw_key(raw) if head == INCOMING else None
 
 
 def parse_raw_key(key: str) -> RawObject | None:
@@ -105,4 +127,6 @@ def delete_prefix(bucket: str, prefix: str) -> int:
 
 
 def delete_everywhere(prefix: str) -> int:
-    return sum(delete_prefix(get(bucket), prefix) for bucket in ALBUM_BUCKETS)
+    """Every object under `prefix` in every album bucket, and the uploads landing under it."""
+    uploads = delete_prefix(get(AlbumEnv.RAW_BUCKET), upload_key(prefix))
+    return uploads + sum(delete_prefix(get(bucket), prefix) for bucket in ALBUM_BUCKETS)

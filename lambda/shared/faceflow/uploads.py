@@ -4,6 +4,11 @@ presigned URL per part (resumable: S3 remembers the parts it received).
 An upload request that names a SHA-256 already claimed in the album gets the existing photo back
 and moves no bytes. The photo item is written before any URL is handed out, so the pipeline
 always finds the item its object belongs to.
+
+Every URL writes to the photo's upload key (`incoming/` + its raw key, faceflow.storage), never
+to the original itself: a URL stays valid for its whole lifetime whatever happens meanwhile, so
+the starter (faceflow.jobs) moves the upload to the raw key when it claims the photo, and deletes
+whatever a URL writes after that (a reused URL, an album deleted or a user erased meanwhile).
 """
 
 from __future__ import annotations
@@ -126,12 +131,13 @@ def request_upload(
     if sha256:
         item["declaredSha256"] = sha256.lower()
     s3 = storage.s3()
+    landing = storage.upload_key(key)
     if size <= part_size:
         upload: dict[str, Any] = {
             "method": "PUT",
             "url": s3.generate_presigned_url(
                 "put_object",
-                Params={"Bucket": bucket, "Key": key, "ContentType": content_type},
+                Params={"Bucket": bucket, "Key": landing, "ContentType": content_type},
                 ExpiresIn=_expiry(),
             ),
             "headers": {"Content-Type": content_type},
@@ -140,15 +146,15 @@ def request_upload(
         parts = _part_count(size, part_size)
         if parts > MAX_PARTS:
             raise UploadTooLarge(f"{parts} parts of {part_size} bytes exceed S3's {MAX_PARTS}.")
-        upload_id = s3.create_multipart_upload(Bucket=bucket, Key=key, ContentType=content_type)[
-            "UploadId"
-        ]
+        upload_id = s3.create_multipart_upload(
+            Bucket=bucket, Key=landing, ContentType=content_type
+        )["UploadId"]
         item.update(uploadId=upload_id, partSize=part_size)
         upload = {
             "method": "MULTIPART",
             "uploadId": upload_id,
             "partSize": part_size,
-            "parts": _part_urls(bucket, key, upload_id, list(range(1, parts + 1))),
+            "parts": _part_urls(bucket, landing, upload_id, list(range(1, parts + 1))),
         }
     table().put_item(Item=item)
     table().update_item(
@@ -174,7 +180,11 @@ def _photo(user_id: str, album_id: str, photo_id: str) -> dict[str, Any]:
 def _received_parts(bucket: str, item: dict[str, Any]) -> list[dict[str, Any]]:
     s3 = storage.s3()
     parts: list[dict[str, Any]] = []
-    kwargs = {"Bucket": bucket, "Key": item["rawKey"], "UploadId": item["uploadId"]}
+    kwargs = {
+        "Bucket": bucket,
+        "Key": storage.upload_key(item["rawKey"]),
+        "UploadId": item["uploadId"],
+    }
     while True:
         try:
             page = s3.list_parts(**kwargs)
@@ -198,10 +208,11 @@ def resume_upload(user_id: str, album_id: str, photo_id: str) -> dict[str, Any]:
         raise UploadConflict(f"The photo is {item['status']}; nothing is left to upload.")
     bucket = get(AlbumEnv.RAW_BUCKET)
     s3 = storage.s3()
+    landing = storage.upload_key(item["rawKey"])
     if "uploadId" not in item:
         url = s3.generate_presigned_url(
             "put_object",
-            Params={"Bucket": bucket, "Key": item["rawKey"], "ContentType": item["contentType"]},
+            Params={"Bucket": bucket, "Key": landing, "ContentType": item["contentType"]},
             ExpiresIn=_expiry(),
         )
         return {
@@ -223,7 +234,7 @@ def resume_upload(user_id: str, album_id: str, photo_id: str) -> dict[str, Any]:
             "method": "MULTIPART",
             "uploadId": item["uploadId"],
             "partSize": int(item["partSize"]),
-            "parts": _part_urls(bucket, item["rawKey"], item["uploadId"], missing),
+            "parts": _part_urls(bucket, landing, item["uploadId"], missing),
         },
         "received": received,
     }
@@ -242,10 +253,11 @@ def complete_upload(
     numbers = [p["partNumber"] for p in parts]
     if len(set(numbers)) != len(numbers):
         raise InvalidUpload("parts: each partNumber once")
+    landing = storage.upload_key(item["rawKey"])
     try:
         storage.s3().complete_multipart_upload(
             Bucket=get(AlbumEnv.RAW_BUCKET),
-            Key=item["rawKey"],
+            Key=landing,
             UploadId=item["uploadId"],
             MultipartUpload={
                 "Parts": [
@@ -258,11 +270,14 @@ def complete_upload(
         code = err.response["Error"]["Code"]
         if code in ("InvalidPart", "InvalidPartOrder", "EntityTooSmall"):
             raise InvalidUpload(f"S3 refused the parts ({code}).") from err
-        if code in ("NoSuchUpload", "404") and _object_exists(item["rawKey"]):
+        if code not in ("NoSuchUpload", "404"):
+            raise
+        if _object_exists(landing):
             return {"photoId": photo_id, "status": "UPLOADING"}  # completed before: a repeat
-        if code in ("NoSuchUpload", "404"):
-            raise UploadConflict("The upload was aborted.") from err
-        raise
+        status = _photo(user_id, album_id, photo_id)["status"]
+        if status != "UPLOADING":  # completed before, and the starter took it meanwhile
+            return {"photoId": photo_id, "status": status}
+        raise UploadConflict("The upload was aborted.") from err
     return {"photoId": photo_id, "status": "UPLOADING"}
 
 

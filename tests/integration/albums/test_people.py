@@ -13,7 +13,7 @@ import people_api
 import pytest
 from moto import mock_aws
 
-from faceflow import albums, jobs, people_store, uploads
+from faceflow import albums, jobs, people_store, storage, uploads
 from local.album_client import content_type
 from tests.album_resources import BUCKETS, ENV, create_album_resources
 from tests.faceflow_photos import GROUP_SHOTS, distinct_photos, identity_of
@@ -57,7 +57,8 @@ def photos_named(names) -> list[tuple[str, bytes]]:
 
 
 def upload(user: str, album: str, photos: list[tuple[str, bytes]]) -> dict[str, str]:
-    """Each photo through the upload API's domain and into the raw bucket; photoId → name."""
+    """Each photo through the upload API's domain and to its upload key (where its presigned
+    URL writes); photoId → name."""
     s3 = boto3.client("s3")
     names = {}
     for name, data in photos:
@@ -70,18 +71,26 @@ def upload(user: str, album: str, photos: list[tuple[str, bytes]]) -> dict[str, 
             sha256=None,
         )
         item = albums.table().get_item(Key=albums.photo_key(album, ticket["photoId"]))["Item"]
-        s3.put_object(Bucket=BUCKETS["ALBUM_RAW_BUCKET"], Key=item["rawKey"], Body=data)
+        landing = storage.upload_key(item["rawKey"])
+        s3.put_object(Bucket=BUCKETS["ALBUM_RAW_BUCKET"], Key=landing, Body=data)
         names[ticket["photoId"]] = name
     return names
+
+
+def upload_keys(album: str, photo_ids) -> list[str]:
+    """The keys the S3 events of these uploads name (the starter's input)."""
+    return [
+        storage.upload_key(
+            albums.table().get_item(Key=albums.photo_key(album, p))["Item"]["rawKey"]
+        )
+        for p in photo_ids
+    ]
 
 
 def run_job(album: str, photo_ids, *, twice: bool = False) -> dict:
     """What the state machine does for the job of these uploads (every step twice: a retried
     task or a duplicated execution)."""
-    keys = [
-        albums.table().get_item(Key=albums.photo_key(album, p))["Item"]["rawKey"] for p in photo_ids
-    ]
-    (job,) = jobs.start_jobs(keys)
+    (job,) = jobs.start_jobs(upload_keys(album, photo_ids))
     return run_steps(job, twice=twice)
 
 

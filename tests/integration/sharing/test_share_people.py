@@ -107,3 +107,30 @@ def test_sharing_someone_elses_album_or_an_unknown_person_reveals_nothing(aws):
     status, answer = call("POST", "/albums/{albumId}/share", ALICE, unknown, albumId=album)
     assert status == 404 and answer["error"]["code"] == "NOT_FOUND"
     assert boto3.client("sqs").receive_message(QueueUrl=aws.queue_url).get("Messages") is None
+
+
+def test_an_original_changed_after_ingestion_is_never_shipped(aws):
+    """Issue 25, item 2, the check of last resort: no client can replace an original (its URL
+    writes to incoming/ only), but should anything ever change one after ExtractEXIF recorded
+    its SHA-256, the exporter refuses to ship it."""
+    album = people.new_album()
+    names = people.upload(ALICE, album, people.photos_named(OBAMA[:2]))
+    people.run_job(album, list(names))
+    changed = next(iter(names))
+    item = people.albums.table().get_item(Key=people.albums.photo_key(album, changed))["Item"]
+    raw = BUCKETS["ALBUM_RAW_BUCKET"]
+    boto3.client("s3").put_object(Bucket=raw, Key=item["rawKey"], Body=b"<script>x()</script>")
+    (cluster,) = [
+        c["clusterId"]
+        for c in people.clusters(album)
+        if changed in {f["photoId"] for f in c["faces"]}
+    ]
+    body = {"recipients": ["ann@example.com"], "filters": {"clusterIds": [cluster]}}
+    status, created = call("POST", "/albums/{albumId}/share", ALICE, body, albumId=album)
+    assert status == 201, created
+    run_exports(aws.queue_url)
+    _, share = call("GET", "/shares/{shareId}", ALICE, shareId=created["shareId"])
+    assert (share["status"], share["error"]["code"]) == ("FAILED", "ORIGINAL_CHANGED")
+    exports = BUCKETS["ALBUM_EXPORTS_BUCKET"]
+    assert boto3.client("s3").list_objects_v2(Bucket=exports).get("KeyCount") == 0
+    assert sent_emails() == []

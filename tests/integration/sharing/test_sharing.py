@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 import time
 import zipfile
 from urllib.parse import parse_qsl, urlsplit
@@ -364,3 +365,30 @@ def test_deleting_the_album_or_erasing_the_user_removes_shares_and_exports(aws):
     left = boto3.client("dynamodb").scan(TableName=TABLE)["Items"]
     assert left == []
     assert boto3.client("s3").list_objects_v2(Bucket=EXPORTS).get("KeyCount") == 0
+
+
+@pytest.mark.parametrize("during", ["copying the originals", "completing the archive"])
+def test_an_album_deleted_while_its_share_builds_ends_the_export_quietly(aws, monkeypatch, during):
+    """Issue 25, item 7: the exporter finds the originals (or its own upload) gone with the
+    album: the share is gone too, which is no failure (no raise, no retry, no alarm), and
+    nothing the build wrote stays."""
+    album, stored, _ = album_with_photos(3)
+    created = shared(album, list(stored))
+    where = (
+        (exporter, "_copy")
+        if during == "copying the originals"
+        else (exporter.MultipartWriter, "complete")
+    )
+    real, first = getattr(*where), threading.Lock()
+
+    def deleting_first(*args, **kwargs):
+        if first.acquire(blocking=False):
+            albums.delete_album(ALICE, album)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(*where, deleting_first)
+    assert run_exports(aws.queue_url) == [{"shares": {created["shareId"]: "GONE"}}]
+    s3 = boto3.client("s3")
+    assert s3.list_objects_v2(Bucket=EXPORTS).get("KeyCount") == 0
+    assert s3.list_multipart_uploads(Bucket=EXPORTS).get("Uploads", []) == []
+    assert sent_emails() == []
