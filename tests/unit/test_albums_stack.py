@@ -227,7 +227,7 @@ def test_album_routes_are_on_the_rest_api_and_erasure_reaches_the_albums(synth):
         for m in methods
         if "AlbumsApiFunction" in render(m["Properties"].get("Integration", {}).get("Uri", ""))
     ]
-    assert len(album_methods) == 8
+    assert len(album_methods) == 9
     people_methods = [
         m
         for m in methods

@@ -21,6 +21,7 @@ from tests.integration.albums.test_people import (  # noqa: F401 (the aws fixtur
     run_job,
     run_steps,
     upload,
+    upload_keys,
 )
 from tests.prerequisites import require
 
@@ -71,8 +72,7 @@ def test_a_retried_dedupe_step_changes_nothing_twice(aws):  # noqa: F811
     album = new_album()
     ((_, data),) = photos_named(["face_recognition/obama2.jpg"])
     names = upload(ALICE, album, [("a.jpg", data), ("b.jpg", _copy(data, "colour-adjusted"))])
-    keys = [_photos(album)[p]["rawKey"] for p in names]
-    (job,) = jobs.start_jobs(keys)
+    (job,) = jobs.start_jobs(upload_keys(album, list(names)))
     for step in (album_steps.extract_exif, album_steps.detect_align, album_steps.embed):
         for photo_id in job["photoIds"]:
             step({**job, "photoId": photo_id, "photoIds": None})
