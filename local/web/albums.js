@@ -186,6 +186,7 @@ function notDuplicateButton(albumId, photo) {
       photoId: photo.photoId,
     });
     await refreshAlbum();
+    watchAlbum(); // its job runs now: follow it to PROCESSED
   }));
   return button;
 }
