@@ -155,7 +155,6 @@ MODEL_ERRORS = [
     ("list", {"limit": " 1 "}, "limit: must be an integer"),
     ("list", {"limit": "１０"}, "limit: must be an integer"),  # full-width digits
     ("list", {"limit": "51"}, "limit: must be at most 50"),
-    ("list", {"nextToken": ""}, "nextToken: must be at least 1"),
     ("progress", "p\n", "processId: must match"),
     ("progress-user", "u" * 129, "userId: must be at most 128"),
 ]
@@ -177,6 +176,16 @@ def _invalid_call(kind, value):
 def test_validation_errors_come_from_the_models_with_field_paths(kind, value, where):
     status, _, reply = _invalid_call(kind, value)
     assert (status, reply["error"]["code"]) == (400, "VALIDATION_ERROR")
+    assert where in reply["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("token", "where"),
+    [("", "nextToken: must be at least 1"), ("x" * 2049, "nextToken: must be at most 2048")],
+)
+def test_a_token_the_schema_refuses_is_an_invalid_token_like_any_other(token, where):
+    status, _, reply = _invalid_call("list", {"nextToken": token})
+    assert (status, reply["error"]["code"]) == (400, "INVALID_TOKEN")
     assert where in reply["error"]["message"]
 
 

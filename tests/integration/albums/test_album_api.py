@@ -76,7 +76,7 @@ def test_create_and_list_albums_newest_first_paginated(aws):
     assert [a["albumId"] for a in rest["items"]] == [first]
     # A token is only good in the partition it came from.
     status, body, _ = call("GET", "/albums", BOB, query={"nextToken": page["nextToken"]})
-    assert status == 400 and body["error"]["code"] == "VALIDATION_ERROR"
+    assert status == 400 and body["error"]["code"] == "INVALID_TOKEN"
 
 
 @pytest.mark.parametrize(

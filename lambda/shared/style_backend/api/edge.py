@@ -6,7 +6,8 @@ Every API function is an `APIGatewayRestResolver` made by `resolver(*routers)` a
 - request bodies must be `application/json` (415), at most MAX_BODY_BYTES (413), valid JSON (400
   INVALID_JSON, also for nesting too deep or a number too long to parse);
 - pydantic validation errors become 400 VALIDATION_ERROR naming the field path (`resourceIds/0:
-  must match …`), an unsupported upload media type 415;
+  must match …`), an unsupported upload media type 415, a malformed `nextToken` 400
+  INVALID_TOKEN like any other token no listing gave;
 - domain exceptions (`style_backend.exceptions`) get their status from STATUS;
 - throttling that outlived botocore's retries is 429 with Retry-After, anything else a logged 500
   that tells the client nothing more;
@@ -73,6 +74,7 @@ REASONS = {
     500: "Internal error",
 }
 UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"  # pydantic error type answered with 415
+NEXT_TOKEN = ("query", "nextToken")  # every listing's page token: refused as INVALID_TOKEN
 
 
 class Refused(Exception):
@@ -161,6 +163,8 @@ def validation_error(errors: list[dict[str, Any]]) -> Response:
     status, code = 400, "VALIDATION_ERROR"
     if errors[0].get("type") == UNSUPPORTED_MEDIA_TYPE:
         status, code = 415, "UNSUPPORTED_MEDIA_TYPE"
+    elif all(tuple(e.get("loc") or ())[:2] == NEXT_TOKEN for e in errors):
+        code = "INVALID_TOKEN"  # as for a token no listing gave (style_backend.pagination)
     return error(status, code, "; ".join(describe(e) for e in errors[:5]))
 
 
