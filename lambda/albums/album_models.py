@@ -6,7 +6,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from faceflow import storage
+from style_backend.api.models import media_type
+
 SHA256 = r"^[0-9a-fA-F]{64}$"
+PhotoType = media_type(storage.EXTENSIONS)  # JPEG, PNG, WebP; another is a 415
 
 
 class _Model(BaseModel):
@@ -43,7 +47,7 @@ class AlbumDeleted(_Model):
 
 class PhotoUploadRequest(_Model):
     fileName: str = Field(min_length=1, max_length=255)
-    contentType: str = Field(min_length=1, max_length=100)
+    contentType: PhotoType
     size: int = Field(ge=1)
     sha256: str | None = Field(default=None, pattern=SHA256)
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from local.album_client import AlbumUser
@@ -78,3 +80,47 @@ def test_a_token_is_refused_by_another_listing_and_another_user(backend, owner):
     ]
     for r in refused:
         assert (r.status_code, r.json()["error"]["code"]) == (400, "INVALID_TOKEN"), r.text
+
+
+def _document_accepts(schema_name: str, body: dict) -> bool:
+    """Whether docs/openapi.json calls `body` a valid `schema_name` (a request body)."""
+    components = DOCUMENT["components"]
+    schema = {**components["schemas"][schema_name], "components": components}
+    return jsonschema.Draft202012Validator(schema).is_valid(body)
+
+
+# What str.strip() drops: a label of nothing else is refused (faceflow.people.label).
+SPACES = [chr(code) for code in range(0x110000) if chr(code).isspace()]
+
+
+def test_the_document_refuses_exactly_the_labels_the_api_refuses(owner):
+    user, album, _ = owner
+    label = f"/albums/{album}/clusters/C-0-0/label"  # no such person: 404 for a valid name
+    for name in [*SPACES, " \u0085\u3000 ", "\t\n"]:
+        assert not _document_accepts("LabelCluster", {"name": name}), repr(name)
+        r = user.call("POST", label, {"name": name})
+        assert (r.status_code, r.json()["error"]["code"]) == (400, "VALIDATION_ERROR"), r.text
+    for name in ["Ann", " Ann ", "\u200b", "Ann-Marie", "李", "\u0085x"]:
+        assert _document_accepts("LabelCluster", {"name": name}), repr(name)
+        r = user.call("POST", label, {"name": name})
+        assert (r.status_code, r.json()["error"]["code"]) == (404, "NOT_FOUND"), r.text
+
+
+def test_the_label_pattern_refuses_white_space_and_nothing_else():
+    pattern = DOCUMENT["components"]["schemas"]["LabelCluster"]["properties"]["name"]["pattern"]
+    compiled = re.compile(pattern)
+    refused = [chr(code) for code in range(0x110000) if not compiled.search(chr(code))]
+    assert refused == SPACES
+
+
+def test_the_document_lists_exactly_the_upload_types_the_api_takes(owner):
+    user, album, _ = owner
+    for kind in ["ws", "image/gif", "IMAGE/JPEG", "image/jpeg; q=1", "image/heic"]:
+        body = {"fileName": "a.jpg", "contentType": kind, "size": 1}
+        assert not _document_accepts("PhotoUploadRequest", body), kind
+        r = user.call("POST", f"/albums/{album}/uploadUrl", body)
+        assert (r.status_code, r.json()["error"]["code"]) == (415, "UNSUPPORTED_MEDIA_TYPE")
+    for kind in ["image/jpeg", "image/png", "image/webp"]:
+        body = {"fileName": "a.jpg", "contentType": kind, "size": 1}
+        assert _document_accepts("PhotoUploadRequest", body), kind
+        assert user.call("POST", f"/albums/{album}/uploadUrl", body).status_code == 201

@@ -652,7 +652,10 @@ export interface components {
         };
         /** LabelCluster */
         LabelCluster: {
-            /** Name */
+            /**
+             * Name
+             * @description Leading and trailing white space is dropped; something else must remain.
+             */
             name: string;
         };
         /** MergeClusters */
@@ -730,8 +733,11 @@ export interface components {
         PhotoUploadRequest: {
             /** Filename */
             fileName: string;
-            /** Contenttype */
-            contentType: string;
+            /**
+             * Contenttype
+             * @enum {string}
+             */
+            contentType: "image/jpeg" | "image/png" | "image/webp";
             /** Size */
             size: number;
             /** Sha256 */
