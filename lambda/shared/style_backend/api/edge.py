@@ -73,6 +73,13 @@ REASONS = {
     429: "Too many requests",
     500: "Internal error",
 }
+# Every 429 says when to come back: throttling (edge and API Gateway's THROTTLED response), and
+# a domain's limit (a refusal's retry_after, e.g. the share rate limit's window).
+RETRY_AFTER = {
+    "description": "Seconds to wait before trying again.",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 1},
+}
 UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"  # pydantic error type answered with 415
 NEXT_TOKEN = ("query", "nextToken")  # every listing's page token: refused as INVALID_TOKEN
 
@@ -106,6 +113,7 @@ def documented(success: int, *errors: int) -> dict[int, dict[str, Any]]:
             "description": REASONS[status],
             "content": {"application/json": {"model": _error_model()}},
         }
+    responses[429]["headers"] = {"Retry-After": RETRY_AFTER}
     return responses
 
 
@@ -349,14 +357,17 @@ def finish(response: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
 
 
 def answer_refusals(app: APIGatewayRestResolver, refusal: type[Exception]) -> None:
-    """`refusal` (a domain's error carrying `status`, `code`, `message`, e.g. FaceFlow's
-    AlbumError) answers its own status in the API's error shape. More specific than the edge's
-    Exception handler: Powertools picks handlers by the error's MRO."""
+    """`refusal` (a domain's error carrying `status`, `code`, `message`, and `retry_after`
+    seconds where it has them, e.g. FaceFlow's AlbumError) answers its own status in the API's
+    error shape. More specific than the edge's Exception handler: Powertools picks handlers by
+    the error's MRO."""
 
     @app.exception_handler(refusal)
     def _refused(err: Any) -> Response:
         logger.info("request refused", extra={"status": err.status, "code": err.code})
-        return error(err.status, err.code, err.message)
+        retry_after = getattr(err, "retry_after", None)
+        headers = {"Retry-After": str(retry_after)} if retry_after else None
+        return error(err.status, err.code, err.message, headers)
 
 
 def entry_point(
