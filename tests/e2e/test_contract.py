@@ -124,3 +124,15 @@ def test_the_document_lists_exactly_the_upload_types_the_api_takes(owner):
         body = {"fileName": "a.jpg", "contentType": kind, "size": 1}
         assert _document_accepts("PhotoUploadRequest", body), kind
         assert user.call("POST", f"/albums/{album}/uploadUrl", body).status_code == 201
+
+
+def test_the_document_bounds_an_upload_size_where_every_deployment_does(owner):
+    user, album, _ = owner
+    ceiling = 50 * 1024 * 1024  # album_max_photo_bytes: its default, and the most it may be
+    too_big = {"fileName": "a.jpg", "contentType": "image/jpeg", "size": ceiling + 1}
+    assert not _document_accepts("PhotoUploadRequest", too_big)
+    r = user.call("POST", f"/albums/{album}/uploadUrl", too_big)
+    assert (r.status_code, r.json()["error"]["code"]) == (400, "VALIDATION_ERROR"), r.text
+    largest = {**too_big, "size": ceiling}
+    assert _document_accepts("PhotoUploadRequest", largest)
+    assert user.call("POST", f"/albums/{album}/uploadUrl", largest).status_code == 201

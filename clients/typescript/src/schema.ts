@@ -738,7 +738,10 @@ export interface components {
              * @enum {string}
              */
             contentType: "image/jpeg" | "image/png" | "image/webp";
-            /** Size */
+            /**
+             * Size
+             * @description Bytes; above the deployment's album_max_photo_bytes (at most this) is a 413.
+             */
             size: number;
             /** Sha256 */
             sha256?: string | null;
