@@ -104,10 +104,15 @@ def error(status: int, code: str, message: str, headers: dict[str, str] | None =
     )
 
 
-def documented(success: int, *errors: int) -> dict[int, dict[str, Any]]:
+def documented(
+    success: int, *errors: int, links: dict[str, Any] | None = None
+) -> dict[int, dict[str, Any]]:
     """OpenAPI `responses` of a route: its success status (the return model's schema, filled in
-    by Powertools), its own error statuses and the common ones, all in the error shape."""
-    responses: dict[int, dict[str, Any]] = {success: {"description": "OK"}}
+    by Powertools; `links`: OpenAPI links from it to the operations its answer feeds), its own
+    error statuses and the common ones, all in the error shape."""
+    responses: dict[int, dict[str, Any]] = {
+        success: {"description": "OK", **({"links": links} if links else {})}
+    }
     for status in sorted({*errors, *COMMON_ERRORS}):
         responses[status] = {
             "description": REASONS[status],
@@ -115,6 +120,19 @@ def documented(success: int, *errors: int) -> dict[int, dict[str, Any]]:
         }
     responses[429]["headers"] = {"Retry-After": RETRY_AFTER}
     return responses
+
+
+def link(method: str, path: str, **values: str) -> dict[str, Any]:
+    """An OpenAPI link to the operation `method path`, its parameters (or, for `requestBody`,
+    the body) taken from this answer (`$response.body#/field`)."""
+    pointer = path.replace("~", "~0").replace("/", "~1")
+    target: dict[str, Any] = {"operationRef": f"#/paths/{pointer}/{method.lower()}"}
+    body = values.pop("requestBody", None)
+    if values:
+        target["parameters"] = values
+    if body is not None:
+        target["requestBody"] = body
+    return target
 
 
 def _error_model() -> type:
