@@ -9,6 +9,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from faceflow.album_env import MAX_PHOTO_BYTES_CEILING
 from style_backend.config import DEFAULT_MAX_UPLOAD_BYTES
 
 
@@ -64,7 +65,7 @@ class Settings:
     faceflow_embedding_instance_type: str = "ml.c6i.large"
     # FaceFlow albums: largest photo accepted; files above one part go up as S3 multipart
     # (5 MiB is S3's smallest part); step retries (first interval, attempts); exports' lifetime.
-    album_max_photo_bytes: int = 50 * 1024 * 1024
+    album_max_photo_bytes: int = MAX_PHOTO_BYTES_CEILING
     album_part_size_bytes: int = 5 * 1024 * 1024
     # How long an album upload URL (a PUT, or a multipart part) stays valid: it cannot be
     # revoked, so whatever it writes lands under the raw bucket's incoming/ prefix, where the
@@ -107,6 +108,9 @@ class Settings:
             raise ValueError(f"swap_engine: facechain, cpu or onnx, not {self.swap_engine!r}")
         if self.max_upload_bytes <= 0:
             raise ValueError("max_upload_bytes must be positive")
+        # docs/openapi.json declares the ceiling as the largest size: a deployment takes less.
+        if not 1 <= self.album_max_photo_bytes <= MAX_PHOTO_BYTES_CEILING:
+            raise ValueError(f"album_max_photo_bytes: 1 to {MAX_PHOTO_BYTES_CEILING}")
         if not self.endpoint_instance_type.startswith("ml."):
             raise ValueError(
                 f"endpoint_instance_type: an ml.* type, not {self.endpoint_instance_type!r}"

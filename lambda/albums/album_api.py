@@ -32,10 +32,11 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from faceflow import albums, duplicates, uploads
 from faceflow.albums import AlbumError
 from style_backend.api import edge
+from style_backend.api.models import NextToken
 
 ID = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9a-f]+$")]
 Limit = Annotated[int, Query(ge=1, le=100)]
-Token = Annotated[str | None, Query(max_length=2048)]
+Token = Annotated[NextToken | None, Query()]  # one kind of token on every listing
 JSON = "application/json"
 
 router = Router()

@@ -6,7 +6,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from faceflow import storage
+from faceflow.album_env import MAX_PHOTO_BYTES_CEILING
+from style_backend.api.models import media_type
+
 SHA256 = r"^[0-9a-fA-F]{64}$"
+PhotoType = media_type(storage.EXTENSIONS)  # JPEG, PNG, WebP; another is a 415
 
 
 class _Model(BaseModel):
@@ -43,8 +48,12 @@ class AlbumDeleted(_Model):
 
 class PhotoUploadRequest(_Model):
     fileName: str = Field(min_length=1, max_length=255)
-    contentType: str = Field(min_length=1, max_length=100)
-    size: int = Field(ge=1)
+    contentType: PhotoType
+    size: int = Field(
+        ge=1,
+        le=MAX_PHOTO_BYTES_CEILING,
+        description="Bytes; above the deployment's album_max_photo_bytes (at most this) is a 413.",
+    )
     sha256: str | None = Field(default=None, pattern=SHA256)
 
 

@@ -25,13 +25,14 @@ from people_models import (
 from faceflow import people_store
 from faceflow.albums import AlbumError
 from style_backend.api import edge
+from style_backend.api.models import NextToken
 
 AlbumId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9a-f]+$")]
 ClusterId = Annotated[
     str, Path(min_length=3, max_length=128, pattern=r"^C-[0-9a-f-]+$")
 ]  # see models
 Limit = Annotated[int, Query(ge=1, le=100)]
-Token = Annotated[str | None, Query(max_length=16)]
+Token = Annotated[NextToken | None, Query()]  # one kind of token on every listing
 JSON = "application/json"
 
 router = Router()

@@ -6,6 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from faceflow.people import LABEL_PATTERN, MAX_LABEL
+
 # Face ids are "{photoId}-{n}" (faceflow.people_store), cluster ids "C-" + a face id (+ "-n").
 ClusterId = Annotated[str, Field(min_length=3, max_length=128, pattern=r"^C-[0-9a-f-]+$")]
 FaceId = Annotated[str, Field(min_length=3, max_length=40, pattern=r"^[0-9a-f]+-[0-9]+$")]
@@ -39,7 +41,12 @@ class ClusterPage(_Model):
 
 
 class LabelCluster(_Model):
-    name: str = Field(min_length=1, max_length=100)
+    name: str = Field(
+        min_length=1,
+        max_length=MAX_LABEL,
+        pattern=LABEL_PATTERN,
+        description="Leading and trailing white space is dropped; something else must remain.",
+    )
 
 
 class MergeClusters(_Model):

@@ -9,12 +9,14 @@ from style_backend.api import edge
 from style_backend.api.models import AgreementRecord, AgreementStatus, AgreeRequest
 
 router = Router()
+# Agreeing takes the version the status names (stateful tests follow this link).
+AGREE = edge.link("POST", "/agree", requestBody={"termsVersion": "$response.body#/termsVersion"})
 
 
 @router.get(
     "/agree",
     summary="Whether the caller accepted the current user agreement",
-    responses=edge.documented(200),
+    responses=edge.documented(200, links={"Agree": AGREE}),
 )
 def agreement_status() -> AgreementStatus:
     return AgreementStatus(**AgreementStore().status(edge.caller_id(router)))

@@ -10,13 +10,17 @@ from style_backend.observability import MetricUnit, metrics
 from style_backend.uploads import start_upload
 
 router = Router()
+# The ticket's processId is what the progress route takes (stateful tests follow this link).
+PROGRESS = edge.link(
+    "GET", "/apis/images/{userId}/processes/{processId}", processId="$response.body#/processId"
+)
 
 
 @router.post(
     "/apis/images/upload",
     status_code=201,
     summary="Start a styling process: returns a presigned POST for the selfie",
-    responses=edge.documented(201, 400, 403, 409, 413, 415),
+    responses=edge.documented(201, 400, 403, 409, 413, 415, links={"Progress": PROGRESS}),
 )
 def upload(body: UploadRequest) -> UploadTicket:
     ticket = start_upload(edge.caller_id(router), body.contentType, body.resourceIds)

@@ -24,6 +24,9 @@ GATEWAY_RESPONSES = (
     apigw.ResponseType.DEFAULT_4_XX,
     apigw.ResponseType.DEFAULT_5_XX,
 )
+# The stage's throttle refills every second: a throttled client may try again after one, as
+# docs/openapi.json says of every 429.
+THROTTLED_HEADERS = {apigw.ResponseType.THROTTLED.response_type: {"Retry-After": "1"}}
 _ERROR_TEMPLATE = (
     '{"error": {"code": "$context.error.responseType", "message": $context.error.messageString}}'
 )
@@ -78,10 +81,11 @@ class RestApi(Component):
         # A gateway response has one static header value: the first configured origin.
         cors = {**CORS_HEADERS, "Access-Control-Allow-Origin": origin}
         for response_type in GATEWAY_RESPONSES:
+            headers = {**cors, **THROTTLED_HEADERS.get(response_type.response_type, {})}
             self.api.add_gateway_response(
                 f"Gateway{response_type.response_type.title().replace('_', '')}",
                 type=response_type,
-                response_headers={name: f"'{value}'" for name, value in cors.items()},
+                response_headers={name: f"'{value}'" for name, value in headers.items()},
                 templates={"application/json": _ERROR_TEMPLATE},
             )
 

@@ -133,3 +133,23 @@ def expired_link(backend, link: str) -> str:
     url = signer.url(parts.path.lstrip("/"), int(time.time()) - 1)
     assert requests.get(signer.url(parts.path.lstrip("/"), int(time.time()) + 60)).ok
     return url
+
+
+def test_the_share_rate_limit_says_when_to_come_back(backend):
+    user = AlbumUser.sign_up(backend)
+    album = user.create_album("Limited")
+    ((name, data),) = distinct_photos(OBAMA[:1])
+    user.upload(album, data, name.rsplit("/", 1)[1], content_type(name))
+    user.wait_idle(album, 1)
+    (person,) = [c["clusterId"] for c in user.clusters(album)]
+    body = {"recipients": ["friend@example.com"], "filters": {"clusterIds": [person]}}
+    limit = int(backend.environment_of("share_api.handler")["SHARE_LIMIT_PER_HOUR"])
+    for _ in range(2 * limit + 1):  # the limit, once more if the hour turned meanwhile
+        before = int(time.time())
+        r = user.call("POST", f"/albums/{album}/share", body)
+        if r.status_code != 201:
+            break
+    assert (r.status_code, r.json()["error"]["code"]) == (429, "RATE_LIMITED"), r.text
+    # The seconds left in the hour's window that refused it (windows start on the hour).
+    left = {3600 - now % 3600 for now in range(before, int(time.time()) + 1)}
+    assert int(r.headers["Retry-After"]) in left, r.headers

@@ -82,6 +82,30 @@ def test_failures_map_to_error_bodies_that_leak_nothing(route_function, status, 
         assert headers["Retry-After"] == "1"
 
 
+def test_a_rate_limited_refusal_says_when_to_come_back():
+    from faceflow.albums import AlbumError
+    from faceflow.sharing import ShareRateLimited
+
+    def limited():
+        raise ShareRateLimited("At most 10 shares per hour.", retry_after=1234)
+
+    router = Router()
+    router.get("/probe")(limited)
+    app = edge.resolver(router)
+    edge.answer_refusals(app, AlbumError)
+    got, headers, body = _call(edge.entry_point(app), "GET", "/probe")
+    assert (got, body["error"]["code"], headers["Retry-After"]) == (429, "RATE_LIMITED", "1234")
+
+
+def test_the_document_promises_retry_after_on_every_429():
+    from style_backend.api.routes import document
+
+    for path, operations in document()["paths"].items():
+        for method, operation in operations.items():
+            header = operation["responses"]["429"]["headers"]["Retry-After"]
+            assert header["required"] and header["schema"]["type"] == "integer", (method, path)
+
+
 def test_domain_exceptions_get_their_status_at_the_edge():
     for error, status in edge.STATUS.items():
 
@@ -155,7 +179,6 @@ MODEL_ERRORS = [
     ("list", {"limit": " 1 "}, "limit: must be an integer"),
     ("list", {"limit": "１０"}, "limit: must be an integer"),  # full-width digits
     ("list", {"limit": "51"}, "limit: must be at most 50"),
-    ("list", {"nextToken": ""}, "nextToken: must be at least 1"),
     ("progress", "p\n", "processId: must match"),
     ("progress-user", "u" * 129, "userId: must be at most 128"),
 ]
@@ -177,6 +200,16 @@ def _invalid_call(kind, value):
 def test_validation_errors_come_from_the_models_with_field_paths(kind, value, where):
     status, _, reply = _invalid_call(kind, value)
     assert (status, reply["error"]["code"]) == (400, "VALIDATION_ERROR")
+    assert where in reply["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("token", "where"),
+    [("", "nextToken: must be at least 1"), ("x" * 2049, "nextToken: must be at most 2048")],
+)
+def test_a_token_the_schema_refuses_is_an_invalid_token_like_any_other(token, where):
+    status, _, reply = _invalid_call("list", {"nextToken": token})
+    assert (status, reply["error"]["code"]) == (400, "INVALID_TOKEN")
     assert where in reply["error"]["message"]
 
 

@@ -176,6 +176,8 @@ def test_gateway_errors_use_the_api_error_shape_with_cors(synth):
         headers = props["ResponseParameters"]
         assert headers["gatewayresponse.header.Access-Control-Allow-Origin"] == "'*'"
         assert "Authorization" in headers["gatewayresponse.header.Access-Control-Allow-Headers"]
+    # The stage's throttle refills every second (docs/openapi.json: every 429 has Retry-After).
+    assert types["THROTTLED"]["ResponseParameters"]["gatewayresponse.header.Retry-After"] == "'1'"
 
 
 def test_outputs_for_clients(synth):

@@ -33,6 +33,9 @@ def test_cli_strings_are_parsed_to_the_field_types():
         ("log_retention_days", 31, "log_retention_days"),
         ("cors_allowed_origins", " , ", "cors_allowed_origins"),
         ("max_upload_bytes", 0, "max_upload_bytes"),
+        # Above what docs/openapi.json declares an upload's size may be.
+        ("album_max_photo_bytes", 50 * 1024 * 1024 + 1, "album_max_photo_bytes"),
+        ("album_max_photo_bytes", 0, "album_max_photo_bytes"),
     ],
 )
 def test_bad_settings_stop_the_synth_with_the_key_named(key, value, message):

@@ -41,6 +41,11 @@ class AlbumEnv(StrEnum):
     SHARE_TEMPLATE = "SHARE_TEMPLATE"  # the SES template of the share email
 
 
+# The largest photo any deployment takes (album_max_photo_bytes may be less, never more): the
+# API document's maximum for an upload's size, and the setting's default.
+MAX_PHOTO_BYTES_CEILING = 50 * 1024 * 1024
+
+
 class AlbumConfigError(RuntimeError):
     """A required album setting is missing."""
 

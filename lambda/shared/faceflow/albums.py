@@ -15,9 +15,6 @@ for an album that does not exist.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import os
 import time
 from dataclasses import dataclass
@@ -29,7 +26,7 @@ from botocore.exceptions import ClientError
 
 from faceflow import storage
 from faceflow.album_env import AlbumEnv, get
-from style_backend import aws
+from style_backend import aws, pagination
 
 PHOTO_STATUSES = ("UPLOADING", "PROCESSING", "PROCESSED", "DUPLICATE", "FAILED")
 TERMINAL_PHOTO = frozenset({"PROCESSED", "DUPLICATE", "FAILED"})
@@ -116,28 +113,6 @@ def plain(value: Any) -> Any:
     return value
 
 
-# ---------------------------------------------------------------- pagination
-
-
-def encode_token(last_key: dict[str, Any] | None) -> str | None:
-    if not last_key:
-        return None
-    return base64.urlsafe_b64encode(json.dumps(plain(last_key)).encode()).decode()
-
-
-def decode_token(token: str | None, pk: str) -> dict[str, Any] | None:
-    """A nextToken back into an ExclusiveStartKey, only within the partition it came from."""
-    if not token:
-        return None
-    try:
-        key = json.loads(base64.urlsafe_b64decode(token.encode()))
-    except (binascii.Error, ValueError) as err:
-        raise AlbumError("nextToken is not valid.") from err
-    if not isinstance(key, dict) or key.get("PK") != pk:
-        raise AlbumError("nextToken is not valid.")
-    return key
-
-
 # ---------------------------------------------------------------- albums
 
 
@@ -198,7 +173,7 @@ def list_albums(user_id: str, limit: int, token: str | None) -> tuple[list[Album
         "ScanIndexForward": False,  # newest first
         "Limit": limit,
     }
-    start = decode_token(token, pk)
+    start = pagination.decode(token, ("PK", "SK", "LSI1SK"), lambda key: key["PK"] == pk)
     if start:
         kwargs["ExclusiveStartKey"] = start
     page = table().query(**kwargs)
@@ -207,7 +182,7 @@ def list_albums(user_id: str, limit: int, token: str | None) -> tuple[list[Album
         for i in page["Items"]
         if i["SK"].startswith("ALBUM#") and not i.get("deleting")
     ]
-    return albums, encode_token(page.get("LastEvaluatedKey"))
+    return albums, pagination.encode(page.get("LastEvaluatedKey"))
 
 
 def get_album(user_id: str, album_id: str) -> Album:
@@ -258,7 +233,9 @@ def list_photos(
         "KeyConditionExpression": Key("PK").eq(pk) & Key("SK").begins_with("PHOTO#"),
         "Limit": limit,
     }
-    start = decode_token(token, pk)
+    start = pagination.decode(
+        token, ("PK", "SK"), lambda key: key["PK"] == pk and key["SK"].startswith("PHOTO#")
+    )
     if start:
         kwargs["ExclusiveStartKey"] = start
     page = table().query(**kwargs)
@@ -275,7 +252,7 @@ def list_photos(
                 ExpiresIn=expiry,
             )
         photos.append(photo_view(item, url))
-    return photos, encode_token(page.get("LastEvaluatedKey"))
+    return photos, pagination.encode(page.get("LastEvaluatedKey"))
 
 
 def album_status(user_id: str, album_id: str) -> dict[str, Any]:

@@ -35,6 +35,10 @@ from faceflow.clustering import (
 
 LABEL, MERGE, SPLIT = "LABEL", "MERGE", "SPLIT"
 MAX_LABEL = 100
+# A label holds something besides what str.strip() removes (str.isspace, spelled out: the API
+# document's pattern is read by ECMA-262 regexes, whose \s is another set). Unanchored: a match
+# anywhere in the name is enough.
+LABEL_PATTERN = r"[^\t-\r\x1c- \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 
 
 class EditRefused(Exception):

@@ -31,6 +31,7 @@ from faceflow import albums, storage
 from faceflow.album_env import AlbumEnv, get
 from faceflow.albums import AlbumError, AlbumNotFound, album_items, get_album, now_iso, plain, table
 from faceflow.people import AlbumPeople, EditRefused, FaceEntry, from_state, to_state
+from style_backend import pagination
 
 PEOPLE_SK = "PEOPLE"
 UNCHANGED = object()  # what an operation returns when it changed nothing (no commit)
@@ -383,20 +384,12 @@ def list_clusters(
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Largest first; the token is the offset into that order (stable between edits)."""
     stored = _owned(user_id, album_id)
-    start = _offset(token)
+    start = pagination.decode_offset(token)
     clusters = stored.people.clusters()
     page = clusters[start : start + limit]
     items = [cluster_view(stored, c.cluster_id) for c in page]
     more = start + limit < len(clusters)
-    return items, (str(start + limit) if more else None)
-
-
-def _offset(token: str | None) -> int:
-    if token is None:
-        return 0
-    if not token.isdigit() or len(token) > 9:
-        raise AlbumError("nextToken is not one this API gave.")
-    return int(token)
+    return items, pagination.encode_offset(start + limit if more else None)
 
 
 def label(user_id: str, album_id: str, cluster_id: str, name: str) -> dict[str, Any]:

@@ -71,6 +71,10 @@ class ShareRateLimited(AlbumError):
     status = 429
     code = "RATE_LIMITED"
 
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after  # seconds until the window that refused ends
+
 
 def share_key(album_id: str, share_id: str) -> dict[str, str]:
     return {"PK": f"ALBUM#{album_id}", "SK": f"SHARE#{share_id}"}
@@ -209,9 +213,10 @@ def _count_against_rate_limit(user_id: str) -> None:
     except ClientError as err:
         if err.response["Error"]["Code"] != "ConditionalCheckFailedException":
             raise
-        retry_in = (window + RATE_WINDOW_S - now) // 60 + 1
+        retry_after = window + RATE_WINDOW_S - now
         raise ShareRateLimited(
-            f"At most {limit} shares per hour; try again in {retry_in} minutes."
+            f"At most {limit} shares per hour; try again in {retry_after // 60 + 1} minutes.",
+            retry_after,
         ) from None
 
 

@@ -1,21 +1,18 @@
 """What a user gets back: progress of one process, and their styled results, newest first.
 
-`nextToken` is opaque to clients: base64url of the Display table's LastEvaluatedKey as JSON. It is
+`nextToken` is opaque to clients (style_backend.pagination): the Display table's LastEvaluatedKey,
 checked on the way back in (shape, and that it belongs to the caller) so that it cannot be used to
 read another user's partition.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import time
 from typing import Any
 
-from style_backend import aws, config
+from style_backend import aws, config, pagination
 from style_backend.config import EnvVar
-from style_backend.exceptions import InvalidToken, NotFound
+from style_backend.exceptions import NotFound
 from style_backend.process import ProcessStore, StyleStatus, now_iso
 from style_backend.styles import presigned_get
 from style_backend.tables import TTL_ATTRIBUTE
@@ -46,30 +43,6 @@ def progress(user_id: str, process_id: str) -> dict[str, Any]:
     return body
 
 
-def encode_token(last_key: dict[str, Any]) -> str:
-    raw = json.dumps(last_key, separators=(",", ":"), sort_keys=True).encode()
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def decode_token(token: str, user_id: str) -> dict[str, str]:
-    """The ExclusiveStartKey a token stands for; InvalidToken if it is malformed or not the
-    caller's."""
-    try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        key = json.loads(raw)
-    except (binascii.Error, ValueError) as err:
-        raise InvalidToken("nextToken is not valid.") from err
-    if (
-        not isinstance(key, dict)
-        or set(key) != {"userId", "resultId"}
-        or not all(isinstance(v, str) for v in key.values())
-    ):
-        raise InvalidToken("nextToken is not valid.")
-    if key["userId"] != user_id:
-        raise InvalidToken("nextToken belongs to another listing.")
-    return key
-
-
 class ResultGallery:
     def __init__(self, display_table: str | None = None, history_table: str | None = None):
         self.display = aws.table(display_table or config.get(EnvVar.DISPLAY_TABLE))
@@ -84,8 +57,10 @@ class ResultGallery:
             "ScanIndexForward": False,  # resultId starts with createdAt: newest first
             "Limit": limit,
         }
-        if next_token:
-            kwargs["ExclusiveStartKey"] = decode_token(next_token, user_id)
+        fields = ("userId", "resultId")
+        start = pagination.decode(next_token, fields, lambda key: key["userId"] == user_id)
+        if start:
+            kwargs["ExclusiveStartKey"] = start
         page = self.display.query(**kwargs)
         items = [
             {
@@ -100,7 +75,7 @@ class ResultGallery:
         self.record_shown(user_id, [item["resultId"] for item in items])
         body: dict[str, Any] = {"items": items}
         if "LastEvaluatedKey" in page:
-            body["nextToken"] = encode_token(page["LastEvaluatedKey"])
+            body["nextToken"] = pagination.encode(page["LastEvaluatedKey"])
         return body
 
     def record_shown(self, user_id: str, result_ids: list[str]) -> None:

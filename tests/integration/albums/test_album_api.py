@@ -76,7 +76,7 @@ def test_create_and_list_albums_newest_first_paginated(aws):
     assert [a["albumId"] for a in rest["items"]] == [first]
     # A token is only good in the partition it came from.
     status, body, _ = call("GET", "/albums", BOB, query={"nextToken": page["nextToken"]})
-    assert status == 400 and body["error"]["code"] == "VALIDATION_ERROR"
+    assert status == 400 and body["error"]["code"] == "INVALID_TOKEN"
 
 
 @pytest.mark.parametrize(
@@ -99,7 +99,7 @@ def test_no_claims_is_401(aws):
     assert status == 401 and body["error"]["code"] == "UNAUTHORIZED"
 
 
-def test_upload_tickets_put_multipart_and_refusals(aws):
+def test_upload_tickets_put_multipart_and_refusals(aws, monkeypatch):
     album = new_album()
     status, small, _ = call(
         "POST",
@@ -119,9 +119,12 @@ def test_upload_tickets_put_multipart_and_refusals(aws):
     )
     assert status == 201 and big["upload"]["method"] == "MULTIPART"
     assert [p["partNumber"] for p in big["upload"]["parts"]] == [1, 2, 3]
+    monkeypatch.setenv("ALBUM_MAX_PHOTO_BYTES", str(20 * 1024 * 1024))  # a deployment's own
     refused = [
         ({"fileName": "c.gif", "contentType": "image/gif", "size": 10}, 415),
-        ({"fileName": "d.jpg", "contentType": "image/jpeg", "size": 51 * 1024 * 1024}, 413),
+        ({"fileName": "d.jpg", "contentType": "image/jpeg", "size": 21 * 1024 * 1024}, 413),
+        # Above what any deployment takes: the document's maximum.
+        ({"fileName": "d.jpg", "contentType": "image/jpeg", "size": 51 * 1024 * 1024}, 400),
         ({"fileName": "e.jpg", "contentType": "image/jpeg", "size": 0}, 400),
         ({"fileName": "f.jpg", "contentType": "image/jpeg", "size": 5, "sha256": "nope"}, 400),
     ]

@@ -176,6 +176,16 @@ def test_merge_undo_label_and_suggestions_through_the_api(aws):
     run_job(album, list(names))
     before = {c["clusterId"]: c for c in clusters(album)}
     assert len(before) == 2  # Macron, Ardern
+    pages, token = [], None
+    for _ in before:  # one per page, following nextToken, as every listing pages
+        query = {"limit": "1", **({"nextToken": token} if token else {})}
+        status, page = people_call(
+            "GET", "/albums/{albumId}/clusters", ALICE, query=query, albumId=album
+        )
+        assert status == 200, page
+        pages.append(page["items"][0]["clusterId"])
+        token = page["nextToken"]
+    assert token is None and sorted(pages) == sorted(before)
     a, b = sorted(before)
     status, merged = people_call(
         "POST", "/albums/{albumId}/clusters/merge", ALICE, {"clusterIds": [a, b]}, albumId=album

@@ -321,9 +321,14 @@ def test_shares_per_hour_are_limited_per_user(aws, monkeypatch):
     album, stored, _ = album_with_photos(1)
     shared(album, list(stored))
     shared(album, list(stored))
+    before = int(time.time())
     with pytest.raises(sharing.ShareRateLimited) as refused:
         shared(album, list(stored))
     assert refused.value.status == 429 and "2 shares per hour" in refused.value.message
+    # Retry-After: the seconds left in the hour's window that refused (windows start on the hour).
+    window = sharing.RATE_WINDOW_S
+    left = {window - now % window for now in range(before, int(time.time()) + 1)}
+    assert refused.value.retry_after in left
     bob_album, bob_photos, _ = album_with_photos(1, user=BOB)
     sharing.share_photos(BOB, bob_album, list(bob_photos), recipients=["ann@example.com"])
 

@@ -6,7 +6,8 @@ Every API function is an `APIGatewayRestResolver` made by `resolver(*routers)` a
 - request bodies must be `application/json` (415), at most MAX_BODY_BYTES (413), valid JSON (400
   INVALID_JSON, also for nesting too deep or a number too long to parse);
 - pydantic validation errors become 400 VALIDATION_ERROR naming the field path (`resourceIds/0:
-  must match …`), an unsupported upload media type 415;
+  must match …`), an unsupported upload media type 415, a malformed `nextToken` 400
+  INVALID_TOKEN like any other token no listing gave;
 - domain exceptions (`style_backend.exceptions`) get their status from STATUS;
 - throttling that outlived botocore's retries is 429 with Retry-After, anything else a logged 500
   that tells the client nothing more;
@@ -72,7 +73,15 @@ REASONS = {
     429: "Too many requests",
     500: "Internal error",
 }
+# Every 429 says when to come back: throttling (edge and API Gateway's THROTTLED response), and
+# a domain's limit (a refusal's retry_after, e.g. the share rate limit's window).
+RETRY_AFTER = {
+    "description": "Seconds to wait before trying again.",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 1},
+}
 UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"  # pydantic error type answered with 415
+NEXT_TOKEN = ("query", "nextToken")  # every listing's page token: refused as INVALID_TOKEN
 
 
 class Refused(Exception):
@@ -95,16 +104,35 @@ def error(status: int, code: str, message: str, headers: dict[str, str] | None =
     )
 
 
-def documented(success: int, *errors: int) -> dict[int, dict[str, Any]]:
+def documented(
+    success: int, *errors: int, links: dict[str, Any] | None = None
+) -> dict[int, dict[str, Any]]:
     """OpenAPI `responses` of a route: its success status (the return model's schema, filled in
-    by Powertools), its own error statuses and the common ones, all in the error shape."""
-    responses: dict[int, dict[str, Any]] = {success: {"description": "OK"}}
+    by Powertools; `links`: OpenAPI links from it to the operations its answer feeds), its own
+    error statuses and the common ones, all in the error shape."""
+    responses: dict[int, dict[str, Any]] = {
+        success: {"description": "OK", **({"links": links} if links else {})}
+    }
     for status in sorted({*errors, *COMMON_ERRORS}):
         responses[status] = {
             "description": REASONS[status],
             "content": {"application/json": {"model": _error_model()}},
         }
+    responses[429]["headers"] = {"Retry-After": RETRY_AFTER}
     return responses
+
+
+def link(method: str, path: str, **values: str) -> dict[str, Any]:
+    """An OpenAPI link to the operation `method path`, its parameters (or, for `requestBody`,
+    the body) taken from this answer (`$response.body#/field`)."""
+    pointer = path.replace("~", "~0").replace("/", "~1")
+    target: dict[str, Any] = {"operationRef": f"#/paths/{pointer}/{method.lower()}"}
+    body = values.pop("requestBody", None)
+    if values:
+        target["parameters"] = values
+    if body is not None:
+        target["requestBody"] = body
+    return target
 
 
 def _error_model() -> type:
@@ -161,6 +189,8 @@ def validation_error(errors: list[dict[str, Any]]) -> Response:
     status, code = 400, "VALIDATION_ERROR"
     if errors[0].get("type") == UNSUPPORTED_MEDIA_TYPE:
         status, code = 415, "UNSUPPORTED_MEDIA_TYPE"
+    elif all(tuple(e.get("loc") or ())[:2] == NEXT_TOKEN for e in errors):
+        code = "INVALID_TOKEN"  # as for a token no listing gave (style_backend.pagination)
     return error(status, code, "; ".join(describe(e) for e in errors[:5]))
 
 
@@ -345,14 +375,17 @@ def finish(response: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
 
 
 def answer_refusals(app: APIGatewayRestResolver, refusal: type[Exception]) -> None:
-    """`refusal` (a domain's error carrying `status`, `code`, `message`, e.g. FaceFlow's
-    AlbumError) answers its own status in the API's error shape. More specific than the edge's
-    Exception handler: Powertools picks handlers by the error's MRO."""
+    """`refusal` (a domain's error carrying `status`, `code`, `message`, and `retry_after`
+    seconds where it has them, e.g. FaceFlow's AlbumError) answers its own status in the API's
+    error shape. More specific than the edge's Exception handler: Powertools picks handlers by
+    the error's MRO."""
 
     @app.exception_handler(refusal)
     def _refused(err: Any) -> Response:
         logger.info("request refused", extra={"status": err.status, "code": err.code})
-        return error(err.status, err.code, err.message)
+        retry_after = getattr(err, "retry_after", None)
+        headers = {"Retry-After": str(retry_after)} if retry_after else None
+        return error(err.status, err.code, err.message, headers)
 
 
 def entry_point(

@@ -7,6 +7,7 @@ Error messages are the API's own (`style_backend.api.edge.describe`), not pydant
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
@@ -67,23 +68,26 @@ class AgreeRequest(Request):
     )
 
 
-UPLOAD_TYPES = sorted(keys.UPLOAD_EXTENSIONS)
+def media_type(accepted: Iterable[str]) -> Any:
+    """A media type field: the document lists `accepted` (an enum, so the typed client does
+    too); another is a 415 (edge.UNSUPPORTED_MEDIA_TYPE), not a 400."""
+    types = sorted(accepted)
+
+    def check(value: str) -> str:
+        if value not in types:
+            raise PydanticCustomError(
+                "unsupported_media_type", "must be one of {types}", {"types": ", ".join(types)}
+            )
+        return value
+
+    return Annotated[str, AfterValidator(check), Field(json_schema_extra={"enum": types})]
 
 
-def _upload_type(value: str) -> str:
-    """Another media type is a 415 (edge.UNSUPPORTED_MEDIA_TYPE), not a 400."""
-    if value not in UPLOAD_TYPES:
-        raise PydanticCustomError(
-            "unsupported_media_type", "must be one of {types}", {"types": ", ".join(UPLOAD_TYPES)}
-        )
-    return value
+SelfieType = media_type(keys.UPLOAD_EXTENSIONS)
 
 
 class UploadRequest(Request):
-    contentType: Annotated[str, AfterValidator(_upload_type)] = Field(
-        description="Media type of the selfie the client will upload.",
-        json_schema_extra={"enum": UPLOAD_TYPES},
-    )
+    contentType: SelfieType = Field(description="Media type of the selfie the client will upload.")
     resourceIds: Annotated[
         list[ResourceId],
         Field(
