@@ -46,6 +46,7 @@ PLACE_TOLERANCE = 0.30
 # The part both pictures show spans at least this fraction of each one's width and height: a
 # light crop takes up to 10% a side (0.8 kept), a heavier one makes a new picture.
 MIN_SHARED_SIDE = 0.78
+FRAME_SLACK = 0.15  # faces_may_match(): how much less of each frame the faces may place shared
 # Faces wholly inside the shared part, by this margin of its size, must match; those cut by a
 # crop's edge need not.
 EDGE_MARGIN = 0.02
@@ -459,13 +460,19 @@ def _guesses(a, b, thumb_a, thumb_b, faces_a, faces_b) -> Iterator[Mapping]:
 # ---------------------------------------------------------------- the album
 
 
-def faces_may_match(a: PhotoFaces, b: PhotoFaces) -> bool:
-    """The cheap face test: both without faces, or some face of one the same person as some
-    face of the other. One with faces and one without: only a crop could do that, and a light
-    crop never cuts every face away."""
+def faces_may_match(p: PhotoFacts, q: PhotoFacts, a: PhotoFaces, b: PhotoFaces) -> bool:
+    """The cheap face test, before any pixel: both without faces, or a same-person face in each
+    placing the two frames over each other about as a light crop would (FRAME_SLACK allows for
+    the landmarks' few percent of scale). One with faces and one without: only a crop could do
+    that, and a light crop never cuts every face away. Other shots of a person mostly frame the
+    face elsewhere, and end here."""
     if not len(a) or not len(b):
         return not len(a) and not len(b)
-    return bool((a.vectors @ b.vectors.T >= SAME_PERSON).any())
+    mapping = mapping_from_faces(a, b)
+    if mapping is None:
+        return False
+    size_p, size_q = (p.width, p.height), (q.width, q.height)
+    return shared_region(mapping, size_p, size_q, limit=MIN_SHARED_SIDE - FRAME_SLACK) is not None
 
 
 class _Groups:
@@ -559,7 +566,7 @@ def find_duplicates(
                 continue
             result.compared += 1
             fp, fq = faces_of(p.photo_id), faces_of(q.photo_id)
-            if fp is not None and fq is not None and not faces_may_match(fp, fq):
+            if fp is not None and fq is not None and not faces_may_match(p, q, fp, fq):
                 result.refused_by_faces += 1
                 continue
             if contents_differ(p.photo_id, q.photo_id):

@@ -15,6 +15,10 @@ import numpy as np
 from facekit import quality, yunet
 from facekit.embedding import Embedder, align_for, get_embedder
 
+# Heads tilted past what YuNet finds upright (~30°): the photo is also searched turned by these
+# angles (benchmarks/bench_detection.py: recall by tilt, and the cost).
+TURNS = (45.0, -45.0, 90.0, -90.0)
+
 
 @dataclass(frozen=True)
 class FoundFace:
@@ -30,10 +34,11 @@ def find_faces(
     rgb: np.ndarray, *, scale: float = 1.0, embedder: Embedder | None = None
 ) -> list[FoundFace]:
     """Faces of a decoded photo, largest first, each aligned for `embedder` (default: the
-    configured one) and judged. `scale`: decoded width / original width."""
+    configured one) and judged. `scale`: decoded width / original width. Small faces of a large
+    photo are searched for tile by tile (yunet.detect_faces(tiled=True))."""
     embedder = embedder or get_embedder()
     out = []
-    for detected in yunet.detect_faces(rgb):
+    for detected in yunet.detect_faces(rgb, tiled=True, turns=TURNS):
         crop = align_for(embedder, rgb, detected.landmarks)
         face = detected.scaled(1.0 / scale)
         out.append(FoundFace(face=face, quality=quality.assess(face.eye_distance, crop), crop=crop))

@@ -38,6 +38,12 @@ TOP_K = 5000
 # than 1536 and finds the same faces. A face 10 px between the eyes at 1920 (the low-quality
 # limit) is 5 px at 960, below what YuNet finds: callers wanting those pass max_side.
 DETECT_MAX_SIDE = 960
+# Tiled detection (detect_faces(tiled=True)): tiles overlap by a quarter, and keep only faces
+# under a tenth of a tile (larger ones the whole pass finds, whole).
+TILE_OVERLAP = 0.25
+# A find in a turned copy (detect_faces(turns=…)) needs more: its corners are padding.
+TURNED_SCORE_THRESHOLD = 0.85
+TILE_MAX_FACE = 0.10
 # Below these, in the pixels the crop is taken from, a styling crop is mostly upscaling blur.
 MIN_EYE_DISTANCE = 24
 MIN_FACE_BOX = 64
@@ -185,23 +191,96 @@ def detect_faces(
     *,
     max_side: int = DETECT_MAX_SIDE,
     score_threshold: float = SCORE_THRESHOLD,
+    tiled: bool = False,
+    turns: tuple[float, ...] = (),
 ) -> list[DetectedFace]:
-    """Every face of an RGB uint8 image scoring at least `score_threshold`, largest first."""
+    """Every face of an RGB uint8 image scoring at least `score_threshold`, largest first.
+
+    tiled: an image longer than `max_side` is also searched at its own size, tile by
+    overlapping tile, for the faces the shrunk copy makes too small to find (a face 24 px wide
+    in a 1536-px working copy is 15 px at 960, past YuNet's reach). Only small finds are kept
+    from tiles: a larger face cut by a tile's edge is the whole pass's. turns: the shrunk copy
+    is also searched turned by these angles (degrees, counter-clockwise), for heads tilted past
+    the ~30° YuNet finds upright; a find keeps its own size, centred where it was found."""
     height, width = rgb.shape[:2]
     factor = min(1.0, max_side / max(height, width))
     small = _shrunk(np.ascontiguousarray(rgb), factor) if factor < 1.0 else rgb
     rows = detect_at_size(small[:, :, ::-1].astype(np.float32), score_threshold)
-    scale = np.array([width / small.shape[1], height / small.shape[0]])
+    rows[:, :14] *= np.tile([width / small.shape[1], height / small.shape[0]], 7)
+    tiles = _tile_rows(rgb, max_side, score_threshold) if tiled and factor < 1.0 else []
+    turned = [_turned_rows(small, angle, score_threshold) for angle in turns]
+    for found in turned:
+        found[:, :14] *= np.tile([width / small.shape[1], height / small.shape[0]], 7)
+    if tiles or turned:
+        rows = np.vstack([rows, *tiles, *turned])
+        # Upright finds first: a turned view only adds faces no upright pass found.
+        upright = len(rows) - sum(len(t) for t in turned)
+        rank = rows[:, 14] + (np.arange(len(rows)) < upright)
+        rows = rows[_nms(rows[:, :4], rank)]
     found = [
         DetectedFace(
-            box=tuple(float(v) for v in row[:4] * np.tile(scale, 2)),
-            landmarks=row[4:14].reshape(5, 2).astype(np.float64) * scale,
+            box=tuple(float(v) for v in row[:4]),
+            landmarks=row[4:14].reshape(5, 2).astype(np.float64),
             score=float(row[14]),
         )
         for row in rows
     ]
     found.sort(key=lambda f: (f.area, f.score), reverse=True)
     return found
+
+
+def _tile_rows(rgb: np.ndarray, side: int, score_threshold: float) -> list[np.ndarray]:
+    """Detections of the tiles (side², overlapping by TILE_OVERLAP) at full size, in image
+    coordinates; only faces under TILE_MAX_FACE of a tile."""
+    height, width = rgb.shape[:2]
+    out = []
+    for top in _starts(height, side):
+        for left in _starts(width, side):
+            tile = np.ascontiguousarray(rgb[top : top + side, left : left + side, ::-1])
+            rows = detect_at_size(tile.astype(np.float32), score_threshold)
+            rows = rows[np.maximum(rows[:, 2], rows[:, 3]) < TILE_MAX_FACE * side]
+            rows[:, [0, 1]] += (left, top)  # box origin; width and height stay
+            rows[:, 4:14] += np.tile([left, top], 5)  # landmarks
+            out.append(rows)
+    return out
+
+
+def _turned_rows(small: np.ndarray, angle: float, score_threshold: float) -> np.ndarray:
+    """Detections of the image turned by `angle`, mapped back onto it (its own coordinates):
+    landmarks exactly, boxes as the face's own size around its mapped centre."""
+    from PIL import Image
+
+    height, width = small.shape[:2]
+    turned = Image.fromarray(np.ascontiguousarray(small)).rotate(
+        angle, resample=Image.Resampling.BILINEAR, expand=True
+    )
+    rows = detect_at_size(np.asarray(turned)[:, :, ::-1].astype(np.float32), score_threshold)
+    # PIL turns counter-clockwise about the centre; undo it about the turned image's centre.
+    theta = np.deg2rad(angle)
+    cos, sin = np.cos(theta), np.sin(theta)
+    back = np.array([[cos, -sin], [sin, cos]])
+
+    def unturn(points: np.ndarray) -> np.ndarray:
+        centred = points - (turned.width / 2, turned.height / 2)
+        return centred @ back.T + (width / 2, height / 2)
+
+    out = rows.copy()
+    out[:, 4:14] = unturn(rows[:, 4:14].reshape(-1, 2)).reshape(-1, 10)
+    centres = unturn(rows[:, :2] + rows[:, 2:4] / 2)
+    out[:, :2] = centres - rows[:, 2:4] / 2
+    # The turned image's corners are padding: a face there is none, and a turned view of a
+    # blurred or busy picture fools the network more often than an upright one.
+    points = out[:, 4:14].reshape(-1, 5, 2)
+    inside = ((points >= 0) & (points < (width, height))).all(axis=(1, 2))
+    return out[inside & (rows[:, 14] >= TURNED_SCORE_THRESHOLD)]
+
+
+def _starts(length: int, side: int) -> list[int]:
+    """Tile origins along one axis: tiles of `side` overlapping by at least TILE_OVERLAP."""
+    if length <= side:
+        return [0]
+    count = int(np.ceil((length - side) / (side * (1 - TILE_OVERLAP)))) + 1
+    return [round(i * (length - side) / (count - 1)) for i in range(count)]
 
 
 def find_main_face(rgb: np.ndarray) -> DetectedFace:
