@@ -94,6 +94,17 @@ def _people(user: AlbumUser, album: str) -> set[frozenset[str]]:
     return {frozenset(f["faceId"] for f in c["faces"]) for c in _clusters(user, album)}
 
 
+def _open_page_as(browser, backend, user: AlbumUser) -> None:  # noqa: F811
+    """The page, signed in as `user` (its token in the session, as the page keeps it)."""
+    browser.get(f"{backend.base_url}/")
+    browser.execute_script(
+        "sessionStorage.clear(); localStorage.clear();"
+        "sessionStorage.setItem('idToken', arguments[0])",
+        user.token,
+    )
+    browser.get(f"{backend.base_url}/")
+
+
 def _chips(d) -> list[tuple[str, int, str]]:  # read in one go: a reload redraws them
     return [
         tuple(chip)
@@ -119,13 +130,7 @@ def test_see_the_people_merge_two_undo_and_name_one(browser, backend):  # noqa: 
     before = _clusters(user, album)
     assert len(before) >= 3 and sum(c["size"] for c in before) == status["faces"]
 
-    browser.get(f"{backend.base_url}/")
-    browser.execute_script(
-        "sessionStorage.clear(); localStorage.clear();"
-        "sessionStorage.setItem('idToken', arguments[0])",  # signed in as `user`
-        user.token,
-    )
-    browser.get(f"{backend.base_url}/")
+    _open_page_as(browser, backend, user)
     _wait(browser, lambda d: _chips(d) == _as_shown(before), timeout=60)
     sizes = [size for _, size, _ in _chips(browser)]
     assert sizes == sorted(sizes, reverse=True)  # largest first
@@ -204,13 +209,7 @@ def test_a_duplicate_card_offers_not_a_duplicate_and_the_photo_is_then_processed
     copy = user.upload(album, crop.make(Image.open(io.BytesIO(data))), "ardern-crop.jpg")
     user.wait_idle(album, 2)
 
-    browser.get(f"{backend.base_url}/")
-    browser.execute_script(
-        "sessionStorage.clear(); localStorage.clear();"
-        "sessionStorage.setItem('idToken', arguments[0])",  # signed in as `user`
-        user.token,
-    )
-    browser.get(f"{backend.base_url}/")
+    _open_page_as(browser, backend, user)
 
     def cards(d) -> list[tuple[str, str, bool]]:  # read in one go: the grid is redrawn
         return [

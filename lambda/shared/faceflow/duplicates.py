@@ -12,15 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from faceflow import jobs
 from faceflow.albums import (
     AlbumNotFound,
     UploadConflict,
     get_album,
     new_id,
-    now_iso,
     photo_key,
     table,
 )
@@ -50,31 +47,21 @@ def mark_not_duplicate(user_id: str, album_id: str, photo_id: str) -> dict[str, 
         raise AlbumNotFound("photo")
     if item["status"] != "DUPLICATE" or not item.get("duplicateOf"):
         raise NotADuplicate(f"The photo is {item['status']}, not a duplicate.")
-    job_id, at = new_id(), now_iso()
-    try:
-        table().update_item(
-            Key=photo_key(album_id, photo_id),
-            UpdateExpression=(
-                "SET #s = :processing, jobId = :job, updatedAt = :at, GSI1PK = :gsi, "
-                "GSI1SK = :at ADD notDuplicateOf :kept REMOVE duplicateOf"
-            ),
-            # The same duplicate it was read as: a concurrent call or a deletion loses cleanly.
-            ConditionExpression="#s = :duplicate AND duplicateOf = :of AND userId = :user",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={
-                ":processing": "PROCESSING",
-                ":duplicate": "DUPLICATE",
-                ":job": job_id,
-                ":at": at,
-                ":gsi": "STATUS#PROCESSING",
-                ":kept": {item["duplicateOf"]},
-                ":of": item["duplicateOf"],
-                ":user": user_id,
-            },
-        )
-    except ClientError as err:
-        if err.response["Error"]["Code"] != "ConditionalCheckFailedException":
-            raise
-        raise NotADuplicate("The photo is no longer a duplicate.") from err
+    job_id = new_id()
+    # The same duplicate it was read as: a concurrent call or a deletion loses cleanly.
+    if not jobs.to_processing(
+        album_id,
+        photo_id,
+        job_id,
+        condition="#s = :duplicate AND duplicateOf = :of AND userId = :user",
+        values={
+            ":duplicate": "DUPLICATE",
+            ":of": item["duplicateOf"],
+            ":user": user_id,
+            ":kept": {item["duplicateOf"]},
+        },
+        more="ADD notDuplicateOf :kept REMOVE duplicateOf",
+    ):
+        raise NotADuplicate("The photo is no longer a duplicate.")
     jobs.start_job(user_id, album_id, job_id, [photo_id])
     return {"photoId": photo_id, "status": "PROCESSING"}

@@ -48,24 +48,37 @@ def _conditional(func, *args, **kwargs) -> bool:
 def claim_photo(obj: storage.RawObject, raw_key: str, job_id: str) -> bool:
     """UPLOADING → PROCESSING for the photo this original belongs to; False when there is no such
     photo (a stray object), it is someone else's, or it was claimed already."""
+    return to_processing(
+        obj.album_id,
+        obj.photo_id,
+        job_id,
+        condition="#s = :uploading AND userId = :user AND rawKey = :key",
+        values={":uploading": "UPLOADING", ":user": obj.user_id, ":key": raw_key},
+        more="REMOVE uploadId",
+    )
+
+
+def to_processing(
+    album_id: str, photo_id: str, job_id: str, *, condition: str, values: dict, more: str = ""
+) -> bool:
+    """The photo PROCESSING in `job_id` (status, job, times and the status index) if `condition`
+    holds (`#s` is its status), with `more` of the update expression; False when it did not."""
     at = now_iso()
     return _conditional(
         table().update_item,
-        Key=photo_key(obj.album_id, obj.photo_id),
+        Key=photo_key(album_id, photo_id),
         UpdateExpression=(
             "SET #s = :processing, jobId = :job, updatedAt = :at, GSI1PK = :gsi, GSI1SK = :at "
-            "REMOVE uploadId"
+            + more
         ),
-        ConditionExpression="#s = :uploading AND userId = :user AND rawKey = :key",
+        ConditionExpression=condition,
         ExpressionAttributeNames={"#s": "status"},
         ExpressionAttributeValues={
             ":processing": "PROCESSING",
-            ":uploading": "UPLOADING",
             ":job": job_id,
             ":at": at,
             ":gsi": "STATUS#PROCESSING",
-            ":user": obj.user_id,
-            ":key": raw_key,
+            **values,
         },
     )
 
