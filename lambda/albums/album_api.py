@@ -147,7 +147,7 @@ def complete_upload(albumId: ID, photoId: ID, body: CompleteUpload) -> Response[
         "The photo leaves DUPLICATE and is processed for faces like any other; the pair is "
         "remembered and never marked again. 409 when the photo is not a duplicate."
     ),
-    responses=edge.documented(200, 404, 409),
+    responses=edge.documented(200, 400, 404, 409),
 )
 def not_duplicate(albumId: ID, photoId: ID) -> Response[NotDuplicate]:
     return reply(200, NotDuplicate(**duplicates.mark_not_duplicate(caller(), albumId, photoId)))

@@ -1821,6 +1821,15 @@ export interface operations {
                     "application/json": components["schemas"]["NotDuplicate"];
                 };
             };
+            /** @description Invalid request (see error.message) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Missing, expired or invalid token */
             401: {
                 headers: {
