@@ -20,7 +20,8 @@ distinct pictures (the same person's other shots, on the same canvas too).
 Printed for each rule on the same set: pairwise precision/recall of "same group" against the
 truth, the different-picture pairs marked duplicate, and recall per transform, for
 - faceflow (faces + content), what the pipeline runs;
-- faceflow, pixels alone (faces unknown, as for photos of albums made before faces came first);
+- with --pixels-alone, faceflow without faces (as for photos recorded before faces came first;
+  every pHash candidate then reaches the pixels: slow);
 - imagededup's PHash (and AHash, DHash, WHash) at its default max distance 10, when imagededup is
   importable (its CNN needs torchvision's pretrained weights from the network: not run here);
 - `--before FILE`: another faceflow/dedupe.py, e.g. the one before issue 24
@@ -166,6 +167,9 @@ def main() -> int:
     parser.add_argument("--subset", choices=[*SUBSETS, "all"], default="all")
     parser.add_argument("--before", help="another dedupe.py to run beside (pixels alone)")
     parser.add_argument("--cache", help="pickle of the ingested set (made if missing)")
+    parser.add_argument(
+        "--pixels-alone", action="store_true", help="also faceflow without faces (slow: ~30 min)"
+    )
     args = parser.parse_args()
     items = [i for key, make in SUBSETS.items() if args.subset in (key, "all") for i in make()]
     if len(items) < 100:
@@ -191,8 +195,9 @@ def main() -> int:
         f"{result.refused_by_faces}; whole set {statistics.median(runs):.1f} s (median of "
         f"{args.runs})"
     )
-    pixels = dedupe.find_duplicates(facts, thumbs.__getitem__)
-    report("faceflow, pixels alone", names, truth, groups_of(facts, pixels), items)
+    if args.pixels_alone:
+        pixels = dedupe.find_duplicates(facts, thumbs.__getitem__)
+        report("faceflow, pixels alone", names, truth, groups_of(facts, pixels), items)
     if args.before:
         old = load_before(args.before)
         old_facts = [

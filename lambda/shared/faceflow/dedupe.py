@@ -61,8 +61,8 @@ MIN_CONTENT = 0.03
 COMPARE_SIDE = 128  # long side of the shared part when comparing, in pixels
 MIN_CROP_FRACTION = 0.80  # the pixel search: the smaller view's width, of the larger's, or more
 CORE = 0.8  # the middle of the smaller view searched for: this fraction of each side
-REFINE_SCALE, REFINE_STEPS = 0.06, 6  # refine(): ±6% of scale in 1% steps
-REFINE_SIDE = 192  # refine() works on copies this long
+REFINE_SCALE, REFINE_STEPS = 0.06, 6  # refine(): ±6% of scale, to 1%
+REFINE_SIDE = 160  # refine() works on copies this long
 # SSIM over content before refine() under which even a rough alignment of copies cannot be
 # (copies measured ≥ 0.40 rough): spares refine() the hopeless pairs.
 ROUGH_SSIM = 0.30
@@ -341,30 +341,41 @@ def refine(a_rgb: np.ndarray, b_rgb: np.ndarray, mapping: Mapping) -> Mapping | 
     template = b[round(by0) : round(by1), round(bx0) : round(bx1)]
     if min(template.shape) < 8:
         return None
-    best = None
-    for factor in np.linspace(1 - REFINE_SCALE, 1 + REFINE_SCALE, 2 * REFINE_STEPS + 1):
-        scale = mapping.scale * factor
-        shape = (round(template.shape[0] * scale), round(template.shape[1] * scale))
-        if min(shape) < 8:
-            continue
-        left = max(0, round(inner[0] - mx))
-        top = max(0, round(inner[1] - my))
-        window = a[
-            top : min(a.shape[0], round(inner[3] + my)),
-            left : min(a.shape[1], round(inner[2] + mx)),
-        ]
-        if window.shape[0] < shape[0] or window.shape[1] < shape[1]:
-            continue
-        ncc = match_template(window, _resize(template, shape))
-        y, x = np.unravel_index(int(np.argmax(ncc)), ncc.shape)
-        if best is None or ncc[y, x] > best[0]:
-            # template's top-left (round(bx0), round(by0)) in B lands at (left + x, top + y)
-            shift = np.array([left + x - round(bx0) * scale, top + y - round(by0) * scale])
-            best = (float(ncc[y, x]), Mapping(float(scale), shift))
-    if best is None:
+    left, top = max(0, round(inner[0] - mx)), max(0, round(inner[1] - my))
+    window = a[
+        top : min(a.shape[0], round(inner[3] + my)), left : min(a.shape[1], round(inner[2] + mx))
+    ]
+    tried: dict[float, tuple[float, Mapping] | None] = {}
+
+    def at(factor: float) -> tuple[float, Mapping] | None:
+        """The best shift of the template scaled by `factor` of the estimate, and its NCC."""
+        factor = round(factor, 4)
+        if factor not in tried:
+            scale = mapping.scale * factor
+            shape = (round(template.shape[0] * scale), round(template.shape[1] * scale))
+            tried[factor] = None
+            if min(shape) >= 8 and window.shape[0] >= shape[0] and window.shape[1] >= shape[1]:
+                ncc = match_template(window, _resize(template, shape))
+                y, x = np.unravel_index(int(np.argmax(ncc)), ncc.shape)
+                # the template's top-left (round(bx0), round(by0)) in B lands at (left+x, top+y)
+                shift = np.array([left + x - round(bx0) * scale, top + y - round(by0) * scale])
+                tried[factor] = (float(ncc[y, x]), Mapping(float(scale), shift))
+        return tried[factor]
+
+    # Coarse to fine: every other step across the range, then the two steps beside the best.
+    step = REFINE_SCALE / REFINE_STEPS
+    coarse = np.linspace(1 - REFINE_SCALE, 1 + REFINE_SCALE, REFINE_STEPS + 1)
+    found = [f for f in map(at, coarse) if f]
+    if not found:
         return None
-    found = best[1]  # back in the thumbnails' pixels
-    return Mapping(found.scale * fb / fa, found.shift / fa)
+    best = max(found, key=lambda f: f[0])
+    middle = best[1].scale / mapping.scale
+    for factor in (middle - step, middle + step):
+        candidate = at(factor)
+        if candidate and candidate[0] > best[0]:
+            best = candidate
+    exact = best[1]  # back in the thumbnails' pixels
+    return Mapping(exact.scale * fb / fa, exact.shift / fa)
 
 
 # ---------------------------------------------------------------- content
