@@ -116,15 +116,16 @@ def groups_of(facts, result) -> dict[str, str]:
 
 
 def imagededup_methods() -> dict[str, Callable] | None:
-    """imagededup's hashing methods, or None when it is not installed. Its methods package
-    imports its CNN too, which needs a torchvision matching torch: the hashing module is loaded
-    on its own."""
+    """imagededup's hashing methods, or None when it is not installed. Its methods and utils
+    packages import its CNN too, which needs a torchvision matching torch: the hashing module
+    is loaded without them."""
     spec = importlib.util.find_spec("imagededup")
     if spec is None:
         return None
-    package = types.ModuleType("imagededup.methods")
-    package.__path__ = [str(Path(spec.origin).parent / "methods")]
-    sys.modules.setdefault("imagededup.methods", package)
+    for name in ("methods", "utils"):  # both __init__s import the CNN's torchvision models
+        package = types.ModuleType(f"imagededup.{name}")
+        package.__path__ = [str(Path(spec.origin).parent / name)]
+        sys.modules.setdefault(f"imagededup.{name}", package)
     from imagededup.methods import hashing
 
     return {name: getattr(hashing, name) for name in ("PHash", "AHash", "DHash", "WHash")}
@@ -157,6 +158,7 @@ def imagededup_groups(method, items, names) -> dict[str, str]:
 def load_before(path: str):
     spec = importlib.util.spec_from_file_location("dedupe_before", path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
     spec.loader.exec_module(module)
     return module
 
