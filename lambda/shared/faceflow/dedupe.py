@@ -32,13 +32,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from faceflow.clustering import ASSIGN_THRESHOLD
+
 # Hamming distance (of 64 bits) under which two pHashes are candidates. Measured
 # (benchmarks/bench_dedupe.py): re-encodes, resizes, rotations and colour changes differ by 0–6
 # bits, crops of up to 10% a side by up to 30; only the checks below decide.
 PHASH_CANDIDATE_BITS = 32
 # Cosine of two face vectors at or above which they are the same person: the clustering's
-# assignment threshold (faceflow.clustering.ASSIGN_THRESHOLD), so one rule serves both.
-SAME_PERSON = 0.50
+# assignment threshold, so one rule serves both.
+SAME_PERSON = ASSIGN_THRESHOLD
 # A face's box mapped from one copy onto the other has its centre within this fraction of the
 # face's size of its counterpart's (measured on copies: ≤ 0.15, crops that move YuNet's box
 # included).
@@ -134,10 +136,6 @@ class DedupeResult:
     groups: list[list[str]] = field(default_factory=list)  # each group, kept photo first
     compared: int = 0  # candidate pairs examined beyond pHash
     refused_by_faces: int = 0  # of those, pairs the cheap face test told apart (faces_may_match)
-
-
-def hamming(a: str, b: str) -> int:
-    return (int(a, 16) ^ int(b, 16)).bit_count()
 
 
 def content_hash(rgb: np.ndarray) -> int | None:
