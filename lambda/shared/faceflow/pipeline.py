@@ -17,11 +17,11 @@ import numpy as np
 from botocore.exceptions import ClientError
 from PIL import Image
 
-from faceflow import duplicates as dedupe_rules
 from faceflow import jobs, storage
 from faceflow.album_env import AlbumEnv, get, get_int
 from faceflow.albums import album_alive, album_items, album_key, photo_key, plain, table
 from faceflow.dedupe import PhotoFaces, PhotoFacts, find_duplicates
+from faceflow.duplicates import kept_apart
 from faceflow.ingest import ingest_photo
 from faceflow.people_store import face_items, get_array
 from faceflow.uploads import claim_digest, sha256_key
@@ -106,11 +106,11 @@ def dedupe(event: dict[str, Any]) -> dict[str, Any]:
     jobs.advance(album_id, job_id, "Dedupe")
     duplicates = 0
     photos = [p for p in album_items(album_id, "PHOTO#") if p.get("pHash") and p.get("thumbKey")]
-    kept_apart = dedupe_rules.kept_apart(photos)
+    apart = kept_apart(photos)  # pairs a user said are not duplicates
     mine = [p for p in photos if p.get("jobId") == job_id and p["status"] == "PROCESSING"]
     for photo in mine:
         owner = claim_digest(user_id, album_id, photo["sha256"], photo["photoId"])
-        if owner == photo["photoId"] or frozenset((owner, photo["photoId"])) in kept_apart:
+        if owner == photo["photoId"] or frozenset((owner, photo["photoId"])) in apart:
             continue
         if jobs.set_photo(album_id, photo["photoId"], job_id, "DUPLICATE", duplicateOf=owner):
             duplicates += 1
@@ -139,7 +139,7 @@ def dedupe(event: dict[str, Any]) -> dict[str, Any]:
         lambda photo_id: _thumbnail(by_id[photo_id]["thumbKey"]),
         faces=lambda photo_id: _photo_faces(album_id, by_id[photo_id]),
         new=fresh,
-        kept_apart=kept_apart,
+        kept_apart=apart,
     )
     for photo_id, kept in found.duplicate_of.items():
         if photo_id in fresh and jobs.set_photo(
