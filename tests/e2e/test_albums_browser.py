@@ -17,6 +17,7 @@ from tests.faceflow_photos import distinct_photos
 from tests.prerequisites import require
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+DUPLICATE_SCREENSHOT = "/tmp/faceflow-duplicate-card.png"
 
 
 def test_create_an_album_upload_20_photos_and_see_all_processed(browser, backend, tmp_path):  # noqa: F811
@@ -226,6 +227,8 @@ def test_a_duplicate_card_offers_not_a_duplicate_and_the_photo_is_then_processed
     _wait(browser, lambda d: sorted(c[0] for c in cards(d)) == ["DUPLICATE", "PROCESSED"])
     assert [c[2] for c in cards(browser)] == [c[0] == "DUPLICATE" for c in cards(browser)]
     button = browser.find_element(By.CSS_SELECTOR, "#album-photos figure button.not-duplicate")
+    button.location_once_scrolled_into_view  # noqa: B018 (scrolls it into the screenshot)
+    browser.save_screenshot(DUPLICATE_SCREENSHOT)  # what a person sees: docs, the closing note
     assert button.text == "Not a duplicate"
     assert button.get_attribute("aria-label") == "ardern-crop.jpg is not a duplicate"
     button.click()
