@@ -41,9 +41,9 @@ DETECT_MAX_SIDE = 960
 # Tiled detection (detect_faces(tiled=True)): tiles overlap by a quarter, and keep only faces
 # under a tenth of a tile (larger ones the whole pass finds, whole).
 TILE_OVERLAP = 0.25
+TILE_MAX_FACE = 0.10
 # A find in a turned copy (detect_faces(turns=…)) needs more: its corners are padding.
 TURNED_SCORE_THRESHOLD = 0.85
-TILE_MAX_FACE = 0.10
 # Below these, in the pixels the crop is taken from, a styling crop is mostly upscaling blur.
 MIN_EYE_DISTANCE = 24
 MIN_FACE_BOX = 64
@@ -206,11 +206,12 @@ def detect_faces(
     factor = min(1.0, max_side / max(height, width))
     small = _shrunk(np.ascontiguousarray(rgb), factor) if factor < 1.0 else rgb
     rows = detect_at_size(small[:, :, ::-1].astype(np.float32), score_threshold)
-    rows[:, :14] *= np.tile([width / small.shape[1], height / small.shape[0]], 7)
+    to_image = np.tile([width / small.shape[1], height / small.shape[0]], 7)  # small → rgb
+    rows[:, :14] *= to_image
     tiles = _tile_rows(rgb, max_side, score_threshold) if tiled and factor < 1.0 else []
     turned = [_turned_rows(small, angle, score_threshold) for angle in turns]
     for found in turned:
-        found[:, :14] *= np.tile([width / small.shape[1], height / small.shape[0]], 7)
+        found[:, :14] *= to_image
     if tiles or turned:
         rows = np.vstack([rows, *tiles, *turned])
         # Upright finds first: a turned view only adds faces no upright pass found.
