@@ -1,6 +1,9 @@
 """Erasure racing the pipeline over HTTP (issue 18, item 1), as the probe did it: sign up, agree,
 upload a real face with every style, `DELETE /apis/images/{sub}` 0, 0.3, 0.5 and 0.8 s later;
-15 s later nothing of any of these users is left in the bucket or the tables."""
+then nothing of any of these users is left in the bucket or the tables. An inference already sent
+is cleaned by its completion, which on a loaded CPU can come well after the erasure: the test
+looks after QUIET_SECONDS (so that late writers have written) and then waits for the cleanup,
+SETTLE_SECONDS at most."""
 
 from __future__ import annotations
 
@@ -17,7 +20,8 @@ from tests.e2e.conftest import User, jpeg
 pytestmark = pytest.mark.e2e
 
 DELAYS = (0.0, 0.3, 0.5, 0.8)
-SETTLE_SECONDS = 15
+QUIET_SECONDS = 15
+SETTLE_SECONDS = 60
 TOMBSTONE_FIELDS = {"processId", "status", "erasedAt", "updatedAt", "ttl"}
 
 
@@ -62,8 +66,13 @@ def test_erasure_at_any_point_of_the_pipeline_leaves_nothing(backend):
         reply = user.call("DELETE", f"/apis/images/{user.sub}")
         assert reply.status_code == 202, reply.text
         erased.append((delay, user, process_id, style_ids))
-    time.sleep(SETTLE_SECONDS)
-    left = {delay: leftovers(backend, *rest) for delay, *rest in erased}
+    deadline = time.monotonic() + SETTLE_SECONDS
+    time.sleep(QUIET_SECONDS)
+    while True:
+        left = {delay: leftovers(backend, *rest) for delay, *rest in erased}
+        if not any(left.values()) or time.monotonic() > deadline:
+            break
+        time.sleep(1)
     assert left == {delay: [] for delay in DELAYS}
 
 
