@@ -31,7 +31,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from style_backend.api.edge import CORS_HEADERS
+from common.api import CORS_HEADERS
 
 Handler = Callable[[dict, Any], dict]
 log = logging.getLogger("local.apigw")

@@ -21,8 +21,8 @@ for var in [v for v in os.environ if v.startswith("AWS_ENDPOINT_URL")]:
 @pytest.fixture(autouse=True)
 def _fresh_boto_clients():
     """Cached clients (and the URL signer) must not survive into a test that mocks differently."""
+    from common import aws
     from faceflow import signing
-    from style_backend import aws
 
     aws.reset()
     signing.reset()

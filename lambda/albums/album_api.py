@@ -4,7 +4,7 @@ Thin: each route checks nothing but the request's shape (pydantic, album_models)
 faceflow. Like every API function: one Powertools `router`, `app = edge.resolver(router)` (JSON
 bodies, 400 VALIDATION_ERROR, CORS and no-store on every answer), `handler =
 edge.entry_point(app)` (401 before anything else when the authorizer's claims are missing).
-Album domain errors (faceflow.albums.AlbumError) answer their own status.
+Album domain errors (faceflow.albums.AlbumError) carry a code; common.api.STATUS gives its status.
 """
 
 from __future__ import annotations
@@ -29,10 +29,9 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
+from common import api as edge
+from common.api import NextToken
 from faceflow import albums, duplicates, uploads
-from faceflow.albums import AlbumError
-from style_backend.api import edge
-from style_backend.api.models import NextToken
 
 ID = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9a-f]+$")]
 Limit = Annotated[int, Query(ge=1, le=100)]
@@ -154,9 +153,6 @@ def not_duplicate(albumId: ID, photoId: ID) -> Response[NotDuplicate]:
 
 
 app = edge.resolver(router)
-
-
-edge.answer_refusals(app, AlbumError)
 
 
 # An action without a body: an empty POST is the whole request.

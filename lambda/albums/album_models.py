@@ -93,7 +93,7 @@ class UploadProgress(_Model):
     received: list[ReceivedPart]
 
 
-# A completion's body stays within the API's 16 KiB (style_backend.api.edge.MAX_BODY_BYTES): at
+# A completion's body stays within the API's 16 KiB (common.api.MAX_BODY_BYTES): at
 # most MAX_PARTS parts (50 MiB photos in 5 MiB parts are 10), S3 ETags in printable ASCII.
 MAX_PARTS = 100
 

@@ -22,10 +22,9 @@ from people_models import (
     Undone,
 )
 
+from common import api as edge
+from common.api import NextToken
 from faceflow import people_store
-from faceflow.albums import AlbumError
-from style_backend.api import edge
-from style_backend.api.models import NextToken
 
 AlbumId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9a-f]+$")]
 ClusterId = Annotated[
@@ -125,9 +124,6 @@ def undo(albumId: AlbumId) -> Response[Undone]:
 
 
 app = edge.resolver(router)
-
-
-edge.answer_refusals(app, AlbumError)
 
 
 # Actions without a body: an empty POST is the whole request.

@@ -11,7 +11,7 @@ from faceflow.people import LABEL_PATTERN, MAX_LABEL
 # Face ids are "{photoId}-{n}" (faceflow.people_store), cluster ids "C-" + a face id (+ "-n").
 ClusterId = Annotated[str, Field(min_length=3, max_length=128, pattern=r"^C-[0-9a-f-]+$")]
 FaceId = Annotated[str, Field(min_length=3, max_length=40, pattern=r"^[0-9a-f]+-[0-9]+$")]
-# A split's body stays within the API's 16 KiB (style_backend.api.edge.MAX_BODY_BYTES).
+# A split's body stays within the API's 16 KiB (common.api.MAX_BODY_BYTES).
 MAX_FACES_PER_SPLIT = 300
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
+from common import api as edge
 from style_backend.agreements import AgreementStore
-from style_backend.api import edge
 from style_backend.api.models import AgreementRecord, AgreementStatus, AgreeRequest
 
 router = Router()

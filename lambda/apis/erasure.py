@@ -1,4 +1,5 @@
-"""DELETE /apis/images/{userId}: erase every object and item of the caller (202 + summary)."""
+"""DELETE /apis/images/{userId}: erase every object and item of the caller (202 + summary), in
+every product (common.erasure runs each product's registered eraser)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
+import faceflow.albums  # noqa: F401 (registers FaceFlow's eraser)
+import style_backend.erasure  # noqa: F401 (registers the styling flow's eraser)
+from common import api as edge
+from common.erasure import erase_user
 from style_backend import accounts
-from style_backend.api import edge
 from style_backend.api.models import ErasureSummary, UserId
-from style_backend.erasure import erase_user
 
 router = Router()
 

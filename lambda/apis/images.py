@@ -8,10 +8,10 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
-from style_backend.api import edge
+from common import api as edge
+from common.api import NextToken
 from style_backend.api.models import (
     DEFAULT_LIMIT,
-    NextToken,
     PageSize,
     ProcessId,
     Progress,

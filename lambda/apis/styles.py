@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from style_backend.api import edge
+from common import api as edge
 from style_backend.api.models import StyleList
 from style_backend.styles import StyleCatalog
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from style_backend.api import edge
+from common import api as edge
+from common.observability import MetricUnit, metrics
 from style_backend.api.models import UploadRequest, UploadTicket
-from style_backend.observability import MetricUnit, metrics
 from style_backend.uploads import start_upload
 
 router = Router()

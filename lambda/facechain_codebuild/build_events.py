@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from style_backend import builds, config, observability
+from common import observability
+from common.observability import logger as log
+from style_backend import builds, config
 from style_backend.config import EnvVar
-from style_backend.observability import logger as log
 
 
 @observability.lambda_entry()

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from style_backend import builds, observability
-from style_backend.observability import logger as log
+from common import observability
+from common.observability import logger as log
+from style_backend import builds
 
 
 @observability.lambda_entry()

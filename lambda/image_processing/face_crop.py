@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from common import aws, observability
+from common.observability import logger as log
 from facekit import faces, yunet
-from style_backend import aws, config, erasure, events, keys, observability
+from style_backend import config, erasure, events, keys
 from style_backend.errors import Failure, Reason
-from style_backend.observability import logger as log
 from style_backend.process import ProcessStore, Status, process_of_object
 
 if TYPE_CHECKING:

@@ -20,10 +20,11 @@ import base64
 import json
 from typing import Any
 
-from style_backend import aws, config, erasure, events, keys, observability
+from common import aws, observability
+from common.observability import logger as log
+from style_backend import config, erasure, events, keys
 from style_backend.config import EnvVar
 from style_backend.errors import Failure, Reason
-from style_backend.observability import logger as log
 from style_backend.process import ProcessStore, Status, StyleStatus, process_of_object
 
 # Backoff of the explicit retry loop (seconds); tests shorten it.

@@ -12,12 +12,13 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from common import aws, observability
+from common.observability import MetricUnit, metrics
+from common.observability import logger as log
 from facekit import formats
-from style_backend import aws, config, erasure, events, keys, observability
+from style_backend import config, erasure, events, keys
 from style_backend.config import EnvVar
 from style_backend.errors import Failure, Reason
-from style_backend.observability import MetricUnit, metrics
-from style_backend.observability import logger as log
 from style_backend.process import DisplayStore, ProcessStore, StyleStatus
 
 _SNIFF_BYTES = 4096  # enough to tell an image from a JSON error body, and to quote the error

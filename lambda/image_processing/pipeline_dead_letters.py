@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from style_backend import dead_letters, observability
-from style_backend.observability import logger as log
+from common import observability
+from common.observability import logger as log
+from style_backend import dead_letters
 
 
 @observability.lambda_entry()

@@ -3,8 +3,9 @@ FaceFlow image (lambda/albums/Dockerfile): choosing a share's photos asks the pe
 
 Thin, like every API function: one Powertools `router`, `app = edge.resolver(router)`, `handler =
 edge.entry_point(app)`; each route checks the request's shape (share_models) and calls
-faceflow.sharing. Album domain errors (faceflow.albums.AlbumError: 400, 404, 429) answer their
-own status; another user's album or share is 404 with the body of one that does not exist.
+faceflow.sharing. Album domain errors (faceflow.albums.AlbumError) carry a code whose status
+common.api.STATUS gives; another user's album or share is 404 with the body of one that does
+not exist.
 """
 
 from __future__ import annotations
@@ -23,9 +24,8 @@ from share_models import (
     SharePreview,
 )
 
+from common import api as edge
 from faceflow import share_people, sharing, signing
-from faceflow.albums import AlbumError
-from style_backend.api import edge
 
 ID = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9a-f]+$")]
 JSON = "application/json"
@@ -105,9 +105,6 @@ def revoke_share(shareId: ID) -> Response[Share]:
 
 
 app = edge.resolver(router)
-
-
-edge.answer_refusals(app, AlbumError)
 
 
 handler = edge.entry_point(app)

@@ -14,9 +14,9 @@ import json
 import urllib.request
 from typing import Any
 
+from common import aws
+from common.observability import logger
 from faceflow import signing
-from style_backend import aws
-from style_backend.observability import logger
 
 
 def key_pair(secret_id: str, generation: str) -> str:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from common.observability import logger
 from faceflow import exporter
 from faceflow.album_env import AlbumEnv, get_int
-from style_backend.observability import logger
 
 
 def export(event: dict[str, Any], context: Any = None) -> dict[str, Any]:

@@ -7,10 +7,10 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from common.api import CORS_HEADERS
 from stacks.nag import acknowledge, skip_checkov
 from stacks.settings import Settings
 from stacks.shared import Component, ProjectLogGroup
-from style_backend.api.edge import CORS_HEADERS
 
 STAGE_NAME = "prod"
 
@@ -50,7 +50,7 @@ class RestApi(Component):
             cloud_watch_role=True,
             cloud_watch_role_removal_policy=cdk.RemovalPolicy.RETAIN,
             deploy_options=_stage_options(settings, access_logs),
-            # Preflight answers what the handlers' responses allow (style_backend.api.edge).
+            # Preflight answers what the handlers' responses allow (common.api).
             default_cors_preflight_options=apigw.CorsOptions(
                 allow_origins=settings.cors_origins,
                 allow_methods=CORS_HEADERS["Access-Control-Allow-Methods"].split(","),

@@ -27,13 +27,14 @@ from constructs import Construct
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LAMBDA_DIR = REPO_ROOT / "lambda"
 SHARED_DIR = LAMBDA_DIR / "shared"
+COMMON_PACKAGE = SHARED_DIR / "common"  # what both products need of AWS: pure Python
 DOMAIN_PACKAGE = SHARED_DIR / "style_backend"  # the styling domain: pure Python
 FACE_PACKAGE = SHARED_DIR / "facekit"  # the face package: split between the two layers
 # FaceFlow's domain: its album bookkeeping (albums, uploads, jobs, storage) is pure Python and
 # ships in the shared layer (the user erasure erases albums); its imaging modules do not.
 FACEFLOW_PACKAGE = SHARED_DIR / "faceflow"
-# What the FaceChain container COPYs: both packages whole.
-SHARED_PACKAGES = (DOMAIN_PACKAGE, FACE_PACKAGE)
+# What the FaceChain container COPYs: these packages whole.
+SHARED_PACKAGES = (COMMON_PACKAGE, DOMAIN_PACKAGE, FACE_PACKAGE)
 # Third-party packages only the imaging layer ships (lambda/requirements.txt: native wheels).
 IMAGING_IMPORTS = frozenset({"numpy", "PIL", "dlib", "cv2", "onnxruntime", "onnx"})
 # What a shared-layer module may import: the standard library, the runtime's boto3 and the
@@ -44,6 +45,7 @@ _PURE_IMPORTS = frozenset(sys.stdlib_module_names) | {
     "aws_lambda_powertools",
     "pydantic",
     "cryptography",
+    "common",
     "style_backend",
     "facekit",
     "faceflow",
@@ -172,8 +174,14 @@ def face_modules(package: Path = FACE_PACKAGE) -> tuple[list[Path], list[Path]]:
 
 
 def shared_layer_sources() -> list[Path]:
-    """What every function imports: the styling domain and facekit's pure modules."""
-    return [DOMAIN_PACKAGE, *face_modules()[0], *face_modules(FACEFLOW_PACKAGE)[0]]
+    """What every function imports: the neutral package, the styling domain and facekit's and
+    faceflow's pure modules."""
+    return [
+        COMMON_PACKAGE,
+        DOMAIN_PACKAGE,
+        *face_modules()[0],
+        *face_modules(FACEFLOW_PACKAGE)[0],
+    ]
 
 
 def _copy_files(files: Iterable[Path], python_dir: Path) -> None:
@@ -280,14 +288,14 @@ def function_image(dockerfile: str, handler: str) -> lambda_.DockerImageCode:
 
 
 def container_source(scope: Construct, construct_id: str) -> s3_assets.Asset:
-    """byoc/facechain plus style_backend/, facekit/ and the engines' model files (the Dockerfile
+    """byoc/facechain plus common/, style_backend/, facekit/ and the engines' model files (the Dockerfile
     COPYs them): the CodeBuild source."""
     return s3_assets.Asset(
         scope,
         construct_id,
         path=str(CONTAINER_DIR),
         asset_hash=fingerprint(
-            [CONTAINER_DIR, *SHARED_PACKAGES], "container-source-v3", *CONTAINER_MODELS
+            [CONTAINER_DIR, *SHARED_PACKAGES], "container-source-v4", *CONTAINER_MODELS
         ),
         asset_hash_type=cdk.AssetHashType.CUSTOM,
         bundling=local_bundling(bundle_container_source),

@@ -1,6 +1,7 @@
 """The Lambda layers. Layers follow the packages, so a function ships only what it imports:
 
-- SharedLayer: the styling domain (`style_backend`), facekit's and faceflow's pure modules,
+- SharedLayer: the neutral package (`common`), the styling domain (`style_backend`), facekit's
+  and faceflow's pure modules,
   Powertools, pydantic and cryptography (wheels for python3.12 x86_64): every function.
 - ImagingLayer: facekit's imaging modules (decoding, detection, alignment) with what the face
   crop runs (numpy, Pillow, onnxruntime wheels for python3.12 x86_64; no dlib, no OpenCV: the
@@ -54,8 +55,8 @@ class SharedLayer(lambda_.LayerVersion):
             compatible_runtimes=[RUNTIME],
             compatible_architectures=[ARCHITECTURE],
             description=(
-                "style_backend, facekit's and faceflow's pure modules, Powertools, pydantic, "
-                "cryptography"
+                "common, style_backend, facekit's and faceflow's pure modules, Powertools, "
+                "pydantic, cryptography"
             ),
         )
 

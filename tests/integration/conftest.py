@@ -16,7 +16,8 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from style_backend import aws, keys
+from common import aws
+from style_backend import keys
 from style_backend.config import EnvVar
 from style_backend.process import ProcessStore
 from tests import hostile

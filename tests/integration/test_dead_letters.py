@@ -14,7 +14,8 @@ import face_swap_completion
 import pipeline_dead_letters
 import pytest
 
-from style_backend import aws, keys
+from common import aws
+from style_backend import keys
 from style_backend.process import Status, StyleStatus
 from tests import hostile
 from tests.integration.conftest import (

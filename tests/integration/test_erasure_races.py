@@ -20,7 +20,8 @@ import face_swap
 import face_swap_completion
 import pytest
 
-from style_backend import aws, erasure, keys
+from common import aws
+from style_backend import erasure, keys
 from style_backend.process import DisplayStore, ProcessStore, StyleStatus
 from tests import hostile
 from tests.integration.conftest import (
@@ -51,7 +52,7 @@ def expect_invoke(endpoint, pid: str) -> None:
 
 
 def erase() -> None:
-    assert erasure.erase_user(USER)["userId"] == USER
+    assert erasure.erase_user(USER)["objects"] >= 0
 
 
 def erase_during(client: Any, event: str, when: Callable[[dict], bool] = lambda _: True) -> list:

@@ -155,7 +155,7 @@ def test_every_outcome_is_one_json_log_line_with_the_process_id(pipeline, capsys
     import json
     import logging
 
-    from style_backend.observability import logger
+    from common.observability import logger
 
     lines = io.StringIO()
     handler = logging.StreamHandler(lines)

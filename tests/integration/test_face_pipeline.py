@@ -13,8 +13,9 @@ import numpy as np
 from botocore.stub import Stubber
 from PIL import Image
 
+from common import aws
 from facekit import faces, yunet
-from style_backend import aws, keys
+from style_backend import keys
 from style_backend.process import Status, StyleStatus, result_id
 from tests import hostile
 from tests.integration.conftest import (

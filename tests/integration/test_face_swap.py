@@ -8,7 +8,8 @@ import face_swap
 import pytest
 from botocore.exceptions import ClientError
 
-from style_backend import aws, keys
+from common import aws
+from style_backend import keys
 from style_backend.process import Status, StyleStatus
 from tests import hostile
 from tests.integration.conftest import BUCKET, ENDPOINT, STYLES, USER, s3_event

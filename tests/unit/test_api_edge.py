@@ -1,4 +1,4 @@
-"""The API edge (style_backend.api.edge) through real API functions: what every response carries,
+"""The API edge (common.api) through real API functions: what every response carries,
 what is refused before routing, how pydantic's errors and domain exceptions become answers."""
 
 import base64
@@ -8,9 +8,10 @@ from urllib.parse import quote
 import pytest
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
+from common import api as edge
+from common.errors import DomainError
 from local.apigw import load_handler, to_proxy_event
 from style_backend import exceptions
-from style_backend.api import edge
 from style_backend.api.routes import routes
 
 USER = "5b1c0f7e-0000-4000-8000-000000000001"
@@ -83,7 +84,6 @@ def test_failures_map_to_error_bodies_that_leak_nothing(route_function, status, 
 
 
 def test_a_rate_limited_refusal_says_when_to_come_back():
-    from faceflow.albums import AlbumError
     from faceflow.sharing import ShareRateLimited
 
     def limited():
@@ -91,9 +91,7 @@ def test_a_rate_limited_refusal_says_when_to_come_back():
 
     router = Router()
     router.get("/probe")(limited)
-    app = edge.resolver(router)
-    edge.answer_refusals(app, AlbumError)
-    got, headers, body = _call(edge.entry_point(app), "GET", "/probe")
+    got, headers, body = _call(edge.entry_point(edge.resolver(router)), "GET", "/probe")
     assert (got, body["error"]["code"], headers["Retry-After"]) == (429, "RATE_LIMITED", "1234")
 
 
@@ -106,18 +104,39 @@ def test_the_document_promises_retry_after_on_every_429():
             assert header["required"] and header["schema"]["type"] == "integer", (method, path)
 
 
-def test_domain_exceptions_get_their_status_at_the_edge():
-    for error, status in edge.STATUS.items():
+def test_domain_errors_get_their_status_at_the_edge_from_their_code():
+    for code, status in edge.STATUS.items():
 
-        def raises(error=error):
-            raise error("refused for a reason")
+        def raises(code=code):
+            raise DomainError("refused for a reason", code)
 
         got, _, body = _call(_app(raises), "GET", "/probe")
-        assert (got, body["error"]) == (
-            status,
-            {"code": error.code, "message": "refused for a reason"},
-        )
-    assert issubclass(exceptions.NotConsented, exceptions.DomainError)
+        assert (got, body["error"]) == (status, {"code": code, "message": "refused for a reason"})
+
+
+def _subclasses(cls: type) -> list[type]:
+    return [c for sub in cls.__subclasses__() for c in (sub, *_subclasses(sub))]
+
+
+def test_every_error_class_of_both_products_has_its_status_in_the_one_table():
+    """The edge's table is the only place a status is decided: every error class's code is in
+    it (a new code without a status would quietly answer 400), and none carries a status."""
+    import faceflow.albums
+    import faceflow.people
+    import faceflow.people_store
+    import faceflow.sharing
+    import style_backend.accounts
+    import style_backend.exceptions  # noqa: F401 (their classes register as subclasses)
+
+    classes = _subclasses(DomainError)
+    assert {"AlbumNotFound", "ShareRateLimited", "NotConsented", "EditRefused"} <= {
+        c.__name__ for c in classes
+    }
+    for cls in classes:
+        assert cls.code in edge.STATUS or cls is faceflow.people.EditRefused, cls
+        assert not hasattr(cls, "status"), cls
+    assert edge.STATUS[exceptions.NotConsented.code] == 403
+    assert edge.STATUS[faceflow.sharing.ShareRateLimited.code] == 429
 
 
 AGREE = load_handler("agreement.handler")
@@ -266,7 +285,7 @@ def test_api_log_lines_carry_the_gateway_request_id_and_the_lambda_request_id():
     import logging
     from dataclasses import dataclass
 
-    from style_backend.observability import logger
+    from common.observability import logger
 
     @dataclass
     class Context:
@@ -293,7 +312,7 @@ def test_api_log_lines_carry_the_gateway_request_id_and_the_lambda_request_id():
 
 
 def test_accepted_uploads_are_an_emf_metric(capsys):
-    from style_backend.observability import count
+    from common.observability import count
 
     count("UploadsAccepted")
     (line,) = [x for x in capsys.readouterr().out.splitlines() if '"_aws"' in x]

@@ -14,7 +14,8 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from style_backend import aws, builds
+from common import aws
+from style_backend import builds
 
 LOG_LINK = "https://console.aws.amazon.com/cloudwatch/home#logEvent:group=/aws/codebuild/p"
 

@@ -3,7 +3,8 @@ import json
 import pytest
 from botocore.exceptions import ClientError, ConnectTimeoutError
 
-from style_backend import aws, events, keys
+from common import aws
+from style_backend import events, keys
 
 
 def client_error(code: str, status: int) -> ClientError:

@@ -5,7 +5,8 @@ from pathlib import Path
 
 from openapi_spec_validator import validate
 
-from style_backend.api import edge, routes
+from common import api as edge
+from style_backend.api import routes
 from tests.fresh_python import assert_runs
 from tests.unit.test_apigateway_stack import _methods
 

@@ -6,8 +6,11 @@ the synthesized template. Missing required settings are deployment errors, never
 
 from __future__ import annotations
 
-import os
 from enum import StrEnum
+
+from common.config import get, get_int
+
+__all__ = ["MAX_PHOTO_BYTES_CEILING", "AlbumEnv", "get", "get_int"]
 
 
 class AlbumEnv(StrEnum):
@@ -44,18 +47,3 @@ class AlbumEnv(StrEnum):
 # The largest photo any deployment takes (album_max_photo_bytes may be less, never more): the
 # API document's maximum for an upload's size, and the setting's default.
 MAX_PHOTO_BYTES_CEILING = 50 * 1024 * 1024
-
-
-class AlbumConfigError(RuntimeError):
-    """A required album setting is missing."""
-
-
-def get(name: AlbumEnv) -> str:
-    value = os.environ.get(name.value, "")
-    if not value:
-        raise AlbumConfigError(f"environment variable {name.value} is not set")
-    return value
-
-
-def get_int(name: AlbumEnv) -> int:
-    return int(get(name))

@@ -24,9 +24,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from common import aws, pagination
+from common.erasure import register
+from common.errors import DomainError
 from faceflow import storage
 from faceflow.album_env import AlbumEnv, get
-from style_backend import aws, pagination
 
 PHOTO_STATUSES = ("UPLOADING", "PROCESSING", "PROCESSED", "DUPLICATE", "FAILED")
 TERMINAL_PHOTO = frozenset({"PROCESSED", "DUPLICATE", "FAILED"})
@@ -39,19 +41,14 @@ def Key(name: str) -> Any:
     return _Key(name)
 
 
-class AlbumError(Exception):
-    """A request the album domain refuses; `code` and `message` are for the client."""
+class AlbumError(DomainError):
+    """A request the album domain refuses; `code` and `message` are for the client (the API's
+    edge, common.api, maps the code to a status)."""
 
-    status = 400
     code = "VALIDATION_ERROR"
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 class AlbumNotFound(AlbumError):
-    status = 404
     code = "NOT_FOUND"
 
     def __init__(self, what: str = "album"):
@@ -63,17 +60,14 @@ class InvalidUpload(AlbumError):
 
 
 class UnsupportedType(AlbumError):
-    status = 415
     code = "UNSUPPORTED_MEDIA_TYPE"
 
 
 class UploadTooLarge(AlbumError):
-    status = 413
     code = "FILE_TOO_LARGE"
 
 
 class UploadConflict(AlbumError):
-    status = 409
     code = "CONFLICT"
 
 
@@ -358,13 +352,14 @@ def delete_album(user_id: str, album_id: str) -> None:
     _delete_album_data(user_id, album_id)
 
 
-def erase_user_albums(user_id: str) -> int:
-    """Every album of a user (the user erasure): returns how many albums were erased.
+@register("albums")
+def erase_user_albums(user_id: str) -> dict[str, int]:
+    """Every album of a user (the user erasure): how many albums were erased.
 
     Without an album table configured (the styling flow alone: its tests, a deployment without
     FaceFlow) there are no albums; stacks/albums gives the erasure function the table."""
     if not os.environ.get(AlbumEnv.TABLE.value):
-        return 0
+        return {"albums": 0}
     albums = [
         item["albumId"]
         for item in _all_pages(
@@ -379,7 +374,7 @@ def erase_user_albums(user_id: str) -> int:
     with table().batch_writer() as batch:
         for item in _user_items(user_id):
             batch.delete_item(Key={"PK": item["PK"], "SK": item["SK"]})
-    return len(albums)
+    return {"albums": len(albums)}
 
 
 def _all_pages(**kwargs):

@@ -22,6 +22,7 @@ import numpy as np
 from botocore.exceptions import ClientError
 from PIL import Image
 
+from common.aws import is_transient
 from faceflow import albums, jobs, people_store, storage
 from faceflow.album_env import AlbumEnv, get, get_int
 from faceflow.albums import photo_key, table
@@ -30,7 +31,6 @@ from faceflow.pipeline import TransientStepError, _aws_call, _job
 from facekit import analysis, imaging
 from facekit.embedding import get_embedder
 from facekit.errors import Failure
-from style_backend.aws import is_transient
 
 
 def _photo(album_id: str, job_id: str, photo_id: str) -> dict[str, Any] | None:

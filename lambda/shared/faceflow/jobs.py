@@ -21,10 +21,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from common import aws
 from faceflow import storage
 from faceflow.album_env import AlbumEnv, get, get_int
 from faceflow.albums import album_alive, album_items, new_id, now_iso, photo_key, table
-from style_backend import aws
 
 # CANCELLED: its album was deleted while it ran (cancelled_when_album_gone); never shown.
 JOB_STATUSES = ("QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED")

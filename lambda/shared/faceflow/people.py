@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from common.errors import DomainError
 from faceflow.clustering import (
     ASSIGN_THRESHOLD,
     DEFAULT_ALGORITHM,
@@ -41,13 +42,11 @@ MAX_LABEL = 100
 LABEL_PATTERN = r"[^\t-\r\x1c- \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 
 
-class EditRefused(Exception):
-    """An edit that cannot be made, with a code a handler maps to HTTP (NOT_FOUND → 404,
-    CONFLICT / NOTHING_TO_UNDO → 409, INVALID → 400)."""
+class EditRefused(DomainError):
+    """An edit that cannot be made: NOT_FOUND, CONFLICT, NOTHING_TO_UNDO or VALIDATION_ERROR."""
 
     def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code, self.message = code, message
+        super().__init__(message, code)
 
 
 @dataclass(frozen=True)
@@ -286,7 +285,7 @@ class AlbumPeople:
     def label(self, cluster_id: str, name: str) -> Edit:
         name = (name or "").strip()
         if not 1 <= len(name) <= MAX_LABEL:
-            raise EditRefused("INVALID", f"A name is 1–{MAX_LABEL} characters.")
+            raise EditRefused("VALIDATION_ERROR", f"A name is 1–{MAX_LABEL} characters.")
         face_ids = self.members().get(cluster_id)
         if not face_ids:
             raise EditRefused("NOT_FOUND", f"No cluster {cluster_id} in this album.")
@@ -306,7 +305,7 @@ class AlbumPeople:
         self._assigning = None
         wanted = list(dict.fromkeys(cluster_ids))
         if len(wanted) < 2:
-            raise EditRefused("INVALID", "Merge needs two or more different clusters.")
+            raise EditRefused("VALIDATION_ERROR", "Merge needs two or more different clusters.")
         members = self.members()
         missing = [c for c in wanted if c not in members]
         if missing:
@@ -353,10 +352,14 @@ class AlbumPeople:
             raise EditRefused("NOT_FOUND", f"No cluster {cluster_id} in this album.")
         leaving = frozenset(face_ids)
         if not leaving or not leaving <= set(members):
-            raise EditRefused("INVALID", "Split faces must be some of this cluster's faces.")
+            raise EditRefused(
+                "VALIDATION_ERROR", "Split faces must be some of this cluster's faces."
+            )
         staying = frozenset(members) - leaving
         if not staying:
-            raise EditRefused("INVALID", "Split at least one face less than the whole cluster.")
+            raise EditRefused(
+                "VALIDATION_ERROR", "Split at least one face less than the whole cluster."
+            )
         new_id = self._fresh_cluster_id(min(leaving))
         edit = self._record(SPLIT, new_id)
         for f in sorted(leaving):

@@ -27,11 +27,11 @@ from typing import Any
 import numpy as np
 from botocore.exceptions import ClientError
 
+from common import pagination
 from faceflow import albums, storage
 from faceflow.album_env import AlbumEnv, get
 from faceflow.albums import AlbumError, AlbumNotFound, album_items, get_album, now_iso, plain, table
 from faceflow.people import AlbumPeople, EditRefused, FaceEntry, from_state, to_state
-from style_backend import pagination
 
 PEOPLE_SK = "PEOPLE"
 UNCHANGED = object()  # what an operation returns when it changed nothing (no commit)
@@ -41,7 +41,6 @@ PEOPLE_PHOTO_STATUSES = frozenset({"PROCESSING", "PROCESSED"})
 
 
 class ClusterNotFound(AlbumError):
-    status = 404
     code = "NOT_FOUND"
 
     def __init__(self, cluster_id: str):
@@ -49,24 +48,11 @@ class ClusterNotFound(AlbumError):
 
 
 class EditConflict(AlbumError):
-    status = 409
     code = "CONFLICT"
 
 
 class StoreBusy(RuntimeError):
     """Every attempt lost the commit race: worth retrying later (a step retries it)."""
-
-
-_STATUS = {"NOT_FOUND": 404, "CONFLICT": 409, "NOTHING_TO_UNDO": 409, "INVALID": 400}
-_CODE = {"INVALID": "VALIDATION_ERROR"}
-
-
-def refused(err: EditRefused) -> AlbumError:
-    """The people model's refusal as the album API's error (status and code)."""
-    out = AlbumError(err.message)
-    out.status = _STATUS.get(err.code, 400)
-    out.code = _CODE.get(err.code, err.code)
-    return out
 
 
 def people_key(album_id: str) -> dict[str, str]:
@@ -340,8 +326,6 @@ def _edit(user_id: str, album_id: str, operation: Callable[[AlbumPeople], Any]):
     get_album(user_id, album_id)
     try:
         return change(user_id, album_id, lambda stored: operation(stored.people))
-    except EditRefused as err:
-        raise refused(err) from None
     except StoreBusy as err:
         raise EditConflict("The album's people changed meanwhile: try again.") from err
 

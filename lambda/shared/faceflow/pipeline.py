@@ -18,6 +18,8 @@ import numpy as np
 from botocore.exceptions import ClientError
 from PIL import Image
 
+from common import aws
+from common.aws import is_transient
 from faceflow import jobs, storage
 from faceflow.album_env import AlbumEnv, get, get_int
 from faceflow.albums import album_alive, album_items, album_key, photo_key, plain, table
@@ -27,8 +29,6 @@ from faceflow.ingest import ingest_photo
 from faceflow.people_store import face_items, get_array
 from faceflow.uploads import claim_digest, sha256_key
 from facekit.errors import Failure, Reason
-from style_backend import aws
-from style_backend.aws import is_transient
 
 # The states of the ASL definition (stacks/albums/pipeline.py names its tasks after these).
 # Dedupe runs after the faces are known: two photos whose faces differ are never duplicates.

@@ -13,10 +13,10 @@ import json
 from datetime import datetime
 from typing import Any
 
+from common import aws
 from faceflow import sharing
 from faceflow.album_env import AlbumEnv, get
 from faceflow.albums import table
-from style_backend import aws
 
 TEMPLATE = {
     "SubjectPart": "{{sharedBy}} shared {{photoCount}} photos with you",

@@ -27,6 +27,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from common import aws
 from faceflow import storage
 from faceflow.album_env import AlbumEnv, get, get_int
 from faceflow.albums import (
@@ -38,7 +39,6 @@ from faceflow.albums import (
     now_iso,
     table,
 )
-from style_backend import aws
 
 STATUSES = ("BUILDING", "READY", "FAILED", "REVOKED", "EXPIRED")
 MAX_RECIPIENTS = 20  # per share; the API document says so too (share_models)
@@ -62,18 +62,13 @@ class InvalidShare(AlbumError):
 
 
 class NoPhotosToShare(AlbumError):
-    # The request is valid; the album's state has nothing (or too much) for it: not a 400.
-    status = 409
     code = "NO_PHOTOS"
 
 
 class ShareRateLimited(AlbumError):
-    status = 429
-    code = "RATE_LIMITED"
+    """`retry_after`: seconds until the window that refused ends."""
 
-    def __init__(self, message: str, retry_after: int):
-        super().__init__(message)
-        self.retry_after = retry_after  # seconds until the window that refused ends
+    code = "RATE_LIMITED"
 
 
 def share_key(album_id: str, share_id: str) -> dict[str, str]:
@@ -216,7 +211,7 @@ def _count_against_rate_limit(user_id: str) -> None:
         retry_after = window + RATE_WINDOW_S - now
         raise ShareRateLimited(
             f"At most {limit} shares per hour; try again in {retry_after // 60 + 1} minutes.",
-            retry_after,
+            retry_after=retry_after,
         ) from None
 
 

@@ -23,8 +23,8 @@ import time
 from collections.abc import Iterable
 from urllib.parse import quote
 
+from common import aws
 from faceflow.album_env import AlbumEnv, get
-from style_backend import aws
 
 HASH_ALGORITHM = "SHA256"
 KEY_BITS = 2048  # CloudFront takes RSA 2048 (or ECDSA P-256) public keys

@@ -21,8 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from common import aws
 from faceflow.album_env import AlbumEnv, get
-from style_backend import aws
 
 TENANT = "tenant"
 INCOMING = "incoming"  # where presigned uploads land (raw bucket)

@@ -14,9 +14,10 @@ from collections.abc import Mapping
 
 from botocore.exceptions import ClientError
 
-from style_backend import aws, config
+from common import aws
+from common.errors import NotSignedIn
+from style_backend import config
 from style_backend.config import EnvVar
-from style_backend.exceptions import NotSignedIn
 
 
 class InactiveAccount(NotSignedIn):

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from style_backend import aws, config
+from common import aws
+from common.errors import Conflict
+from style_backend import config
 from style_backend.config import EnvVar
-from style_backend.exceptions import Conflict, NotConsented
+from style_backend.exceptions import NotConsented
 from style_backend.process import now_iso
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 
-from style_backend import aws
+from common import aws
 
 IMAGE_TAG_VARIABLE = "IMAGE_TAG"
 

@@ -1,16 +1,18 @@
-"""Runtime configuration: every setting a handler reads comes from one environment variable here.
+"""The styling flow's configuration: each setting its handlers read is one environment variable.
 
 The CDK stacks set these variables (stacks/lambdas imports `EnvVar` so names are written once);
-the local runtime sets the same ones. Production code never knows whether it runs on AWS or locally:
-only endpoint URLs (AWS_ENDPOINT_URL, read by boto3 itself) and these values differ.
+the local runtime sets the same ones. Reading them is common.config's.
 """
 
 from __future__ import annotations
 
-import os
 from enum import StrEnum
 
+from common import config as common_config
+from common.config import ConfigError, get, get_int
 from facekit import MODELS_DIR_ENV
+
+__all__ = ["ConfigError", "EnvVar", "get", "get_int", "max_upload_bytes"]
 
 
 class EnvVar(StrEnum):
@@ -36,8 +38,7 @@ class EnvVar(StrEnum):
     SWAP_ENGINE = "SWAP_ENGINE"
     BUILD_PROJECT_NAME = "BUILD_PROJECT_NAME"
     OPERATIONS_TOPIC_ARN = "OPERATIONS_TOPIC_ARN"
-    # API functions: comma-separated origins CORS allows ("*": any), as the API preflight does.
-    CORS_ALLOWED_ORIGINS = "CORS_ALLOWED_ORIGINS"
+    CORS_ALLOWED_ORIGINS = common_config.CORS_ALLOWED_ORIGINS
     # Powertools: the `service` of every log line and metric (the function's construct id), and
     # the switch the local runtime uses to keep X-Ray off (no daemon there).
     POWERTOOLS_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
@@ -47,21 +48,6 @@ class EnvVar(StrEnum):
 # The upload size limit: the stacks' default setting (stacks/settings.py) and what the upload API
 # and the face crop assume when MAX_UPLOAD_BYTES is unset.
 DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
-
-
-class ConfigError(RuntimeError):
-    """A required setting is missing: a deployment error, never a client error."""
-
-
-def get(name: EnvVar, default: str | None = None) -> str:
-    value = os.environ.get(name.value, default)
-    if value is None or value == "":
-        raise ConfigError(f"environment variable {name.value} is not set")
-    return value
-
-
-def get_int(name: EnvVar, default: int | None = None) -> int:
-    return int(get(name, None if default is None else str(default)))
 
 
 def max_upload_bytes() -> int:

@@ -14,9 +14,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from common.observability import logger as log
 from style_backend import events, keys
 from style_backend.errors import Failure, Reason
-from style_backend.observability import logger as log
 from style_backend.process import ProcessStore, Status
 
 CROP_NOT_DONE = Failure(

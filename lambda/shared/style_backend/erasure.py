@@ -10,7 +10,8 @@ Steps still running meanwhile follow one rule (ProcessStore.lost_to_erasure): ch
 work, and again after their last write; when the process was erased, delete what they wrote and
 the object that triggered them. An object written after this erasure listed its prefix is
 therefore deleted by its writer or by its consumer; anything written before, erasure finds.
-FaceFlow's writers of a user's data are to follow the same rule.
+FaceFlow's writers of a user's data are to follow the same rule. FaceFlow erases its own data
+(faceflow.albums.erase_user_albums); common.erasure runs both.
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from faceflow.albums import erase_user_albums
-from style_backend import aws, config, keys
+from common import aws
+from common.erasure import register
+from common.observability import logger as log
+from style_backend import config, keys
 from style_backend.config import EnvVar
-from style_backend.observability import logger as log
 from style_backend.process import ERASURE_RECORD_TTL_SECONDS, ProcessStore
 from style_backend.tables import PROCESS_BY_USER
 
@@ -106,7 +108,8 @@ def _inference_keys(bucket: str, process: dict[str, Any]) -> Iterator[str]:
         yield from inference_objects(bucket, process["processId"], resource_id, *locations)[1:]
 
 
-def erase_user(user_id: str) -> dict[str, Any]:
+@register("styling")
+def erase_user(user_id: str) -> dict[str, int]:
     """Delete the user's objects, then their items in every table. Returns counts."""
     from boto3.dynamodb.conditions import Key
 
@@ -143,7 +146,6 @@ def erase_user(user_id: str) -> dict[str, Any]:
         "agreements": _delete_items(
             agreements, ("userId", "termsVersion"), _query_all(agreements, **by_user)
         ),
-        "albums": erase_user_albums(user_id),
     }
-    log.info("user erased", extra={"userId": user_id, **summary})
-    return {"userId": user_id, "deleted": summary}
+    log.info("user's styling data erased", extra={"userId": user_id, **summary})
+    return summary

@@ -19,7 +19,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from style_backend import aws, config, events, keys, observability
+from common import aws, observability
+from style_backend import config, events, keys
 from style_backend.config import EnvVar
 from style_backend.errors import Failure, Reason
 from style_backend.tables import TTL_ATTRIBUTE

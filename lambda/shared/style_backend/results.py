@@ -1,6 +1,6 @@
 """What a user gets back: progress of one process, and their styled results, newest first.
 
-`nextToken` is opaque to clients (style_backend.pagination): the Display table's LastEvaluatedKey,
+`nextToken` is opaque to clients (common.pagination): the Display table's LastEvaluatedKey,
 checked on the way back in (shape, and that it belongs to the caller) so that it cannot be used to
 read another user's partition.
 """
@@ -10,9 +10,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from style_backend import aws, config, pagination
+from common import aws, pagination
+from common.errors import NotFound
+from style_backend import config
 from style_backend.config import EnvVar
-from style_backend.exceptions import NotFound
 from style_backend.process import ProcessStore, StyleStatus, now_iso
 from style_backend.styles import presigned_get
 from style_backend.tables import TTL_ATTRIBUTE

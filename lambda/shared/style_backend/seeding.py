@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from style_backend import aws, config, keys
+from common import aws
+from style_backend import config, keys
 from style_backend.config import EnvVar
 from style_backend.styles import RESOURCE_ID_PATTERN, style_key
 

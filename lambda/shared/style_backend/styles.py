@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from style_backend import aws, config, keys
+from common import aws
+from style_backend import config, keys
 from style_backend.config import EnvVar
 from style_backend.exceptions import UnknownStyle
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from style_backend import aws, config, keys
+from common import aws
+from style_backend import config, keys
 from style_backend.agreements import AgreementStore
 from style_backend.config import EnvVar
 from style_backend.process import ProcessStore

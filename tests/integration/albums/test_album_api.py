@@ -215,7 +215,7 @@ def test_delete_removes_every_object_and_item_and_then_answers_404(aws):
 def test_user_erasure_erases_every_album_of_the_user_only(aws):
     mine = [new_album(), new_album()]
     theirs = new_album(BOB)
-    assert albums.erase_user_albums(ALICE) == 2
+    assert albums.erase_user_albums(ALICE) == {"albums": 2}
     assert albums.list_albums(ALICE, 10, None)[0] == []
     assert [a.album_id for a in albums.list_albums(BOB, 10, None)[0]] == [theirs]
     for album in mine:

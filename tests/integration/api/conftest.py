@@ -17,9 +17,9 @@ import pytest
 from moto import mock_aws
 from PIL import Image
 
+from common import aws as aws_clients
 from local.apigw import ApiGateway, CognitoTokenVerifier, routes_from_specs
 from local.photos import astronaut
-from style_backend import aws as aws_clients
 from style_backend.seeding import StyleSource, seed_styles
 from tests.album_resources import ENV as ALBUM_ENV
 from tests.album_resources import create_album_resources, empty_album_resources

@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 import boto3
 import pytest
 
+from common.pagination import encode
 from style_backend import keys
-from style_backend.pagination import encode
 from style_backend.process import Failure, ProcessStore
 from tests.integration.api.conftest import BUCKET, new_user
 

@@ -366,7 +366,7 @@ def test_deleting_the_album_or_erasing_the_user_removes_shares_and_exports(aws):
     other, photos, _ = album_with_photos(1)
     shared(other, list(photos))
     run_exports(aws.queue_url)
-    assert albums.erase_user_albums(ALICE) == 1
+    assert albums.erase_user_albums(ALICE) == {"albums": 1}
     left = boto3.client("dynamodb").scan(TableName=TABLE)["Items"]
     assert left == []
     assert boto3.client("s3").list_objects_v2(Bucket=EXPORTS).get("KeyCount") == 0

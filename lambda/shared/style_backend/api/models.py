@@ -2,7 +2,7 @@
 models. Powertools validates requests and responses against them and generates docs/openapi.json
 from them: the document and the checks cannot drift apart.
 
-Error messages are the API's own (`style_backend.api.edge.describe`), not pydantic's.
+Error messages are the API's own (`common.api.describe`), not pydantic's.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from common.api import ErrorDetail
 from style_backend import keys
 from style_backend.process import Status, StyleStatus
 from style_backend.results import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PROCESS_ID_PATTERN
@@ -51,9 +52,6 @@ ProcessId = Annotated[str, Field(pattern=PROCESS_ID_PATTERN, description="A proc
 ResourceId = Annotated[str, Field(pattern=RESOURCE_ID_PATTERN)]
 PageSize = Annotated[
     int, BeforeValidator(_ascii_integer), Field(ge=1, le=MAX_PAGE_SIZE, description="Per page.")
-]
-NextToken = Annotated[
-    str, Field(min_length=1, max_length=2048, description="From the previous page.")
 ]
 DEFAULT_LIMIT = DEFAULT_PAGE_SIZE
 
@@ -98,17 +96,6 @@ class UploadRequest(Request):
 
 
 # ---------------------------------------------------------------- responses
-
-
-class ErrorDetail(BaseModel):
-    code: str
-    message: str
-
-
-class ErrorBody(BaseModel):
-    """Every error the API answers, whatever its status."""
-
-    error: ErrorDetail
 
 
 class AgreementStatus(BaseModel):

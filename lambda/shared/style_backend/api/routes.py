@@ -104,7 +104,7 @@ def operation_id(method: str, path: str) -> str:
 def document() -> dict[str, Any]:
     """docs/openapi.json: Powertools' OpenAPI of all the API's routers in one resolver, with the
     API's error answers in place of Powertools' defaults (we answer 400, never 422)."""
-    from style_backend.api import edge
+    from common import api as edge
 
     app = edge.resolver(*(_module(module).router for module in API_FUNCTIONS.values()))
     schema = json.loads(

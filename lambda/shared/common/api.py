@@ -1,4 +1,4 @@
-"""The API's edge: the one place that speaks HTTP.
+"""The REST API's edge, both products': the one place that speaks HTTP.
 
 Every API function is an `APIGatewayRestResolver` made by `resolver(*routers)` and exposed by
 `entry_point(app)`. Here, and only here:
@@ -8,7 +8,8 @@ Every API function is an `APIGatewayRestResolver` made by `resolver(*routers)` a
 - pydantic validation errors become 400 VALIDATION_ERROR naming the field path (`resourceIds/0:
   must match …`), an unsupported upload media type 415, a malformed `nextToken` 400
   INVALID_TOKEN like any other token no listing gave;
-- domain exceptions (`style_backend.exceptions`) get their status from STATUS;
+- domain errors (`common.errors.DomainError`, each product's subclasses) get their status from
+  STATUS, the one table from error codes to HTTP statuses (Retry-After where they carry one);
 - throttling that outlived botocore's retries is 429 with Retry-After, anything else a logged 500
   that tells the client nothing more;
 - every response is JSON, `Cache-Control: no-store` (presigned URLs must not be cached) and
@@ -22,7 +23,7 @@ import binascii
 import json
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -33,10 +34,10 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     ResponseValidationError,
 )
 from aws_lambda_powertools.logging import correlation_paths
+from pydantic import BaseModel, Field
 
-from style_backend import aws, config, exceptions
-from style_backend.config import EnvVar
-from style_backend.observability import lambda_entry, logger
+from common import aws, config, errors
+from common.observability import lambda_entry, logger
 
 # Bearer tokens travel in the Authorization header, never in cookies: "*" is safe, and the
 # default. A deployment may list its web origins (CORS_ALLOWED_ORIGINS) like its preflight does.
@@ -49,16 +50,23 @@ CORS_HEADERS = {
 MAX_BODY_BYTES = 16 * 1024  # our request bodies are a few hundred bytes
 METHODS_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
 
-STATUS: dict[type[exceptions.DomainError], int] = {
-    exceptions.NotSignedIn: 401,
-    exceptions.NotYours: 403,
-    exceptions.NotConsented: 403,
+STATUS: dict[str, int] = {
+    "VALIDATION_ERROR": 400,
+    "INVALID_TOKEN": 400,
+    "UNAUTHORIZED": 401,
+    "FORBIDDEN": 403,
+    "CONSENT_REQUIRED": 403,
+    "NOT_FOUND": 404,
+    "CONFLICT": 409,
+    "NOTHING_TO_UNDO": 409,
     # A schema-valid id the catalog does not hold (or no longer offers): the request is well
     # formed but conflicts with the catalog's state, so not a 400 (the document calls it valid).
-    exceptions.UnknownStyle: 409,
-    exceptions.InvalidToken: 400,
-    exceptions.NotFound: 404,
-    exceptions.Conflict: 409,
+    "UNKNOWN_STYLE": 409,
+    # The request is valid; the album's state has nothing (or too much) for it: not a 400.
+    "NO_PHOTOS": 409,
+    "FILE_TOO_LARGE": 413,
+    "UNSUPPORTED_MEDIA_TYPE": 415,
+    "RATE_LIMITED": 429,
 }
 # Statuses every route can answer besides its own: authorizer, throttling, a bug.
 COMMON_ERRORS = (401, 429, 500)
@@ -82,6 +90,22 @@ RETRY_AFTER = {
 }
 UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"  # pydantic error type answered with 415
 NEXT_TOKEN = ("query", "nextToken")  # every listing's page token: refused as INVALID_TOKEN
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """Every error the API answers, whatever its status."""
+
+    error: ErrorDetail
+
+
+NextToken = Annotated[
+    str, Field(min_length=1, max_length=2048, description="From the previous page.")
+]
 
 
 class Refused(Exception):
@@ -116,7 +140,7 @@ def documented(
     for status in sorted({*errors, *COMMON_ERRORS}):
         responses[status] = {
             "description": REASONS[status],
-            "content": {"application/json": {"model": _error_model()}},
+            "content": {"application/json": {"model": ErrorBody}},
         }
     responses[429]["headers"] = {"Retry-After": RETRY_AFTER}
     return responses
@@ -133,12 +157,6 @@ def link(method: str, path: str, **values: str) -> dict[str, Any]:
     if body is not None:
         target["requestBody"] = body
     return target
-
-
-def _error_model() -> type:
-    from style_backend.api.models import ErrorBody
-
-    return ErrorBody
 
 
 # ---------------------------------------------------------------- validation errors
@@ -190,7 +208,7 @@ def validation_error(errors: list[dict[str, Any]]) -> Response:
     if errors[0].get("type") == UNSUPPORTED_MEDIA_TYPE:
         status, code = 415, "UNSUPPORTED_MEDIA_TYPE"
     elif all(tuple(e.get("loc") or ())[:2] == NEXT_TOKEN for e in errors):
-        code = "INVALID_TOKEN"  # as for a token no listing gave (style_backend.pagination)
+        code = "INVALID_TOKEN"  # as for a token no listing gave (common.pagination)
     return error(status, code, "; ".join(describe(e) for e in errors[:5]))
 
 
@@ -253,7 +271,7 @@ def verified_sub(event: dict[str, Any]) -> str:
     claims = (context.get("authorizer") or {}).get("claims") or {}
     sub = claims.get("sub")
     if not isinstance(sub, str) or not sub:
-        raise exceptions.NotSignedIn("A valid sign-in token is required.")
+        raise errors.NotSignedIn("A valid sign-in token is required.")
     return sub
 
 
@@ -266,7 +284,7 @@ def own_user_id(router: Router, path_user: str) -> str:
     """The caller's `sub`, after checking the `{userId}` path parameter names the caller."""
     sub = caller_id(router)
     if path_user != sub:
-        raise exceptions.NotYours("You can only access your own images.")
+        raise errors.NotYours("You can only access your own images.")
     return sub
 
 
@@ -299,12 +317,12 @@ def resolver(*routers: Router) -> APIGatewayRestResolver:
     for router in routers:
         app.include_router(router)
 
-    @app.exception_handler(exceptions.DomainError)
-    def _domain(err: exceptions.DomainError) -> Response:
-        # The most specific mapped class: InactiveAccount is a NotSignedIn (401).
-        status = next((STATUS[c] for c in type(err).__mro__ if c in STATUS), 400)
+    @app.exception_handler(errors.DomainError)
+    def _domain(err: errors.DomainError) -> Response:
+        status = STATUS.get(err.code, 400)
         logger.info("request refused", extra={"status": status, "code": err.code})
-        return error(status, err.code, err.message)
+        headers = {"Retry-After": str(err.retry_after)} if err.retry_after else None
+        return error(status, err.code, err.message, headers)
 
     @app.exception_handler(Refused)
     def _refused(err: Refused) -> Response:
@@ -338,7 +356,7 @@ def allowed_origin(request_origin: str | None) -> str | None:
     """The Access-Control-Allow-Origin value for a request from `request_origin`: "*" when any
     origin is allowed, the origin itself when listed, else None (the browser will refuse)."""
     allowed = [
-        o.strip() for o in config.get(EnvVar.CORS_ALLOWED_ORIGINS, "*").split(",") if o.strip()
+        o.strip() for o in config.get(config.CORS_ALLOWED_ORIGINS, "*").split(",") if o.strip()
     ]
     if "*" in allowed:
         return "*"
@@ -374,20 +392,6 @@ def finish(response: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
     return response
 
 
-def answer_refusals(app: APIGatewayRestResolver, refusal: type[Exception]) -> None:
-    """`refusal` (a domain's error carrying `status`, `code`, `message`, and `retry_after`
-    seconds where it has them, e.g. FaceFlow's AlbumError) answers its own status in the API's
-    error shape. More specific than the edge's Exception handler: Powertools picks handlers by
-    the error's MRO."""
-
-    @app.exception_handler(refusal)
-    def _refused(err: Any) -> Response:
-        logger.info("request refused", extra={"status": err.status, "code": err.code})
-        retry_after = getattr(err, "retry_after", None)
-        headers = {"Retry-After": str(retry_after)} if retry_after else None
-        return error(err.status, err.code, err.message, headers)
-
-
 def entry_point(
     app: APIGatewayRestResolver, *, bodyless: Iterable[str] = ()
 ) -> Callable[[dict, Any], dict]:
@@ -401,7 +405,7 @@ def entry_point(
         try:
             verified_sub(event)
             refuse_body(event, without_body)
-        except exceptions.NotSignedIn as err:
+        except errors.NotSignedIn as err:
             return finish(_plain(401, err.code, err.message), event)
         except Refused as err:
             return finish(_plain(err.status, err.code, err.message), event)

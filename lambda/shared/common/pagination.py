@@ -14,7 +14,7 @@ import binascii
 import json
 from collections.abc import Callable, Collection, Mapping
 
-from style_backend.exceptions import InvalidToken
+from common.errors import InvalidToken
 
 NOT_GIVEN = "nextToken is not one this listing gave."
 
