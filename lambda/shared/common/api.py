@@ -59,6 +59,7 @@ STATUS: dict[str, int] = {
     "NOT_FOUND": 404,
     "CONFLICT": 409,
     "NOTHING_TO_UNDO": 409,
+    "TERMS_VERSION_MISMATCH": 409,  # agreeing to terms that are not the current ones
     # A schema-valid id the catalog does not hold (or no longer offers): the request is well
     # formed but conflicts with the catalog's state, so not a 400 (the document calls it valid).
     "UNKNOWN_STYLE": 409,
