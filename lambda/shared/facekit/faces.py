@@ -115,7 +115,9 @@ def models_dir() -> Path:
 
 
 class HogDetector(Model["dlib.fhog_object_detector"]):
-    """dlib's HOG frontal detector, built from the copy compiled into dlib (~0.5 s): no file."""
+    """dlib's HOG frontal detector, built from the copy compiled into dlib (~0.5 s)."""
+
+    files = ()  # nothing to ship: dlib carries it
 
     def _load(self) -> dlib.fhog_object_detector:
         import dlib

@@ -184,7 +184,8 @@ def face_oval() -> np.ndarray:
 
 
 def _edge_sets(source: str) -> Edges:
-    """The edge sets the topology module assigns (`NAME = frozenset([...])`), sorted."""
+    """The edge sets the topology module lists literally (`NAME = frozenset([...])`), sorted
+    (its unions of them are left out)."""
     out = {}
     for node in ast.parse(source).body:
         if (

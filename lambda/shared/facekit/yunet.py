@@ -118,9 +118,8 @@ class YuNetNetwork(Model["onnxruntime.InferenceSession"]):
         import onnxruntime
 
         options = onnxruntime.SessionOptions()
-        options.log_severity_level = (
-            3  # the file's unused initializers are warned about, harmlessly
-        )
+        # The file's unused initializers are warned about, harmlessly.
+        options.log_severity_level = 3
         # One thread: the network is small (~10 ms on a 960² copy), and the functions running it
         # (a Lambda's one or two vCPUs, a step handling one photo) gain nothing from a thread pool.
         options.intra_op_num_threads = 1
