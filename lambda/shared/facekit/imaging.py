@@ -70,6 +70,22 @@ def decode_image(
     target_max_side: the longest side wanted; larger pictures are decoded downscaled (JPEG draft
     mode) and then resized to it. None decodes at full size.
     """
+    fmt = _accepted_format(data, max_bytes)
+    image, (width, height) = _decoded(data, fmt, max_pixels, target_max_side)
+    turned = _orientation(image) in _QUARTER_TURNS
+    image = _upright(image)
+    original_size = (height, width) if turned else (width, height)
+    rgb = np.asarray(_fitted(to_rgb(image), target_max_side), dtype=np.uint8)
+    return DecodedImage(
+        rgb=rgb,
+        format=fmt,
+        original_size=original_size,
+        scale=rgb.shape[1] / original_size[0],
+    )
+
+
+def _accepted_format(data: bytes, max_bytes: int) -> str:
+    """The file's format, once its size and magic bytes pass (before any decoder sees it)."""
     if not data:
         raise _unreadable("the file is empty")
     if len(data) > max_bytes:
@@ -80,7 +96,14 @@ def decode_image(
     fmt = sniff_format(data)
     if fmt is None:
         raise _unsupported(data)
+    return fmt
 
+
+def _decoded(
+    data: bytes, fmt: str, max_pixels: int, target_max_side: int | None
+) -> tuple[Image.Image, tuple[int, int]]:
+    """The picture decoded (JPEG: downscaled by libjpeg towards target_max_side), and the size
+    its header declares, checked against max_pixels before any pixel is decoded."""
     with warnings.catch_warnings():
         # Our own pixel check below is the limit; Pillow's warning would only be noise.
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -105,17 +128,17 @@ def decode_image(
         if fmt == JPEG and target_max_side and max(width, height) > target_max_side:
             factor = target_max_side / max(width, height)
             # draft() keeps both sides >= the request, so libjpeg scales by 1/2, 1/4 or 1/8 only
-            # as far as the target allows; the final resize below does the rest.
+            # as far as the target allows; _fitted does the rest.
             image.draft("RGB", (max(1, int(width * factor)), max(1, int(height * factor))))
         try:
             image.load()
         except (OSError, SyntaxError, ValueError, EOFError) as err:
             raise _unreadable("the file is damaged or incomplete") from err
+    return image, (width, height)
 
-    turned = _orientation(image) in _QUARTER_TURNS
-    image = _upright(image)
-    original_size = (height, width) if turned else (width, height)
-    rgb_image = to_rgb(image)
+
+def _fitted(rgb_image: Image.Image, target_max_side: int | None) -> Image.Image:
+    """Resized (bilinear) so its longest side is target_max_side, when longer."""
     if target_max_side and max(rgb_image.size) > target_max_side:
         factor = target_max_side / max(rgb_image.size)
         new_size = (
@@ -123,13 +146,7 @@ def decode_image(
             max(1, round(rgb_image.height * factor)),
         )
         rgb_image = rgb_image.resize(new_size, Image.Resampling.BILINEAR, reducing_gap=2.0)
-    rgb = np.asarray(rgb_image, dtype=np.uint8)
-    return DecodedImage(
-        rgb=rgb,
-        format=fmt,
-        original_size=original_size,
-        scale=rgb.shape[1] / original_size[0],
-    )
+    return rgb_image
 
 
 def _declared_size(data: bytes, fmt: str) -> tuple[int, int] | None:

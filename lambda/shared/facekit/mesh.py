@@ -17,11 +17,14 @@ from __future__ import annotations
 import ast
 import threading
 from dataclasses import dataclass
-from functools import cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from facekit.models import model_path
+from facekit.models import Model
+
+if TYPE_CHECKING:
+    import cv2
 
 LANDMARK_MODEL = "face_landmark.tflite"
 TOPOLOGY_FILE = "face_mesh_connections.py"
@@ -83,12 +86,108 @@ class FaceMesh:
         return np.stack([left, right, self.xy[NOSE_TIP], *self.xy[list(MOUTH_CORNERS)]])
 
 
-@cache
-def _topology() -> dict[str, list[tuple[int, int]]]:
-    """The edge sets of the mesh module, read as data (literal_eval; the file never runs)."""
-    tree = ast.parse(model_path(TOPOLOGY_FILE).read_text())
+Edges = dict[str, list[tuple[int, int]]]  # an edge set's name → its (point, point) pairs
+
+
+@dataclass(frozen=True)
+class Topology:
+    """The mesh's edge sets and what is derived from them once: see the functions below."""
+
+    edges: Edges
+    triangles: np.ndarray
+    expression_regions: list[np.ndarray]
+    feature_points: np.ndarray
+    brows: tuple[np.ndarray, np.ndarray]
+    face_oval: np.ndarray
+
+
+class MeshTopology(Model[Topology]):
+    """MediaPipe's topology file, read as data (literal_eval; the file never runs)."""
+
+    files = (TOPOLOGY_FILE,)
+
+    def _load(self) -> Topology:
+        (path,) = self.paths()
+        edges = _edge_sets(path.read_text())
+        return Topology(
+            edges=edges,
+            triangles=_triangles(edges),
+            expression_regions=_expression_regions(edges),
+            feature_points=_feature_points(edges),
+            brows=_brows(edges),
+            face_oval=_face_oval(edges),
+        )
+
+
+class LandmarkNetwork(Model["cv2.dnn.Net"]):
+    """The 468-point landmark network, run by OpenCV's TFLite importer."""
+
+    files = (LANDMARK_MODEL,)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._forward_lock = threading.Lock()  # one network object: one forward pass at a time
+
+    def _load(self) -> cv2.dnn.Net:
+        import cv2
+
+        (path,) = self.paths()
+        return cv2.dnn.readNetFromTFLite(str(path))
+
+    def outputs(self, blob: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Every output of the network for a (1, 3, 192, 192) RGB 0–1 blob."""
+        net = self.get()
+        with self._forward_lock:
+            net.setInput(blob)
+            return net.forward(net.getUnconnectedOutLayersNames())
+
+
+TOPOLOGY = MeshTopology()
+LANDMARK_NETWORK = LandmarkNetwork()
+
+
+def warm_up() -> None:
+    LANDMARK_NETWORK.get()
+    TOPOLOGY.get()
+
+
+def triangles() -> np.ndarray:
+    """(n, 3) int: the mesh's triangles (every three points joined pairwise by its edges), all
+    wound the same way round (neighbours cross their shared edge in opposite directions), so
+    that a triangle's winding in an image says whether it faces the camera."""
+    return TOPOLOGY.get().triangles
+
+
+def expression_regions() -> list[np.ndarray]:
+    """Mesh points that carry expression: each eye's contour (open, shut) and the lips."""
+    return TOPOLOGY.get().expression_regions
+
+
+def feature_points() -> np.ndarray:
+    """Eyes, brows, lips and nose: what makes a face someone's (never masked out as not-skin)."""
+    return TOPOLOGY.get().feature_points
+
+
+def brows() -> tuple[np.ndarray, np.ndarray]:
+    """Each eyebrow's mesh points (the image's left one first, on an upright face)."""
+    return TOPOLOGY.get().brows
+
+
+def brow_points() -> np.ndarray:
+    """Both eyebrows' mesh points."""
+    return np.concatenate(brows())
+
+
+def face_oval() -> np.ndarray:
+    """The mesh points of the face's outline, in order around it."""
+    return TOPOLOGY.get().face_oval
+
+
+def _edge_sets(source: str) -> Edges:
+    """The edge sets the topology module lists literally (`NAME = frozenset([...])`), sorted
+    (its unions of them are left out)."""
     out = {}
-    for node in tree.body:
+    for node in ast.parse(source).body:
         if (
             isinstance(node, ast.Assign)
             and isinstance(node.value, ast.Call)
@@ -99,17 +198,15 @@ def _topology() -> dict[str, list[tuple[int, int]]]:
     return out
 
 
-@cache
-def triangles() -> np.ndarray:
-    """(n, 3) int: the mesh's triangles (every three points joined pairwise by its edges), all
-    wound the same way round (neighbours cross their shared edge in opposite directions), so
-    that a triangle's winding in an image says whether it faces the camera."""
-    edges = _topology()["FACEMESH_TESSELATION"]
+def _triangles(edges: Edges) -> np.ndarray:
+    tessellation = edges["FACEMESH_TESSELATION"]
     neighbours: dict[int, set[int]] = {}
-    for a, b in edges:
+    for a, b in tessellation:
         neighbours.setdefault(a, set()).add(b)
         neighbours.setdefault(b, set()).add(a)
-    triples = {tuple(sorted((a, b, c))) for a, b in edges for c in neighbours[a] & neighbours[b]}
+    triples = {
+        tuple(sorted((a, b, c))) for a, b in tessellation for c in neighbours[a] & neighbours[b]
+    }
 
     def sides(t: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
         return ((t[0], t[1]), (t[1], t[2]), (t[0], t[2]))
@@ -121,7 +218,7 @@ def triangles() -> np.ndarray:
     # Three points joined pairwise around a point of three neighbours are no face of the mesh:
     # such a triple shares each side with two real triangles.
     found = sorted(t for t in triples if not all(uses[e] == 3 for e in sides(t)))
-    found += [t for ring in HOLES for t in _strip(_ring(ring))]
+    found += [t for ring in HOLES for t in _strip(_ring(edges, ring))]
     by_edge: dict[tuple[int, int], list[int]] = {}
     for index, t in enumerate(found):
         for edge in sides(t):
@@ -145,15 +242,15 @@ def triangles() -> np.ndarray:
     return np.array([oriented[i] for i in range(len(found))], dtype=np.int32)
 
 
-def _ring(name: str) -> list[int]:
+def _ring(edges: Edges, name: str) -> list[int]:
     """The points of a closed contour (an edge set of the topology), in order around it."""
-    edges = _topology()[name]
-    points = {p for e in edges for p in e}
+    contour = edges[name]
+    points = {p for e in contour for p in e}
     if name == "FACEMESH_LIPS":  # the lips' inner contour: the mouth's opening
-        edges = [e for e in edges if set(e) <= MOUTH_OPENING]
+        contour = [e for e in contour if set(e) <= MOUTH_OPENING]
         points = MOUTH_OPENING
     joined: dict[int, list[int]] = {p: [] for p in points}
-    for a, b in edges:
+    for a, b in contour:
         joined[a].append(b)
         joined[b].append(a)
     start = min(points)
@@ -183,19 +280,16 @@ def _strip(ring: list[int]) -> list[tuple[int, int, int]]:
     return out
 
 
-@cache
-def expression_regions() -> list[np.ndarray]:
-    """Mesh points that carry expression: each eye's contour (open, shut) and the lips."""
-    topology = _topology()
-    return [
-        np.array(sorted({p for e in topology[name] for p in e}), dtype=np.int32) for name in HOLES
-    ]
+def _points_of(edges: Edges, names: tuple[str, ...]) -> np.ndarray:
+    """The points the named edge sets join, sorted."""
+    return np.array(sorted({p for n in names for e in edges[n] for p in e}), dtype=np.int32)
 
 
-@cache
-def feature_points() -> np.ndarray:
-    """Eyes, brows, lips and nose: what makes a face someone's (never masked out as not-skin)."""
-    topology = _topology()
+def _expression_regions(edges: Edges) -> list[np.ndarray]:
+    return [_points_of(edges, (name,)) for name in HOLES]
+
+
+def _feature_points(edges: Edges) -> np.ndarray:
     names = (
         "FACEMESH_LEFT_EYE",
         "FACEMESH_RIGHT_EYE",
@@ -204,48 +298,22 @@ def feature_points() -> np.ndarray:
         "FACEMESH_LIPS",
         "FACEMESH_NOSE",
     )
-    return np.array(sorted({p for n in names for e in topology[n] for p in e}), dtype=np.int32)
+    return _points_of(edges, names)
 
 
-@cache
-def brows() -> tuple[np.ndarray, np.ndarray]:
-    """Each eyebrow's mesh points (the image's left one first, on an upright face)."""
-    topology = _topology()
+def _brows(edges: Edges) -> tuple[np.ndarray, np.ndarray]:
     names = ("FACEMESH_RIGHT_EYEBROW", "FACEMESH_LEFT_EYEBROW")  # MediaPipe's: the person's
-    return tuple(
-        np.array(sorted({p for e in topology[n] for p in e}), dtype=np.int32) for n in names
-    )
+    left_of_image, right_of_image = (_points_of(edges, (n,)) for n in names)
+    return left_of_image, right_of_image
 
 
-def brow_points() -> np.ndarray:
-    """Both eyebrows' mesh points."""
-    return np.concatenate(brows())
-
-
-@cache
-def face_oval() -> np.ndarray:
-    """The mesh points of the face's outline, in order around it."""
-    following = dict(_topology()["FACEMESH_FACE_OVAL"])
+def _face_oval(edges: Edges) -> np.ndarray:
+    following = dict(edges["FACEMESH_FACE_OVAL"])
     start = min(following)
     ring = [start]
     while following[ring[-1]] != start:
         ring.append(following[ring[-1]])
     return np.array(ring, dtype=np.int32)
-
-
-@cache
-def _network():
-    import cv2
-
-    return cv2.dnn.readNetFromTFLite(str(model_path(LANDMARK_MODEL)))
-
-
-_lock = threading.Lock()  # one network object: one forward pass at a time
-
-
-def warm_up() -> None:
-    _network()
-    triangles()
 
 
 def _region(centre: np.ndarray, width: float, angle: float) -> np.ndarray:
@@ -270,10 +338,7 @@ def _run(rgb: np.ndarray, to_image: np.ndarray) -> FaceMesh:
         borderMode=cv2.BORDER_REPLICATE,
     )
     blob = (crop.astype(np.float32) / 255.0).transpose(2, 0, 1)[None]
-    net = _network()
-    with _lock:
-        net.setInput(blob)
-        outputs = net.forward(net.getUnconnectedOutLayersNames())
+    outputs = LANDMARK_NETWORK.outputs(blob)
     landmarks = next(o for o in outputs if o.size == POINTS * 3)
     presence = next(o for o in outputs if o.size == 1)
     raw = landmarks.reshape(POINTS, 3).astype(np.float64)

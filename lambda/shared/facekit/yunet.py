@@ -18,13 +18,16 @@ uses, and its Failures are the crop's (NO_FACE, FACE_TOO_SMALL).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from facekit import onnx_graph
 from facekit.errors import Failure, Reason
-from facekit.models import model_path
+from facekit.models import Model
+
+if TYPE_CHECKING:
+    import onnxruntime
 
 YUNET_MODEL = "face_detection_yunet_2023mar_int8bq.onnx"
 
@@ -106,23 +109,36 @@ class DetectedFace:
         }
 
 
-@cache
-def _session():
-    import onnxruntime
+class YuNetNetwork(Model["onnxruntime.InferenceSession"]):
+    """The network, as an onnxruntime session on the pinned file edited for it (onnx_graph)."""
 
-    options = onnxruntime.SessionOptions()
-    options.log_severity_level = 3  # the file's unused initializers are warned about, harmlessly
-    # One thread: the network is small (~10 ms on a 960² copy), and the functions running it
-    # (a Lambda's one or two vCPUs, a step handling one photo) gain nothing from a thread pool.
-    options.intra_op_num_threads = 1
-    options.inter_op_num_threads = 1
-    model = onnx_graph.for_onnxruntime(model_path(YUNET_MODEL).read_bytes())  # ~5 ms, once
-    return onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+    files = (YUNET_MODEL,)
+
+    def _load(self) -> onnxruntime.InferenceSession:
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        # The file's unused initializers are warned about, harmlessly.
+        options.log_severity_level = 3
+        # One thread: the network is small (~10 ms on a 960² copy), and the functions running it
+        # (a Lambda's one or two vCPUs, a step handling one photo) gain nothing from a thread pool.
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        (path,) = self.paths()
+        model = onnx_graph.for_onnxruntime(path.read_bytes())  # ~5 ms, once
+        return onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+
+    def outputs(self, blob: np.ndarray) -> dict[str, np.ndarray]:
+        """The raw outputs (cls, obj, bbox, kps per stride) for a (1, 3, h, w) BGR blob."""
+        return dict(zip(_OUTPUTS, self.get().run(_OUTPUTS, {"input": blob}), strict=True))
+
+
+DETECTOR = YuNetNetwork()
 
 
 def warm_up() -> None:
     """Load the model (cold start) so the first photo does not pay for it."""
-    _session()
+    DETECTOR.get()
 
 
 def detect_at_size(bgr: np.ndarray, score_threshold: float = SCORE_THRESHOLD) -> np.ndarray:
@@ -132,7 +148,7 @@ def detect_at_size(bgr: np.ndarray, score_threshold: float = SCORE_THRESHOLD) ->
     pad_h, pad_w = (-(-height // 32)) * 32, (-(-width // 32)) * 32
     blob = np.zeros((1, 3, pad_h, pad_w), np.float32)  # padded right and bottom with black
     blob[0, :, :height, :width] = np.moveaxis(bgr, 2, 0)
-    outputs = dict(zip(_OUTPUTS, _session().run(_OUTPUTS, {"input": blob}), strict=True))
+    outputs = DETECTOR.outputs(blob)
     rows = []
     for stride in STRIDES:
         cols = pad_w // stride
