@@ -21,6 +21,7 @@ import share_api
 import share_steps
 from moto import mock_aws
 
+from common import api as edge
 from faceflow import albums, exporter, sharing, uploads
 from local.cloudfront import Refused, check_signed
 from tests.album_resources import BUCKETS, ENV, TABLE, create_album_resources
@@ -324,7 +325,7 @@ def test_shares_per_hour_are_limited_per_user(aws, monkeypatch):
     before = int(time.time())
     with pytest.raises(sharing.ShareRateLimited) as refused:
         shared(album, list(stored))
-    assert refused.value.status == 429 and "2 shares per hour" in refused.value.message
+    assert edge.STATUS[refused.value.code] == 429 and "2 shares per hour" in refused.value.message
     # Retry-After: the seconds left in the hour's window that refused (windows start on the hour).
     window = sharing.RATE_WINDOW_S
     left = {window - now % window for now in range(before, int(time.time()) + 1)}
