@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 ACCOUNT = "123456789012"  # moto's default account
+ASSEMBLY_MANIFEST = "manifest.json"
 
 
 class Unresolvable(ValueError):
@@ -62,9 +63,14 @@ class StackTemplate:
                 yield Resource(self.name, logical_id, res["Type"], res.get("Properties", {}))
 
 
+def has_assembly(outdir: Path) -> bool:
+    """Whether `outdir` holds a cloud assembly (its manifest)."""
+    return (outdir / ASSEMBLY_MANIFEST).exists()
+
+
 def load_assembly(outdir: Path) -> list[StackTemplate]:
     """Every CloudFormation stack of a cloud assembly, with its file assets staged beside it."""
-    manifest = json.loads((outdir / "manifest.json").read_text())
+    manifest = json.loads((outdir / ASSEMBLY_MANIFEST).read_text())
     stacks: list[StackTemplate] = []
     assets: dict[str, Path] = {}
     images: dict[str, ImageSource] = {}

@@ -12,99 +12,18 @@ to the dead-letter queue).
 from __future__ import annotations
 
 import copy
-import json
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from local.cfn import ACCOUNT
 from local.functions import InvocationError
-from local.topology import FunctionRef, Topology
+from local.topology import EventSourceMappingSpec, FunctionRef, Topology
 
 log = logging.getLogger("local.pipelines")
 LOCAL_ROLE = f"arn:aws:iam::{ACCOUNT}:role/local-state-machine"
 RETRY_VISIBILITY_S = 2  # a failed batch is visible again this soon (Lambda backs off similarly)
-
-
-@dataclass(frozen=True)
-class QueueSpec:
-    stack: str
-    logical_id: str
-    name: str
-    attributes: dict[str, str]
-
-
-@dataclass(frozen=True)
-class EventSourceMappingSpec:
-    queue_name: str
-    function: FunctionRef
-    batch_size: int
-
-
-@dataclass(frozen=True)
-class StateMachineSpec:
-    stack: str
-    logical_id: str
-    name: str
-    definition: str
-
-
-def queues(topology: Topology) -> list[QueueSpec]:
-    specs = []
-    for r in topology._all("AWS::SQS::Queue"):
-        props = topology.resolver.resolve(r.properties, r.stack)
-        attributes = {}
-        if "VisibilityTimeout" in props:
-            attributes["VisibilityTimeout"] = str(props["VisibilityTimeout"])
-        if "RedrivePolicy" in props:
-            attributes["RedrivePolicy"] = json.dumps(props["RedrivePolicy"])
-        name = topology.resolver.physical_name(r.stack, r.logical_id)
-        specs.append(QueueSpec(r.stack, r.logical_id, name, attributes))
-    # Dead-letter queues first: a redrive policy must name an existing queue.
-    return sorted(specs, key=lambda q: "RedrivePolicy" in q.attributes)
-
-
-def event_source_mappings(topology: Topology) -> list[EventSourceMappingSpec]:
-    specs = []
-    for r in topology._all("AWS::Lambda::EventSourceMapping"):
-        arn = topology.resolver.resolve(r.properties["EventSourceArn"], r.stack)
-        if ":sqs:" not in arn:
-            continue
-        function = r.properties["FunctionName"]
-        if not (isinstance(function, dict) and "Ref" in function):
-            raise ValueError(f"{r.stack}/{r.logical_id}: FunctionName must Ref a function")
-        specs.append(
-            EventSourceMappingSpec(
-                arn.rsplit(":", 1)[1],
-                FunctionRef(r.stack, function["Ref"]),
-                int(r.properties.get("BatchSize", 10)),
-            )
-        )
-    return specs
-
-
-def s3_queue_notifications(topology: Topology) -> dict[str, list[dict[str, Any]]]:
-    """bucket → QueueConfigurations (the S3 API's shape)."""
-    per_bucket: dict[str, list[dict[str, Any]]] = {}
-    for r in topology._all("Custom::S3BucketNotifications"):
-        config = topology.resolver.resolve(r.properties["NotificationConfiguration"], r.stack)
-        bucket = topology.resolver.resolve(r.properties["BucketName"], r.stack)
-        for c in config.get("QueueConfigurations") or []:
-            per_bucket.setdefault(bucket, []).append(
-                {k: c[k] for k in ("QueueArn", "Events", "Filter") if k in c}
-            )
-    return per_bucket
-
-
-def state_machines(topology: Topology) -> list[StateMachineSpec]:
-    specs = []
-    for r in topology._all("AWS::StepFunctions::StateMachine"):
-        definition = topology.resolver.resolve(r.properties["DefinitionString"], r.stack)
-        name = topology.resolver.physical_name(r.stack, r.logical_id)
-        specs.append(StateMachineSpec(r.stack, r.logical_id, name, definition))
-    return specs
 
 
 def provision(topology: Topology, client: Callable[[str], Any]) -> None:
@@ -116,16 +35,16 @@ def provision(topology: Topology, client: Callable[[str], Any]) -> None:
     default_user_config["stepfunctions"]["execute_state_machine"] = True
     _copy_state_machines_without_executions()
     sqs = client("sqs")
-    for queue in queues(topology):
+    for queue in topology.queues():
         sqs.create_queue(QueueName=queue.name, Attributes=queue.attributes)
     s3 = client("s3")
-    for bucket, configs in s3_queue_notifications(topology).items():
+    for bucket, configs in topology.s3_queue_notifications().items():
         current = s3.get_bucket_notification_configuration(Bucket=bucket)
         current.pop("ResponseMetadata", None)
         current["QueueConfigurations"] = current.get("QueueConfigurations", []) + configs
         s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=current)
     sfn = client("stepfunctions")
-    for machine in state_machines(topology):
+    for machine in topology.state_machines():
         arn = sfn.create_state_machine(
             name=machine.name, definition=machine.definition, roleArn=LOCAL_ROLE
         )["stateMachineArn"]
@@ -294,7 +213,7 @@ class LocalPipelines:
         self._previous_routing = route_tasks_through(self.front.port)
         self.poller = QueuePoller(
             backend.client("sqs"),
-            event_source_mappings(backend.topology),
+            backend.topology.event_source_mappings(),
             backend.invoke,
             pollers_per_mapping=1,
         )

@@ -25,7 +25,7 @@ from botocore.config import Config
 
 from local import cloudfront, custom_resources, outbox, pipelines, s3front, seed, server
 from local.auth import LocalAuth
-from local.cfn import Resolver, StackTemplate, load_assembly
+from local.cfn import Resolver, StackTemplate, has_assembly, load_assembly
 from local.container import ModelContainer, free_port  # noqa: F401 (re-exported)
 from local.dispatcher import Dispatcher
 from local.functions import FunctionHost
@@ -33,7 +33,7 @@ from local.httpd import Listener, check_port
 from local.motoserver import MotoServer
 from local.provision import Provisioner, UserPool
 from local.sagemaker import AsyncInference, serve_runtime_api
-from local.topology import FunctionRef, RestApiSpec, Topology
+from local.topology import DistributionSpec, FunctionRef, RestApiSpec, Topology
 
 log = logging.getLogger("local")
 
@@ -99,7 +99,7 @@ def synthesize_cached(context: dict[str, Any] | None = None) -> tuple[list[Stack
     cdk-nag checks takes ~30 s); otherwise synthesize and keep it. Returns (stacks, was_cached)."""
     key = _inputs_digest(app_context(context))
     target = CACHE / f"cdk.out-{key}"
-    if (target / "manifest.json").exists():
+    if has_assembly(target):
         return load_assembly(target), True
     CACHE.mkdir(exist_ok=True)
     for old in CACHE.glob("cdk.out-*"):  # finished assemblies of other inputs
@@ -251,14 +251,14 @@ class LocalBackend:
         self.port = self.http.port
         self.http.start(self._front())
 
-    def _serve_distributions(self) -> list[tuple[cloudfront.DistributionSpec, Listener]]:
+    def _serve_distributions(self) -> list[tuple[DistributionSpec, Listener]]:
         """Each CloudFront distribution on a port of its own; its DomainName is that address."""
         served = []
-        for spec in cloudfront.distributions(self.topology):
+        for spec in self.topology.distributions():
             group = spec.key_group
 
             def keys(group=group) -> dict[str, str]:
-                return cloudfront.key_group_keys(self.topology, *group) if group else {}
+                return self.topology.key_group_keys(*group) if group else {}
 
             listener = Listener.bind(self.host, 0, cloudfront.render_error, name="cloudfront")
             listener.start(cloudfront.CloudFrontFront(spec, self.client("s3"), keys))

@@ -1,6 +1,7 @@
 """The local runtime's shape: no import cycles among local/'s modules (imports inside functions
-and under TYPE_CHECKING count: they are cycles a reader follows all the same), and no module that
-runs in the runtime's process changes the process-wide environment."""
+and under TYPE_CHECKING count: they are cycles a reader follows all the same), no module that
+runs in the runtime's process changes the process-wide environment, and the templates are read in
+one place."""
 
 from __future__ import annotations
 
@@ -10,6 +11,11 @@ from pathlib import Path
 LOCAL = Path(__file__).resolve().parents[2] / "local"
 # The one place that may: a function's worker process sets its own environment, as Lambda does.
 ENVIRONMENT_OWNERS = {("functions", "_init_worker"), ("__main__", "main")}
+# Where the cloud assembly and its templates are read: cfn (files, intrinsics) and topology (what
+# they declare, in the shapes the runtime acts on). Every other module asks Topology.
+TEMPLATE_READERS = {"cfn", "topology"}
+_TEMPLATE_KEYS = {"Resources", "Properties", "Outputs", "Parameters", "manifest.json"}
+_TEMPLATE_WALKS = {"_all", "resources", "resource"}  # Topology, StackTemplate, Resolver
 
 
 def local_imports(path: Path) -> set[str]:
@@ -100,4 +106,33 @@ def test_nothing_in_the_runtime_process_changes_os_environ():
         offenders += [
             f"{path.name}:{n.lineno}" for n in _environ_mutations(tree) if id(n) not in allowed
         ]
+    assert offenders == []
+
+
+def template_reads(tree: ast.AST) -> list[ast.AST]:
+    """Template keys spelled out, and walks over stacks' resources or bodies."""
+    found: list[ast.AST] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if node.value in _TEMPLATE_KEYS or node.value.endswith(".template.json"):
+                found.append(node)
+        elif isinstance(node, ast.Attribute) and node.attr in _TEMPLATE_WALKS:
+            found.append(node)
+    return found
+
+
+def test_the_template_reader_finds_template_walks():
+    walk = "for r in topology._all('AWS::SQS::Queue'): r.properties['X']"
+    assert len(template_reads(ast.parse(walk))) == 1
+    assert len(template_reads(ast.parse("resolver.resource(s, i)['Properties']"))) == 2
+    assert template_reads(ast.parse("topology.queues()")) == []
+
+
+def test_only_cfn_and_topology_read_the_templates():
+    offenders = [
+        f"{path.name}:{node.lineno}"
+        for path in sorted(LOCAL.glob("*.py"))
+        if path.stem not in TEMPLATE_READERS
+        for node in template_reads(ast.parse(path.read_text()))
+    ]
     assert offenders == []
