@@ -1,7 +1,7 @@
 """The local runtime's shape: no import cycles among local/'s modules (imports inside functions
 and under TYPE_CHECKING count: they are cycles a reader follows all the same), no module that
-runs in the runtime's process changes the process-wide environment, and the templates are read in
-one place."""
+runs in the runtime's process changes the process-wide environment, the templates are read in
+one place, and no function is longer than a screen and a half."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ ENVIRONMENT_OWNERS = {("functions", "_init_worker"), ("__main__", "main")}
 TEMPLATE_READERS = {"cfn", "topology"}
 _TEMPLATE_KEYS = {"Resources", "Properties", "Outputs", "Parameters", "manifest.json"}
 _TEMPLATE_WALKS = {"_all", "resources", "resource"}  # Topology, StackTemplate, Resolver
+MAX_FUNCTION_LINES = 80
 
 
 def local_imports(path: Path) -> set[str]:
@@ -136,3 +137,14 @@ def test_only_cfn_and_topology_read_the_templates():
         for node in template_reads(ast.parse(path.read_text()))
     ]
     assert offenders == []
+
+
+def test_no_function_of_local_is_longer_than_80_lines():
+    too_long = [
+        f"{path.name}:{fn.lineno} {fn.name} ({fn.end_lineno - fn.lineno + 1} lines)"
+        for path in sorted(LOCAL.glob("*.py"))
+        for fn in ast.walk(ast.parse(path.read_text()))
+        if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef)
+        and fn.end_lineno - fn.lineno + 1 > MAX_FUNCTION_LINES
+    ]
+    assert too_long == []
