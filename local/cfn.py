@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 ACCOUNT = "123456789012"  # moto's default account
+ASSEMBLY_MANIFEST = "manifest.json"
 
 
 class Unresolvable(ValueError):
@@ -62,9 +63,14 @@ class StackTemplate:
                 yield Resource(self.name, logical_id, res["Type"], res.get("Properties", {}))
 
 
+def has_assembly(outdir: Path) -> bool:
+    """Whether `outdir` holds a cloud assembly (its manifest)."""
+    return (outdir / ASSEMBLY_MANIFEST).exists()
+
+
 def load_assembly(outdir: Path) -> list[StackTemplate]:
     """Every CloudFormation stack of a cloud assembly, with its file assets staged beside it."""
-    manifest = json.loads((outdir / "manifest.json").read_text())
+    manifest = json.loads((outdir / ASSEMBLY_MANIFEST).read_text())
     stacks: list[StackTemplate] = []
     assets: dict[str, Path] = {}
     images: dict[str, ImageSource] = {}
@@ -231,48 +237,68 @@ class Resolver:
             return [self.resolve(v, stack) for v in value]
         if not isinstance(value, dict):
             return value
-        if len(value) != 1 or not next(iter(value)).startswith(("Ref", "Fn::")):
+        fn = next(iter(value), "")
+        if len(value) != 1 or not (fn == "Ref" or fn.startswith("Fn::")):
             return {k: self.resolve(v, stack) for k, v in value.items()}
-        fn, arg = next(iter(value.items()))
-        if fn == "Ref":
-            if arg.startswith("AWS::"):
-                return self._pseudo(stack, arg)
-            return self.ref(stack, arg)
-        if fn == "Fn::GetAtt":
-            logical_id, attr = arg if isinstance(arg, list) else arg.split(".", 1)
-            return self.get_att(stack, logical_id, attr)
-        if fn == "Fn::Join":
-            sep, parts = arg
-            return sep.join(str(self.resolve(p, stack)) for p in self.resolve(parts, stack))
-        if fn == "Fn::Select":
-            index, items = arg
-            return self.resolve(items, stack)[int(self.resolve(index, stack))]
-        if fn == "Fn::Split":
-            sep, text = arg
-            return str(self.resolve(text, stack)).split(sep)
-        if fn == "Fn::Sub":
-            text, variables = (arg, {}) if isinstance(arg, str) else arg
-            values = {k: self.resolve(v, stack) for k, v in variables.items()}
+        intrinsic = self._INTRINSICS.get(fn)
+        if intrinsic is None:
+            raise Unresolvable(f"{stack}: {fn} is not supported locally")
+        return intrinsic(self, value[fn], stack)
 
-            def sub(m: re.Match[str]) -> str:
-                name = m.group(1)
-                if name in values:
-                    return str(values[name])
-                if name.startswith("AWS::"):
-                    return str(self._pseudo(stack, name))
-                if "." in name:
-                    logical_id, attr = name.split(".", 1)
-                    return self.get_att(stack, logical_id, attr)
-                return self.ref(stack, name)
+    def _ref_intrinsic(self, name: str, stack: str) -> Any:
+        return self._pseudo(stack, name) if name.startswith("AWS::") else self.ref(stack, name)
 
-            return re.sub(r"\$\{([^!}][^}]*)\}", sub, text)
-        if fn == "Fn::ImportValue":
-            export = self.resolve(arg, stack)
-            if export not in self._exports:
-                raise Unresolvable(f"{stack}: no stack exports {export!r}")
-            source_stack, source_value = self._exports[export]
-            return self.resolve(source_value, source_stack)
-        raise Unresolvable(f"{stack}: {fn} is not supported locally")
+    def _get_att(self, arg: Any, stack: str) -> str:
+        logical_id, attr = arg if isinstance(arg, list) else arg.split(".", 1)
+        return self.get_att(stack, logical_id, attr)
+
+    def _join(self, arg: list[Any], stack: str) -> str:
+        sep, parts = arg
+        return sep.join(str(self.resolve(p, stack)) for p in self.resolve(parts, stack))
+
+    def _select(self, arg: list[Any], stack: str) -> Any:
+        index, items = arg
+        return self.resolve(items, stack)[int(self.resolve(index, stack))]
+
+    def _split(self, arg: list[Any], stack: str) -> list[str]:
+        sep, text = arg
+        return str(self.resolve(text, stack)).split(sep)
+
+    def _sub(self, arg: str | list[Any], stack: str) -> str:
+        text, variables = (arg, {}) if isinstance(arg, str) else arg
+        values = {k: self.resolve(v, stack) for k, v in variables.items()}
+
+        def sub(m: re.Match[str]) -> str:
+            name = m.group(1)
+            if name in values:
+                return str(values[name])
+            if name.startswith("AWS::"):
+                return str(self._pseudo(stack, name))
+            if "." in name:
+                logical_id, attr = name.split(".", 1)
+                return self.get_att(stack, logical_id, attr)
+            return self.ref(stack, name)
+
+        # ${!…} is CloudFormation's escape for a literal ${…}: not substituted.
+        return re.sub(r"\$\{([^!}][^}]*)\}", sub, text)
+
+    def _import_value(self, arg: Any, stack: str) -> Any:
+        export = self.resolve(arg, stack)
+        if export not in self._exports:
+            raise Unresolvable(f"{stack}: no stack exports {export!r}")
+        source_stack, source_value = self._exports[export]
+        return self.resolve(source_value, source_stack)
+
+    # The intrinsics the templates use; any other fails start-up with its name.
+    _INTRINSICS: dict[str, Callable[[Resolver, Any, str], Any]] = {
+        "Ref": _ref_intrinsic,
+        "Fn::GetAtt": _get_att,
+        "Fn::Join": _join,
+        "Fn::Select": _select,
+        "Fn::Split": _split,
+        "Fn::Sub": _sub,
+        "Fn::ImportValue": _import_value,
+    }
 
     def arn_owner(self, arn: str) -> tuple[str, str] | None:
         """The (stack, logical id) of the Lambda function an ARN names, if any."""

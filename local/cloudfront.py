@@ -26,11 +26,11 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from local.httpd import lower_headers, status_line
+from local.topology import DistributionSpec
 
 log = logging.getLogger("local.cloudfront")
 _SIGNING_PARAMS = ("Expires", "Policy", "Signature", "Key-Pair-Id", "Hash-Algorithm")
@@ -61,50 +61,6 @@ def error_xml(code: str, message: str) -> bytes:
 
 def render_error(status: int, detail: str) -> tuple[str, bytes]:
     return "text/xml", error_xml("InvalidRequest", detail.split("\n")[0][:200])
-
-
-@dataclass
-class DistributionSpec:
-    stack: str
-    logical_id: str
-    bucket: str
-    origin_path: str
-    key_group: tuple[str, str] | None  # (stack, logical id) of the default behaviour's group
-    methods: tuple[str, ...] = ("GET", "HEAD")
-    public_keys: dict[str, str] = field(default_factory=dict)  # key id → PEM, once resolvable
-
-
-def distributions(topology: Any) -> list[DistributionSpec]:
-    specs = []
-    for r in topology._all("AWS::CloudFront::Distribution"):
-        config = r.properties["DistributionConfig"]
-        origin = next(o for o in config["Origins"] if "S3OriginConfig" in o)
-        domain = topology.resolver.resolve(origin["DomainName"], r.stack)
-        behaviour = config["DefaultCacheBehavior"]
-        groups = behaviour.get("TrustedKeyGroups") or []
-        specs.append(
-            DistributionSpec(
-                r.stack,
-                r.logical_id,
-                bucket=domain.split(".s3.", 1)[0],
-                origin_path=origin.get("OriginPath", "") or "",
-                key_group=(r.stack, groups[0]["Ref"]) if groups else None,
-                methods=tuple(behaviour.get("AllowedMethods") or ("GET", "HEAD")),
-            )
-        )
-    return specs
-
-
-def key_group_keys(topology: Any, stack: str, logical_id: str) -> dict[str, str]:
-    """The group's public keys by id (their Ref), PEM from EncodedKey (resolved now)."""
-    resolver = topology.resolver
-    group = resolver.resource(stack, logical_id)["Properties"]["KeyGroupConfig"]
-    keys = {}
-    for ref in group["Items"]:
-        key_logical = ref["Ref"]
-        config = resolver.resource(stack, key_logical)["Properties"]["PublicKeyConfig"]
-        keys[resolver.ref(stack, key_logical)] = resolver.resolve(config["EncodedKey"], stack)
-    return keys
 
 
 def _b64(text: str) -> bytes:

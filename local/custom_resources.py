@@ -15,57 +15,17 @@ import json
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from local.cfn import ACCOUNT
-from local.topology import FunctionRef, Topology
+from local.topology import CustomResourceSpec, FunctionRef, Topology
 
 log = logging.getLogger("local.custom_resources")
 RESPONSES_BUCKET = "local-cloudformation-responses"
-_SKIPPED = ("Custom::S3BucketNotifications",)
 
 
 class CustomResourceFailed(RuntimeError):
     pass
-
-
-@dataclass(frozen=True)
-class CustomResourceSpec:
-    stack: str
-    logical_id: str
-    type: str
-    function: FunctionRef
-    properties: dict[str, Any]
-
-
-def custom_resources(topology: Topology) -> list[CustomResourceSpec]:
-    python = {
-        (r.stack, r.logical_id)
-        for r in topology._all("AWS::Lambda::Function")
-        if str(r.properties.get("Runtime", "python")).startswith("python")
-    }
-    specs = []
-    for stack in topology.stacks:
-        for r in stack.resources():
-            if not r.type.startswith(("Custom::", "AWS::CloudFormation::CustomResource")):
-                continue
-            token = r.properties.get("ServiceToken")
-            if r.type in _SKIPPED or not isinstance(token, dict) or "Fn::GetAtt" not in token:
-                continue
-            target = (r.stack, token["Fn::GetAtt"][0])
-            if target not in python:
-                continue
-            specs.append(
-                CustomResourceSpec(
-                    r.stack,
-                    r.logical_id,
-                    r.type,
-                    FunctionRef(*target),
-                    topology.resolver.resolve(r.properties, r.stack),
-                )
-            )
-    return specs
 
 
 def run_all(
@@ -76,7 +36,7 @@ def run_all(
     region: str,
 ) -> list[CustomResourceSpec]:
     """Create every custom resource (in template order) and bind its answer."""
-    specs = custom_resources(topology)
+    specs = topology.custom_resources()
     if not specs:
         return specs
     kwargs: dict[str, Any] = {"Bucket": RESPONSES_BUCKET}

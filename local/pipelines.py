@@ -4,107 +4,24 @@ Functions state machines, created in moto and run locally.
 State machines are created in moto from their ASL definition and executed by moto 5's own
 interpreter (`stepfunctions.execute_state_machine`); their Lambda tasks reach the local function
 workers through local.lambda_front, which the interpreter is pointed at (route_tasks_through).
-Event source mappings are drained as Lambda's poller does: a batch per invocation, deleted on
-success, visible again on failure (moto's redrive policy then moves a message that kept failing
-to the dead-letter queue).
+Event source mappings are drained by the dispatcher's poller (local/dispatcher.py) as Lambda's
+poller does: a batch per invocation, deleted on success, visible again on failure (moto's redrive
+policy then moves a message that kept failing to the dead-letter queue).
 """
 
 from __future__ import annotations
 
 import copy
-import json
 import logging
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from local.cfn import ACCOUNT
-from local.functions import InvocationError
-from local.topology import FunctionRef, Topology
+from local.dispatcher import MAX_BATCH, Dispatcher, Trigger
+from local.topology import EventSourceMappingSpec, FunctionRef, Topology
 
 log = logging.getLogger("local.pipelines")
 LOCAL_ROLE = f"arn:aws:iam::{ACCOUNT}:role/local-state-machine"
-RETRY_VISIBILITY_S = 2  # a failed batch is visible again this soon (Lambda backs off similarly)
-
-
-@dataclass(frozen=True)
-class QueueSpec:
-    stack: str
-    logical_id: str
-    name: str
-    attributes: dict[str, str]
-
-
-@dataclass(frozen=True)
-class EventSourceMappingSpec:
-    queue_name: str
-    function: FunctionRef
-    batch_size: int
-
-
-@dataclass(frozen=True)
-class StateMachineSpec:
-    stack: str
-    logical_id: str
-    name: str
-    definition: str
-
-
-def queues(topology: Topology) -> list[QueueSpec]:
-    specs = []
-    for r in topology._all("AWS::SQS::Queue"):
-        props = topology.resolver.resolve(r.properties, r.stack)
-        attributes = {}
-        if "VisibilityTimeout" in props:
-            attributes["VisibilityTimeout"] = str(props["VisibilityTimeout"])
-        if "RedrivePolicy" in props:
-            attributes["RedrivePolicy"] = json.dumps(props["RedrivePolicy"])
-        name = topology.resolver.physical_name(r.stack, r.logical_id)
-        specs.append(QueueSpec(r.stack, r.logical_id, name, attributes))
-    # Dead-letter queues first: a redrive policy must name an existing queue.
-    return sorted(specs, key=lambda q: "RedrivePolicy" in q.attributes)
-
-
-def event_source_mappings(topology: Topology) -> list[EventSourceMappingSpec]:
-    specs = []
-    for r in topology._all("AWS::Lambda::EventSourceMapping"):
-        arn = topology.resolver.resolve(r.properties["EventSourceArn"], r.stack)
-        if ":sqs:" not in arn:
-            continue
-        function = r.properties["FunctionName"]
-        if not (isinstance(function, dict) and "Ref" in function):
-            raise ValueError(f"{r.stack}/{r.logical_id}: FunctionName must Ref a function")
-        specs.append(
-            EventSourceMappingSpec(
-                arn.rsplit(":", 1)[1],
-                FunctionRef(r.stack, function["Ref"]),
-                int(r.properties.get("BatchSize", 10)),
-            )
-        )
-    return specs
-
-
-def s3_queue_notifications(topology: Topology) -> dict[str, list[dict[str, Any]]]:
-    """bucket → QueueConfigurations (the S3 API's shape)."""
-    per_bucket: dict[str, list[dict[str, Any]]] = {}
-    for r in topology._all("Custom::S3BucketNotifications"):
-        config = topology.resolver.resolve(r.properties["NotificationConfiguration"], r.stack)
-        bucket = topology.resolver.resolve(r.properties["BucketName"], r.stack)
-        for c in config.get("QueueConfigurations") or []:
-            per_bucket.setdefault(bucket, []).append(
-                {k: c[k] for k in ("QueueArn", "Events", "Filter") if k in c}
-            )
-    return per_bucket
-
-
-def state_machines(topology: Topology) -> list[StateMachineSpec]:
-    specs = []
-    for r in topology._all("AWS::StepFunctions::StateMachine"):
-        definition = topology.resolver.resolve(r.properties["DefinitionString"], r.stack)
-        name = topology.resolver.physical_name(r.stack, r.logical_id)
-        specs.append(StateMachineSpec(r.stack, r.logical_id, name, definition))
-    return specs
 
 
 def provision(topology: Topology, client: Callable[[str], Any]) -> None:
@@ -116,16 +33,16 @@ def provision(topology: Topology, client: Callable[[str], Any]) -> None:
     default_user_config["stepfunctions"]["execute_state_machine"] = True
     _copy_state_machines_without_executions()
     sqs = client("sqs")
-    for queue in queues(topology):
+    for queue in topology.queues():
         sqs.create_queue(QueueName=queue.name, Attributes=queue.attributes)
     s3 = client("s3")
-    for bucket, configs in s3_queue_notifications(topology).items():
+    for bucket, configs in topology.s3_queue_notifications().items():
         current = s3.get_bucket_notification_configuration(Bucket=bucket)
         current.pop("ResponseMetadata", None)
         current["QueueConfigurations"] = current.get("QueueConfigurations", []) + configs
         s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=current)
     sfn = client("stepfunctions")
-    for machine in state_machines(topology):
+    for machine in topology.state_machines():
         arn = sfn.create_state_machine(
             name=machine.name, definition=machine.definition, roleArn=LOCAL_ROLE
         )["stateMachineArn"]
@@ -170,100 +87,19 @@ def restore_routing(previous: Callable[[], str]) -> None:
     boto_client.moto_server_port = previous
 
 
-class QueuePoller:
-    """SQS → Lambda event source mappings, drained by threads."""
-
-    def __init__(
-        self,
-        sqs: Any,
-        mappings: list[EventSourceMappingSpec],
-        invoke: Callable[[FunctionRef, dict[str, Any]], Any],
-        pollers_per_mapping: int = 1,
-    ):
-        self.sqs = sqs
-        self.mappings = mappings
-        self.invoke = invoke
-        self.pollers = pollers_per_mapping
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
-
-    def start(self) -> None:
-        for mapping in self.mappings:
-            url = self.sqs.get_queue_url(QueueName=mapping.queue_name)["QueueUrl"]
-            arn = f"arn:aws:sqs:{self.sqs.meta.region_name}:{ACCOUNT}:{mapping.queue_name}"
-            for i in range(self.pollers):
-                t = threading.Thread(
-                    target=self._poll,
-                    args=(mapping, url, arn),
-                    name=f"esm-{mapping.function.logical_id}-{i}",
-                    daemon=True,
-                )
-                t.start()
-                self._threads.append(t)
-
-    def stop(self) -> None:
-        self._stop.set()
-        for t in self._threads:
-            t.join(timeout=5)
-
-    def _poll(self, mapping: EventSourceMappingSpec, url: str, arn: str) -> None:
-        while not self._stop.is_set():
-            try:
-                messages = self.sqs.receive_message(
-                    QueueUrl=url,
-                    MaxNumberOfMessages=min(mapping.batch_size, 10),
-                    WaitTimeSeconds=1,
-                    AttributeNames=["All"],
-                ).get("Messages", [])
-            except Exception:
-                if self._stop.is_set():
-                    return
-                log.exception("receiving from %s failed", url)
-                self._stop.wait(1)
-                continue
-            if not messages:
-                continue
-            try:
-                self._deliver(mapping, url, arn, messages)
-            except Exception:  # the batch comes back after its visibility timeout
-                if self._stop.is_set():
-                    return
-                log.exception("%s: batch not settled", mapping.function)
-
-    def _deliver(self, mapping, url: str, arn: str, messages: list[dict[str, Any]]) -> None:
-        event = {"Records": [sqs_record(m, arn, self.sqs.meta.region_name) for m in messages]}
-        try:
-            self.invoke(mapping.function, event)
-        except InvocationError as err:
-            log.warning("%s failed on a batch of %d: %s", mapping.function, len(messages), err)
-            for m in messages:
-                self.sqs.change_message_visibility(
-                    QueueUrl=url,
-                    ReceiptHandle=m["ReceiptHandle"],
-                    VisibilityTimeout=RETRY_VISIBILITY_S,
-                )
-            return
-        self.sqs.delete_message_batch(
-            QueueUrl=url,
-            Entries=[
-                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)
-            ],
+def mapping_triggers(sqs: Any, mappings: list[EventSourceMappingSpec]) -> list[Trigger]:
+    """The dispatcher's triggers for SQS event source mappings: no DLQ of their own (the queue's
+    redrive policy acts), batches of up to BatchSize (ReceiveMessage gives at most 10)."""
+    return [
+        Trigger(
+            "sqs",
+            mapping.function,
+            sqs.get_queue_url(QueueName=mapping.queue_name)["QueueUrl"],
+            mapping.queue_arn,
+            batch_size=min(mapping.batch_size, MAX_BATCH),
         )
-
-
-def sqs_record(message: dict[str, Any], queue_arn: str, region: str) -> dict[str, Any]:
-    """One record of the event Lambda's SQS poller sends."""
-    return {
-        "messageId": message["MessageId"],
-        "receiptHandle": message["ReceiptHandle"],
-        "body": message["Body"],
-        "attributes": message.get("Attributes", {}),
-        "messageAttributes": message.get("MessageAttributes", {}),
-        "md5OfBody": message.get("MD5OfBody", ""),
-        "eventSource": "aws:sqs",
-        "eventSourceARN": queue_arn,
-        "awsRegion": region,
-    }
+        for mapping in mappings
+    ]
 
 
 class LocalPipelines:
@@ -292,12 +128,9 @@ class LocalPipelines:
         backend = self.backend
         self.front = serve_lambda_front(self._invoke_named, backend.aws_url, backend.host)
         self._previous_routing = route_tasks_through(self.front.port)
-        self.poller = QueuePoller(
-            backend.client("sqs"),
-            event_source_mappings(backend.topology),
-            backend.invoke,
-            pollers_per_mapping=1,
-        )
+        sqs = backend.client("sqs")
+        triggers = mapping_triggers(sqs, backend.topology.event_source_mappings())
+        self.poller = Dispatcher(sqs, triggers, backend.invoke, pollers_per_trigger=1)
         self.poller.start()
         return self
 

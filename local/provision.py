@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from local.cfn import ACCOUNT
+from local.dispatcher import Trigger
 from local.topology import (
     FunctionRef,
     Topology,
@@ -44,17 +45,6 @@ _CLIENT_PARAMS = (
     "WriteAttributes",
     "PreventUserExistenceErrors",
 )
-
-
-@dataclass(frozen=True)
-class Trigger:
-    """A local queue that stands for one event source of one function."""
-
-    kind: str  # "s3" | "sns" | "sqs" (a function consuming another's dead letters)
-    function: FunctionRef
-    queue_url: str
-    dlq_url: str
-    subscription_arn: str = ""  # sns: the subscription, as Lambda's SNS event carries it
 
 
 @dataclass(frozen=True)
@@ -164,29 +154,36 @@ class Provisioner:
         return client["ClientId"]
 
     def _queue(self, name: str, visibility_s: int) -> tuple[str, str]:
-        sqs = self.client("sqs")
-        url = sqs.create_queue(QueueName=name, Attributes={"VisibilityTimeout": str(visibility_s)})[
-            "QueueUrl"
-        ]
-        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-            "QueueArn"
-        ]
-        return url, arn
+        """A new queue's URL and ARN."""
+        url = self.client("sqs").create_queue(
+            QueueName=name, Attributes={"VisibilityTimeout": str(visibility_s)}
+        )["QueueUrl"]
+        return url, self._queue_arn(url)
+
+    def _queue_arn(self, url: str) -> str:
+        attributes = self.client("sqs").get_queue_attributes(
+            QueueUrl=url, AttributeNames=["QueueArn"]
+        )["Attributes"]
+        return attributes["QueueArn"]
 
     def create_triggers(self, timeouts: dict[FunctionRef, int]) -> list[Trigger]:
-        """Queues for every S3 notification and SNS subscription that targets a function."""
-        triggers: list[Trigger] = []
+        """Queues for every S3 notification and SNS subscription that targets a function, and
+        for the consumers of their dead letters. Visibility: the function's timeout, as an event
+        source mapping would use."""
+        triggers = self._s3_triggers(timeouts) + self._sns_triggers(timeouts)
+        return triggers + self._dead_letter_consumer_triggers(triggers)
+
+    def _s3_triggers(self, timeouts: dict[FunctionRef, int]) -> list[Trigger]:
+        """One queue per function, however many buckets and filters notify it."""
+        triggers: dict[FunctionRef, Trigger] = {}
         per_bucket: dict[str, list[dict[str, Any]]] = {}
-        s3_queues: dict[FunctionRef, tuple[str, str, str]] = {}
         for note in self.topology.s3_notifications():
             fn = note.function
-            if fn not in s3_queues:
-                # Visibility: the function's timeout, as an event source mapping would use.
+            if fn not in triggers:
                 url, arn = self._queue(_queue_name("s3", fn.logical_id), timeouts[fn] + 5)
                 dlq, _ = self._queue(_queue_name("dlq-s3", fn.logical_id), 60)
-                s3_queues[fn] = (url, arn, dlq)
-                triggers.append(Trigger("s3", fn, url, dlq))
-            config: dict[str, Any] = {"QueueArn": s3_queues[fn][1], "Events": note.events}
+                triggers[fn] = Trigger("s3", fn, url, arn, dlq)
+            config: dict[str, Any] = {"QueueArn": triggers[fn].queue_arn, "Events": note.events}
             if note.filter_rules:
                 config["Filter"] = {"Key": {"FilterRules": note.filter_rules}}
             per_bucket.setdefault(note.bucket, []).append(config)
@@ -195,7 +192,12 @@ class Provisioner:
             s3.put_bucket_notification_configuration(
                 Bucket=bucket, NotificationConfiguration={"QueueConfigurations": configs}
             )
+        return list(triggers.values())
+
+    def _sns_triggers(self, timeouts: dict[FunctionRef, int]) -> list[Trigger]:
+        """One queue per subscription."""
         sns = self.client("sns")
+        triggers = []
         for sub in self.topology.subscriptions():
             fn = sub.function
             topic = sub.topic_arn.rsplit(":", 1)[1]
@@ -204,11 +206,19 @@ class Provisioner:
             sub_arn = sns.subscribe(TopicArn=sub.topic_arn, Protocol="sqs", Endpoint=arn)[
                 "SubscriptionArn"
             ]
-            triggers.append(Trigger("sns", fn, url, dlq, sub_arn))
+            triggers.append(Trigger("sns", fn, url, arn, dlq, sub_arn))
+        return triggers
+
+    def _dead_letter_consumer_triggers(self, producers: list[Trigger]) -> list[Trigger]:
+        """The consumer of a function's on-failure queue drains that function's trigger DLQs."""
+        triggers: list[Trigger] = []
         for spec in self.topology.dead_letter_consumers():
-            producers = [t for t in triggers if t.function == spec.producer]
-            for producer in producers:
-                index = str(len(triggers))  # unique: long names would be cut to one
+            # A consumer's own trigger may produce dead letters too: it counts as a producer.
+            sources = [t for t in [*producers, *triggers] if t.function == spec.producer]
+            for producer in sources:
+                # Unique: names too long for SQS would otherwise be cut to the same one.
+                index = str(len(producers) + len(triggers))
                 dlq, _ = self._queue(_queue_name("dlq-sqs", spec.consumer.logical_id, index), 60)
-                triggers.append(Trigger("sqs", spec.consumer, producer.dlq_url, dlq))
+                queue_arn = self._queue_arn(producer.dlq_url)
+                triggers.append(Trigger("sqs", spec.consumer, producer.dlq_url, queue_arn, dlq))
         return triggers

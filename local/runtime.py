@@ -25,7 +25,7 @@ from botocore.config import Config
 
 from local import cloudfront, custom_resources, outbox, pipelines, s3front, seed, server
 from local.auth import LocalAuth
-from local.cfn import Resolver, StackTemplate, load_assembly
+from local.cfn import Resolver, StackTemplate, has_assembly, load_assembly
 from local.container import ModelContainer, free_port  # noqa: F401 (re-exported)
 from local.dispatcher import Dispatcher
 from local.functions import FunctionHost
@@ -33,7 +33,7 @@ from local.httpd import Listener, check_port
 from local.motoserver import MotoServer
 from local.provision import Provisioner, UserPool
 from local.sagemaker import AsyncInference, serve_runtime_api
-from local.topology import FunctionRef, RestApiSpec, Topology
+from local.topology import DistributionSpec, FunctionRef, FunctionSpec, RestApiSpec, Topology
 
 log = logging.getLogger("local")
 
@@ -99,7 +99,7 @@ def synthesize_cached(context: dict[str, Any] | None = None) -> tuple[list[Stack
     cdk-nag checks takes ~30 s); otherwise synthesize and keep it. Returns (stacks, was_cached)."""
     key = _inputs_digest(app_context(context))
     target = CACHE / f"cdk.out-{key}"
-    if (target / "manifest.json").exists():
+    if has_assembly(target):
         return load_assembly(target), True
     CACHE.mkdir(exist_ok=True)
     for old in CACHE.glob("cdk.out-*"):  # finished assemblies of other inputs
@@ -136,11 +136,29 @@ class LocalBackend:
     build_app: AppBuilder | None = None  # tests pass a small app of their own
 
     def start(self) -> None:
+        """Each phase needs what the ones before it made; `stop()` undoes whatever started."""
+        self._prepare_process()
+        self._synthesize()
+        self._start_local_aws()
+        provisioner = self._provision()
+        # Read once provisioning bound what only moto generates: their environment names it.
+        functions = self.topology.functions()
+        self._start_inference()
+        self.hosts = self._function_hosts(functions)
+        # Deploy-time custom resources (the share signing keys), as CloudFormation runs them.
+        custom_resources.run_all(
+            self.topology, self.invoke, self.client("s3"), self._s3_presigner(), self.region
+        )
+        self._start_triggers(provisioner, functions)
+        self._serve()
+
+    def _prepare_process(self) -> None:
         check_port(self.host, self.port)  # fail in a second, not after the whole start
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto logs every request
         if str(REPO / "lambda/shared") not in sys.path:
             sys.path.append(str(REPO / "lambda/shared"))  # the domain package (seeding)
 
+    def _synthesize(self) -> None:
         self._tmp = tempfile.TemporaryDirectory(prefix="style-local-")
         if self.build_app is None:
             self.stacks, self.synth_cached = synthesize_cached(self.context)
@@ -148,6 +166,8 @@ class LocalBackend:
             outdir = Path(self._tmp.name) / "cdk.out"
             self.stacks, self.synth_cached = synthesize(outdir, self.context, self.build_app), False
 
+    def _start_local_aws(self) -> None:
+        """moto's server, the S3 front clients see before it, and the runtime's own session."""
         self.moto = MotoServer(self.host)
         self.moto.start()
         self.aws_url = self.moto.url
@@ -171,15 +191,20 @@ class LocalBackend:
         self._clients: dict[str, Any] = {}
         self._clients_lock = threading.Lock()
 
+    def _provision(self) -> Provisioner:
+        """The templates' resources in moto, and the CloudFront listeners (their domains are in
+        the functions' environment). Returns the provisioner, which creates triggers later."""
         self.resolver = Resolver(self.stacks, self.region, self.aws_url)
         self.topology = Topology(self.stacks, self.resolver)
         provisioner = Provisioner(self.topology, self.client, self.region)
         provisioner.create_storage()
         pipelines.provision(self.topology, self.client)  # queues, S3 → SQS, state machines
         self.user_pools: list[UserPool] = provisioner.create_user_pools()
-        self.cloudfronts = self._serve_distributions()  # their domains are in functions' env
+        self.cloudfronts = self._serve_distributions()
+        return provisioner
 
-        functions = self.topology.functions()
+    def _start_inference(self) -> None:
+        """The model container and the asynchronous inference emulator in front of it."""
         self.endpoints = self.topology.async_endpoints()
         self.container = ModelContainer(self._container_env())
         self.container.start()
@@ -193,6 +218,9 @@ class LocalBackend:
         self.inference.region = self.region
         self.inference.start()
         self.sagemaker_api = serve_runtime_api(self.inference, self.host)
+
+    def _function_hosts(self, functions: list[FunctionSpec]) -> dict[FunctionRef, FunctionHost]:
+        """The functions' workers, with the local endpoints in their environment."""
         from facekit import MODELS_DIR_ENV  # lambda/shared is on sys.path by now (seeding)
         from facekit.models import DEV_MODELS_DIR
 
@@ -208,16 +236,14 @@ class LocalBackend:
         }
         # An image's models (its /opt/face_models) are the checksum-pinned files set-up fetched.
         image_env = {**local_env, MODELS_DIR_ENV: str(DEV_MODELS_DIR)}
-        self.hosts = {
+        return {
             f.ref: FunctionHost(f, image_env if f.image else local_env, self.concurrency)
             for f in functions
         }
 
-        # Deploy-time custom resources (the share signing keys), as CloudFormation runs them.
-        custom_resources.run_all(
-            self.topology, self.invoke, self.client("s3"), self._s3_presigner(), self.region
-        )
-
+    def _start_triggers(self, provisioner: Provisioner, functions: list[FunctionSpec]) -> None:
+        """The trigger queues and their pollers, then the pipelines (SQS → Lambda mappings, the
+        Lambda front of Step Functions)."""
         self.triggers = provisioner.create_triggers({f.ref: f.timeout_s for f in functions})
         self.dispatcher = Dispatcher(
             self.client("sqs"),
@@ -227,8 +253,10 @@ class LocalBackend:
             pollers_per_trigger=self.concurrency,
         )
         self.dispatcher.start()
-        self.pipelines = pipelines.LocalPipelines(self).start()  # SQS → Lambda, Step Functions
+        self.pipelines = pipelines.LocalPipelines(self).start()
 
+    def _serve(self) -> None:
+        """Seed the styles, warm the served functions up and open the port."""
         self.apis = self.topology.rest_apis()
         self.seeded: list[dict[str, Any]] = []
         self.warnings: list[str] = []
@@ -236,8 +264,13 @@ class LocalBackend:
             self.warnings.append(f"model container: {self.container.problem}")
         if self.seed_styles:
             self._seed()
+        self._warm_up()
+        self.http = Listener.bind(self.host, self.port, server.render_error, name="http")
+        self.port = self.http.port
+        self.http.start(self._front())
 
-        # Init phases (imports, face models) in the background, before the first events arrive.
+    def _warm_up(self) -> None:
+        """Init phases (imports, face models) in the background, before the first events."""
         served = {t.function for t in self.triggers} | {
             r.function for api in self.apis for r in api.routes
         }
@@ -247,18 +280,14 @@ class LocalBackend:
             daemon=True,
         ).start()
 
-        self.http = Listener.bind(self.host, self.port, server.render_error, name="http")
-        self.port = self.http.port
-        self.http.start(self._front())
-
-    def _serve_distributions(self) -> list[tuple[cloudfront.DistributionSpec, Listener]]:
+    def _serve_distributions(self) -> list[tuple[DistributionSpec, Listener]]:
         """Each CloudFront distribution on a port of its own; its DomainName is that address."""
         served = []
-        for spec in cloudfront.distributions(self.topology):
+        for spec in self.topology.distributions():
             group = spec.key_group
 
             def keys(group=group) -> dict[str, str]:
-                return cloudfront.key_group_keys(self.topology, *group) if group else {}
+                return self.topology.key_group_keys(*group) if group else {}
 
             listener = Listener.bind(self.host, 0, cloudfront.render_error, name="cloudfront")
             listener.start(cloudfront.CloudFrontFront(spec, self.client("s3"), keys))

@@ -14,6 +14,9 @@ from typing import Any
 from local.cfn import Resolver, StackTemplate
 
 TABLE_TYPES = ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable")
+CUSTOM_RESOURCE_TYPES = ("Custom::", "AWS::CloudFormation::CustomResource")
+# CDK's bucket notifications handler (Node.js inline code): read as S3 notifications instead.
+BUCKET_NOTIFICATIONS = "Custom::S3BucketNotifications"
 # CloudFormation's CORS rule fields → the S3 API's.
 _CORS_FIELDS = {"Id": "ID", "ExposedHeaders": "ExposeHeaders", "MaxAge": "MaxAgeSeconds"}
 
@@ -138,6 +141,53 @@ class AsyncEndpointSpec:
 class SecretSpec:
     name: str
     value: str
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    stack: str
+    logical_id: str
+    name: str
+    attributes: dict[str, str]  # CreateQueue's: VisibilityTimeout, RedrivePolicy
+
+
+@dataclass(frozen=True)
+class EventSourceMappingSpec:
+    """An SQS → Lambda event source mapping (mappings on other sources are not read)."""
+
+    queue_name: str
+    queue_arn: str  # the mapping's EventSourceArn, which its events name as eventSourceARN
+    function: FunctionRef
+    batch_size: int
+
+
+@dataclass(frozen=True)
+class StateMachineSpec:
+    stack: str
+    logical_id: str
+    name: str
+    definition: str  # the resolved ASL
+
+
+@dataclass(frozen=True)
+class DistributionSpec:
+    stack: str
+    logical_id: str
+    bucket: str  # the first S3 origin's
+    origin_path: str
+    key_group: tuple[str, str] | None  # (stack, logical id) of the default behaviour's group
+    methods: tuple[str, ...] = ("GET", "HEAD")
+
+
+@dataclass(frozen=True)
+class CustomResourceSpec:
+    """A custom resource whose ServiceToken is a Python function of the templates."""
+
+    stack: str
+    logical_id: str
+    type: str
+    function: FunctionRef
+    properties: dict[str, Any]  # resolved when read: ServiceToken included
 
 
 class Topology:
@@ -482,3 +532,124 @@ class Topology:
                 isolated = m.properties.get("EnableNetworkIsolation") is True
                 return {k: str(self._r(v, m.stack)) for k, v in env.items()}, isolated
         return {}, False
+
+    # -- queues, mappings and state machines (local/pipelines.py) ------------------------------
+
+    def queues(self) -> list[QueueSpec]:
+        """Dead-letter queues first: a redrive policy must name an existing queue."""
+        specs = []
+        for r in self._all("AWS::SQS::Queue"):
+            props = self._r(r.properties, r.stack)
+            attributes = {}
+            if "VisibilityTimeout" in props:
+                attributes["VisibilityTimeout"] = str(props["VisibilityTimeout"])
+            if "RedrivePolicy" in props:
+                attributes["RedrivePolicy"] = json.dumps(props["RedrivePolicy"])
+            name = self.resolver.physical_name(r.stack, r.logical_id)
+            specs.append(QueueSpec(r.stack, r.logical_id, name, attributes))
+        return sorted(specs, key=lambda q: "RedrivePolicy" in q.attributes)
+
+    def event_source_mappings(self) -> list[EventSourceMappingSpec]:
+        specs = []
+        for r in self._all("AWS::Lambda::EventSourceMapping"):
+            arn = self._r(r.properties["EventSourceArn"], r.stack)
+            if ":sqs:" not in arn:
+                continue
+            function = r.properties["FunctionName"]
+            if not (isinstance(function, dict) and "Ref" in function):
+                raise ValueError(f"{r.stack}/{r.logical_id}: FunctionName must Ref a function")
+            specs.append(
+                EventSourceMappingSpec(
+                    queue_name=arn.rsplit(":", 1)[1],
+                    queue_arn=arn,
+                    function=FunctionRef(r.stack, function["Ref"]),
+                    batch_size=int(r.properties.get("BatchSize", 10)),
+                )
+            )
+        return specs
+
+    def s3_queue_notifications(self) -> dict[str, list[dict[str, Any]]]:
+        """bucket → QueueConfigurations (the S3 API's shape)."""
+        per_bucket: dict[str, list[dict[str, Any]]] = {}
+        for r in self._all(BUCKET_NOTIFICATIONS):
+            config = self._r(r.properties["NotificationConfiguration"], r.stack)
+            bucket = self._r(r.properties["BucketName"], r.stack)
+            for c in config.get("QueueConfigurations") or []:
+                per_bucket.setdefault(bucket, []).append(
+                    {k: c[k] for k in ("QueueArn", "Events", "Filter") if k in c}
+                )
+        return per_bucket
+
+    def state_machines(self) -> list[StateMachineSpec]:
+        return [
+            StateMachineSpec(
+                r.stack,
+                r.logical_id,
+                self.resolver.physical_name(r.stack, r.logical_id),
+                self._r(r.properties["DefinitionString"], r.stack),
+            )
+            for r in self._all("AWS::StepFunctions::StateMachine")
+        ]
+
+    # -- CloudFront (local/cloudfront.py) --------------------------------------------------------
+
+    def distributions(self) -> list[DistributionSpec]:
+        specs = []
+        for r in self._all("AWS::CloudFront::Distribution"):
+            config = r.properties["DistributionConfig"]
+            origin = next(o for o in config["Origins"] if "S3OriginConfig" in o)
+            domain = self._r(origin["DomainName"], r.stack)
+            behaviour = config["DefaultCacheBehavior"]
+            groups = behaviour.get("TrustedKeyGroups") or []
+            specs.append(
+                DistributionSpec(
+                    r.stack,
+                    r.logical_id,
+                    bucket=domain.split(".s3.", 1)[0],
+                    origin_path=origin.get("OriginPath", "") or "",
+                    key_group=(r.stack, groups[0]["Ref"]) if groups else None,
+                    methods=tuple(behaviour.get("AllowedMethods") or ("GET", "HEAD")),
+                )
+            )
+        return specs
+
+    def key_group_keys(self, stack: str, logical_id: str) -> dict[str, str]:
+        """The group's public keys by id (their Ref), PEM from EncodedKey, resolved now: the key
+        is often an attribute of a custom resource, bound once it ran."""
+        group = self.resolver.resource(stack, logical_id)["Properties"]["KeyGroupConfig"]
+        keys = {}
+        for ref in group["Items"]:
+            key_logical = ref["Ref"]
+            config = self.resolver.resource(stack, key_logical)["Properties"]["PublicKeyConfig"]
+            keys[self.resolver.ref(stack, key_logical)] = self._r(config["EncodedKey"], stack)
+        return keys
+
+    # -- custom resources (local/custom_resources.py) --------------------------------------------
+
+    def custom_resources(self) -> list[CustomResourceSpec]:
+        """In template order. Provider-framework resources (Node.js functions) and CDK's own
+        helpers are left out: they are not part of the local backend."""
+        python = {
+            (r.stack, r.logical_id)
+            for r in self._all("AWS::Lambda::Function")
+            if str(r.properties.get("Runtime", "python")).startswith("python")
+        }
+        specs = []
+        for r in self._all():
+            if not r.type.startswith(CUSTOM_RESOURCE_TYPES) or r.type == BUCKET_NOTIFICATIONS:
+                continue
+            token = r.properties.get("ServiceToken")
+            if not isinstance(token, dict) or "Fn::GetAtt" not in token:
+                continue
+            target = (r.stack, token["Fn::GetAtt"][0])
+            if target in python:
+                specs.append(
+                    CustomResourceSpec(
+                        r.stack,
+                        r.logical_id,
+                        r.type,
+                        FunctionRef(*target),
+                        self._r(r.properties, r.stack),
+                    )
+                )
+        return specs

@@ -59,6 +59,17 @@ def test_ids_only_the_service_knows_are_bound_once_created(resolver):
     assert resolver.resolve({"Fn::GetAtt": ["Pool", "Arn"]}, "Storage") == "arn:pool"
 
 
+def test_every_intrinsic_is_dispatched_and_other_keys_are_properties(resolver):
+    assert resolver.resolve({"Fn::GetAtt": "Named.Arn"}, "Storage") == "arn:aws:s3:::my-bucket"
+    assert resolver.resolve({"Ref": "AWS::StackName"}, "Users") == "Users"
+    assert resolver.resolve({"Fn::Sub": "${!Literal}-${AWS::Partition}"}, "Users") == (
+        "${!Literal}-aws"
+    )
+    # A one-key property whose name only starts like an intrinsic is a property, not a call.
+    assert resolver.resolve({"RefreshTokenValidity": 30}, "Users") == {"RefreshTokenValidity": 30}
+    assert resolver.resolve({"Fn": {"Ref": "Named"}}, "Storage") == {"Fn": "my-bucket"}
+
+
 def test_what_cannot_be_resolved_is_named(resolver):
     with pytest.raises(Unresolvable, match="Storage: no stack exports 'Nope'"):
         resolver.resolve({"Fn::ImportValue": "Nope"}, "Storage")

@@ -1,6 +1,7 @@
 """The local runtime's shape: no import cycles among local/'s modules (imports inside functions
-and under TYPE_CHECKING count: they are cycles a reader follows all the same), and no module that
-runs in the runtime's process changes the process-wide environment."""
+and under TYPE_CHECKING count: they are cycles a reader follows all the same), no module that
+runs in the runtime's process changes the process-wide environment, the templates are read in
+one place, and no function is longer than a screen and a half."""
 
 from __future__ import annotations
 
@@ -10,6 +11,12 @@ from pathlib import Path
 LOCAL = Path(__file__).resolve().parents[2] / "local"
 # The one place that may: a function's worker process sets its own environment, as Lambda does.
 ENVIRONMENT_OWNERS = {("functions", "_init_worker"), ("__main__", "main")}
+# Where the cloud assembly and its templates are read: cfn (files, intrinsics) and topology (what
+# they declare, in the shapes the runtime acts on). Every other module asks Topology.
+TEMPLATE_READERS = {"cfn", "topology"}
+_TEMPLATE_KEYS = {"Resources", "Properties", "Outputs", "Parameters", "manifest.json"}
+_TEMPLATE_WALKS = {"_all", "resources", "resource"}  # Topology, StackTemplate, Resolver
+MAX_FUNCTION_LINES = 80
 
 
 def local_imports(path: Path) -> set[str]:
@@ -101,3 +108,43 @@ def test_nothing_in_the_runtime_process_changes_os_environ():
             f"{path.name}:{n.lineno}" for n in _environ_mutations(tree) if id(n) not in allowed
         ]
     assert offenders == []
+
+
+def template_reads(tree: ast.AST) -> list[ast.AST]:
+    """Template keys spelled out, and walks over stacks' resources or bodies."""
+    found: list[ast.AST] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if node.value in _TEMPLATE_KEYS or node.value.endswith(".template.json"):
+                found.append(node)
+        elif isinstance(node, ast.Attribute) and node.attr in _TEMPLATE_WALKS:
+            found.append(node)
+    return found
+
+
+def test_the_template_reader_finds_template_walks():
+    walk = "for r in topology._all('AWS::SQS::Queue'): r.properties['X']"
+    assert len(template_reads(ast.parse(walk))) == 1
+    assert len(template_reads(ast.parse("resolver.resource(s, i)['Properties']"))) == 2
+    assert template_reads(ast.parse("topology.queues()")) == []
+
+
+def test_only_cfn_and_topology_read_the_templates():
+    offenders = [
+        f"{path.name}:{node.lineno}"
+        for path in sorted(LOCAL.glob("*.py"))
+        if path.stem not in TEMPLATE_READERS
+        for node in template_reads(ast.parse(path.read_text()))
+    ]
+    assert offenders == []
+
+
+def test_no_function_of_local_is_longer_than_80_lines():
+    too_long = [
+        f"{path.name}:{fn.lineno} {fn.name} ({fn.end_lineno - fn.lineno + 1} lines)"
+        for path in sorted(LOCAL.glob("*.py"))
+        for fn in ast.walk(ast.parse(path.read_text()))
+        if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef)
+        and fn.end_lineno - fn.lineno + 1 > MAX_FUNCTION_LINES
+    ]
+    assert too_long == []
