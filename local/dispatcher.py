@@ -49,6 +49,9 @@ class Trigger:
     dlq_url: str = ""  # past the function's retry budget; "" where the queue's redrive policy acts
     subscription_arn: str = ""  # sns: the subscription, as Lambda's SNS event carries it
     batch_size: int = 1  # messages per invocation: an event source mapping's BatchSize
+    # ReportBatchItemFailures: only the messages the answer's `batchItemFailures` names are
+    # retried; without it, a batch succeeds or fails whole.
+    reports_item_failures: bool = False
 
     def __post_init__(self) -> None:
         if not 1 <= self.batch_size <= MAX_BATCH:
@@ -108,6 +111,20 @@ def sqs_lambda_event(messages: list[Message], queue_arn: str, region: str) -> di
             for message in messages
         ]
     }
+
+
+def failed_items(answer: Any, messages: list[Message]) -> set[str]:
+    """The ids of `messages` a ReportBatchItemFailures answer says failed. An answer without
+    failures is a success; one Lambda cannot read (an entry without an id of the batch) fails the
+    whole batch, as on AWS."""
+    failures = answer.get("batchItemFailures") if isinstance(answer, dict) else None
+    if not failures:
+        return set()
+    ids = {m["MessageId"] for m in messages}
+    named = {item.get("itemIdentifier") for item in failures if isinstance(item, dict)}
+    if len(named) != len(failures) or not named <= ids:
+        return ids
+    return named
 
 
 def lambda_event(trigger: Trigger, body: str) -> dict[str, Any] | None:
@@ -218,14 +235,20 @@ class Dispatcher:
             self._delete(trigger, messages)
             return
         try:
-            self.invoke(trigger.function, event)
+            answer = self.invoke(trigger.function, event)
         except InvocationError as err:
             if trigger.dlq_url:
                 self._retry_or_dead_letter(trigger, messages[0], event, err)
             else:
                 self._retry_batch(trigger, messages, err)
             return
-        self._delete(trigger, messages)
+        failed = failed_items(answer, messages) if trigger.reports_item_failures else set()
+        retried = [m for m in messages if m["MessageId"] in failed]
+        if retried:
+            self._retry_batch(trigger, retried, f"{len(retried)} item(s) reported failed")
+        done = [m for m in messages if m["MessageId"] not in failed]
+        if done:
+            self._delete(trigger, done)
 
     def _event(self, trigger: Trigger, messages: list[Message]) -> dict[str, Any] | None:
         if trigger.kind == "sqs":
@@ -269,7 +292,7 @@ class Dispatcher:
                 VisibilityTimeout=received,
             )
 
-    def _retry_batch(self, trigger: Trigger, messages: list[Message], err: Exception) -> None:
+    def _retry_batch(self, trigger: Trigger, messages: list[Message], err: Exception | str) -> None:
         """The queue's redrive policy counts the receives and moves what kept failing."""
         log.warning("%s failed on a batch of %d: %s", trigger.function, len(messages), err)
         for message in messages:

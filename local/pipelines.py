@@ -97,6 +97,7 @@ def mapping_triggers(sqs: Any, mappings: list[EventSourceMappingSpec]) -> list[T
             sqs.get_queue_url(QueueName=mapping.queue_name)["QueueUrl"],
             mapping.queue_arn,
             batch_size=min(mapping.batch_size, MAX_BATCH),
+            reports_item_failures=mapping.reports_item_failures,
         )
         for mapping in mappings
     ]

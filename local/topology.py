@@ -159,6 +159,9 @@ class EventSourceMappingSpec:
     queue_arn: str  # the mapping's EventSourceArn, which its events name as eventSourceARN
     function: FunctionRef
     batch_size: int
+    # FunctionResponseTypes holds ReportBatchItemFailures: the function's answer names the
+    # messages that failed (`batchItemFailures`); the others are done.
+    reports_item_failures: bool = False
 
 
 @dataclass(frozen=True)
@@ -564,6 +567,8 @@ class Topology:
                     queue_arn=arn,
                     function=FunctionRef(r.stack, function["Ref"]),
                     batch_size=int(r.properties.get("BatchSize", 10)),
+                    reports_item_failures="ReportBatchItemFailures"
+                    in (r.properties.get("FunctionResponseTypes") or []),
                 )
             )
         return specs

@@ -147,6 +147,43 @@ def test_a_failing_mapping_batch_is_left_to_the_queue_redrive_policy(sqs):
     assert depth(sqs, url) == 0
 
 
+def test_a_mapping_reporting_item_failures_retries_only_the_messages_it_names(sqs):
+    """ReportBatchItemFailures (the pipeline's dead-letter consumer): the answer's
+    batchItemFailures come back; the rest of the batch is deleted. Without the response type the
+    same answer is a success of the whole batch."""
+    url, arn = queue(sqs, "work")
+    spec = EventSourceMappingSpec("work", arn, FUNCTION, 10, reports_item_failures=True)
+    (work,) = mapping_triggers(sqs, [spec])
+    for body in ("keep", "fail"):
+        sqs.send_message(QueueUrl=url, MessageBody=body)
+    seen: list[str] = []
+
+    def invoke(function, event) -> dict:
+        seen.extend(r["body"] for r in event["Records"])
+        failed = [r["messageId"] for r in event["Records"] if r["body"] == "fail"]
+        return {"batchItemFailures": [{"itemIdentifier": i} for i in failed]}
+
+    dispatcher = Dispatcher(sqs, [work], invoke, pollers_per_trigger=1)
+    dispatcher.start()
+    try:
+        until(lambda: seen.count("fail") >= 2, timeout=15)
+    finally:
+        dispatcher.stop()
+    assert seen.count("keep") == 1  # deleted after its first, successful delivery
+    assert depth(sqs, url) == 1  # "fail" stays for its next try
+
+
+def test_an_unreadable_batch_item_failure_answer_fails_the_whole_batch():
+    from local.dispatcher import failed_items
+
+    batch = [{"MessageId": "a"}, {"MessageId": "b"}]
+    assert failed_items({"batchItemFailures": []}, batch) == set()
+    assert failed_items(None, batch) == set()
+    assert failed_items({"batchItemFailures": [{"itemIdentifier": "b"}]}, batch) == {"b"}
+    assert failed_items({"batchItemFailures": [{"itemIdentifier": "z"}]}, batch) == {"a", "b"}
+    assert failed_items({"batchItemFailures": [{}]}, batch) == {"a", "b"}
+
+
 def test_an_unreadable_trigger_message_goes_to_the_dlq_untouched(sqs):
     url, arn = queue(sqs, "s3-consumer")
     dlq, _ = queue(sqs, "dlq-s3-consumer")

@@ -32,6 +32,7 @@ TEMPLATE = {
                 "EventSourceArn": {"Fn::GetAtt": ["Work", "Arn"]},
                 "FunctionName": {"Ref": "Consumer"},
                 "BatchSize": 5,
+                "FunctionResponseTypes": ["ReportBatchItemFailures"],
             },
         },
         "Machine": {
@@ -117,6 +118,7 @@ def test_an_sqs_mapping_names_its_queue_by_arn(topology):
     assert mapping.queue_name == "Pipes-Work"
     assert mapping.function == FunctionRef("Pipes", "Consumer")
     assert mapping.batch_size == 5
+    assert mapping.reports_item_failures
 
 
 def test_notifications_to_queues_and_state_machines_are_resolved(topology):
