@@ -46,9 +46,9 @@ def _readme(folder: Path) -> str | None:
     readme = folder / "README.md"
     if not readme.is_file():
         return None
-    for line in readme.read_text().splitlines():
-        if line.strip() and not line.startswith(("#", "|", "```", "<")):
-            return _first_sentence(line)
+    for paragraph in readme.read_text().split("\n\n"):
+        if paragraph.strip() and not paragraph.lstrip().startswith(("#", "|", "```", "<")):
+            return _first_sentence(paragraph)
     return None
 
 

@@ -1,0 +1,1 @@
+"""Integration tests: handlers and domain together over moto (decorators), no local runtime."""
