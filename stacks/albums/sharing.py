@@ -44,8 +44,8 @@ from stacks.albums import grants
 from stacks.nag import acknowledge, skip_checkov
 from stacks.settings import Settings
 from stacks.shared import AccessLogBucket, Component, DeadLetterQueue, ProjectFunction
-from style_backend.api.routes import API_FUNCTIONS, location
 from style_backend.config import EnvVar
+from style_backend.edge.api.routes import API_FUNCTIONS, location
 
 SHARE_FUNCTION = "SharesApiFunction"  # style_backend.api.routes.API_FUNCTIONS
 GROUP, API_MODULE = location(API_FUNCTIONS[SHARE_FUNCTION])  # lambda/sharing, share_api

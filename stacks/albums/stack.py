@@ -28,8 +28,8 @@ from stacks.albums.storage import AlbumStorage
 from stacks.albums.table import LSI1, AlbumTable
 from stacks.settings import Settings
 from stacks.shared import ProjectFunction, ProjectStack, SharedLayer
-from style_backend.api.routes import API_FUNCTIONS, location
 from style_backend.config import EnvVar
+from style_backend.edge.api.routes import API_FUNCTIONS, location
 
 ALBUM_FUNCTION = "AlbumsApiFunction"  # style_backend.api.routes.API_FUNCTIONS
 PEOPLE_FUNCTION = "AlbumPeopleApiFunction"

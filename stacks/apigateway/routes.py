@@ -16,7 +16,7 @@ from constructs import Construct
 
 from stacks.apigateway.rest_api import RequestValidation
 from stacks.shared import Component
-from style_backend.api.routes import routes
+from style_backend.edge.api.routes import routes
 
 
 class CognitoRoutes(Component):

@@ -8,7 +8,7 @@ from constructs import Construct
 
 from stacks.settings import Settings
 from stacks.shared import ProjectKey, ProjectStack, ProjectTable
-from style_backend.tables import BASE_RESOURCE_BY_STYLE, PROCESS_BY_USER
+from style_backend.storage.keys import BASE_RESOURCE_BY_STYLE, PROCESS_BY_USER
 
 
 class TablesStack(ProjectStack):

@@ -17,9 +17,9 @@ from constructs import Construct
 from stacks.ddb import TablesStack
 from stacks.settings import Settings
 from stacks.shared import ProjectFunction, index_arn
-from style_backend import keys
 from style_backend.config import EnvVar
-from style_backend.tables import PROCESS_BY_USER
+from style_backend.storage import keys
+from style_backend.storage.keys import PROCESS_BY_USER
 
 GROUP = "apis"  # lambda/apis: the code asset of these functions
 

@@ -18,9 +18,9 @@ from stacks.ddb import TablesStack
 from stacks.facechain import FaceChainStack
 from stacks.settings import Settings
 from stacks.shared import FACE_MODELS_DIR, ProjectFunction
-from style_backend import keys
 from style_backend.config import EnvVar
-from style_backend.process import SWAP_TIMEOUT_SECONDS
+from style_backend.domain.process import SWAP_TIMEOUT_SECONDS
+from style_backend.storage import keys
 
 GROUP = "image_processing"  # lambda/image_processing: the code asset of these functions
 

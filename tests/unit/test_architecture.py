@@ -89,7 +89,12 @@ def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
 
 def test_the_import_graph_covers_every_package():
     modules = _modules()
-    for name in ("app", "stacks.shared.component", "style_backend.process", "facekit.faces"):
+    for name in (
+        "app",
+        "stacks.shared.component",
+        "style_backend.storage.processes",
+        "facekit.faces",
+    ):
         assert name in modules
     assert {"face_crop", "upload", "build_events", "facechain_serving.server"} <= set(modules)
 
@@ -211,7 +216,7 @@ def _function(synth, stack: str, construct_id: str) -> dict:
 
 
 def test_the_swap_claim_lease_outlasts_three_face_swap_timeouts(synth):
-    from style_backend.process import CLAIM_LEASE_SECONDS
+    from style_backend.domain.process import CLAIM_LEASE_SECONDS
 
     timeout = _function(synth, "Functions", "FaceSwapFunction")["Timeout"]
     assert timeout == 60
@@ -229,12 +234,12 @@ def test_the_upload_limit_is_one_number(synth):
 
 
 def test_queries_use_the_indexes_the_tables_define(synth):
-    from style_backend import erasure, tables
+    from style_backend.storage import keys, user_data
 
     gsis = {
         gsi["IndexName"]
         for table in synth.resources("Tables", "AWS::DynamoDB::Table").values()
         for gsi in table["Properties"].get("GlobalSecondaryIndexes", [])
     }
-    assert gsis == {tables.PROCESS_BY_USER, tables.BASE_RESOURCE_BY_STYLE}
-    assert erasure.PROCESS_BY_USER == tables.PROCESS_BY_USER  # the name erasure queries by
+    assert gsis == {keys.PROCESS_BY_USER, keys.BASE_RESOURCE_BY_STYLE}
+    assert user_data.PROCESS_BY_USER == keys.PROCESS_BY_USER  # the name erasure queries by

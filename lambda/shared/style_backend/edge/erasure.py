@@ -17,135 +17,61 @@ FaceFlow's writers of a user's data are to follow the same rule. FaceFlow erases
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-from common import aws
+from common import erasure as registry
 from common.erasure import register
 from common.observability import logger as log
-from style_backend import config, keys
-from style_backend.config import EnvVar
-from style_backend.process import ERASURE_RECORD_TTL_SECONDS, ProcessStore
-from style_backend.tables import PROCESS_BY_USER
-
-MAX_DELETE_OBJECTS = 1000  # S3 DeleteObjects limit per call
-
-
-def _keys_under(bucket: str, prefix: str) -> Iterator[str]:
-    paginator = aws.client("s3").get_paginator("list_objects_v2")
-    for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
-        for obj in page.get("Contents", []):
-            yield obj["Key"]
+from style_backend.domain.process import ERASURE_RECORD_TTL_SECONDS
+from style_backend.storage import accounts, keys, objects
+from style_backend.storage.agreements import AgreementStore
+from style_backend.storage.display import DISPLAY_KEY, HISTORY_KEY, DisplayHistory, DisplayStore
+from style_backend.storage.processes import ProcessStore
+from style_backend.storage.user_data import delete_user_rows, processes_of
 
 
-def delete_objects(bucket: str, object_keys: Iterable[str]) -> int:
-    """DeleteObjects in chunks of 1000; raises if S3 reports any key it could not delete."""
-    s3 = aws.client("s3")
-    batch: list[str] = []
-    deleted = 0
-
-    def flush() -> None:
-        nonlocal deleted
-        if not batch:
-            return
-        answer = s3.delete_objects(
-            Bucket=bucket, Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True}
-        )
-        if answer.get("Errors"):
-            first = answer["Errors"][0]
-            raise RuntimeError(f"S3 kept {len(answer['Errors'])} object(s), e.g. {first}")
-        deleted += len(batch)
-        batch.clear()
-
-    for key in object_keys:
-        batch.append(key)
-        if len(batch) == MAX_DELETE_OBJECTS:
-            flush()
-    flush()
-    return deleted
-
-
-def inference_objects(
-    bucket: str, process_id: str, resource_id: str, *uris: str | None
-) -> list[str]:
-    """One style's objects outside the user's prefixes: its inference request, and the
-    output/failure objects at the given S3 URIs (only those in this bucket under inference/)."""
-    found = [keys.inference_request_key(process_id, resource_id)]
-    for value in uris:
-        try:
-            uri_bucket, key = keys.parse_s3_uri(value or "")
-        except ValueError:
-            continue
-        if uri_bucket == bucket and key.startswith(keys.INFERENCE):
-            found.append(key)
-    return found
-
-
-def _query_all(table: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
-    while True:
-        page = table.query(**kwargs)
-        yield from page.get("Items", [])
-        if "LastEvaluatedKey" not in page:
-            return
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
-def _delete_items(table: Any, key_names: tuple[str, ...], items: Iterable[dict]) -> int:
-    count = 0
-    with table.batch_writer() as batch:
-        for item in items:
-            batch.delete_item(Key={k: item[k] for k in key_names})
-            count += 1
-    return count
+def erase_caller(user_id: str, claims: Mapping[str, str]) -> dict[str, Any]:
+    """DELETE /apis/images/{userId}: every product's data of the caller (each product's
+    registered eraser). A destructive route: the token's account must still exist
+    (InactiveAccount, 401, otherwise)."""
+    accounts.require_active(claims)
+    return registry.erase_user(user_id)
 
 
 def _inference_keys(bucket: str, process: dict[str, Any]) -> Iterator[str]:
     """Objects of the process outside the user's prefixes: its inference requests, and any
     output/failure object whose location the pipeline recorded on the style."""
-    yield from _keys_under(bucket, f"{keys.INFERENCE_IN}{process['processId']}/")
+    yield from objects.keys_under(bucket, f"{keys.INFERENCE_IN}{process['processId']}/")
     for resource_id, style in (process.get("styles") or {}).items():
         locations = (style.get("outputLocation"), style.get("failureLocation"))
-        yield from inference_objects(bucket, process["processId"], resource_id, *locations)[1:]
+        yield from keys.inference_objects(bucket, process["processId"], resource_id, *locations)[1:]
+
+
+def _user_objects(bucket: str, user_id: str, processes: list[dict[str, Any]]) -> Iterator[str]:
+    for prefix in keys.USER_PREFIXES:
+        yield from objects.keys_under(bucket, f"{prefix}{user_id}/")
+    for process in processes:
+        yield from _inference_keys(bucket, process)
 
 
 @register("styling")
 def erase_user(user_id: str) -> dict[str, int]:
     """Delete the user's objects, then their items in every table. Returns counts."""
-    from boto3.dynamodb.conditions import Key
-
-    bucket = config.get(EnvVar.BUCKET_NAME)
+    bucket = objects.bucket()
     store = ProcessStore()
     store.mark_user_erased(user_id)  # first: steps finishing after this point clean up
-    display = aws.table(config.get(EnvVar.DISPLAY_TABLE))
-    history = aws.table(config.get(EnvVar.DISPLAY_HISTORY_TABLE))
-    agreements = aws.table(config.get(EnvVar.USER_AGREEMENT_TABLE))
-
-    owned = list(
-        _query_all(
-            store.table, IndexName=PROCESS_BY_USER, KeyConditionExpression=Key("userId").eq(user_id)
-        )
-    )
-    # The GSI may project keys only: read each process for its styles.
-    full = [store.get(p["processId"]) or p for p in owned]
-
-    def user_objects() -> Iterator[str]:
-        for prefix in keys.USER_PREFIXES:
-            yield from _keys_under(bucket, f"{prefix}{user_id}/")
-        for process in full:
-            yield from _inference_keys(bucket, process)
-
-    # Consistent reads: a row written just before this erasure must be found.
-    by_user = {"KeyConditionExpression": Key("userId").eq(user_id), "ConsistentRead": True}
-    objects = delete_objects(bucket, user_objects())
+    display, history = DisplayStore().table, DisplayHistory().table
+    agreements = AgreementStore().table
+    processes = processes_of(store, user_id)
+    deleted = objects.delete_objects(bucket, _user_objects(bucket, user_id, processes))
     tombstone_ttl = int(time.time()) + ERASURE_RECORD_TTL_SECONDS
     summary = {
-        "objects": objects,
-        "processes": sum(store.tombstone(p["processId"], tombstone_ttl) for p in full),
-        "results": _delete_items(display, ("userId", "resultId"), _query_all(display, **by_user)),
-        "history": _delete_items(history, ("userId", "shownAt"), _query_all(history, **by_user)),
-        "agreements": _delete_items(
-            agreements, ("userId", "termsVersion"), _query_all(agreements, **by_user)
-        ),
+        "objects": deleted,
+        "processes": sum(store.tombstone(p["processId"], tombstone_ttl) for p in processes),
+        "results": delete_user_rows(display, DISPLAY_KEY, user_id),
+        "history": delete_user_rows(history, HISTORY_KEY, user_id),
+        "agreements": delete_user_rows(agreements, ("userId", "termsVersion"), user_id),
     }
     log.info("user's styling data erased", extra={"userId": user_id, **summary})
     return summary

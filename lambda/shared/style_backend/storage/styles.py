@@ -1,7 +1,7 @@
-"""Base resources: the curated style images a user picks from.
+"""The BaseResource table: the curated style images a user picks from.
 
-The BaseResource table is small (tens to hundreds of items) and read-mostly, so listing is one
-paginated Scan filtered on `active`; lookups by id are one BatchGetItem.
+The table is small (tens to hundreds of items) and read-mostly, so listing is one paginated Scan
+filtered on `active`; lookups by id are one BatchGetItem.
 """
 
 from __future__ import annotations
@@ -9,27 +9,16 @@ from __future__ import annotations
 from typing import Any
 
 from common import aws
-from style_backend import config, keys
+from style_backend import config
 from style_backend.config import EnvVar
-from style_backend.exceptions import UnknownStyle
+from style_backend.storage import keys
 
-STYLE_FIELDS = ("resourceId", "theme", "gender", "skinTone")
 MAX_BATCH_GET = 100  # DynamoDB BatchGetItem limit per call
-# A resource id: a full match (a trailing newline is not part of an id).
-RESOURCE_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 
 
-def style_key(theme: str, gender: str, skin_tone: str) -> str:
-    """The `byStyle` GSI key: one partition per combination a client filters on."""
-    return f"{theme}#{gender}#{skin_tone}"
-
-
-def presigned_get(key: str, expires_in: int | None = None) -> str:
-    return aws.client("s3").generate_presigned_url(
-        "get_object",
-        Params={"Bucket": config.get(EnvVar.BUCKET_NAME), "Key": key},
-        ExpiresIn=expires_in or config.get_int(EnvVar.RESULT_URL_EXPIRY_SECONDS, 900),
-    )
+def image_key(item: dict[str, Any]) -> str:
+    """Where a base resource's image is: its imageKey, or the layout's key for its id."""
+    return item.get("imageKey") or keys.base_key(item["resourceId"])
 
 
 class StyleCatalog:
@@ -51,22 +40,8 @@ class StyleCatalog:
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
         return sorted(items, key=lambda item: item["resourceId"])
 
-    def listing(self) -> dict[str, Any]:
-        """The GET /apis/styles body: active styles with presigned image URLs."""
-        return {
-            "items": [
-                {
-                    **{f: item.get(f, "") for f in STYLE_FIELDS},
-                    "imageUrl": presigned_get(
-                        item.get("imageKey") or keys.base_key(item["resourceId"])
-                    ),
-                }
-                for item in self.active()
-            ]
-        }
-
-    def require_active(self, resource_ids: list[str]) -> None:
-        """UnknownStyle naming every requested id that is missing or inactive."""
+    def find(self, resource_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The items of these ids that exist, by id (one BatchGetItem, unprocessed keys again)."""
         found: dict[str, dict[str, Any]] = {}
         resource = self.table.meta.client
         pending = {self.table_name: {"Keys": [{"resourceId": r} for r in resource_ids]}}
@@ -75,6 +50,11 @@ class StyleCatalog:
             for item in page["Responses"].get(self.table_name, []):
                 found[item["resourceId"]] = item
             pending = page.get("UnprocessedKeys") or {}
-        unknown = [r for r in resource_ids if not found.get(r, {}).get("active")]
-        if unknown:
-            raise UnknownStyle(f"Unknown or inactive style(s): {', '.join(unknown)}.")
+        return found
+
+    def get_active(self, resource_id: str) -> dict[str, Any] | None:
+        item = self.table.get_item(Key={"resourceId": resource_id}).get("Item")
+        return item if item and item.get("active") else None
+
+    def put(self, item: dict[str, Any]) -> None:
+        self.table.put_item(Item=item)

@@ -1,2 +1,2 @@
-"""The REST API's edge on Powertools' event handler: models (pydantic v2), the error mapping, and
-the route table the stacks and the local gateway derive from the functions' routers."""
+"""The REST API on Powertools' event handler: its models (pydantic v2) and the route table the
+stacks and the local gateway derive from the API functions' routers (common.api maps errors)."""
