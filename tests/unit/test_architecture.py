@@ -111,6 +111,67 @@ def test_the_cycle_finder_finds_one():
     assert _cycle({"a": {"b"}, "b": set()}) is None
 
 
+# ---------------------------------------------------------------- style_backend's layers
+
+STYLE_BACKEND = REPO_ROOT / "lambda" / "shared" / "style_backend"
+# What the pure domain may import besides the standard library (style_backend/__init__.py).
+DOMAIN_ALLOWED = {"pydantic", "pydantic_core", "facekit", "common.errors", "style_backend.domain"}
+HANDLER_FOLDERS = ("apis", "image_processing", "facechain_codebuild")
+MAX_FUNCTION_LINES = 80
+
+
+def _imported_names(path: Path) -> set[str]:
+    """Every module `path` imports, anywhere in it; `from a import b` counts as a.b too."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def _within(name: str, prefixes: set[str] | tuple[str, ...]) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in prefixes)
+
+
+def test_the_styling_domain_is_pure():
+    import sys
+
+    modules = sorted((STYLE_BACKEND / "domain").rglob("*.py"))
+    assert len(modules) >= 8
+    for path in modules:
+        for name in _imported_names(path):
+            top = name.partition(".")[0]
+            if top in sys.stdlib_module_names and not _within(
+                name, ("urllib.request", "http.client")
+            ):
+                continue
+            if top in ("common", "style_backend") and name in ("common", "style_backend"):
+                continue  # `from common import errors`: the submodule is checked
+            assert _within(name, DOMAIN_ALLOWED), f"{path.name} imports {name}"
+
+
+def test_storage_never_imports_the_edge():
+    for path in sorted((STYLE_BACKEND / "storage").rglob("*.py")):
+        for name in _imported_names(path):
+            assert not _within(name, ("style_backend.edge", "faceflow")), (path.name, name)
+
+
+def test_no_function_of_the_styling_backend_or_its_handlers_is_longer_than_80_lines():
+    folders = [STYLE_BACKEND, *(REPO_ROOT / "lambda" / f for f in HANDLER_FOLDERS)]
+    long = [
+        f"{path.name}:{node.name} ({node.end_lineno - node.lineno + 1})"
+        for folder in folders
+        for path in sorted(folder.rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES
+    ]
+    assert long == []
+
+
 def _constructors() -> list[tuple[str, bool, int]]:
     """(class, is a stack, lines of its __init__) for every class of stacks/."""
     found = []
