@@ -47,7 +47,7 @@ from stacks.shared import AccessLogBucket, Component, DeadLetterQueue, ProjectFu
 from style_backend.config import EnvVar
 from style_backend.edge.api.routes import API_FUNCTIONS, location
 
-SHARE_FUNCTION = "SharesApiFunction"  # style_backend.api.routes.API_FUNCTIONS
+SHARE_FUNCTION = "SharesApiFunction"  # style_backend.edge.api.routes.API_FUNCTIONS
 GROUP, API_MODULE = location(API_FUNCTIONS[SHARE_FUNCTION])  # lambda/sharing, share_api
 EXPORT_TIMEOUT_S = 600
 EXPORT_ATTEMPTS = 3  # receives of one request before it goes to the dead-letter queue

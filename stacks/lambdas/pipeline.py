@@ -91,7 +91,7 @@ class FaceSwapFunction(ProjectFunction):
             },
             description="crops/ → one async inference request per chosen style",
             memory_size=512,
-            # The style claim's lease (style_backend.process) is derived from this timeout.
+            # The style claim's lease (style_backend.domain.process) is derived from this timeout.
             timeout=cdk.Duration.seconds(SWAP_TIMEOUT_SECONDS),
             asynchronous=True,
             reserved_concurrency=settings.swap_reserved_concurrency,  # in front of the GPU
@@ -162,7 +162,7 @@ class FaceSwapCompletionFunction(ProjectFunction):
 
 class PipelineDeadLetterFunction(ProjectFunction):
     """A crop, swap or completion event that failed every retry ends its process or styles
-    FAILED with a reason (style_backend.dead_letters) instead of leaving the process CREATED or
+    FAILED with a reason (style_backend.edge.dead_letters) instead of leaving the process CREATED or
     SWAPPING forever."""
 
     def __init__(
