@@ -44,9 +44,9 @@ def main() -> None:
     from moto import mock_aws
 
     from local.apigw import ApiGateway, CognitoTokenVerifier, routes_from_specs
-    from style_backend import keys
-    from style_backend.process import ProcessStore
-    from style_backend.results import ResultGallery  # noqa: F401  (warm import)
+    from style_backend.edge import images  # noqa: F401  (warm import)
+    from style_backend.storage import keys
+    from style_backend.storage.processes import ProcessStore
     from tests.integration.api.conftest import ENV, TERMS
     from tests.tables import create_tables
     from tests.tokens import CLIENT_ID, ISSUER, CognitoPool

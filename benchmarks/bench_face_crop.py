@@ -65,8 +65,8 @@ def in_process(runs: int) -> None:
     from moto import mock_aws
 
     from facekit import faces, imaging, yunet
-    from style_backend import keys
-    from style_backend.process import ProcessStore
+    from style_backend.storage import keys
+    from style_backend.storage.processes import ProcessStore
     from tests import hostile
     from tests.integration.conftest import s3_event
 

@@ -44,7 +44,7 @@ def main() -> int:
 
     from local.client import User, jpeg
     from local.runtime import LocalBackend
-    from style_backend.uploads import MAX_STYLES_PER_UPLOAD
+    from style_backend.domain.uploads import MAX_STYLES_PER_UPLOAD
 
     backend = LocalBackend(port=0)
     backend.start()

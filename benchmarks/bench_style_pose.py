@@ -9,7 +9,7 @@ it. A face passes when the engine finds it, the result is nearer the uploader th
 person (SFace cosine), and the result's landmarks land on the style's (mean distance ≤
 MAX_LANDMARK_ERROR of the style face's eye distance). Pose is estimated as seeding does
 (facekit.pose.steady_head_pose on the style image). Printed: one row per face by |yaw|, then the
-limits style_backend.seeding keeps: how far, in 10° steps from frontal, faces still pass more
+limits style_backend.domain.styles keeps: how far, in 10° steps from frontal, faces still pass more
 often than not (`_limit`), |yaw| among the faces within the |pitch| limit and the other way
 round. Also: how YuNet's landmarks drift as a face shrinks, for the minimum eye distance.
 """

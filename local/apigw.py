@@ -124,7 +124,7 @@ def routes_from_specs(specs: Iterable[Any] | None = None) -> list[Route]:
     """Routes of the API functions' resolvers (`style_backend.api.routes.routes()`), each calling
     its function's handler (handler modules must be importable)."""
     if specs is None:
-        from style_backend.api.routes import routes
+        from style_backend.edge.api.routes import routes
 
         specs = routes()
     return [Route(s.method, s.path, load_handler(s.handler)) for s in specs]

@@ -43,7 +43,7 @@ CONTAINER_READY_WAIT_S = 120
 def parse_s3_uri(uri: str) -> tuple[str, str]:
     # style_backend's parser, imported late: `python -m local` imports this module before the
     # runtime puts lambda/shared on sys.path.
-    from style_backend.keys import parse_s3_uri as parse
+    from style_backend.storage.keys import parse_s3_uri as parse
 
     return parse(uri)
 

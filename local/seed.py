@@ -186,7 +186,7 @@ def seed_styles(bucket: str, table: str, env: Mapping[str, str]) -> list[dict[st
     endpoint, fake credentials) is that process's environment, never this one's."""
     with tempfile.TemporaryDirectory(prefix="style-seed-") as tmp:
         folder = write_style_folder(Path(tmp))
-        command = [sys.executable, "-m", "style_backend.seeding", str(folder)]
+        command = [sys.executable, "-m", "style_backend.edge.seeding", str(folder)]
         done = subprocess.run(
             [*command, "--bucket", bucket, "--table", table],
             env={**env, "PYTHONPATH": str(REPO / "lambda/shared")},

@@ -1,8 +1,9 @@
 """CDK stacks of Style Backend, one package per concern.
 
-The stacks name environment variables, object keys and routes with the domain package's own
-definitions (`style_backend.config`, `keys`, `routes`): it lives in lambda/shared, which is put
-on sys.path here for every caller (the CLI's `python app.py`, tests, the local runtime).
+The stacks name environment variables, object keys and routes with the styling package's own
+definitions (`style_backend.config`, `storage.keys`, `edge.api.routes`): it lives in
+lambda/shared, which is put on sys.path here for every caller (the CLI's `python app.py`, tests,
+the local runtime).
 """
 
 import sys

@@ -102,19 +102,31 @@ class Settings:
         return settings
 
     def validate(self) -> None:
+        """ValueError naming the first setting out of range, group by group."""
         if self.removal_policy not in ("retain", "destroy"):
             raise ValueError(f"removal_policy: retain or destroy, not {self.removal_policy!r}")
+        if self.log_retention_days not in _RETENTION:
+            raise ValueError(f"log_retention_days: one of {sorted(_RETENTION)}")
+        self._validate_styling()
+        self._validate_faceflow_models()
+        self._validate_access()
+        self._validate_delivery()
+        self._validate_sharing()
+        self._validate_albums()
+
+    def _validate_styling(self) -> None:
         if self.swap_engine not in ("facechain", "cpu", "onnx"):
             raise ValueError(f"swap_engine: facechain, cpu or onnx, not {self.swap_engine!r}")
         if self.max_upload_bytes <= 0:
             raise ValueError("max_upload_bytes must be positive")
-        # docs/openapi.json declares the ceiling as the largest size: a deployment takes less.
-        if not 1 <= self.album_max_photo_bytes <= MAX_PHOTO_BYTES_CEILING:
-            raise ValueError(f"album_max_photo_bytes: 1 to {MAX_PHOTO_BYTES_CEILING}")
         if not self.endpoint_instance_type.startswith("ml."):
             raise ValueError(
                 f"endpoint_instance_type: an ml.* type, not {self.endpoint_instance_type!r}"
             )
+        if self.endpoint_max_instances < 1:
+            raise ValueError("endpoint_max_instances must be at least 1")
+
+    def _validate_faceflow_models(self) -> None:
         for name in ("faceflow_training_instance_type", "faceflow_embedding_instance_type"):
             if not getattr(self, name).startswith("ml."):
                 raise ValueError(f"{name}: an ml.* type, not {getattr(self, name)!r}")
@@ -123,10 +135,9 @@ class Settings:
             raise ValueError(
                 f"faceflow_embedding_model_package: a model package ARN, not {package!r}"
             )
-        if self.endpoint_max_instances < 1:
-            raise ValueError("endpoint_max_instances must be at least 1")
-        if self.log_retention_days not in _RETENTION:
-            raise ValueError(f"log_retention_days: one of {sorted(_RETENTION)}")
+
+    def _validate_access(self) -> None:
+        """Cognito and CORS."""
         if not 5 <= self.token_validity_minutes <= 1440:
             raise ValueError("token_validity_minutes: 5 to 1440 (Cognito's limits)")
         if not self.cors_origins:
@@ -140,16 +151,20 @@ class Settings:
                     f"{what}: a Cognito domain prefix is 1-63 lowercase letters, digits and inner "
                     f"hyphens, without 'aws', 'amazon' or 'cognito', not {prefix!r}"
                 )
+
+    def _validate_delivery(self) -> None:
+        """The GitHub deployment and the CDK bootstrap."""
         if self.github_repository and not _GITHUB_REPOSITORY.fullmatch(self.github_repository):
             raise ValueError(f"github_repository: owner/name, not {self.github_repository!r}")
         if self.github_repository and not self.deploy_environments:
             raise ValueError("github_deploy_environments: at least one environment")
-        self._validate_sharing()
-        self._validate_albums()
         if not _BOOTSTRAP_QUALIFIER.fullmatch(self.cdk_bootstrap_qualifier):
             raise ValueError(f"cdk_bootstrap_qualifier: not {self.cdk_bootstrap_qualifier!r}")
 
     def _validate_albums(self) -> None:
+        # docs/openapi.json declares the ceiling as the largest size: a deployment takes less.
+        if not 1 <= self.album_max_photo_bytes <= MAX_PHOTO_BYTES_CEILING:
+            raise ValueError(f"album_max_photo_bytes: 1 to {MAX_PHOTO_BYTES_CEILING}")
         if not 1 <= self.album_upload_url_expiry_seconds <= 7 * 24 * 3600:
             raise ValueError("album_upload_url_expiry_seconds: 1 to 604800 (S3's presign limit)")
         if self.album_incoming_expiry_days < 1:

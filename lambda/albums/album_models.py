@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from faceflow import storage
 from faceflow.album_env import MAX_PHOTO_BYTES_CEILING
-from style_backend.api.models import media_type
+from style_backend.edge.api.models import media_type
 
 SHA256 = r"^[0-9a-fA-F]{64}$"
 PhotoType = media_type(storage.EXTENSIONS)  # JPEG, PNG, WebP; another is a 415

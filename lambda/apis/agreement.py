@@ -5,8 +5,8 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from common import api as edge
-from style_backend.agreements import AgreementStore
-from style_backend.api.models import AgreementRecord, AgreementStatus, AgreeRequest
+from style_backend.edge import agreements
+from style_backend.edge.api.models import AgreementRecord, AgreementStatus, AgreeRequest
 
 router = Router()
 # Agreeing takes the version the status names (stateful tests follow this link).
@@ -19,7 +19,7 @@ AGREE = edge.link("POST", "/agree", requestBody={"termsVersion": "$response.body
     responses=edge.documented(200, links={"Agree": AGREE}),
 )
 def agreement_status() -> AgreementStatus:
-    return AgreementStatus(**AgreementStore().status(edge.caller_id(router)))
+    return AgreementStatus(**agreements.status(edge.caller_id(router)))
 
 
 @router.post(
@@ -31,7 +31,7 @@ def agreement_status() -> AgreementStatus:
 def agree(body: AgreeRequest) -> AgreementRecord:
     user_id = edge.caller_id(router)
     source_ip, user_agent = edge.request_source(router)
-    record = AgreementStore().agree(user_id, body.termsVersion, source_ip, user_agent)
+    record = agreements.agree(user_id, body.termsVersion, source_ip, user_agent)
     return AgreementRecord(**record)
 
 

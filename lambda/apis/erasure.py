@@ -9,11 +9,9 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
 import faceflow.albums  # noqa: F401 (registers FaceFlow's eraser)
-import style_backend.erasure  # noqa: F401 (registers the styling flow's eraser)
 from common import api as edge
-from common.erasure import erase_user
-from style_backend import accounts
-from style_backend.api.models import ErasureSummary, UserId
+from style_backend.edge import erasure  # registers the styling flow's eraser
+from style_backend.edge.api.models import ErasureSummary, UserId
 
 router = Router()
 
@@ -26,11 +24,8 @@ router = Router()
 )
 def erase(userId: Annotated[UserId, Path()]) -> ErasureSummary:
     user_id = edge.own_user_id(router, userId)
-    # A destructive route: the token's account must still exist (401 otherwise).
-    accounts.require_active(
-        router.current_event.raw_event["requestContext"]["authorizer"]["claims"]
-    )
-    return ErasureSummary(**erase_user(user_id))
+    claims = router.current_event.raw_event["requestContext"]["authorizer"]["claims"]
+    return ErasureSummary(**erasure.erase_caller(user_id, claims))
 
 
 app = edge.resolver(router)

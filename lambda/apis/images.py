@@ -10,7 +10,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from common import api as edge
 from common.api import NextToken
-from style_backend.api.models import (
+from style_backend.edge import images
+from style_backend.edge.api.models import (
     DEFAULT_LIMIT,
     PageSize,
     ProcessId,
@@ -18,7 +19,6 @@ from style_backend.api.models import (
     ResultPage,
     UserId,
 )
-from style_backend.results import ResultGallery, progress
 
 router = Router()
 
@@ -34,7 +34,7 @@ def list_results(
     nextToken: Annotated[NextToken | None, Query()] = None,
 ) -> ResultPage:
     user_id = edge.own_user_id(router, userId)
-    return ResultPage(**ResultGallery().page(user_id, limit, nextToken))
+    return ResultPage(**images.results_page(user_id, limit, nextToken))
 
 
 @router.get(
@@ -45,7 +45,7 @@ def list_results(
 def process_progress(
     userId: Annotated[UserId, Path()], processId: Annotated[ProcessId, Path()]
 ) -> Progress:
-    return Progress(**progress(edge.own_user_id(router, userId), processId))
+    return Progress(**images.progress(edge.own_user_id(router, userId), processId))
 
 
 app = edge.resolver(router)

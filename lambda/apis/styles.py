@@ -5,8 +5,8 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from common import api as edge
-from style_backend.api.models import StyleList
-from style_backend.styles import StyleCatalog
+from style_backend.edge import styles
+from style_backend.edge.api.models import StyleList
 
 router = Router()
 
@@ -18,7 +18,7 @@ router = Router()
 )
 def list_styles() -> StyleList:
     edge.caller_id(router)  # any signed-in user; the claim check is defence in depth
-    return StyleList(**StyleCatalog().listing())
+    return StyleList(**styles.listing())
 
 
 app = edge.resolver(router)

@@ -6,8 +6,8 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from common import api as edge
 from common.observability import MetricUnit, metrics
-from style_backend.api.models import UploadRequest, UploadTicket
-from style_backend.uploads import start_upload
+from style_backend.edge import uploads
+from style_backend.edge.api.models import UploadRequest, UploadTicket
 
 router = Router()
 # The ticket's processId is what the progress route takes (stateful tests follow this link).
@@ -23,7 +23,7 @@ PROGRESS = edge.link(
     responses=edge.documented(201, 400, 403, 409, 413, 415, links={"Progress": PROGRESS}),
 )
 def upload(body: UploadRequest) -> UploadTicket:
-    ticket = start_upload(edge.caller_id(router), body.contentType, body.resourceIds)
+    ticket = uploads.start_upload(edge.caller_id(router), body.contentType, body.resourceIds)
     metrics.add_metric(name="UploadsAccepted", unit=MetricUnit.Count, value=1)
     return UploadTicket(**ticket)
 

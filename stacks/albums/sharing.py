@@ -44,10 +44,10 @@ from stacks.albums import grants
 from stacks.nag import acknowledge, skip_checkov
 from stacks.settings import Settings
 from stacks.shared import AccessLogBucket, Component, DeadLetterQueue, ProjectFunction
-from style_backend.api.routes import API_FUNCTIONS, location
 from style_backend.config import EnvVar
+from style_backend.edge.api.routes import API_FUNCTIONS, location
 
-SHARE_FUNCTION = "SharesApiFunction"  # style_backend.api.routes.API_FUNCTIONS
+SHARE_FUNCTION = "SharesApiFunction"  # style_backend.edge.api.routes.API_FUNCTIONS
 GROUP, API_MODULE = location(API_FUNCTIONS[SHARE_FUNCTION])  # lambda/sharing, share_api
 EXPORT_TIMEOUT_S = 600
 EXPORT_ATTEMPTS = 3  # receives of one request before it goes to the dead-letter queue

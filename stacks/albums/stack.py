@@ -2,7 +2,7 @@
 
 Each function has its own role with only what its code does (statements below, one per need);
 the API stack mounts the API functions on the REST API (their routes are their resolvers':
-style_backend.api.routes, `AlbumsApiFunction`, `AlbumPeopleApiFunction`). Zip functions get
+style_backend.edge.api.routes, `AlbumsApiFunction`, `AlbumPeopleApiFunction`). Zip functions get
 SharedLayer (style_backend, faceflow's pure modules, Powertools, pydantic); those that decode
 photos, find faces or cluster them run in the FaceFlow image (lambda/albums/Dockerfile).
 Sharing (the share API, the exporter, CloudFront, SES) is its own part,
@@ -28,10 +28,10 @@ from stacks.albums.storage import AlbumStorage
 from stacks.albums.table import LSI1, AlbumTable
 from stacks.settings import Settings
 from stacks.shared import ProjectFunction, ProjectStack, SharedLayer
-from style_backend.api.routes import API_FUNCTIONS, location
 from style_backend.config import EnvVar
+from style_backend.edge.api.routes import API_FUNCTIONS, location
 
-ALBUM_FUNCTION = "AlbumsApiFunction"  # style_backend.api.routes.API_FUNCTIONS
+ALBUM_FUNCTION = "AlbumsApiFunction"  # style_backend.edge.api.routes.API_FUNCTIONS
 PEOPLE_FUNCTION = "AlbumPeopleApiFunction"
 GROUP, API_MODULE = location(API_FUNCTIONS[ALBUM_FUNCTION])  # lambda/albums, album_api
 _, PEOPLE_MODULE = location(API_FUNCTIONS[PEOPLE_FUNCTION])  # lambda/albums, people_api

@@ -1,6 +1,6 @@
-"""The API's methods: every route the API functions' resolvers declare (style_backend.api.routes;
-the one place routes are read),
-each behind the Cognito authorizer and a request validator, integrated with its function.
+"""The API's methods: every route the API functions' resolvers declare
+(style_backend.edge.api.routes; the one place routes are read), each behind the Cognito
+authorizer and a request validator, integrated with its function.
 
 The functions live in the Lambda stack; they are referred to by ARN (`same_environment`), so the
 invoke permissions are created in the API stack and the Lambda stack never depends on the API.
@@ -16,7 +16,7 @@ from constructs import Construct
 
 from stacks.apigateway.rest_api import RequestValidation
 from stacks.shared import Component
-from style_backend.api.routes import routes
+from style_backend.edge.api.routes import routes
 
 
 class CognitoRoutes(Component):
@@ -47,8 +47,8 @@ class CognitoRoutes(Component):
     def _add_routes(
         self, api: apigw.RestApi, integrations: Mapping[str, apigw.Integration]
     ) -> None:
-        # The resolvers' routes (style_backend.api.routes): the same table serves OpenAPI and the
-        # local gateway.
+        # The resolvers' routes (style_backend.edge.api.routes): the same table serves OpenAPI
+        # and the local gateway.
         v = self.validation
         for route in routes():
             resource = api.root.resource_for_path(route.path)

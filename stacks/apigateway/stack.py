@@ -1,7 +1,7 @@
 """The REST API: Cognito authorizer on every method, validation, CORS, throttling, access logs.
 
 stacks/apigateway/rest_api.py holds the API and its stage; routes.py its methods, one per route
-of the resolvers (style_backend.api.routes).
+of the resolvers (style_backend.edge.api.routes).
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Bring your own container: the ECR repository and the CodeBuild project that builds FaceChain.
 
-The build source is an S3 asset holding byoc/facechain/ plus style_backend/ (the domain package,
-so the Dockerfile can COPY it); its hash is the image tag, so a new image is built exactly when
-the container's inputs change. The build itself is started by the FaceChain stack.
+The build source is an S3 asset holding byoc/facechain/ plus style_backend/ (whose config and
+domain/ the server imports, so the Dockerfile COPYs it); its hash is the image tag, so a new
+image is built exactly when the container's inputs change. The build itself is started by the
+FaceChain stack.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The five tables of docs/architecture.md (key and index names are a contract with handlers:
-index names come from style_backend.tables), under one customer-managed key: they hold who
+index names come from style_backend.storage.keys), under one customer-managed key: they hold who
 agreed to what, each user's processes and what they were shown (personal data)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from constructs import Construct
 
 from stacks.settings import Settings
 from stacks.shared import ProjectKey, ProjectStack, ProjectTable
-from style_backend.tables import BASE_RESOURCE_BY_STYLE, PROCESS_BY_USER
+from style_backend.storage.keys import BASE_RESOURCE_BY_STYLE, PROCESS_BY_USER
 
 
 class TablesStack(ProjectStack):

@@ -23,8 +23,8 @@ from stacks.nag import acknowledge, acknowledge_wildcards
 from stacks.settings import Settings
 from stacks.shared import Component, ProjectKey, object_arns
 from stacks.shared.network import IsolatedModelNetwork
-from style_backend import keys
 from style_backend.config import EnvVar
+from style_backend.storage import keys
 
 VARIANT_NAME = "AllTraffic"
 SAGEMAKER_NAMESPACE = "AWS/SageMaker"

@@ -29,7 +29,7 @@ from stacks.s3 import StorageStack
 from stacks.settings import Settings
 from stacks.shared import ProjectStack, object_arns
 from stacks.shared.network import IsolatedModelNetwork
-from style_backend import keys
+from style_backend.storage import keys
 
 
 class FaceChainStack(ProjectStack):

@@ -1,7 +1,7 @@
 """The API functions, one construct per function: its handler, environment and permissions.
 
-Routes (which method and path reach which function) are style_backend.api.routes' table, read by the
-API stack; the functions are named there by construct id (`AgreementFunction`, …).
+Routes (which method and path reach which function) are style_backend.edge.api.routes' table,
+read by the API stack; the functions are named there by construct id (`AgreementFunction`, …).
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from constructs import Construct
 from stacks.ddb import TablesStack
 from stacks.settings import Settings
 from stacks.shared import ProjectFunction, index_arn
-from style_backend import keys
 from style_backend.config import EnvVar
-from style_backend.tables import PROCESS_BY_USER
+from style_backend.storage import keys
+from style_backend.storage.keys import PROCESS_BY_USER
 
 GROUP = "apis"  # lambda/apis: the code asset of these functions
 
@@ -179,7 +179,7 @@ class ErasureFunction(ApiFunction):
         erasable = (keys.UPLOADS, keys.CROPS, keys.RESULTS, keys.INFERENCE)
         self.allow_listing("ListUserPrefixes", bucket, *erasable)
         self.allow_objects("DeleteUserObjects", ["s3:DeleteObject"], bucket, *erasable)
-        # A destructive route: is the caller's account still there (style_backend.accounts)?
+        # A destructive route: is the caller's account still there (style_backend.storage.accounts)?
         self.allow("CheckCaller", ["cognito-idp:AdminGetUser"], [user_pool.user_pool_arn])
         erase = ("Query", "BatchWriteItem")  # boto3's batch writer deletes in batches
         self.allow(

@@ -18,9 +18,9 @@ from stacks.ddb import TablesStack
 from stacks.facechain import FaceChainStack
 from stacks.settings import Settings
 from stacks.shared import FACE_MODELS_DIR, ProjectFunction
-from style_backend import keys
 from style_backend.config import EnvVar
-from style_backend.process import SWAP_TIMEOUT_SECONDS
+from style_backend.domain.process import SWAP_TIMEOUT_SECONDS
+from style_backend.storage import keys
 
 GROUP = "image_processing"  # lambda/image_processing: the code asset of these functions
 
@@ -91,7 +91,7 @@ class FaceSwapFunction(ProjectFunction):
             },
             description="crops/ → one async inference request per chosen style",
             memory_size=512,
-            # The style claim's lease (style_backend.process) is derived from this timeout.
+            # The style claim's lease (style_backend.domain.process) is derived from this timeout.
             timeout=cdk.Duration.seconds(SWAP_TIMEOUT_SECONDS),
             asynchronous=True,
             reserved_concurrency=settings.swap_reserved_concurrency,  # in front of the GPU
@@ -162,7 +162,7 @@ class FaceSwapCompletionFunction(ProjectFunction):
 
 class PipelineDeadLetterFunction(ProjectFunction):
     """A crop, swap or completion event that failed every retry ends its process or styles
-    FAILED with a reason (style_backend.dead_letters) instead of leaving the process CREATED or
+    FAILED with a reason (style_backend.edge.dead_letters) instead of leaving the process CREATED or
     SWAPPING forever."""
 
     def __init__(

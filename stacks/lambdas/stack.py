@@ -53,7 +53,7 @@ class FunctionsStack(ProjectStack):
             queues=[fn.dead_letter_queue for fn in self.pipeline],  # crop, swap, completion
             **common,
         )
-        # By construct id, the name style_backend.api.routes gives each route's function.
+        # By construct id, the name style_backend.edge.api.routes gives each route's function.
         self.api_functions = {
             fn.node.id: fn
             for fn in api.functions(self, bucket=bucket, user_pool=user_pool, **common)

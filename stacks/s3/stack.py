@@ -13,7 +13,7 @@ from constructs import Construct
 
 from stacks.settings import Settings
 from stacks.shared import AccessLogBucket, ProjectStack, SecureBucket
-from style_backend import keys
+from style_backend.storage import keys
 
 # Temporary prefixes: a selfie, its crop and the inference request/outputs are only needed while
 # the process runs; they expire with the Process item (results/ and base/ are kept).

@@ -28,7 +28,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 LAMBDA_DIR = REPO_ROOT / "lambda"
 SHARED_DIR = LAMBDA_DIR / "shared"
 COMMON_PACKAGE = SHARED_DIR / "common"  # what both products need of AWS: pure Python
-DOMAIN_PACKAGE = SHARED_DIR / "style_backend"  # the styling domain: pure Python
+DOMAIN_PACKAGE = SHARED_DIR / "style_backend"  # the styling package (domain, storage, edge)
 FACE_PACKAGE = SHARED_DIR / "facekit"  # the face package: split between the two layers
 # FaceFlow's domain: its album bookkeeping (albums, uploads, jobs, storage) is pure Python and
 # ships in the shared layer (the user erasure erases albums); its imaging modules do not.
@@ -174,7 +174,7 @@ def face_modules(package: Path = FACE_PACKAGE) -> tuple[list[Path], list[Path]]:
 
 
 def shared_layer_sources() -> list[Path]:
-    """What every function imports: the neutral package, the styling domain and facekit's and
+    """What every function imports: the neutral package, the styling package and facekit's and
     faceflow's pure modules."""
     return [
         COMMON_PACKAGE,
@@ -288,8 +288,8 @@ def function_image(dockerfile: str, handler: str) -> lambda_.DockerImageCode:
 
 
 def container_source(scope: Construct, construct_id: str) -> s3_assets.Asset:
-    """byoc/facechain plus common/, style_backend/, facekit/ and the engines' model files (the Dockerfile
-    COPYs them): the CodeBuild source."""
+    """byoc/facechain plus common/, style_backend/, facekit/ and the engines' model files (the
+    Dockerfile COPYs them): the CodeBuild source."""
     return s3_assets.Asset(
         scope,
         construct_id,

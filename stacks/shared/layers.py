@@ -1,6 +1,6 @@
 """The Lambda layers. Layers follow the packages, so a function ships only what it imports:
 
-- SharedLayer: the neutral package (`common`), the styling domain (`style_backend`), facekit's
+- SharedLayer: the neutral package (`common`), the styling package (`style_backend`), facekit's
   and faceflow's pure modules,
   Powertools, pydantic and cryptography (wheels for python3.12 x86_64): every function.
 - ImagingLayer: facekit's imaging modules (decoding, detection, alignment) with what the face

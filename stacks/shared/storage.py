@@ -13,7 +13,7 @@ from constructs import Construct
 
 from stacks.nag import acknowledge, skip_checkov
 from stacks.settings import Settings
-from style_backend.tables import TTL_ATTRIBUTE
+from style_backend.storage.keys import TTL_ATTRIBUTE
 
 # Why a bucket of personal data keeps no versions (checkov CKV_AWS_21).
 ERASURE_OVER_VERSIONS = (

@@ -21,7 +21,7 @@ import requests
 from facekit import swap_quality
 from local import seed
 from local.photos import astronaut
-from style_backend.uploads import MAX_STYLES_PER_UPLOAD
+from style_backend.domain.uploads import MAX_STYLES_PER_UPLOAD
 from tests.e2e.conftest import decode, jpeg
 from tests.prerequisites import require
 from tests.typescript import built_web_bundle

@@ -13,8 +13,8 @@ import time
 import pytest
 
 from local.photos import astronaut
-from style_backend import keys
-from style_backend.uploads import MAX_STYLES_PER_UPLOAD
+from style_backend.domain.uploads import MAX_STYLES_PER_UPLOAD
+from style_backend.storage import keys
 from tests.e2e.conftest import User, jpeg
 
 pytestmark = pytest.mark.e2e

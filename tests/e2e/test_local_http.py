@@ -13,7 +13,7 @@ import requests
 from facekit import faces
 from local import seed
 from local.photos import astronaut
-from style_backend.uploads import MAX_STYLES_PER_UPLOAD
+from style_backend.domain.uploads import MAX_STYLES_PER_UPLOAD
 from tests.e2e.conftest import TERMINAL, User, decode, jpeg
 
 pytestmark = pytest.mark.e2e

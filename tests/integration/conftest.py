@@ -11,15 +11,15 @@ from typing import Any
 from urllib.parse import quote_plus
 
 import boto3
-import face_swap
 import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
 from common import aws
-from style_backend import keys
 from style_backend.config import EnvVar
-from style_backend.process import ProcessStore
+from style_backend.edge import face_swap as swap_step
+from style_backend.storage import keys
+from style_backend.storage.processes import ProcessStore
 from tests import hostile
 from tests.tables import create_tables
 
@@ -142,7 +142,7 @@ def pipeline(aws_env) -> Pipeline:
 def endpoint(aws_env, monkeypatch):
     """The sagemaker-runtime client the handlers use, stubbed: every call must be expected (a
     call nobody expected fails the test: no GPU work behind the test's back)."""
-    monkeypatch.setattr(face_swap, "RETRY_BASE_DELAY", 0.001)
+    monkeypatch.setattr(swap_step, "RETRY_BASE_DELAY", 0.001)
     with Stubber(aws.client("sagemaker-runtime")) as stub:
         yield stub
         stub.assert_no_pending_responses()

@@ -15,8 +15,9 @@ import pipeline_dead_letters
 import pytest
 
 from common import aws
-from style_backend import keys
-from style_backend.process import Status, StyleStatus
+from style_backend.domain.process import Status, StyleStatus
+from style_backend.edge import face_swap as swap_step
+from style_backend.storage import keys
 from tests import hostile
 from tests.integration.conftest import (
     BUCKET,
@@ -75,7 +76,7 @@ def exhaust_the_swap(endpoint, crop_key: str) -> dict:
     """Three deliveries (the first try and Lambda's 2 retries), each ending in an exception."""
     event = s3_event(crop_key)
     for _attempt in range(3):
-        for _try in range(face_swap.RETRY_ATTEMPTS):
+        for _try in range(swap_step.RETRY_ATTEMPTS):
             endpoint.add_client_error(
                 "invoke_endpoint_async",
                 service_error_code="ServiceUnavailable",

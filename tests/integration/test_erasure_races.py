@@ -21,8 +21,11 @@ import face_swap_completion
 import pytest
 
 from common import aws
-from style_backend import erasure, keys
-from style_backend.process import DisplayStore, ProcessStore, StyleStatus
+from style_backend.domain.process import StyleStatus
+from style_backend.edge import erasure
+from style_backend.storage import keys
+from style_backend.storage.display import DisplayStore
+from style_backend.storage.processes import ProcessStore
 from tests import hostile
 from tests.integration.conftest import (
     BUCKET,

@@ -6,8 +6,8 @@ import boto3
 import face_swap_completion
 import pytest
 
-from style_backend import keys
-from style_backend.process import Status, StyleStatus, result_id
+from style_backend.domain.process import Status, StyleStatus
+from style_backend.storage import keys
 from tests import hostile
 from tests.integration.conftest import (
     BUCKET,
@@ -66,7 +66,7 @@ def test_success_copies_the_result_and_adds_one_display_row(pipeline):
     assert display_rows() == [
         {
             "userId": USER,
-            "resultId": result_id(process["createdAt"], pid, "style-a"),
+            "resultId": keys.result_id(process["createdAt"], pid, "style-a"),
             "processId": pid,
             "resourceId": "style-a",
             "resultKey": result_key,

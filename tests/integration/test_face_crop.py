@@ -9,8 +9,8 @@ import pytest
 from PIL import Image
 
 from facekit import faces, yunet
-from style_backend import keys
-from style_backend.process import Status
+from style_backend.domain.process import Status
+from style_backend.storage import keys
 from tests import hostile
 from tests.integration.conftest import BUCKET, USER, s3_event
 

@@ -15,8 +15,8 @@ from PIL import Image
 
 from common import aws
 from facekit import faces, yunet
-from style_backend import keys
-from style_backend.process import Status, StyleStatus, result_id
+from style_backend.domain.process import Status, StyleStatus
+from style_backend.storage import keys
 from tests import hostile
 from tests.integration.conftest import (
     BUCKET,
@@ -91,7 +91,7 @@ def test_a_selfie_becomes_a_styled_picture_once(pipeline):
     assert final["styles"]["style-a"]["resultKey"] == result_key
     display = boto3.resource("dynamodb").Table(DISPLAY_TABLE)
     rows = display.scan()["Items"]
-    assert [r["resultId"] for r in rows] == [result_id(process["createdAt"], pid, "style-a")]
+    assert [r["resultId"] for r in rows] == [keys.result_id(process["createdAt"], pid, "style-a")]
 
     # 4. Every event delivered again: nothing changes, nothing is invoked (the Stubber would
     #    refuse any call), no second row.

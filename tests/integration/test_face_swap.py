@@ -9,8 +9,10 @@ import pytest
 from botocore.exceptions import ClientError
 
 from common import aws
-from style_backend import keys
-from style_backend.process import Status, StyleStatus
+from style_backend.domain import swap
+from style_backend.domain.process import Status, StyleStatus
+from style_backend.edge import face_swap as swap_step
+from style_backend.storage import keys
 from tests import hostile
 from tests.integration.conftest import BUCKET, ENDPOINT, STYLES, USER, s3_event
 
@@ -107,7 +109,7 @@ def test_throttling_is_retried_then_succeeds(pipeline, endpoint):
 def test_persistent_throttling_raises_for_the_async_retry_and_the_retry_resumes(pipeline, endpoint):
     pid, crop_key = cropped(pipeline)
     expect_invoke(endpoint, pid, "style-a")
-    for _ in range(face_swap.RETRY_ATTEMPTS):
+    for _ in range(swap_step.RETRY_ATTEMPTS):
         expect_error(endpoint, "ThrottlingException", 400)
     with pytest.raises(ClientError):
         face_swap.handler(s3_event(crop_key))
@@ -172,7 +174,7 @@ def test_an_image_over_the_inline_limit_fails_that_style_with_file_too_large(
     pipeline, endpoint, monkeypatch
 ):
     pid, crop_key = cropped(pipeline, ["style-a"])
-    monkeypatch.setattr(keys, "INFERENCE_IMAGE_MAX_BYTES", len(pipeline.read(crop_key)) - 1)
+    monkeypatch.setattr(swap, "INFERENCE_IMAGE_MAX_BYTES", len(pipeline.read(crop_key)) - 1)
     face_swap.handler(s3_event(crop_key))
     item = pipeline.get(pid)
     assert item["styles"]["style-a"]["error"]["code"] == "FILE_TOO_LARGE"
@@ -207,7 +209,7 @@ def test_crops_of_unknown_failed_or_foreign_processes_are_dropped(pipeline, endp
     face_swap.handler(s3_event(crop_key, bucket="another-bucket"))
     face_swap.handler(s3_event("crops/not-a-crop.jpg"))
     assert pipeline.get(pid)["status"] == Status.CROPPED
-    from style_backend.errors import Failure
+    from style_backend.domain.errors import Failure
 
     pipeline.store.mark_failed(pid, Failure("NO_FACE", "x"))
     face_swap.handler(s3_event(crop_key))
@@ -228,7 +230,7 @@ def test_a_delivery_racing_an_unanswered_request_invokes_nothing_and_is_retried(
         hooks.unregister(
             "before-parameter-build.sagemaker-runtime.InvokeEndpointAsync", duplicate_delivery
         )
-        with pytest.raises(face_swap.ClaimNotConfirmed):
+        with pytest.raises(swap_step.ClaimNotConfirmed):
             face_swap.handler(s3_event(crop_key))
         nested.append(True)
 
@@ -250,7 +252,7 @@ def test_a_claim_whose_claimant_crashed_mid_request_keeps_its_event_alive(pipeli
     pid, crop_key = cropped(pipeline, ["style-a", "style-b"])
     pipeline.store.mark_style_swapping(pid, "style-a", keys.inference_id(pid, "style-a"))
     expect_invoke(endpoint, pid, "style-b")  # the other style is requested all the same
-    with pytest.raises(face_swap.ClaimNotConfirmed, match="style-a"):
+    with pytest.raises(swap_step.ClaimNotConfirmed, match="style-a"):
         face_swap.handler(s3_event(crop_key))
     styles = pipeline.get(pid)["styles"]
     assert styles["style-a"]["status"] == StyleStatus.SWAPPING

@@ -11,8 +11,8 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from common import api as edge
 from common.errors import DomainError
 from local.apigw import load_handler, to_proxy_event
-from style_backend import exceptions
-from style_backend.api.routes import routes
+from style_backend.domain import errors as styling_errors
+from style_backend.edge.api.routes import routes
 
 USER = "5b1c0f7e-0000-4000-8000-000000000001"
 CLAIMS = {"sub": USER, "token_use": "id"}
@@ -96,7 +96,7 @@ def test_a_rate_limited_refusal_says_when_to_come_back():
 
 
 def test_the_document_promises_retry_after_on_every_429():
-    from style_backend.api.routes import document
+    from style_backend.edge.api.routes import document
 
     for path, operations in document()["paths"].items():
         for method, operation in operations.items():
@@ -125,8 +125,7 @@ def test_every_error_class_of_both_products_has_its_status_in_the_one_table():
     import faceflow.people
     import faceflow.people_store
     import faceflow.sharing
-    import style_backend.accounts
-    import style_backend.exceptions  # noqa: F401 (their classes register as subclasses)
+    import style_backend.domain.errors  # noqa: F401 (its classes register as subclasses)
 
     classes = _subclasses(DomainError)
     assert {"AlbumNotFound", "ShareRateLimited", "NotConsented", "EditRefused"} <= {
@@ -135,7 +134,7 @@ def test_every_error_class_of_both_products_has_its_status_in_the_one_table():
     for cls in classes:
         assert cls.code in edge.STATUS or cls is faceflow.people.EditRefused, cls
         assert not hasattr(cls, "status"), cls
-    assert edge.STATUS[exceptions.NotConsented.code] == 403
+    assert edge.STATUS[styling_errors.NotConsented.code] == 403
     assert edge.STATUS[faceflow.sharing.ShareRateLimited.code] == 429
 
 

@@ -89,7 +89,12 @@ def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
 
 def test_the_import_graph_covers_every_package():
     modules = _modules()
-    for name in ("app", "stacks.shared.component", "style_backend.process", "facekit.faces"):
+    for name in (
+        "app",
+        "stacks.shared.component",
+        "style_backend.storage.processes",
+        "facekit.faces",
+    ):
         assert name in modules
     assert {"face_crop", "upload", "build_events", "facechain_serving.server"} <= set(modules)
 
@@ -104,6 +109,67 @@ def test_no_package_imports_in_a_cycle():
 def test_the_cycle_finder_finds_one():
     assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert _cycle({"a": {"b"}, "b": set()}) is None
+
+
+# ---------------------------------------------------------------- style_backend's layers
+
+STYLE_BACKEND = REPO_ROOT / "lambda" / "shared" / "style_backend"
+# What the pure domain may import besides the standard library (style_backend/__init__.py).
+DOMAIN_ALLOWED = {"pydantic", "pydantic_core", "facekit", "common.errors", "style_backend.domain"}
+HANDLER_FOLDERS = ("apis", "image_processing", "facechain_codebuild")
+MAX_FUNCTION_LINES = 80
+
+
+def _imported_names(path: Path) -> set[str]:
+    """Every module `path` imports, anywhere in it; `from a import b` counts as a.b too."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def _within(name: str, prefixes: set[str] | tuple[str, ...]) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in prefixes)
+
+
+def test_the_styling_domain_is_pure():
+    import sys
+
+    modules = sorted((STYLE_BACKEND / "domain").rglob("*.py"))
+    assert len(modules) >= 8
+    for path in modules:
+        for name in _imported_names(path):
+            top = name.partition(".")[0]
+            if top in sys.stdlib_module_names and not _within(
+                name, ("urllib.request", "http.client")
+            ):
+                continue
+            if top in ("common", "style_backend") and name in ("common", "style_backend"):
+                continue  # `from common import errors`: the submodule is checked
+            assert _within(name, DOMAIN_ALLOWED), f"{path.name} imports {name}"
+
+
+def test_storage_never_imports_the_edge():
+    for path in sorted((STYLE_BACKEND / "storage").rglob("*.py")):
+        for name in _imported_names(path):
+            assert not _within(name, ("style_backend.edge", "faceflow")), (path.name, name)
+
+
+def test_no_function_of_the_styling_backend_or_its_handlers_is_longer_than_80_lines():
+    folders = [STYLE_BACKEND, *(REPO_ROOT / "lambda" / f for f in HANDLER_FOLDERS)]
+    long = [
+        f"{path.name}:{node.name} ({node.end_lineno - node.lineno + 1})"
+        for folder in folders
+        for path in sorted(folder.rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES
+    ]
+    assert long == []
 
 
 def _constructors() -> list[tuple[str, bool, int]]:
@@ -211,7 +277,7 @@ def _function(synth, stack: str, construct_id: str) -> dict:
 
 
 def test_the_swap_claim_lease_outlasts_three_face_swap_timeouts(synth):
-    from style_backend.process import CLAIM_LEASE_SECONDS
+    from style_backend.domain.process import CLAIM_LEASE_SECONDS
 
     timeout = _function(synth, "Functions", "FaceSwapFunction")["Timeout"]
     assert timeout == 60
@@ -229,12 +295,12 @@ def test_the_upload_limit_is_one_number(synth):
 
 
 def test_queries_use_the_indexes_the_tables_define(synth):
-    from style_backend import erasure, tables
+    from style_backend.storage import keys, user_data
 
     gsis = {
         gsi["IndexName"]
         for table in synth.resources("Tables", "AWS::DynamoDB::Table").values()
         for gsi in table["Properties"].get("GlobalSecondaryIndexes", [])
     }
-    assert gsis == {tables.PROCESS_BY_USER, tables.BASE_RESOURCE_BY_STYLE}
-    assert erasure.PROCESS_BY_USER == tables.PROCESS_BY_USER  # the name erasure queries by
+    assert gsis == {keys.PROCESS_BY_USER, keys.BASE_RESOURCE_BY_STYLE}
+    assert user_data.PROCESS_BY_USER == keys.PROCESS_BY_USER  # the name erasure queries by

@@ -15,7 +15,7 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from common import aws
-from style_backend import builds
+from style_backend.domain import builds
 
 LOG_LINK = "https://console.aws.amazon.com/cloudwatch/home#logEvent:group=/aws/codebuild/p"
 

@@ -4,7 +4,8 @@ import pytest
 from botocore.exceptions import ClientError, ConnectTimeoutError
 
 from common import aws
-from style_backend import events, keys
+from style_backend.edge import events
+from style_backend.storage import keys
 
 
 def client_error(code: str, status: int) -> ClientError:

@@ -10,7 +10,7 @@ from PIL import Image
 from facekit import faces, yunet
 from local import photos
 from local.photos import astronaut
-from style_backend.errors import Failure
+from style_backend.domain.errors import Failure
 from tests import hostile
 from tests.prerequisites import require
 

@@ -6,7 +6,7 @@ from PIL import Image, ImageFile, JpegImagePlugin
 
 from facekit import imaging
 from local.photos import astronaut
-from style_backend.errors import Failure
+from style_backend.domain.errors import Failure
 from tests import hostile
 
 LIMITS = {"max_pixels": 40_000_000, "max_bytes": 10 * 1024 * 1024}

@@ -1,6 +1,6 @@
 import pytest
 
-from style_backend import keys
+from style_backend.storage import keys
 
 SUB = "3f1c2a9e-7b5d-4c1e-9a2f-0d8e6b4c1a77"  # Cognito subs contain hyphens
 

@@ -523,7 +523,7 @@ def test_container_source_holds_the_build_folder_and_the_domain_package(bundled)
     location = project["Properties"]["Source"]["Location"]
     key = location["Fn::Join"][1][-1] if isinstance(location, dict) else location.split("/")[-1]
     source = bundled.outdir / f"asset.{key.strip('/').removesuffix('.zip')}"
-    assert (source / "style_backend" / "keys.py").is_file()
+    assert (source / "style_backend" / "domain" / "swap.py").is_file()  # the container imports it
     assert (source / "README.md").is_file()
     for name in ("face_detection_yunet_2023mar_int8bq.onnx", "face_landmark.tflite"):
         assert (source / "face_models" / name).is_file()  # the Dockerfile COPYs them

@@ -6,7 +6,7 @@ from pathlib import Path
 from openapi_spec_validator import validate
 
 from common import api as edge
-from style_backend.api import routes
+from style_backend.edge.api import routes
 from tests.fresh_python import assert_runs
 from tests.unit.test_apigateway_stack import _methods
 
@@ -22,7 +22,7 @@ def test_the_document_is_valid_openapi():
 def test_the_committed_document_is_up_to_date():
     assert COMMITTED.read_text() == routes.render(), (
         "docs/openapi.json is stale: run "
-        "`PYTHONPATH=lambda/shared .venv/bin/python -m style_backend.api.routes "
+        "`PYTHONPATH=lambda/shared .venv/bin/python -m style_backend.edge.api.routes "
         "> docs/openapi.json`"
     )
 
@@ -89,7 +89,8 @@ def test_request_schemas_come_from_the_models():
 def test_building_the_routes_loads_no_aws_sdk():
     """The API stack imports the route table: that must not load boto3 or botocore's clients."""
     code = (
-        "import sys; from style_backend.api.routes import routes, document; routes(); document()\n"
+        "import sys; from style_backend.edge.api.routes import routes, document\n"
+        "routes(); document()\n"
         "bad = [m for m in ('boto3', 'botocore.client', 'botocore.session') if m in sys.modules]\n"
         "assert not bad, bad"
     )

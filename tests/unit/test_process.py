@@ -4,14 +4,11 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from style_backend.process import (
-    DisplayStore,
-    Failure,
-    ProcessStore,
-    Status,
-    StyleStatus,
-    result_id,
-)
+from style_backend.domain.errors import Failure
+from style_backend.domain.process import Status, StyleStatus
+from style_backend.storage.display import DisplayStore
+from style_backend.storage.keys import result_id
+from style_backend.storage.processes import ProcessStore
 
 
 @pytest.fixture

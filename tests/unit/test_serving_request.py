@@ -12,7 +12,7 @@ from facechain_serving.request import MAX_INLINE_BYTES, decode_rgb, parse_reques
 
 from facekit import imaging
 from local.photos import astronaut
-from style_backend import keys
+from style_backend.domain import swap
 from tests.fresh_python import assert_runs, blocking, importing
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,7 +48,7 @@ def test_anything_but_one_inline_image_is_refused(ref, message):
 
 
 def test_the_inline_limit_is_the_one_the_swap_function_applies():
-    assert MAX_INLINE_BYTES == keys.INFERENCE_IMAGE_MAX_BYTES
+    assert MAX_INLINE_BYTES == swap.INFERENCE_IMAGE_MAX_BYTES
     too_large = "A" * (MAX_INLINE_BYTES * 4 // 3 + 8)
     with pytest.raises(BadRequest) as raised:
         parse_request(body({"b64": too_large}))

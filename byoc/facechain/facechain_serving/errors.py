@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from style_backend.errors import Reason
+from style_backend.domain.errors import Reason
 
 
 class ServingError(Exception):

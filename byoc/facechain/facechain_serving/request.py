@@ -18,11 +18,11 @@ import numpy as np
 
 from facechain_serving.errors import BadRequest
 from facekit import imaging
-from style_backend import keys
-from style_backend.errors import Failure, Reason
+from style_backend.domain import swap
+from style_backend.domain.errors import Failure, Reason
 
-# One image's bytes: what the swap function inlines at most (style_backend.keys).
-MAX_INLINE_BYTES = keys.INFERENCE_IMAGE_MAX_BYTES
+# One image's bytes: what the swap function inlines at most (style_backend.domain.swap).
+MAX_INLINE_BYTES = swap.INFERENCE_IMAGE_MAX_BYTES
 # Base64 is 4/3 of the bytes; two images plus the JSON around them.
 MAX_BODY_BYTES = 2 * (MAX_INLINE_BYTES * 4 // 3 + 4) + 64 * 1024
 MAX_PIXELS = 4096 * 4096

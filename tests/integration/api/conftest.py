@@ -20,7 +20,8 @@ from PIL import Image
 from common import aws as aws_clients
 from local.apigw import ApiGateway, CognitoTokenVerifier, routes_from_specs
 from local.photos import astronaut
-from style_backend.seeding import StyleSource, seed_styles
+from style_backend.domain.styles import StyleSource
+from style_backend.edge.seeding import seed_styles
 from tests.album_resources import ENV as ALBUM_ENV
 from tests.album_resources import create_album_resources, empty_album_resources
 from tests.share_resources import ENV as SHARE_ENV

@@ -2,7 +2,7 @@
 
 import pytest
 
-from style_backend.api.routes import routes
+from style_backend.edge.api.routes import routes
 from tests.integration.api.conftest import new_user
 from tests.tokens import stranger_key
 

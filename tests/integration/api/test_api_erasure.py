@@ -4,10 +4,10 @@ import os
 
 import boto3
 
-from style_backend import erasure, keys
-from style_backend.erasure import delete_objects
-from style_backend.process import ProcessStore
-from style_backend.results import ResultGallery
+from style_backend.storage import keys, objects
+from style_backend.storage.display import DisplayHistory
+from style_backend.storage.objects import delete_objects
+from style_backend.storage.processes import ProcessStore
 from tests.integration.api.conftest import BUCKET, TERMS, new_user, register
 from tests.tables import TABLES, table_name
 
@@ -111,14 +111,14 @@ def test_erasure_is_idempotent(api):
 
 
 def test_erasure_pages_through_many_objects_and_items(api, monkeypatch):
-    monkeypatch.setattr(erasure, "MAX_DELETE_OBJECTS", 10)  # S3's is 1000: same code path
+    monkeypatch.setattr(objects, "MAX_DELETE_OBJECTS", 10)  # S3's is 1000: same code path
     user = new_user()
     s3 = boto3.client("s3")
     count = 25
     assert delete_objects(BUCKET, []) == 0
     for i in range(count):
         s3.put_object(Bucket=BUCKET, Key=f"uploads/{user}/p{i}.jpg", Body=b"")
-    ResultGallery().record_shown(user, [f"r{i}" for i in range(60)])
+    DisplayHistory().record_shown(user, [f"r{i}" for i in range(60)])
     summary = api.call("DELETE", f"/apis/images/{user}", user).json["deleted"]
     assert summary["objects"] == count
     assert summary["history"] == 60

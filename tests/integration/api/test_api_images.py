@@ -9,8 +9,9 @@ import boto3
 import pytest
 
 from common.pagination import encode
-from style_backend import keys
-from style_backend.process import Failure, ProcessStore
+from style_backend.domain.errors import Failure
+from style_backend.storage import keys
+from style_backend.storage.processes import ProcessStore
 from tests.integration.api.conftest import BUCKET, new_user
 
 

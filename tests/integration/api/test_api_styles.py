@@ -6,7 +6,8 @@ import boto3
 import pytest
 from PIL import Image
 
-from style_backend.seeding import SeedError, StyleSource, load_manifest, main, seed_styles
+from style_backend.domain.styles import SeedError, StyleSource, load_manifest
+from style_backend.edge.seeding import main, seed_styles
 from tests.integration.api.conftest import BUCKET, STYLES, new_user, style_png
 
 

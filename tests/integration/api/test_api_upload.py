@@ -6,7 +6,7 @@ import boto3
 import pytest
 import requests
 
-from style_backend.keys import parse_upload_key
+from style_backend.storage.keys import parse_upload_key
 from tests.integration.api.conftest import new_user
 
 UPLOAD = "/apis/images/upload"

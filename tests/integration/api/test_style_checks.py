@@ -14,8 +14,9 @@ from PIL import Image
 
 from facekit import imaging, yunet
 from local import photos, seed
-from style_backend import seeding
-from style_backend.seeding import SeedError, StyleSource, main, seed_styles
+from style_backend.domain import styles
+from style_backend.domain.styles import SeedError, StyleSource
+from style_backend.edge.seeding import main, seed_styles, to_jpeg
 from tests import hostile
 from tests.integration.api.conftest import BUCKET
 from tests.prerequisites import require
@@ -99,9 +100,9 @@ def test_a_style_without_one_usable_face_is_refused_and_nothing_is_written(
 
 def test_the_profile_is_refused_for_its_yaw_not_its_size():
     with pytest.raises(SeedError) as caught:
-        seeding.check_style_face(seeding.to_jpeg(profile(), "p.png"), "p.png")
+        styles.check_style_face(to_jpeg(profile(), "p.png"), "p.png")
     yaw = float(str(caught.value).split("turned ")[1].split("°")[0])
-    assert abs(yaw) > seeding.MAX_STYLE_YAW
+    assert abs(yaw) > styles.MAX_STYLE_YAW
 
 
 def test_every_local_style_passes_with_a_large_face_within_the_limits(aws, tmp_path):
@@ -109,10 +110,10 @@ def test_every_local_style_passes_with_a_large_face_within_the_limits(aws, tmp_p
     entries = json.loads((folder / "styles.json").read_text())["styles"]
     require(len(entries) == len(seed.STYLES), "every catalogue photo (scripts/fetch_photos.py)")
     for entry in entries:
-        jpeg = seeding.to_jpeg((folder / entry["file"]).read_bytes(), entry["file"])
-        face = seeding.check_style_face(jpeg, entry["file"])
-        assert face["eyeDistance"] >= seeding.MIN_STYLE_EYE_DISTANCE
-        assert abs(face["yaw"]) <= seeding.MAX_STYLE_YAW
+        jpeg = to_jpeg((folder / entry["file"]).read_bytes(), entry["file"])
+        face = styles.check_style_face(jpeg, entry["file"])
+        assert face["eyeDistance"] >= styles.MIN_STYLE_EYE_DISTANCE
+        assert abs(face["yaw"]) <= styles.MAX_STYLE_YAW
     sources = [
         StyleSource(e["resourceId"], folder / e["file"], e["theme"], e["gender"], e["skinTone"])
         for e in entries

@@ -15,9 +15,11 @@ import json
 from typing import Any
 
 from common.observability import logger as log
-from style_backend import events, keys
-from style_backend.errors import Failure, Reason
-from style_backend.process import ProcessStore, Status
+from style_backend.domain.errors import Failure, Reason
+from style_backend.domain.process import Status
+from style_backend.edge import events
+from style_backend.storage import keys
+from style_backend.storage.processes import ProcessStore
 
 CROP_NOT_DONE = Failure(
     Reason.CROP_FAILED, "Your photo could not be processed; please try again later."
@@ -28,6 +30,24 @@ SWAP_NOT_REQUESTED = Failure(
 RESULT_NOT_STORED = Failure(
     Reason.SWAP_FAILED, "The styled picture could not be stored; please try again later."
 )
+
+
+def end_batch(event: dict[str, Any]) -> dict[str, Any]:
+    """An SQS batch of dead letters. An unreadable message is logged and dropped; a failing write
+    is reported for that message alone (a partial batch response), which SQS then redelivers."""
+    failures = []
+    for record in event.get("Records") or []:
+        try:
+            original = original_event(record["body"])
+        except (KeyError, TypeError, ValueError):
+            log.error("dropped: unreadable dead letter", extra={"id": record.get("messageId")})
+            continue
+        try:
+            end_exhausted(original)
+        except Exception:
+            log.exception("dead letter not handled yet", extra={"id": record.get("messageId")})
+            failures.append({"itemIdentifier": record["messageId"]})
+    return {"batchItemFailures": failures}
 
 
 def original_event(body: str) -> dict[str, Any]:
@@ -50,17 +70,8 @@ def end_exhausted(event: dict[str, Any]) -> int:
     for obj in events.s3_objects(event):
         if obj.key.startswith(keys.UPLOADS):
             ended += _end_upload(store, obj.key)
-            continue
-        try:
-            ref = keys.parse_crop_key(obj.key)
-        except keys.InvalidKey:
-            log.warning("dead letter not handled: not a crop", extra={"key": obj.key})
-            continue
-        process = store.get(ref.process_id)
-        if process is None or process.get("userId") != ref.user_id:
-            continue  # erased, or not this key's process: nothing to end
-        for resource_id in process.get("resourceIds", []):
-            ended += _end(store, ref.process_id, resource_id, SWAP_NOT_REQUESTED, True)
+        else:
+            ended += _end_crop(store, obj.key)
     for message in events.sns_messages(event):
         try:
             note = events.parse_inference_notification(message)
@@ -69,6 +80,21 @@ def end_exhausted(event: dict[str, Any]) -> int:
             continue
         ended += _end(store, note.process_id, note.resource_id, RESULT_NOT_STORED, False)
     return ended
+
+
+def _end_crop(store: ProcessStore, key: str) -> int:
+    try:
+        ref = keys.parse_crop_key(key)
+    except keys.InvalidKey:
+        log.warning("dead letter not handled: not a crop", extra={"key": key})
+        return 0
+    process = store.get(ref.process_id)
+    if process is None or process.get("userId") != ref.user_id:
+        return 0  # erased, or not this key's process: nothing to end
+    return sum(
+        _end(store, ref.process_id, resource_id, SWAP_NOT_REQUESTED, True)
+        for resource_id in process.get("resourceIds", [])
+    )
 
 
 def _end_upload(store: ProcessStore, key: str) -> int:

@@ -1,42 +1,27 @@
-"""Seed base resources: upload a folder of style images and write their BaseResource items.
+"""Style rules: the base resources a user picks from, and what an image must show to be one.
 
-    python -m style_backend.seeding FOLDER [--bucket B] [--table T]
-
-FOLDER holds the images and a `styles.json` manifest:
-
-    {"styles": [{"resourceId": "street-f-medium", "file": "street.png", "theme": "street",
-                 "gender": "female", "skinTone": "medium", "active": true}, …]}
-
-Each image is decoded, turned upright (EXIF), converted to RGB, bounded to 2048 px and re-encoded
-as JPEG to `base/{resourceId}.jpg`: whatever the source was, the bucket holds one clean format
-without metadata. Seeding again overwrites (same ids → same keys and items).
-
-Every image must also show what a swap needs (`check_style_face`, on the JPEG as stored): exactly
-one clear main face (YuNet), large enough, its head turned and tilted no more than the engines
-handle. One image that fails stops the whole seeding with its file and the reason, before
-anything is written. This module is the seeding path everywhere: the local runtime runs it, and
-so does an operator against AWS (docs/api.md); there is no other.
+A style's manifest entry names its id, file, theme, gender and skin tone. Every image must show
+what a swap needs (`check_style_face`, on the JPEG as stored): exactly one clear main face (YuNet),
+large enough, its head turned and tilted no more than the engines handle. Seeding
+(style_backend.edge.seeding) applies these rules before it writes anything.
 """
 
 from __future__ import annotations
 
-import argparse
-import io
 import json
 import re
-import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from common import aws
-from style_backend import config, keys
-from style_backend.config import EnvVar
-from style_backend.styles import RESOURCE_ID_PATTERN, style_key
+from style_backend.domain.errors import UnknownStyle
 
+STYLE_FIELDS = ("resourceId", "theme", "gender", "skinTone")
+# A resource id: a full match (a trailing newline is not part of an id).
+RESOURCE_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 MANIFEST = "styles.json"
-MAX_SIDE = 2048
-JPEG_QUALITY = 90
+MAX_SIDE = 2048  # pixels of a stored style image, at most
 
 # Head pose a style may have (facekit.pose.steady_head_pose degrees), measured by
 # benchmarks/bench_style_pose.py on the 39 faces of the registry photos, each framed as a style
@@ -58,6 +43,13 @@ RIVAL_FACE_AREA = 0.5
 # "Clear": YuNet's confidence (true faces 0.75–0.96, facekit.yunet) and the aligned crop's
 # sharpness (facekit.quality: below it a face has lost its identity detail).
 MIN_STYLE_FACE_SCORE = 0.8
+
+
+def require_active(resource_ids: list[str], found: Mapping[str, Mapping[str, Any]]) -> None:
+    """UnknownStyle naming every requested id that is missing or inactive in `found`."""
+    unknown = [r for r in resource_ids if not found.get(r, {}).get("active")]
+    if unknown:
+        raise UnknownStyle(f"Unknown or inactive style(s): {', '.join(unknown)}.")
 
 
 class SeedError(ValueError):
@@ -101,22 +93,6 @@ def load_manifest(folder: Path) -> list[StyleSource]:
     return sources
 
 
-def to_jpeg(data: bytes, name: str) -> bytes:
-    """Re-encode any image Pillow reads as an upright RGB JPEG of at most MAX_SIDE pixels."""
-    from PIL import Image, ImageOps, UnidentifiedImageError  # seeding only: not in API Lambdas
-
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
-            upright = ImageOps.exif_transpose(image).convert("RGB")
-    except (UnidentifiedImageError, OSError) as err:
-        raise SeedError(f"{name}: not a readable image ({err})") from None
-    upright.thumbnail((MAX_SIDE, MAX_SIDE))
-    out = io.BytesIO()
-    upright.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
-    return out.getvalue()
-
-
 def check_style_face(jpeg: bytes, name: str) -> dict[str, float]:
     """The style's main face measures (eye distance, yaw, pitch), or SeedError saying why the
     image cannot be a style."""
@@ -152,57 +128,3 @@ def check_style_face(jpeg: bytes, name: str) -> dict[str, float]:
             f"swap handles at most ±{MAX_STYLE_YAW:g}° and ±{MAX_STYLE_PITCH:g}°"
         )
     return {"eyeDistance": main.eye_distance, "yaw": head.yaw, "pitch": head.pitch}
-
-
-def seed_styles(
-    sources: list[StyleSource], bucket: str | None = None, table_name: str | None = None
-) -> list[dict[str, Any]]:
-    """Upload each image and write its item; returns the items written."""
-    bucket = bucket or config.get(EnvVar.BUCKET_NAME)
-    table = aws.table(table_name or config.get(EnvVar.BASE_RESOURCE_TABLE))
-    s3 = aws.client("s3")
-    encoded = []  # every image is read, re-encoded and checked before anything is written
-    for source in sources:
-        try:
-            data = source.file.read_bytes()
-        except OSError as err:
-            raise SeedError(f"{source.file}: {err.strerror}") from None
-        jpeg = to_jpeg(data, source.file.name)
-        check_style_face(jpeg, source.file.name)
-        encoded.append((source, jpeg))
-    items = []
-    for source, jpeg in encoded:
-        image_key = keys.base_key(source.resource_id)
-        s3.put_object(Bucket=bucket, Key=image_key, Body=jpeg, ContentType="image/jpeg")
-        item = {
-            "resourceId": source.resource_id,
-            "theme": source.theme,
-            "gender": source.gender,
-            "skinTone": source.skin_tone,
-            "imageKey": image_key,
-            "active": source.active,
-            "styleKey": style_key(source.theme, source.gender, source.skin_tone),
-        }
-        table.put_item(Item=item)
-        items.append(item)
-    return items
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m style_backend.seeding", description=__doc__)
-    parser.add_argument("folder", type=Path)
-    parser.add_argument("--bucket", help="default: $BUCKET_NAME")
-    parser.add_argument("--table", help="default: $BASE_RESOURCE_TABLE")
-    args = parser.parse_args(argv)
-    try:
-        items = seed_styles(load_manifest(args.folder), args.bucket, args.table)
-    except SeedError as err:
-        print(f"seeding failed: {err}", file=sys.stderr)
-        return 1
-    for item in items:
-        print(f"{item['resourceId']}\t{item['imageKey']}\t{item['styleKey']}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,4 +1,4 @@
-"""The FaceChain image build: start it, wait on it, tell operators about it.
+"""The FaceChain image build: what a build's state means to the deploy and to operators.
 
 The deploy starts exactly one CodeBuild build per image tag (the source hash) and waits on *that*
 build id — never on "the latest build" of the project, which another deploy may have started.
@@ -7,14 +7,12 @@ build id — never on "the latest build" of the project, which another deploy ma
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
-
-from common import aws
-
 IMAGE_TAG_VARIABLE = "IMAGE_TAG"
+STATE_CHANGE = "CodeBuild Build State Change"  # the EventBridge detail-type
 
 
 class BuildFailed(RuntimeError):
@@ -33,33 +31,8 @@ class Build:
         return self.status != "IN_PROGRESS"
 
 
-def start_image_build(project_name: str, image_tag: str) -> str:
-    """Start a build of `image_tag`; returns the build id."""
-    response = aws.client("codebuild").start_build(
-        projectName=project_name,
-        environmentVariablesOverride=[
-            {"name": IMAGE_TAG_VARIABLE, "value": image_tag, "type": "PLAINTEXT"}
-        ],
-    )
-    return response["build"]["id"]
-
-
-def get_build(build_id: str) -> Build:
-    response = aws.client("codebuild").batch_get_builds(ids=[build_id])
-    if not response.get("builds"):
-        raise BuildFailed(f"build {build_id} not found")
-    build = response["builds"][0]
-    return Build(
-        build_id=build["id"],
-        status=build.get("buildStatus", "IN_PROGRESS"),
-        phase=build.get("currentPhase", ""),
-        log_link=build.get("logs", {}).get("deepLink", ""),
-    )
-
-
-def wait_result(build_id: str) -> dict[str, Any]:
-    """One isComplete poll: not done yet, done (with data), or BuildFailed with the log link."""
-    build = get_build(build_id)
+def completion(build: Build) -> dict[str, Any]:
+    """One isComplete answer: not done yet, done (with data), or BuildFailed with the log link."""
     if not build.done:
         return {"IsComplete": False}
     if build.status != "SUCCEEDED":  # FAILED, FAULT, STOPPED, TIMED_OUT
@@ -78,13 +51,12 @@ class StateChange:
     log_link: str
 
     @classmethod
-    def from_event(cls, event: dict[str, Any]) -> StateChange:
-        """Parse an EventBridge "CodeBuild Build State Change" event (ValueError if not one)."""
-        change = EventBridgeEvent(event)
-        detail_type = change.get("detail-type")
-        if detail_type != "CodeBuild Build State Change":
+    def from_detail(cls, detail_type: Any, detail: Any) -> StateChange:
+        """A "CodeBuild Build State Change" from its detail-type and detail (ValueError if the
+        event is not one)."""
+        if detail_type != STATE_CHANGE:
             raise ValueError(f"not a CodeBuild state change: {detail_type!r}")
-        detail = change.detail if isinstance(change.get("detail"), dict) else {}
+        detail = detail if isinstance(detail, Mapping) else {}
         info = detail.get("additional-information") or {}
         try:
             return cls(
@@ -114,9 +86,3 @@ class StateChange:
         return {"SUCCEEDED": "BuildSucceeded", "IN_PROGRESS": "BuildStarted"}.get(
             self.status, "BuildFailed"
         )
-
-
-def notify_operators(topic_arn: str, change: StateChange) -> None:
-    aws.client("sns").publish(
-        TopicArn=topic_arn, Subject=change.subject(), Message=change.message()
-    )

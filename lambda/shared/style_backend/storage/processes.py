@@ -1,73 +1,28 @@
-"""The Process item and its state transitions.
-
-Every transition is one conditional write on the status it expects, so a duplicated or retried
-event finds the condition false and changes nothing (the method returns False / None).
-
-    CREATED ──crop──▶ CROPPED ──swap──▶ SWAPPING ──all styles ended──▶ COMPLETED | FAILED
-       └──────────────┴───────────────────┴──── bad input / no face ──▶ FAILED
-    style: PENDING ──▶ SWAPPING ──▶ COMPLETED | FAILED
-    any ──erasure──▶ ERASED (a tombstone: no user, no keys, no styles; no transition leaves it)
-"""
+"""The Process table: each transition of style_backend.domain.process as one conditional write on
+the status it expects, so a duplicated or retried event finds the condition false and changes
+nothing (the method returns False / None)."""
 
 from __future__ import annotations
 
-import hashlib
 import time
 import uuid
-from collections.abc import Callable
-from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
-from common import aws, observability
-from style_backend import config, events, keys
+from common import aws
+from style_backend import config
 from style_backend.config import EnvVar
-from style_backend.errors import Failure, Reason
-from style_backend.tables import TTL_ATTRIBUTE
-
-__all__ = ["Failure", "ProcessStore", "Reason", "Status", "StyleStatus"]
-
-
-class Status(StrEnum):
-    CREATED = "CREATED"
-    CROPPED = "CROPPED"
-    SWAPPING = "SWAPPING"
-    COMPLETED = "COMPLETED"
-    FAILED = "FAILED"
-
-
-class StyleStatus(StrEnum):
-    PENDING = "PENDING"
-    SWAPPING = "SWAPPING"
-    COMPLETED = "COMPLETED"
-    FAILED = "FAILED"
-
-
-# The status of an erased process's tombstone (style_backend.erasure). Not a Status: clients
-# never see it (the tombstone has no owner, so every read of it answers 404).
-ERASED = "ERASED"
-TERMINAL = frozenset({Status.COMPLETED, Status.FAILED})
-STYLE_TERMINAL = frozenset({StyleStatus.COMPLETED, StyleStatus.FAILED})
-# How long an erasure marker and the tombstones stay: longer than any event of an erased process
-# can still arrive (Lambda retries an asynchronous event for at most 6 h, an asynchronous
-# inference times out within 1 h). After that a step finds no item, which reads as erased too.
-ERASURE_RECORD_TTL_SECONDS = 2 * 86400
-_ERASURE_MARKER_PREFIX = "erasure#"  # never a process id: object keys cannot hold '#'
-# The face swap function's timeout (stacks/lambdas sets it from here). A claimed style whose
-# request never reached the endpoint may be claimed again after CLAIM_LEASE_SECONDS: three
-# timeouts, so a live claimant has surely finished.
-SWAP_TIMEOUT_SECONDS = 60
-CLAIM_LEASE_SECONDS = 3 * SWAP_TIMEOUT_SECONDS
-
-
-def now_iso() -> str:
-    return _iso(time.time())
-
-
-def _iso(epoch: float) -> str:
-    return (
-        datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    )
+from style_backend.domain.errors import Failure
+from style_backend.domain.process import (
+    ERASED,
+    ERASURE_RECORD_TTL_SECONDS,
+    Status,
+    StyleStatus,
+    claim_stale_before,
+    closing,
+    now_iso,
+)
+from style_backend.storage import keys
+from style_backend.storage.keys import TTL_ATTRIBUTE
 
 
 class ProcessStore:
@@ -168,7 +123,7 @@ class ProcessStore:
             ":pending": StyleStatus.PENDING.value,
             ":id": inference_id,
             ":now": now,
-            ":stale": _iso(time.time() - CLAIM_LEASE_SECONDS),
+            ":stale": claim_stale_before(),
         }
         return (
             self._update(
@@ -287,7 +242,7 @@ class ProcessStore:
                     "REMOVE userId, sourceKey, cropKey, resourceIds, styles, #e, createdAt"
                 ),
                 ConditionExpression=condition,
-                ExpressionAttributeNames={"#s": "status", "#e": "error", "#ttl": "ttl"},
+                ExpressionAttributeNames={"#s": "status", "#e": "error", "#ttl": TTL_ATTRIBUTE},
                 ExpressionAttributeValues=values,
             )
             is not None
@@ -300,10 +255,10 @@ class ProcessStore:
         erased_at = now_iso()
         self.table.put_item(
             Item={
-                "processId": erasure_marker_id(user_id),
+                "processId": keys.erasure_marker_id(user_id),
                 "status": ERASED,
                 "erasedAt": erased_at,
-                "ttl": int(time.time()) + ERASURE_RECORD_TTL_SECONDS,
+                TTL_ATTRIBUTE: int(time.time()) + ERASURE_RECORD_TTL_SECONDS,
             }
         )
         return erased_at
@@ -316,7 +271,7 @@ class ProcessStore:
         item = item if item is not None else self.get(process_id)
         if item is None or item.get("status") == ERASED or "userId" not in item:
             return True
-        marker = self.get(erasure_marker_id(item["userId"]))
+        marker = self.get(keys.erasure_marker_id(item["userId"]))
         if marker is None or item["createdAt"] > marker["erasedAt"]:
             return False
         self.tombstone(
@@ -329,18 +284,19 @@ class ProcessStore:
 
     def close_if_done(self, item: dict[str, Any]) -> bool:
         """COMPLETED if every style ended and one succeeded; FAILED if every style failed."""
-        statuses = [s["status"] for s in item["styles"].values()]
-        if not all(s in STYLE_TERMINAL for s in statuses):
+        outcome = closing(item["styles"])
+        if outcome is None:
             return False
+        _, failure = outcome  # no failure: COMPLETED
         names = {"#s": "status"}
         values: dict[str, Any] = {":now": now_iso(), ":done": Status.COMPLETED.value}
         values |= {":failed": Status.FAILED.value, ":erased": ERASED}
-        if StyleStatus.COMPLETED in statuses:
+        if failure is None:
             expr = "SET #s = :done, updatedAt = :now"
         else:
             expr = "SET #s = :failed, #e = :err, updatedAt = :now"
             names["#e"] = "error"
-            values[":err"] = _process_failure(item["styles"]).as_item()
+            values[":err"] = failure.as_item()
         return (
             self._update(
                 item["processId"],
@@ -351,82 +307,3 @@ class ProcessStore:
             )
             is not None
         )
-
-
-def erasure_marker_id(user_id: str) -> str:
-    return _ERASURE_MARKER_PREFIX + hashlib.sha256(user_id.encode()).hexdigest()
-
-
-def _process_failure(styles: dict[str, Any]) -> Failure:
-    """Why a process whose every style failed failed: the styles' reason when they share one."""
-    codes = {(s.get("error") or {}).get("code") for s in styles.values()}
-    if codes == {Reason.STYLE_NOT_FOUND.value}:
-        return Failure(Reason.STYLE_NOT_FOUND, "None of the chosen styles is available any more.")
-    return Failure(Reason.SWAP_FAILED, "No style could be applied.")
-
-
-def result_id(created_at: str, process_id: str, resource_id: str) -> str:
-    """Display sort key: time-sortable by the process's creation, unique per style, and the
-    same on every retry of the completion (never the time of the retry)."""
-    return f"{created_at}#{process_id}#{resource_id}"
-
-
-class DisplayStore:
-    """The Display table: one row per styled picture a user can see."""
-
-    def __init__(self, table_name: str | None = None):
-        self.table = aws.table(table_name or config.get(EnvVar.DISPLAY_TABLE))
-
-    def add(self, process: dict[str, Any], resource_id: str, result_key: str) -> bool:
-        """Add the row once; False when it was already there (a retried completion)."""
-        item = {
-            "userId": process["userId"],
-            "resultId": result_id(process["createdAt"], process["processId"], resource_id),
-            "processId": process["processId"],
-            "resourceId": resource_id,
-            "resultKey": result_key,
-            "createdAt": process["createdAt"],
-        }
-        try:
-            self.table.put_item(Item=item, ConditionExpression="attribute_not_exists(resultId)")
-        except Exception as err:
-            if aws.condition_failed(err):
-                return False
-            raise
-        return True
-
-    def remove(self, process: dict[str, Any], resource_id: str) -> None:
-        """Remove the row `add` wrote (its process was erased meanwhile); no-op when absent."""
-        result = result_id(process["createdAt"], process["processId"], resource_id)
-        self.table.delete_item(Key={"userId": process["userId"], "resultId": result})
-
-
-def process_of_object(
-    store: ProcessStore,
-    obj: events.S3Object,
-    parse_key: Callable[[str], keys.ProcessRef],
-    log: Any,
-) -> tuple[keys.ProcessRef, dict[str, Any], Any] | None:
-    """The Process an S3 object event belongs to, with a logger bound to its ids; or None (logged)
-    when the event must be dropped: a key outside the layout, another bucket, no such process or
-    another user's. Dropped events are never retried: nothing would change on a retry. The object
-    of an erased (or vanished) process is deleted: erasure must not depend on who came first."""
-    try:
-        ref = parse_key(obj.key)
-    except keys.InvalidKey:
-        log.warning("dropped: key outside the layout", extra={"key": obj.key})
-        return None
-    plog = observability.bind(log, processId=ref.process_id, userId=ref.user_id)
-    if obj.bucket != config.get(EnvVar.BUCKET_NAME):
-        plog.warning("dropped: foreign bucket", extra={"bucket": obj.bucket})
-        return None
-    process = store.get(ref.process_id)
-    if process is not None and process.get("userId", ref.user_id) != ref.user_id:
-        plog.warning("dropped: another user's process", extra={"key": obj.key})
-        return None
-    if store.lost_to_erasure(ref.process_id, process):
-        # Erasure may have listed this prefix before the object landed: it goes now.
-        aws.client("s3").delete_object(Bucket=obj.bucket, Key=obj.key)
-        plog.info("discarded: the process was erased", extra={"key": obj.key})
-        return None
-    return ref, process, plog

@@ -14,11 +14,10 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic_core import PydanticCustomError
 
 from common.api import ErrorDetail
-from style_backend import keys
-from style_backend.process import Status, StyleStatus
-from style_backend.results import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PROCESS_ID_PATTERN
-from style_backend.styles import RESOURCE_ID_PATTERN
-from style_backend.uploads import MAX_STYLES_PER_UPLOAD
+from style_backend.domain.process import Status, StyleStatus
+from style_backend.domain.results import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PROCESS_ID_PATTERN
+from style_backend.domain.styles import RESOURCE_ID_PATTERN
+from style_backend.domain.uploads import MAX_STYLES_PER_UPLOAD, UPLOAD_EXTENSIONS
 
 
 class Request(BaseModel):
@@ -81,7 +80,7 @@ def media_type(accepted: Iterable[str]) -> Any:
     return Annotated[str, AfterValidator(check), Field(json_schema_extra={"enum": types})]
 
 
-SelfieType = media_type(keys.UPLOAD_EXTENSIONS)
+SelfieType = media_type(UPLOAD_EXTENSIONS)
 
 
 class UploadRequest(Request):

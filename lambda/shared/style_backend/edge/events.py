@@ -13,7 +13,7 @@ from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.data_classes import S3Event, SNSEvent
 
-from style_backend import keys
+from style_backend.storage import keys
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,21 @@
-"""Object keys in the base bucket. Keys are '/'-separated and carry ids only.
+"""The key schema, written once: every object key and prefix of the base bucket, and the table
+names the stacks (stacks/ddb) and the queries of this package must agree on (indexes, the TTL
+attribute, composed sort and partition keys).
 
-Identities are never parsed with split('-'): a Cognito sub contains hyphens. Everything that is not
-an id lives in the Process item.
+Object keys are '/'-separated and carry ids only. Identities are never parsed with split('-'): a
+Cognito sub contains hyphens. Everything that is not an id lives in the Process item.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from dataclasses import dataclass
+
+from style_backend.domain.uploads import UPLOAD_EXTENSIONS
+
+# ---------------------------------------------------------------- objects
 
 UPLOADS = "uploads/"
 CROPS = "crops/"
@@ -19,15 +26,8 @@ INFERENCE_OUT = "inference/out/"
 INFERENCE_FAILED = "inference/failed/"
 RESULTS = "results/"
 
-# The most one image inline in an inference request may weigh (the face crop, the style image):
-# the swap function refuses more, the container refuses more. The network-isolated container
-# reads nothing itself, so the request carries both (SageMaker's async payload limit is 1 GB).
-INFERENCE_IMAGE_MAX_BYTES = 20 * 1024 * 1024
-
 # Prefixes holding a user's own data, erased on request (right to erasure).
 USER_PREFIXES = (UPLOADS, CROPS, RESULTS)
-
-UPLOAD_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 
 _INFERENCE_NS = uuid.UUID("5b6f2f4e-3d1a-4c61-9a43-6f1d2b0c7e11")
 _ID = r"[A-Za-z0-9_:@+=-][A-Za-z0-9_.:@+=-]{0,127}"  # no leading dot: no ".." segments
@@ -113,3 +113,45 @@ def parse_s3_uri(uri: str) -> tuple[str, str]:
 
 def s3_uri(bucket: str, key: str) -> str:
     return f"s3://{bucket}/{key}"
+
+
+def inference_objects(
+    bucket: str, process_id: str, resource_id: str, *uris: str | None
+) -> list[str]:
+    """One style's objects outside the user's prefixes: its inference request, and the
+    output/failure objects at the given S3 URIs (only those in this bucket under inference/)."""
+    found = [inference_request_key(process_id, resource_id)]
+    for value in uris:
+        try:
+            uri_bucket, key = parse_s3_uri(value or "")
+        except ValueError:
+            continue
+        if uri_bucket == bucket and key.startswith(INFERENCE):
+            found.append(key)
+    return found
+
+
+# ---------------------------------------------------------------- tables (stacks/ddb)
+
+# Global secondary indexes.
+PROCESS_BY_USER = "byUser"  # Process: userId, createdAt — a user's processes (erasure)
+BASE_RESOURCE_BY_STYLE = "byStyle"  # BaseResource: styleKey — one partition per filter combination
+# The attribute DynamoDB expires items by (epoch seconds), on tables created with ttl=True.
+TTL_ATTRIBUTE = "ttl"
+_ERASURE_MARKER_PREFIX = "erasure#"  # never a process id: object keys cannot hold '#'
+
+
+def result_id(created_at: str, process_id: str, resource_id: str) -> str:
+    """Display sort key: time-sortable by the process's creation, unique per style, and the
+    same on every retry of the completion (never the time of the retry)."""
+    return f"{created_at}#{process_id}#{resource_id}"
+
+
+def erasure_marker_id(user_id: str) -> str:
+    """The Process key of a user's erasure marker: a hash, so that the marker names nobody."""
+    return _ERASURE_MARKER_PREFIX + hashlib.sha256(user_id.encode()).hexdigest()
+
+
+def style_key(theme: str, gender: str, skin_tone: str) -> str:
+    """The `byStyle` GSI key: one partition per combination a client filters on."""
+    return f"{theme}#{gender}#{skin_tone}"

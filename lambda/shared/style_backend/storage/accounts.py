@@ -1,4 +1,4 @@
-"""The caller's account, checked where a request destroys data.
+"""The caller's account in the Cognito user pool, checked where a request destroys data.
 
 API Gateway's Cognito authorizer verifies a token's signature and expiry only: a token of a user
 deleted or disabled since it was issued keeps working until it expires (Cognito's ID tokens
@@ -15,13 +15,9 @@ from collections.abc import Mapping
 from botocore.exceptions import ClientError
 
 from common import aws
-from common.errors import NotSignedIn
 from style_backend import config
 from style_backend.config import EnvVar
-
-
-class InactiveAccount(NotSignedIn):
-    """The token is valid, but its account was deleted or disabled since it was issued."""
+from style_backend.domain.errors import InactiveAccount
 
 
 def username_of(claims: Mapping[str, str]) -> str:

@@ -5,7 +5,7 @@ The API functions are modules of lambda/apis, or of another handler folder named
 each declares its routes on a Powertools Router. The API stack deploys `routes()`, the local API
 Gateway serves them, and `document()` is docs/openapi.json:
 
-    .venv/bin/python -m style_backend.api.routes > docs/openapi.json
+    .venv/bin/python -m style_backend.edge.api.routes > docs/openapi.json
 
 Not shipped to Lambda: nothing here runs in a function (the layer holds it, unused).
 """
@@ -34,7 +34,7 @@ API_FUNCTIONS = {
     "AlbumPeopleApiFunction": "albums/people_api",  # FaceFlow people (the FaceFlow image)
     "SharesApiFunction": "sharing/share_api",  # FaceFlow sharing (stacks/albums/sharing.py)
 }
-LAMBDA_DIR = Path(__file__).resolve().parents[3]
+LAMBDA_DIR = Path(__file__).resolve().parents[4]
 DEFAULT_GROUP = "apis"
 TITLE = "Style Backend API"
 VERSION = "1.0.0"
@@ -111,6 +111,8 @@ def document() -> dict[str, Any]:
         app.get_openapi_json_schema(
             title=TITLE,
             version=VERSION,
+            # The published text (docs/openapi.json is the API contract): it keeps naming the
+            # module by the path it was published under.
             description=(
                 "Generated from the API functions' Powertools routers and pydantic models "
                 "(style_backend.api.routes); do not edit by hand. Every route needs a Cognito "
