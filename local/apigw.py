@@ -121,8 +121,8 @@ def load_handler(handler: str) -> Handler:
 
 
 def routes_from_specs(specs: Iterable[Any] | None = None) -> list[Route]:
-    """Routes of the API functions' resolvers (`style_backend.api.routes.routes()`), each calling
-    its function's handler (handler modules must be importable)."""
+    """Routes of the API functions' resolvers (`style_backend.edge.api.routes.routes()`), each
+    calling its function's handler (handler modules must be importable)."""
     if specs is None:
         from style_backend.edge.api.routes import routes
 

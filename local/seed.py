@@ -1,7 +1,8 @@
 """Style images for the local backend: fashion-like portraits of real people, made at start from
 photos that registry packages ship (scripts/fetch_photos.py puts them in .cache/photos at set-up;
-never committed, never downloaded at run time), and seeded through `style_backend.seeding`, which
-checks every one (one clear main face, large enough, head pose within the engines' limits).
+never committed, never downloaded at run time), and seeded through
+`style_backend.edge.seeding`, which checks every one (one clear main face, large enough, head
+pose within the engines' limits).
 
 Each style frames one person as a 3:4 head-and-shoulders portrait (`frame_person`) and grades it
 in its theme. The people are none of the tests' or benchmarks' uploaders (the astronaut and the
@@ -154,7 +155,7 @@ class SeedFailed(RuntimeError):
 
 
 def write_style_folder(folder: Path) -> Path:
-    """Images + the `styles.json` manifest `style_backend.seeding` reads; a style whose photo
+    """Images + the `styles.json` manifest `style_backend.edge.seeding` reads; a style whose photo
     set-up could not fetch is left out (SeedFailed when none is left)."""
     from PIL import Image
 
@@ -181,9 +182,9 @@ def write_style_folder(folder: Path) -> Path:
 
 
 def seed_styles(bucket: str, table: str, env: Mapping[str, str]) -> list[dict[str, Any]]:
-    """Seed through `python -m style_backend.seeding` in a process of its own: the domain code reads
-    its endpoint and credentials from the environment, as on Lambda, and `env` (the local AWS
-    endpoint, fake credentials) is that process's environment, never this one's."""
+    """Seed through `python -m style_backend.edge.seeding` in a process of its own: the domain
+    code reads its endpoint and credentials from the environment, as on Lambda, and `env` (the
+    local AWS endpoint, fake credentials) is that process's environment, never this one's."""
     with tempfile.TemporaryDirectory(prefix="style-seed-") as tmp:
         folder = write_style_folder(Path(tmp))
         command = [sys.executable, "-m", "style_backend.edge.seeding", str(folder)]

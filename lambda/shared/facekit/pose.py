@@ -4,7 +4,8 @@ known. Frontal is (0, 0, 0); yaw > 0 turns the face towards the image's right, p
 the chin up. Numpy only.
 
 It is an estimate of a generic face, so its degrees are this estimator's: the limits that use
-it (style_backend.seeding) are measured with it (benchmarks/bench_style_pose.py), on real photos.
+it (style_backend.edge.seeding) are measured with it (benchmarks/bench_style_pose.py), on real
+photos.
 One detection's landmarks jitter by a few pixels, which swings pitch: single detections of one
 face (the astronaut's head cut six ways, 36 detections) spread over 22°; `steady_head_pose`
 takes the median landmarks of detections at several sizes first, which keeps the six cuts within
