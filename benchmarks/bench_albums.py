@@ -8,8 +8,9 @@ Each run: a new album; every photo gets its upload ticket and is PUT to the loca
 threads, as a browser uploads a few at a time); the clock stops when the album's status is IDLE
 with every photo PROCESSED or DUPLICATE (S3 → SQS → starter → Step Functions in moto → the step
 workers).
-The floor: `faceflow.ingest.ingest_photo` then `facekit.analysis.find_faces` + `embed_faces` on
-the same photos in this process, one at a time (what ExtractEXIF, DetectAlign and Embed compute).
+The floor: `faceflow.domain.ingest.ingest_photo` then `facekit.analysis.find_faces` +
+`embed_faces` on the same photos in this process, one at a time (what ExtractEXIF, DetectAlign
+and Embed compute).
 Prints every run, the medians and the ratio.
 """
 
@@ -29,7 +30,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 
 def floor_per_photo(photos: list[tuple[str, bytes]], rounds: int = 3) -> float:
-    from faceflow.ingest import ingest_photo
+    from faceflow.domain.ingest import ingest_photo
     from facekit import analysis
 
     times = []

@@ -5,7 +5,7 @@
 Quality: the faces YuNet finds in the registry photos (tests/faceflow_photos.py: 41 real faces;
 only Obama (6 photos, 2 of them heavy crops of one), Macron (2) and Ardern (2) have several
 photos — every other face is a person seen once), embedded by SFace. BCubed and pairwise F of
-each batch algorithm (faceflow.clustering.ALGORITHMS), the published anchors on the same
+each batch algorithm (faceflow.domain.clustering.ALGORITHMS), the published anchors on the same
 vectors (Immich, PhotoPrism, LibrePhotos), FaceFlow's album model (constraints, low quality)
 in one batch, and the same photos arriving in three uploads (immediate FAISS assignment only,
 then after a re-cluster).
@@ -30,8 +30,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "lambda/shared")]
 
 import numpy as np  # noqa: E402
 
-from faceflow import clustering, metrics  # noqa: E402
-from faceflow.people import AlbumPeople, FaceEntry  # noqa: E402
+from faceflow.domain import clustering, metrics  # noqa: E402
+from faceflow.domain.people import AlbumPeople, FaceEntry  # noqa: E402
 from tests import faceflow_photos  # noqa: E402
 
 

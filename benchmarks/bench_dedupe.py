@@ -51,7 +51,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "lambda/shared")]
 
 
-from faceflow import dedupe, ingest  # noqa: E402
+from faceflow.domain import dedupe, ingest  # noqa: E402
 from facekit import imaging  # noqa: E402
 from tests import faceflow_photos  # noqa: E402
 

@@ -5,8 +5,8 @@ face crop's real layers.
 
 Sizes are the installed files of each distribution in this virtualenv (its RECORD), i.e. what a
 layer or zip would hold unzipped (cp311 manylinux wheels here; cp312 ones differ by a few MB).
-Each step's set is what its modules import (faceflow.ingest/dedupe, facekit.analysis,
-faceflow.clustering/people), with their dependencies.
+Each step's set is what its modules import (faceflow.domain.ingest/dedupe, facekit.analysis,
+faceflow.domain.clustering/people), with their dependencies.
 
 --layers bundles SharedLayer and ImagingLayer as synth does (pip for python3.12 manylinux, the
 pinned models) and prints what FaceCropFunction holds unzipped, folder by folder.

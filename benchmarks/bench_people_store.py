@@ -30,8 +30,9 @@ USER = "bench-user"
 
 
 def _album(n: int) -> tuple[str, list[str]]:
-    from faceflow import albums, people_store
-    from faceflow.people import FaceEntry
+    from faceflow.domain.people import FaceEntry
+    from faceflow.storage import albums
+    from faceflow.storage import people as stored_people
 
     album = albums.create_album(USER, "bench").album_id
     rng = np.random.default_rng(0)
@@ -50,8 +51,8 @@ def _album(n: int) -> tuple[str, list[str]]:
                 "cropKey": f"tenant/{USER}/{album}/crops/{e.face_id}.png",
             }
 
-    people_store.change(USER, album, fill, vectors_changed=True)
-    return album, sorted(people_store.load(USER, album).people.members())
+    stored_people.change(USER, album, fill, vectors_changed=True)
+    return album, sorted(stored_people.load(USER, album).people.members())
 
 
 def main() -> int:
@@ -62,11 +63,13 @@ def main() -> int:
     os.environ.update({**ENV, "AWS_DEFAULT_REGION": "us-west-2"})
     with mock_aws():
         create_album_resources(boto3.client("s3"), boto3.client("dynamodb"))
-        from faceflow import albums, people_store
+        from faceflow.edge import people as people_cases
+        from faceflow.storage import keys, table
+        from faceflow.storage import people as stored_people
 
         for n in (int(s) for s in args.sizes.split(",")):
             album, clusters = _album(n)
-            item = albums.table().get_item(Key=people_store.people_key(album))["Item"]
+            item = table.table().get_item(Key=keys.people_key(album))["Item"]
             s3 = boto3.client("s3")
             bucket = BUCKETS["ALBUM_EMBEDDINGS_BUCKET"]
             size = {
@@ -76,10 +79,10 @@ def main() -> int:
             reads, edits = [], []
             for i in range(args.edits):
                 t = time.perf_counter()
-                people_store.load(USER, album).people.clusters()
+                stored_people.load(USER, album).people.clusters()
                 reads.append(time.perf_counter() - t)
                 t = time.perf_counter()
-                people_store.label(USER, album, clusters[i % len(clusters)], f"Person {i}")
+                people_cases.label(USER, album, clusters[i % len(clusters)], f"Person {i}")
                 edits.append(time.perf_counter() - t)
 
             def stats(xs):

@@ -7,12 +7,12 @@ objects it holds are not counted in the exporter's memory. Photos are the real r
 (.cache/photos), cycled to make up the count, each uploaded as a photo of its own; the default
 `--scale 1 2` also runs them upscaled 2x per side (re-encoded JPEG, quality 92): a bigger
 archive, to show memory does not grow with it. Each run is a fresh share exported in a fresh
-process by `faceflow.exporter.export` (what the exporter Lambda runs: the ZIP streamed into a
+process by `faceflow.edge.exporter.export` (what the exporter Lambda runs: the ZIP streamed into a
 multipart upload, each photo's copy, the manifest, the email); that process samples its RSS
 every 5 ms during the export and reports the peak against its RSS just before (imports and
 clients done; not ru_maxrss, which Linux carries over from the parent across fork and exec).
-The ZIP's own rate is the time of `exporter.write_archive` alone; the floor, the same ZIP
-written from memory into a sink (no S3). Prints every run and the medians.
+The ZIP's own rate is the time of `faceflow.storage.exports.write_archive` alone; the floor, the
+same ZIP written from memory into a sink (no S3). Prints every run and the medians.
 """
 
 from __future__ import annotations
@@ -87,7 +87,8 @@ def _photos(count: int, scale: int) -> list[tuple[str, bytes]]:
 def _upload(count: int, scale: int) -> tuple[str, list[str], int]:
     import boto3
 
-    from faceflow import albums, uploads
+    from faceflow.edge import uploads
+    from faceflow.storage import albums, keys, table
     from tests.album_resources import BUCKETS
 
     album = albums.create_album(USER, f"bench ×{scale}").album_id
@@ -102,7 +103,7 @@ def _upload(count: int, scale: int) -> tuple[str, list[str], int]:
             size=len(data),
             sha256=None,
         )
-        key = albums.table().get_item(Key=albums.photo_key(album, ticket["photoId"]))["Item"]
+        key = table.table().get_item(Key=keys.photo_key(album, ticket["photoId"]))["Item"]
         s3.put_object(Bucket=BUCKETS["ALBUM_RAW_BUCKET"], Key=key["rawKey"], Body=data)
         ids.append(ticket["photoId"])
         total += len(data)
@@ -115,10 +116,11 @@ def _export(port: int, album: str, share: str, out: multiprocessing.Queue) -> No
 
     import psutil
 
-    from faceflow import exporter, sharing, storage
+    from faceflow.edge import exporter
+    from faceflow.storage import exports, objects, shares
 
     # The archive's own time, apart from the photos' copies, manifest and email that follow.
-    write_archive, archive_s = exporter.write_archive, []
+    write_archive, archive_s = exports.write_archive, []
 
     def timed(*args, **kw):
         started = time.perf_counter()
@@ -127,8 +129,8 @@ def _export(port: int, album: str, share: str, out: multiprocessing.Queue) -> No
         finally:
             archive_s.append(time.perf_counter() - started)
 
-    exporter.write_archive = timed
-    storage.s3().list_buckets()  # clients made, imports done: the baseline
+    exports.write_archive = timed
+    objects.s3().list_buckets()  # clients made, imports done: the baseline
     me = psutil.Process()
     before = me.memory_info().rss
     peak = [before]
@@ -145,7 +147,7 @@ def _export(port: int, album: str, share: str, out: multiprocessing.Queue) -> No
     elapsed = time.perf_counter() - started
     done.set()
     sampler.join()
-    item = sharing.load(album, share)
+    item = shares.load(album, share)
     out.put(
         {
             "status": status,
@@ -163,7 +165,7 @@ def floor(photos: list[tuple[str, bytes]]) -> float:
     own work without S3."""
     import zipfile
 
-    from faceflow.exporter import READ_CHUNK
+    from faceflow.domain.archive import READ_CHUNK
 
     class Sink(io.RawIOBase):
         position = 0
@@ -211,7 +213,7 @@ def main() -> int:
             break
         except requests.ConnectionError:
             time.sleep(0.1)
-    from faceflow import sharing
+    from faceflow.edge import shares
     from tests.album_resources import create_album_resources
     from tests.share_resources import create_share_resources
 
@@ -235,7 +237,7 @@ def main() -> int:
             album, ids, total = _upload(args.photos, scale)
             runs = []
             for _ in range(args.runs):
-                share = sharing.share_photos(USER, album, ids, recipients=["r@example.com"])
+                share = shares.share_photos(USER, album, ids, recipients=["r@example.com"])
                 queue = spawn.Queue()
                 worker = spawn.Process(target=_export, args=(port, album, share["shareId"], queue))
                 worker.start()

@@ -231,7 +231,7 @@ class LocalBackend:
             "AWS_ENDPOINT_URL": self.aws_url,
             "AWS_ENDPOINT_URL_S3": self.s3_url,
             "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME": self.sagemaker_api.url,
-            # The local CloudFront speaks http (faceflow.signing writes https otherwise).
+            # The local CloudFront speaks http (faceflow.domain.signing writes https otherwise).
             "SHARE_URL_SCHEME": "http",
         }
         # An image's models (its /opt/face_models) are the checksum-pinned files set-up fetched.

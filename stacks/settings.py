@@ -9,7 +9,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from faceflow.album_env import MAX_PHOTO_BYTES_CEILING
+from faceflow.config import MAX_PHOTO_BYTES_CEILING
 from style_backend.config import DEFAULT_MAX_UPLOAD_BYTES
 
 

@@ -22,10 +22,10 @@ for var in [v for v in os.environ if v.startswith("AWS_ENDPOINT_URL")]:
 def _fresh_boto_clients():
     """Cached clients (and the URL signer) must not survive into a test that mocks differently."""
     from common import aws
-    from faceflow import signing
+    from faceflow.storage import signing_keys
 
     aws.reset()
-    signing.reset()
+    signing_keys.reset()
     yield
     aws.reset()
-    signing.reset()
+    signing_keys.reset()

@@ -180,7 +180,7 @@ def identity_of(photo: str, index: int, box: tuple[float, ...]) -> str | None:
 def labelled_faces() -> list[LabelledFace]:
     """Every face YuNet finds in the distinct photos and the heavy crops, embedded by the default
     embedder, with its identity. Portraits hold one face each; extra detections there are None."""
-    from faceflow import ingest
+    from faceflow.domain import ingest
     from facekit import analysis
 
     out = []
@@ -205,7 +205,7 @@ def ingested(items: Sequence[tuple[str, bytes, str | None]], *, faces: bool = Fa
     """(PhotoFacts in upload order, thumbnails by name, the picture each name shows, and with
     `faces` each photo's PhotoFaces as DetectAlign + Embed record them) of a near-duplicate set,
     as ingestion would record them."""
-    from faceflow import dedupe, ingest
+    from faceflow.domain import dedupe, ingest
     from facekit import analysis
 
     facts, thumbs, truth, found = [], {}, {}, {}

@@ -1,13 +1,14 @@
 """What the sharing stack declares besides the album resources, for tests on moto (decorator
-mode): the export queue, the SES sender and template (faceflow.share_mail.TEMPLATE), the signing
-key's secret filled by the real custom-resource code (share_keys.key_pair), and the settings."""
+mode): the export queue, the SES sender and template (faceflow.domain.share_mail.TEMPLATE), the
+signing key's secret filled by the real custom-resource code (faceflow.edge.signing_keys.key_pair),
+and the settings."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from faceflow.share_mail import TEMPLATE
+from faceflow.domain.share_mail import TEMPLATE
 
 KEY_PAIR_ID = "K2JCJMDEHXQW5F"
 DOMAIN = "d111111abcdef8.cloudfront.net"
@@ -36,14 +37,14 @@ class Sharing:
 
 
 def create_share_resources(sqs: Any, ses: Any, secrets: Any, monkeypatch: Any) -> Sharing:
-    import share_keys
+    from faceflow.edge import signing_keys
 
     queue_url = sqs.create_queue(QueueName="share-exports")["QueueUrl"]
     monkeypatch.setenv("SHARE_QUEUE_URL", queue_url)
     ses.verify_email_identity(EmailAddress=SENDER)
     ses.create_template(Template={"TemplateName": TEMPLATE_NAME, **TEMPLATE})
     secrets.create_secret(Name=SECRET, SecretString="placeholder")  # pragma: allowlist secret
-    public = share_keys.key_pair(SECRET, "1")
+    public = signing_keys.key_pair(SECRET, "1")
     return Sharing(queue_url, {KEY_PAIR_ID: public})
 
 

@@ -4,7 +4,8 @@ Thin: each route checks nothing but the request's shape (pydantic, album_models)
 faceflow. Like every API function: one Powertools `router`, `app = edge.resolver(router)` (JSON
 bodies, 400 VALIDATION_ERROR, CORS and no-store on every answer), `handler =
 edge.entry_point(app)` (401 before anything else when the authorizer's claims are missing).
-Album domain errors (faceflow.albums.AlbumError) carry a code; common.api.STATUS gives its status.
+Album domain errors (faceflow.domain.errors.AlbumError) carry a code; common.api.STATUS gives its
+status.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from common import api as edge
 from common.api import NextToken
-from faceflow import albums, duplicates, uploads
+from faceflow.edge import albums, duplicates, uploads
 
 ID = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9a-f]+$")]
 Limit = Annotated[int, Query(ge=1, le=100)]

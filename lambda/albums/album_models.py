@@ -6,12 +6,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from faceflow import storage
-from faceflow.album_env import MAX_PHOTO_BYTES_CEILING
+from faceflow.config import MAX_PHOTO_BYTES_CEILING
+from faceflow.domain.uploads import EXTENSIONS
 from style_backend.edge.api.models import media_type
 
 SHA256 = r"^[0-9a-fA-F]{64}$"
-PhotoType = media_type(storage.EXTENSIONS)  # JPEG, PNG, WebP; another is a 415
+PhotoType = media_type(EXTENSIONS)  # JPEG, PNG, WebP; another is a 415
 
 
 class _Model(BaseModel):

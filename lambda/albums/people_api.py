@@ -1,6 +1,6 @@
 """The people routes of the REST API (FaceFlow people, issue 12): an album's clusters and the
 user's corrections. Thin, like album_api: the request's shape (pydantic, people_models), then one
-faceflow.people_store call. Runs in the FaceFlow image (numpy, faiss for suggestions)."""
+faceflow.edge.people call. Runs in the FaceFlow image (numpy, faiss for suggestions)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from people_models import (
 
 from common import api as edge
 from common.api import NextToken
-from faceflow import people_store
+from faceflow.edge import people
 
 AlbumId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9a-f]+$")]
 ClusterId = Annotated[
@@ -53,7 +53,7 @@ def reply(model: Any) -> Response:
 def list_clusters(
     albumId: AlbumId, limit: Limit = 50, nextToken: Token = None
 ) -> Response[ClusterPage]:
-    items, token = people_store.list_clusters(caller(), albumId, limit, nextToken)
+    items, token = people.list_clusters(caller(), albumId, limit, nextToken)
     return reply(ClusterPage(items=items, nextToken=token))
 
 
@@ -63,7 +63,7 @@ def list_clusters(
     responses=edge.documented(200, 400, 404, 409, 413, 415),
 )
 def label_cluster(albumId: AlbumId, clusterId: ClusterId, body: LabelCluster) -> Response[Cluster]:
-    return reply(Cluster(**people_store.label(caller(), albumId, clusterId, body.name)))
+    return reply(Cluster(**people.label(caller(), albumId, clusterId, body.name)))
 
 
 @router.post(
@@ -72,7 +72,7 @@ def label_cluster(albumId: AlbumId, clusterId: ClusterId, body: LabelCluster) ->
     responses=edge.documented(200, 400, 404, 409, 413, 415),
 )
 def merge_clusters(albumId: AlbumId, body: MergeClusters) -> Response[ClusterRef]:
-    return reply(ClusterRef(clusterId=people_store.merge(caller(), albumId, body.clusterIds)))
+    return reply(ClusterRef(clusterId=people.merge(caller(), albumId, body.clusterIds)))
 
 
 @router.post(
@@ -83,7 +83,7 @@ def merge_clusters(albumId: AlbumId, body: MergeClusters) -> Response[ClusterRef
 def split_cluster(
     albumId: AlbumId, clusterId: ClusterId, body: SplitCluster
 ) -> Response[ClusterRef]:
-    new_id = people_store.split(caller(), albumId, clusterId, body.faceIds)
+    new_id = people.split(caller(), albumId, clusterId, body.faceIds)
     return reply(ClusterRef(clusterId=new_id))
 
 
@@ -93,7 +93,7 @@ def split_cluster(
     responses=edge.documented(200, 400, 404),
 )
 def suggestions(albumId: AlbumId, clusterId: ClusterId) -> Response[SuggestionList]:
-    return reply(SuggestionList(items=people_store.suggestions(caller(), albumId, clusterId)))
+    return reply(SuggestionList(items=people.suggestions(caller(), albumId, clusterId)))
 
 
 @router.post(
@@ -102,7 +102,7 @@ def suggestions(albumId: AlbumId, clusterId: ClusterId) -> Response[SuggestionLi
     responses=edge.documented(200, 400, 404, 409, 413, 415),
 )
 def recluster(albumId: AlbumId) -> Response[Reclustered]:
-    return reply(Reclustered(clusters=people_store.recluster(caller(), albumId)))
+    return reply(Reclustered(clusters=people.recluster(caller(), albumId)))
 
 
 @router.get(
@@ -111,7 +111,7 @@ def recluster(albumId: AlbumId) -> Response[Reclustered]:
     responses=edge.documented(200, 400, 404),
 )
 def list_edits(albumId: AlbumId) -> Response[EditPage]:
-    return reply(EditPage(items=people_store.edits(caller(), albumId)))
+    return reply(EditPage(items=people.edits(caller(), albumId)))
 
 
 @router.post(
@@ -120,7 +120,7 @@ def list_edits(albumId: AlbumId) -> Response[EditPage]:
     responses=edge.documented(200, 400, 404, 409, 413, 415),
 )
 def undo(albumId: AlbumId) -> Response[Undone]:
-    return reply(Undone(**people_store.undo(caller(), albumId)))
+    return reply(Undone(**people.undo(caller(), albumId)))
 
 
 app = edge.resolver(router)

@@ -6,9 +6,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from faceflow.people import LABEL_PATTERN, MAX_LABEL
+from faceflow.domain.people import LABEL_PATTERN, MAX_LABEL
 
-# Face ids are "{photoId}-{n}" (faceflow.people_store), cluster ids "C-" + a face id (+ "-n").
+# Face ids are "{photoId}-{n}" (faceflow.storage.keys), cluster ids "C-" + a face id (+ "-n").
 ClusterId = Annotated[str, Field(min_length=3, max_length=128, pattern=r"^C-[0-9a-f-]+$")]
 FaceId = Annotated[str, Field(min_length=3, max_length=40, pattern=r"^[0-9a-f]+-[0-9]+$")]
 # A split's body stays within the API's 16 KiB (common.api.MAX_BODY_BYTES).

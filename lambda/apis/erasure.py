@@ -8,7 +8,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
-import faceflow.albums  # noqa: F401 (registers FaceFlow's eraser)
+import faceflow.storage.albums  # noqa: F401 (registers FaceFlow's eraser)
 from common import api as edge
 from style_backend.edge import erasure  # registers the styling flow's eraser
 from style_backend.edge.api.models import ErasureSummary, UserId

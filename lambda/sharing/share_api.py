@@ -3,9 +3,9 @@ FaceFlow image (lambda/albums/Dockerfile): choosing a share's photos asks the pe
 
 Thin, like every API function: one Powertools `router`, `app = edge.resolver(router)`, `handler =
 edge.entry_point(app)`; each route checks the request's shape (share_models) and calls
-faceflow.sharing. Album domain errors (faceflow.albums.AlbumError) carry a code whose status
-common.api.STATUS gives; another user's album or share is 404 with the body of one that does
-not exist.
+faceflow.edge.shares. Album domain errors (faceflow.domain.errors.AlbumError) carry a code
+whose status common.api.STATUS gives; another user's album or share is 404 with the body of one
+that does not exist.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from share_models import (
 )
 
 from common import api as edge
-from faceflow import share_people, sharing, signing
+from faceflow.edge import shares
 
 ID = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9a-f]+$")]
 JSON = "application/json"
@@ -54,7 +54,7 @@ def reply(status: int, model: Any) -> Response:
     responses=edge.documented(201, 400, 404, 409, 413, 415),
 )
 def create_share(albumId: ID, body: CreateShare) -> Response[ShareCreated]:
-    share = share_people.create_share(
+    share = shares.create_share(
         caller(),
         albumId,
         recipients=body.recipients,
@@ -71,7 +71,7 @@ def create_share(albumId: ID, body: CreateShare) -> Response[ShareCreated]:
     responses=edge.documented(200, 400, 404, 413, 415),
 )
 def preview_share(albumId: ID, body: PreviewShare) -> Response[SharePreview]:
-    count = share_people.preview(caller(), albumId, body.filters.clusterIds)
+    count = shares.preview(caller(), albumId, body.filters.clusterIds)
     return reply(200, SharePreview(photoCount=count))
 
 
@@ -81,7 +81,7 @@ def preview_share(albumId: ID, body: PreviewShare) -> Response[SharePreview]:
     responses=edge.documented(200, 400, 404),
 )
 def list_shares(albumId: ID) -> Response[SharePage]:
-    return reply(200, SharePage(items=sharing.list_shares(caller(), albumId)))
+    return reply(200, SharePage(items=shares.list_shares(caller(), albumId)))
 
 
 @router.get(
@@ -90,9 +90,7 @@ def list_shares(albumId: ID) -> Response[SharePage]:
     responses=edge.documented(200, 400, 404),
 )
 def get_share(shareId: ID) -> Response[Share]:
-    item = sharing.owned(caller(), shareId)
-    signer = signing.from_environment() if sharing.status_of(item) == "READY" else None
-    return reply(200, Share(**sharing.view(item, signer)))
+    return reply(200, Share(**shares.get_share(caller(), shareId)))
 
 
 @router.delete(
@@ -101,7 +99,7 @@ def get_share(shareId: ID) -> Response[Share]:
     responses=edge.documented(200, 400, 404),
 )
 def revoke_share(shareId: ID) -> Response[Share]:
-    return reply(200, Share(**sharing.revoke_share(caller(), shareId)))
+    return reply(200, Share(**shares.revoke_share(caller(), shareId)))
 
 
 app = edge.resolver(router)

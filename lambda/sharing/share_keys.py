@@ -1,6 +1,7 @@
 """The signing-key custom resource (Custom::ShareSigningKey), one per key generation: at deploy
 time it makes the RSA key pair, writes the private key into the generation's secret and answers
-the public key, which the stack registers as a CloudFront public key of the key group.
+the public key (faceflow.edge.signing_keys), which the stack registers as a CloudFront public key
+of the key group.
 
 CloudFormation invokes this function directly (no provider framework) and reads the answer from
 the presigned ResponseURL, as for any Lambda-backed custom resource. Create and Update keep the
@@ -14,37 +15,11 @@ import json
 import urllib.request
 from typing import Any
 
-from common import aws
-from common.observability import logger
-from faceflow import signing
+from common.observability import lambda_entry, logger
+from faceflow.edge.signing_keys import handle
 
 
-def key_pair(secret_id: str, generation: str) -> str:
-    """The public key of this generation's key pair, made (and stored) the first time."""
-    secrets = aws.client("secretsmanager")
-    current = secrets.get_secret_value(SecretId=secret_id)["SecretString"]
-    try:
-        stored = json.loads(current)
-    except ValueError:
-        stored = {}  # the placeholder CloudFormation generated with the secret
-    if isinstance(stored, dict) and stored.get("generation") == generation:
-        return signing.public_key_of(stored["privateKey"])
-    private, public = signing.generate_key_pair()
-    secrets.put_secret_value(
-        SecretId=secret_id,
-        SecretString=json.dumps({"generation": generation, "privateKey": private}),
-    )
-    return public
-
-
-def handle(event: dict[str, Any]) -> tuple[str, dict[str, str]]:
-    props = event["ResourceProperties"]
-    physical = f"share-signing-key-{props['Generation']}"
-    if event["RequestType"] == "Delete":
-        return event.get("PhysicalResourceId", physical), {}
-    return physical, {"PublicKey": key_pair(props["SecretId"], str(props["Generation"]))}
-
-
+@lambda_entry()
 def on_event(event: dict[str, Any], context: Any = None) -> None:
     status, reason, physical, data = "SUCCESS", "", event.get("PhysicalResourceId", ""), {}
     try:

@@ -1,7 +1,7 @@
 """The share API's request and response bodies (pydantic v2): the contract of issue 13.
 
-Recipient addresses carry the domain's own pattern and limit (faceflow.sharing), so the document
-calls valid exactly what the domain accepts; the domain checks them again."""
+Recipient addresses carry the domain's own pattern and limit (faceflow.domain.shares), so the
+document calls valid exactly what the domain accepts; the domain checks them again."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from faceflow.sharing import EMAIL_PATTERN, MAX_ADDRESS, MAX_RECIPIENTS
+from faceflow.domain.shares import EMAIL_PATTERN, MAX_ADDRESS, MAX_RECIPIENTS
 
 MAX_PEOPLE = 100
 Status = Literal["BUILDING", "READY", "FAILED", "REVOKED", "EXPIRED"]

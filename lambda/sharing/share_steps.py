@@ -1,4 +1,5 @@
-"""The share exporter's Lambda handler: an SQS batch of export requests (one per share).
+"""The share exporter's Lambda handler: an SQS batch of export requests (one per share), each
+built by faceflow.edge.exporter.
 
 A request that fails with a transient error is raised: SQS makes it visible again and Lambda
 retries it, until its last receive (`ApproximateReceiveCount` reaching SHARE_EXPORT_ATTEMPTS,
@@ -7,26 +8,12 @@ the queue's maxReceiveCount), which ends the share FAILED instead of leaving it 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from common.observability import logger
-from faceflow import exporter
-from faceflow.album_env import AlbumEnv, get_int
+from common.observability import lambda_entry
+from faceflow.edge import exporter
 
 
+@lambda_entry()
 def export(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    attempts = get_int(AlbumEnv.SHARE_EXPORT_ATTEMPTS)
-    results = {}
-    for record in event.get("Records", []):
-        request = json.loads(record["body"])
-        received = int(record.get("attributes", {}).get("ApproximateReceiveCount", "1"))
-        status = exporter.export(
-            request["userId"],
-            request["albumId"],
-            request["shareId"],
-            final_attempt=received >= attempts,
-        )
-        logger.info("share exported", extra={"shareId": request["shareId"], "status": status})
-        results[request["shareId"]] = status
-    return {"shares": results}
+    return exporter.export_requests(event)

@@ -1,12 +1,12 @@
 """The album stack's statements on album objects, shared by its parts (the album API, the
 pipeline, sharing): objects under tenant/ only, listing under tenant/ only; and, in the raw
-bucket, the uploads under incoming/tenant/ (faceflow.storage) for those that handle them."""
+bucket, the uploads under incoming/tenant/ (faceflow.storage.keys) for those that handle them."""
 
 from __future__ import annotations
 
 from aws_cdk import aws_s3 as s3
 
-from faceflow.storage import INCOMING, TENANT
+from faceflow.storage.keys import INCOMING, TENANT
 from stacks.shared import ProjectFunction
 
 TENANT_OBJECTS = f"{TENANT}/*"
@@ -53,7 +53,7 @@ def listing(
 def prefix_deletion(
     fn: ProjectFunction, *every: s3.IBucket | str, uploads: s3.IBucket | str | None = None
 ) -> None:
-    """What deleting everything under a prefix needs (faceflow.storage.delete_prefix); with
+    """What deleting everything under a prefix needs (faceflow.storage.objects.delete_prefix); with
     `uploads` (the raw bucket), under its incoming/ prefix too (storage.delete_everywhere)."""
     objects(fn, "DeleteAlbumObjects", ["s3:DeleteObject", "s3:AbortMultipartUpload"], *every)
     listing(fn, "ListAlbumObjects", "s3:ListBucket", *every)

@@ -24,15 +24,15 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from faceflow.album_env import AlbumEnv
-from faceflow.storage import INCOMING, TENANT
+from faceflow.config import AlbumEnv
+from faceflow.storage.keys import INCOMING, TENANT
 from stacks.nag import acknowledge
 from stacks.settings import Settings
 from stacks.shared import Component, DeadLetterQueue, ProjectFunction, ProjectLogGroup, StackKey
 from stacks.shared.queues import EncryptedQueueDestination
 
 # Error names the Retry of every task matches: Lambda's own transient failures and the steps'
-# TransientStepError (faceflow.pipeline). Anything else is permanent: Catch → FailJob.
+# TransientStepError (faceflow.edge.pipeline). Anything else is permanent: Catch → FailJob.
 TRANSIENT_ERRORS = [
     "Lambda.ServiceException",
     "Lambda.AWSLambdaException",
@@ -177,7 +177,7 @@ class AlbumPipeline(Component):
         return starter
 
     def grant_start_jobs(self, fn: ProjectFunction) -> None:
-        """Starting jobs (faceflow.jobs.start_job): the starter's, and the album API's for a
+        """Starting jobs (faceflow.edge.starter.start_job): the starter's, and the album API's for a
         photo released from DUPLICATE."""
         fn.function.add_environment(
             AlbumEnv.STATE_MACHINE_ARN.value, self.state_machine.state_machine_arn

@@ -7,7 +7,7 @@
 - ShareDistribution: CloudFront on the exports bucket through origin access control (read
   only, SSE-KMS decrypt for this distribution), every request signed by the key group, HTTPS
   only, caching disabled (a revoked share's objects are gone at once), standard logs;
-- ShareMail: the SES sender identity and the share email template (faceflow.share_mail);
+- ShareMail: the SES sender identity and the share email template (faceflow.domain.share_mail);
 - ShareExport: the export queue (+ DLQ, alarm) and the exporter function;
 - the share API function (lambda/sharing/share_api.py, in the FaceFlow image: it asks the people
   backend for a share's photos), mounted by the API stack; the exporter and the key function are
@@ -38,8 +38,8 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from faceflow.album_env import AlbumEnv
-from faceflow.share_mail import TEMPLATE
+from faceflow.config import AlbumEnv
+from faceflow.domain.share_mail import TEMPLATE
 from stacks.albums import grants
 from stacks.nag import acknowledge, skip_checkov
 from stacks.settings import Settings

@@ -19,7 +19,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from faceflow.album_env import AlbumEnv
+from faceflow.config import AlbumEnv
 from stacks.albums import grants
 from stacks.albums.grants import KMS_ACTIONS
 from stacks.albums.pipeline import AlbumPipeline
@@ -188,7 +188,7 @@ class AlbumsStack(ProjectStack):
 
     def _grant_starter(self, starter: ProjectFunction) -> None:
         """The starter moves each upload (raw incoming/) to its photo's raw key, or deletes it:
-        faceflow.jobs.receive_upload. Deleting under tenant/: the copy it made for an album
+        faceflow.edge.starter.receive_upload. Deleting under tenant/: the copy it made for an album
         deleted meanwhile; DeleteItem: the job item it wrote for one."""
         raw = self.storage.raw
         self._table(starter, "GetItem", "Query", "UpdateItem", "PutItem", "DeleteItem")
@@ -199,8 +199,9 @@ class AlbumsStack(ProjectStack):
 
     def _grant_cleanup(self) -> None:
         """A step that finds its album deleted after its last write deletes what it wrote (the
-        deletion may have listed the album before): faceflow.pipeline, faceflow.face_steps,
-        faceflow.people_store (Cluster's objects are its PeopleState grant)."""
+        deletion may have listed the album before): faceflow.edge.pipeline,
+        faceflow.edge.face_steps, faceflow.storage.people (Cluster's objects are its PeopleState
+        grant)."""
         p, derived, embeddings = self.pipeline, self.storage.derived, self.storage.embeddings
         extract = p.functions["ExtractEXIF"]
         self._objects(extract, "DeleteOwnThumbnail", ["s3:DeleteObject"], derived)
@@ -229,7 +230,7 @@ class AlbumsStack(ProjectStack):
         self.pipeline.grant_start_jobs(fn)  # a photo released from DUPLICATE
 
     def _people_objects(self, fn: ProjectFunction) -> None:
-        """The people state's versions (faceflow.people_store) and the photos' face vectors."""
+        """The people state's versions (faceflow.storage.people) and the photos' face vectors."""
         self._objects(
             fn,
             "PeopleState",
@@ -252,7 +253,8 @@ class AlbumsStack(ProjectStack):
         grants.prefix_deletion(fn, *every, uploads=uploads)
 
     def grant_user_erasure(self, fn: ProjectFunction) -> None:
-        """The styling flow's user erasure also erases the user's albums (faceflow.albums)."""
+        """The styling flow's user erasure also erases the user's albums
+        (faceflow.storage.albums)."""
         for name in (AlbumEnv.TABLE, *ALBUM_BUCKET_ENV.values()):
             fn.function.add_environment(name.value, self.album_env[name])
         fn.allow("AlbumKey", KMS_ACTIONS, [self.storage.key.key_arn])

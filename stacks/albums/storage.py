@@ -1,7 +1,7 @@
 """The album buckets (raw, derived, embeddings, exports): SSE-KMS with the album key, TLS only,
 private, server access logs, incomplete multipart uploads aborted after a day; raw and derived
 answer browser PUTs and part uploads (CORS exposing ETag, which completing an upload needs).
-Raw expires what is left under incoming/ (uploads no photo claimed: faceflow.jobs)."""
+Raw expires what is left under incoming/ (uploads no photo claimed: faceflow.edge.starter)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from faceflow.storage import INCOMING
+from faceflow.storage.keys import INCOMING
 from stacks.nag import acknowledge_wildcards
 from stacks.settings import Settings
 from stacks.shared import AccessLogBucket, Component, ProjectKey, SecureBucket

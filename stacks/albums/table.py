@@ -1,5 +1,6 @@
-"""The album single table (faceflow.albums' keys): PK/SK, GSI1 (status), GSI2 (user#album), LSI1,
-encrypted with the album key; `ttl` expires the share rate limit's counters (faceflow.sharing)."""
+"""The album single table (faceflow.storage.keys): PK/SK, GSI1 (status), GSI2 (user#album), LSI1,
+encrypted with the album key; `ttl` expires the share rate limit's counters
+(faceflow.storage.shares)."""
 
 from __future__ import annotations
 

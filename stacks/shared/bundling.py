@@ -30,8 +30,9 @@ SHARED_DIR = LAMBDA_DIR / "shared"
 COMMON_PACKAGE = SHARED_DIR / "common"  # what both products need of AWS: pure Python
 DOMAIN_PACKAGE = SHARED_DIR / "style_backend"  # the styling package (domain, storage, edge)
 FACE_PACKAGE = SHARED_DIR / "facekit"  # the face package: split between the two layers
-# FaceFlow's domain: its album bookkeeping (albums, uploads, jobs, storage) is pure Python and
-# ships in the shared layer (the user erasure erases albums); its imaging modules do not.
+# FaceFlow (domain/, storage/, edge/): its modules that import no imaging package (album storage,
+# uploads, the starter, the exporter, signing) ship in the shared layer (the user erasure erases
+# albums; the exporter and the signing key are zip functions); its imaging modules do not.
 FACEFLOW_PACKAGE = SHARED_DIR / "faceflow"
 # What the FaceChain container COPYs: these packages whole.
 SHARED_PACKAGES = (COMMON_PACKAGE, DOMAIN_PACKAGE, FACE_PACKAGE)
@@ -156,13 +157,20 @@ def _imported_names(path: Path) -> set[str]:
     return names
 
 
+def _module_name(path: Path) -> str:
+    """The dotted name a file is imported by (a package's __init__.py: the package's)."""
+    parts = path.relative_to(SHARED_DIR).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
 def face_modules(package: Path = FACE_PACKAGE) -> tuple[list[Path], list[Path]]:
-    """facekit's modules as (pure, imaging). A module is imaging when it imports one of
+    """A package's modules (facekit's, or faceflow's: every subpackage walked) as (pure, imaging).
+    A module is imaging when it imports one of
     IMAGING_IMPORTS or an imaging facekit module; it then ships in the imaging layer, every other
     one in the shared layer, so a function without the imaging layer cannot import it by mistake
     (it fails in tests, not on the first upload)."""
     files = sorted(p for p in package.rglob("*.py") if "__pycache__" not in p.parts)
-    names = {p: ".".join(p.relative_to(SHARED_DIR).with_suffix("").parts) for p in files}
+    names = {p: _module_name(p) for p in files}
     imports = {p: _imported_names(p) for p in files}
     imaging = {p for p in files if {n.split(".")[0] for n in imports[p]} - _PURE_IMPORTS}
     while True:  # a module importing an imaging module is imaging too

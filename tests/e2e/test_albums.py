@@ -13,7 +13,7 @@ import pytest
 import requests
 from PIL import Image
 
-from faceflow.ingest import THUMB_MAX_SIDE
+from faceflow.domain.ingest import THUMB_MAX_SIDE
 from local.album_client import AlbumUser, png_bytes, real_photos
 from local.functions import InvocationError
 from local.photos import astronaut

@@ -89,7 +89,7 @@ def _document_accepts(schema_name: str, body: dict) -> bool:
     return jsonschema.Draft202012Validator(schema).is_valid(body)
 
 
-# What str.strip() drops: a label of nothing else is refused (faceflow.people.label).
+# What str.strip() drops: a label of nothing else is refused (faceflow.domain.people.label).
 SPACES = [chr(code) for code in range(0x110000) if chr(code).isspace()]
 
 

@@ -123,7 +123,7 @@ def test_share_a_person_download_the_emailed_archive_then_revoke(backend):
 
 def expired_link(backend, link: str) -> str:
     """The same object signed with the deployment's own key, but already expired."""
-    from faceflow.signing import UrlSigner
+    from faceflow.domain.signing import UrlSigner
 
     env = backend.environment_of("share_steps.export")
     secret = backend.client("secretsmanager").get_secret_value(SecretId=env["SHARE_SIGNING_SECRET"])

@@ -105,7 +105,7 @@ def test_raw_uploads_reach_the_starter_through_an_encrypted_queue_with_a_dlq(syn
     (notes,) = synth.resources(STACK, "Custom::S3BucketNotifications").values()
     (config,) = notes["Properties"]["NotificationConfiguration"]["QueueConfigurations"]
     assert config["Events"] == ["s3:ObjectCreated:*"]
-    # Uploads land under incoming/ (faceflow.storage); the starter moves each to tenant/.
+    # Uploads land under incoming/ (faceflow.storage.keys); the starter moves each to tenant/.
     filters = [{"Name": "prefix", "Value": "incoming/tenant/"}]
     assert config["Filter"]["Key"]["FilterRules"] == filters
     queues = synth.resources(STACK, "AWS::SQS::Queue")
@@ -298,7 +298,7 @@ def test_album_deletion_and_user_erasure_reach_the_uploads_too(synth):
 
 
 def test_steps_may_delete_what_they_wrote_for_an_album_deleted_meanwhile(synth):
-    """faceflow.pipeline / face_steps / people_store clean up after themselves (album_alive
+    """faceflow.edge.pipeline / face_steps / storage.people clean up after themselves (album_alive
     after the last write): ExtractEXIF its thumbnail, DetectAlign and Embed their crops, vectors
     and faces, Dedupe its digest claims, Cluster the people version it committed."""
     extract = _object_grants(synth, "AlbumExtractEXIFFunction")

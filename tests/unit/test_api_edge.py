@@ -84,7 +84,7 @@ def test_failures_map_to_error_bodies_that_leak_nothing(route_function, status, 
 
 
 def test_a_rate_limited_refusal_says_when_to_come_back():
-    from faceflow.sharing import ShareRateLimited
+    from faceflow.domain.errors import ShareRateLimited
 
     def limited():
         raise ShareRateLimited("At most 10 shares per hour.", retry_after=1234)
@@ -121,10 +121,8 @@ def _subclasses(cls: type) -> list[type]:
 def test_every_error_class_of_both_products_has_its_status_in_the_one_table():
     """The edge's table is the only place a status is decided: every error class's code is in
     it (a new code without a status would quietly answer 400), and none carries a status."""
-    import faceflow.albums
-    import faceflow.people
-    import faceflow.people_store
-    import faceflow.sharing
+    import faceflow.domain.errors
+    import faceflow.domain.people
     import style_backend.domain.errors  # noqa: F401 (its classes register as subclasses)
 
     classes = _subclasses(DomainError)
@@ -132,10 +130,10 @@ def test_every_error_class_of_both_products_has_its_status_in_the_one_table():
         c.__name__ for c in classes
     }
     for cls in classes:
-        assert cls.code in edge.STATUS or cls is faceflow.people.EditRefused, cls
+        assert cls.code in edge.STATUS or cls is faceflow.domain.people.EditRefused, cls
         assert not hasattr(cls, "status"), cls
     assert edge.STATUS[styling_errors.NotConsented.code] == 403
-    assert edge.STATUS[faceflow.sharing.ShareRateLimited.code] == 429
+    assert edge.STATUS[faceflow.domain.errors.ShareRateLimited.code] == 429
 
 
 AGREE = load_handler("agreement.handler")

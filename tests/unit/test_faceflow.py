@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from faceflow import clustering, dedupe, ingest, metrics
-from faceflow.people import AlbumPeople, EditRefused, FaceEntry
+from faceflow.domain import clustering, dedupe, ingest, metrics
+from faceflow.domain.people import AlbumPeople, EditRefused, FaceEntry
 from facekit.errors import Failure, Reason
 from facekit.models import ModelMissing, model_path
 from tests import faceflow_photos, hostile
@@ -411,7 +411,7 @@ def test_the_centroid_index_finds_the_nearest_cluster():
 def test_an_album_stored_and_loaded_goes_on_where_it_was(labelled):
     import json
 
-    from faceflow.people import from_state, to_state
+    from faceflow.domain.people import from_state, to_state
 
     people, identity = _album(labelled)
     a, b = (_cluster_of_identity(people, identity, w) for w in ("biden", "sunak"))

@@ -36,7 +36,7 @@ def _grants(*pairs: tuple[str | tuple[str, ...], str | tuple[str, ...]]) -> set[
     return found
 
 
-# The user erasure also erases albums (stacks/albums grants it, faceflow.albums does it).
+# The user erasure also erases albums (stacks/albums grants it, faceflow.storage.albums does it).
 ALBUM_ENV = (
     "ALBUM_TABLE",
     *(f"ALBUM_{b.upper()}_BUCKET" for b in ("raw", "derived", "embeddings", "exports")),

@@ -48,11 +48,15 @@ def test_functions_without_the_imaging_layer_import_from_the_shared_layer_alone(
     assert (shipped / "style_backend" / "config.py").is_file()
     assert (shipped / "facekit" / "formats.py").is_file()
     assert not (shipped / "facekit" / "imaging.py").exists()  # ships in the imaging layer
-    assert (shipped / "faceflow" / "albums.py").is_file()  # the user erasure erases albums
-    assert not (shipped / "faceflow" / "ingest.py").exists()  # imports imaging packages
-    assert (shipped / "faceflow" / "signing.py").is_file()  # cryptography ships here too
-    assert (shipped / "faceflow" / "exporter.py").is_file()  # a zip function: stdlib zipfile
-    assert not (shipped / "faceflow" / "share_people.py").exists()  # asks the people backend
+    faceflow = shipped / "faceflow"
+    assert (faceflow / "storage" / "albums.py").is_file()  # the user erasure erases albums
+    assert not (faceflow / "domain" / "ingest.py").exists()  # imports imaging packages
+    assert (faceflow / "domain" / "signing.py").is_file()  # cryptography ships here too
+    assert (faceflow / "edge" / "exporter.py").is_file()  # a zip function: stdlib zipfile
+    assert (faceflow / "domain" / "archive.py").is_file()  # the ZIP's names and entries
+    assert not (faceflow / "edge" / "shares.py").exists()  # asks the people backend
+    for package in ("domain", "storage", "edge"):  # every subpackage's __init__ ships
+        assert (faceflow / package / "__init__.py").is_file()
     assert (shipped / "cryptography").is_dir()
     _native_for_this_interpreter(shipped)
     repo = FACE_PACKAGE.parents[2]

@@ -1,4 +1,4 @@
-"""The file names a share's ZIP holds (faceflow.exporter): what any unzip tool extracts in
+"""The file names a share's ZIP holds (faceflow.domain.archive): what any unzip tool extracts in
 place, whatever the uploaded name, and unique ignoring case."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import zipfile
 
 import pytest
 
-from faceflow.exporter import MAX_NAME, safe_name, unique_names
+from faceflow.domain.archive import MAX_NAME, safe_name, unique_names
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from faceflow.share_mail import TEMPLATE
+from faceflow.domain.share_mail import TEMPLATE
 from stacks.albums.sharing import EXPORT_ATTEMPTS, EXPORT_TIMEOUT_S
 from tests.unit.conftest import as_list, render, statements
 

@@ -1,5 +1,5 @@
 """Settings from environment variables: each product names its own (style_backend.config.EnvVar,
-faceflow.album_env.AlbumEnv); reading them, and the few both products' edges share, is here.
+faceflow.config.AlbumEnv); reading them, and the few both products' edges share, is here.
 
 Production code never knows whether it runs on AWS or locally: only endpoint URLs (AWS_ENDPOINT_URL,
 read by boto3 itself) and these values differ.

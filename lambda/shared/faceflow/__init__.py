@@ -1,11 +1,19 @@
-"""FaceFlow's domain: what happens to an album's photos and faces, without AWS or HTTP.
+"""FaceFlow: face grouping for photo albums, in three layers.
 
-- `ingest`: one uploaded photo → hashes, EXIF, thumbnail (safe decoding from facekit.imaging);
-- `dedupe`: exact and near duplicates within an album, and which copy is kept;
-- `clustering`: faces → people (batch, incremental FAISS assignment, the published anchors);
-- `people`: an album's people as a curation model (label, merge, split, undo, suggestions) whose
-  edits every later assignment and re-clustering respects;
-- `metrics`: BCubed and pairwise F of a clustering against labels.
+- `domain/`: what happens to an album's photos, faces and shares, as pure code (clustering,
+  dedupe, people as a curation model, metrics, ingest, errors, statuses, share rules, the ZIP's
+  names and entries, the signing crypto). It never imports boto3, botocore,
+  aws_lambda_powertools or an HTTP client, nor common.aws/api/observability/config/pagination/
+  erasure, faceflow.storage, faceflow.edge or style_backend: stdlib, numpy, Pillow,
+  scikit-learn, faiss, imagehash, cryptography, facekit, pydantic and common.errors only.
+- `storage/`: repositories over DynamoDB and S3 (and SES, SNS, Step Functions, Secrets Manager,
+  SQS), through common.aws. `storage/keys.py` holds every table key and every object key, and
+  no other module spells one. It may import domain, config, common and facekit; never edge.
+- `edge/`: what the Lambda handlers call: the pipeline's steps, the API's use cases and views,
+  uploads, the starter, the share export and mail flows. It may import domain, storage, config,
+  common and facekit.
+- `config.py`: the runtime settings (AlbumEnv), each one environment variable.
 
-It imports facekit (never style_backend) and never boto3: handlers load and store, this decides.
+The handlers (lambda/albums, lambda/sharing) are thin: a route or an event, one faceflow.edge
+call, the answer. FaceFlow imports facekit, never style_backend.
 """

@@ -10,7 +10,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from faceflow import albums
+from faceflow.storage import albums
+from faceflow.storage import table as album_table
 from tests.album_resources import BUCKETS, ENV, TABLE, create_album_resources
 
 ALICE, BOB = "1f0c6a6e-0000-4000-8000-00000000a11c", "2e1d7b7f-0000-4000-8000-000000000b0b"
@@ -219,4 +220,4 @@ def test_user_erasure_erases_every_album_of_the_user_only(aws):
     assert albums.list_albums(ALICE, 10, None)[0] == []
     assert [a.album_id for a in albums.list_albums(BOB, 10, None)[0]] == [theirs]
     for album in mine:
-        assert list(albums.album_items(album)) == []
+        assert list(album_table.album_items(album)) == []

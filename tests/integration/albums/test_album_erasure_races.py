@@ -1,10 +1,10 @@
 """Deleting an album (or erasing its user) while its pipeline runs leaves nothing behind: each
-step that writes after the deletion began removes what it wrote (faceflow.albums.album_alive).
+step that writes after the deletion began removes what it wrote (album_alive).
 The deletion is run at every point of the job — between steps, and inside each writing step
 after it read its input and before its writes land (the window a deletion's listing misses).
 
 And it fails nothing (issue 25, item 7): every step of a job whose album went ends as a no-op
-(jobs.cancelled_when_album_gone), so the execution succeeds and no alarm fires for a user's
+(pipeline.cancelled_when_album_gone), so the execution succeeds and no alarm fires for a user's
 ordinary action. The steps are called as the state machine calls them; none may raise."""
 
 from __future__ import annotations
@@ -13,7 +13,11 @@ import album_steps
 import boto3
 import pytest
 
-from faceflow import albums, face_steps, jobs, people_store, pipeline
+from faceflow.edge import face_steps, pipeline, starter
+from faceflow.storage import albums
+from faceflow.storage import keys as album_keys
+from faceflow.storage import people as stored_people
+from faceflow.storage import table as album_table
 from tests.album_resources import BUCKETS
 from tests.integration.albums.test_people import (
     ALICE,
@@ -30,8 +34,8 @@ INSIDE = {
     "ExtractEXIF": (pipeline, "ingest_photo"),
     "Dedupe": (pipeline, "claim_digest"),
     "DetectAlign": (face_steps.analysis, "find_faces"),
-    "Embed": (people_store, "put_array"),  # its first caller in a job is Embed
-    "Cluster": (people_store, "_commit"),
+    "Embed": (stored_people, "put_array"),  # its first caller in a job is Embed
+    "Cluster": (stored_people, "_commit"),
 }
 BETWEEN = ("ExtractEXIF", "DetectAlign", "Embed", "Dedupe", "Cluster", "Notify")
 
@@ -58,14 +62,14 @@ def _left_behind(album: str) -> list[str]:
         for bucket in BUCKETS.values()
         for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])
     ]
-    items = [i["SK"] for i in albums.album_items(album)]
+    items = [i["SK"] for i in album_table.album_items(album)]
     return objects + items
 
 
 def _start(album: str) -> dict:
 
     names = upload(ALICE, album, photos_named(PORTRAITS[:2]))
-    (job,) = jobs.start_jobs(upload_keys(album, names))
+    (job,) = starter.start_jobs(upload_keys(album, names))
     return job
 
 
@@ -112,7 +116,7 @@ def test_a_step_meeting_a_deletion_half_done_ends_as_a_no_op(aws, before, monkey
     assert [state for state, r in results if r.get("cancelled")] == [
         state for state, _ in results[[s for s, _ in results].index(before) :]
     ]
-    job_item = albums.table().get_item(Key=jobs.job_key(album, job["jobId"])).get("Item")
+    job_item = album_table.table().get_item(Key=album_keys.job_key(album, job["jobId"])).get("Item")
     assert job_item["status"] == "CANCELLED"
     albums.delete_album(ALICE, album)  # the user asks again; it runs to the end
     assert _left_behind(album) == []
@@ -142,13 +146,13 @@ def test_deleted_while_a_step_runs(aws, inside, monkeypatch):  # noqa: F811
 def test_a_user_erasure_mid_job_leaves_nothing(aws, monkeypatch):  # noqa: F811
     album = new_album()
     job = _start(album)
-    real = people_store.put_array
+    real = stored_people.put_array
 
     def erasing_first(*args):
         albums.erase_user_albums(ALICE)
         return real(*args)
 
-    monkeypatch.setattr(people_store, "put_array", erasing_first)
+    monkeypatch.setattr(stored_people, "put_array", erasing_first)
     for _, call in _steps(job):
         call()
     assert _left_behind(album) == []

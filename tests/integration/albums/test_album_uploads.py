@@ -1,7 +1,7 @@
 """What an album upload URL can still do after it was handed out (issue 25, items 1 and 2),
 against moto (decorator mode): the URL is a real presigned URL, PUT with requests (moto answers
 it as S3 does: a presigned URL cannot be revoked), and the S3 event it causes is handed to the
-starter as the queue would (`jobs.start_jobs` with the key S3 names). Whatever the URL writes
+starter as the queue would (`starter.start_jobs` with the key S3 names). Whatever the URL writes
 after its photo was claimed, its album deleted or its user erased is deleted on arrival, and the
 claimed original never changes. Over HTTP against `make up`: tests/e2e/test_album_upload_urls.py.
 """
@@ -12,7 +12,11 @@ import boto3
 import pytest
 import requests
 
-from faceflow import albums, jobs, uploads
+from faceflow.edge import starter, uploads
+from faceflow.storage import albums
+from faceflow.storage import keys as album_keys
+from faceflow.storage import photos as photo_items
+from faceflow.storage import table as album_table
 from tests.album_resources import BUCKETS
 from tests.integration.albums.test_people import (
     ALICE,
@@ -49,7 +53,7 @@ def _raw_objects() -> dict[str, bytes]:
 
 
 def _raw_key(album: str, photo_id: str) -> str:
-    return albums.table().get_item(Key=albums.photo_key(album, photo_id))["Item"]["rawKey"]
+    return album_table.table().get_item(Key=album_keys.photo_key(album, photo_id))["Item"]["rawKey"]
 
 
 @pytest.mark.parametrize("gone", ["album deleted", "user erased"])
@@ -61,7 +65,7 @@ def test_an_upload_after_its_album_is_gone_is_deleted_on_arrival(aws, gone):  # 
     else:
         albums.erase_user_albums(ALICE)
     key = _put(ticket, JPEG)
-    assert jobs.start_jobs([key]) == []
+    assert starter.start_jobs([key]) == []
     assert _raw_objects() == {}  # nothing claims it, nothing may keep it
 
 
@@ -69,16 +73,16 @@ def test_a_url_reused_after_the_claim_never_replaces_the_original(aws):  # noqa:
     album = new_album()
     ticket = _ticket(album)
     first = _put(ticket, JPEG)
-    (job,) = jobs.start_jobs([first])
+    (job,) = starter.start_jobs([first])
     assert job["photoIds"] == [ticket["photoId"]]
     original = _raw_key(album, ticket["photoId"])
     assert _raw_objects() == {original: JPEG}  # moved out of reach of the URL
 
     again = _put(ticket, HTML)  # the same URL, still valid
     assert again == first
-    assert jobs.start_jobs([again]) == [job]  # its job exists and was started: nothing new
+    assert starter.start_jobs([again]) == [job]  # its job exists and was started: nothing new
     assert _raw_objects() == {original: JPEG}
-    item = albums.table().get_item(Key=albums.photo_key(album, ticket["photoId"]))["Item"]
+    item = album_table.table().get_item(Key=album_keys.photo_key(album, ticket["photoId"]))["Item"]
     assert (item["status"], item["jobId"]) == ("PROCESSING", job["jobId"])
 
 
@@ -86,17 +90,17 @@ def test_a_starter_that_failed_half_way_is_retried_to_the_same_end(aws, monkeypa
     album = new_album()
     ticket = _ticket(album)
     key = _put(ticket, JPEG)
-    real = jobs.claim_photo
+    real = photo_items.claim_photo
 
     def dies(*args):  # the starter dies after the copy, before the claim
         raise RuntimeError("the starter's environment died")
 
-    monkeypatch.setattr(jobs, "claim_photo", dies)
+    monkeypatch.setattr(photo_items, "claim_photo", dies)
     with pytest.raises(RuntimeError):
-        jobs.start_jobs([key])
-    monkeypatch.setattr(jobs, "claim_photo", real)
-    (job,) = jobs.start_jobs([key])  # SQS delivers the event again
-    assert jobs.start_jobs([key]) == [job]  # and once more: the same job, started once
+        starter.start_jobs([key])
+    monkeypatch.setattr(photo_items, "claim_photo", real)
+    (job,) = starter.start_jobs([key])  # SQS delivers the event again
+    assert starter.start_jobs([key]) == [job]  # and once more: the same job, started once
     assert _raw_objects() == {_raw_key(album, ticket["photoId"]): JPEG}
 
 
@@ -107,7 +111,7 @@ def test_an_upload_larger_than_declared_is_refused_without_a_copy(aws, monkeypat
     album = new_album()
     ticket = _ticket(album)
     key = _put(ticket, JPEG * 3)
-    assert jobs.start_jobs([key]) == []
-    item = albums.table().get_item(Key=albums.photo_key(album, ticket["photoId"]))["Item"]
+    assert starter.start_jobs([key]) == []
+    item = album_table.table().get_item(Key=album_keys.photo_key(album, ticket["photoId"]))["Item"]
     assert (item["status"], item["error"]["code"]) == ("FAILED", "FILE_TOO_LARGE")
     assert _raw_objects() == {}

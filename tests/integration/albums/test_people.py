@@ -13,7 +13,14 @@ import people_api
 import pytest
 from moto import mock_aws
 
-from faceflow import albums, jobs, people_store, storage, uploads
+from faceflow.edge import albums as album_cases
+from faceflow.edge import people as people_cases
+from faceflow.edge import starter, uploads
+from faceflow.storage import albums
+from faceflow.storage import faces as face_items
+from faceflow.storage import keys as album_keys
+from faceflow.storage import people as stored_people
+from faceflow.storage import table as album_table
 from local.album_client import content_type
 from tests.album_resources import BUCKETS, ENV, create_album_resources
 from tests.faceflow_photos import GROUP_SHOTS, distinct_photos, identity_of
@@ -70,8 +77,10 @@ def upload(user: str, album: str, photos: list[tuple[str, bytes]]) -> dict[str, 
             size=len(data),
             sha256=None,
         )
-        item = albums.table().get_item(Key=albums.photo_key(album, ticket["photoId"]))["Item"]
-        landing = storage.upload_key(item["rawKey"])
+        item = album_table.table().get_item(Key=album_keys.photo_key(album, ticket["photoId"]))[
+            "Item"
+        ]
+        landing = album_keys.upload_key(item["rawKey"])
         s3.put_object(Bucket=BUCKETS["ALBUM_RAW_BUCKET"], Key=landing, Body=data)
         names[ticket["photoId"]] = name
     return names
@@ -80,8 +89,8 @@ def upload(user: str, album: str, photos: list[tuple[str, bytes]]) -> dict[str, 
 def upload_keys(album: str, photo_ids) -> list[str]:
     """The keys the S3 events of these uploads name (the starter's input)."""
     return [
-        storage.upload_key(
-            albums.table().get_item(Key=albums.photo_key(album, p))["Item"]["rawKey"]
+        album_keys.upload_key(
+            album_table.table().get_item(Key=album_keys.photo_key(album, p))["Item"]["rawKey"]
         )
         for p in photo_ids
     ]
@@ -90,12 +99,12 @@ def upload_keys(album: str, photo_ids) -> list[str]:
 def run_job(album: str, photo_ids, *, twice: bool = False) -> dict:
     """What the state machine does for the job of these uploads (every step twice: a retried
     task or a duplicated execution)."""
-    (job,) = jobs.start_jobs(upload_keys(album, photo_ids))
+    (job,) = starter.start_jobs(upload_keys(album, photo_ids))
     return run_steps(job, twice=twice)
 
 
 def run_steps(job: dict, *, twice: bool = False) -> dict:
-    """Every step of one job in the state machine's order (faceflow.pipeline.STEPS)."""
+    """Every step of one job in the state machine's order (faceflow.edge.pipeline.STEPS)."""
     for _ in range(2 if twice else 1):
         for step in (album_steps.extract_exif, album_steps.detect_align, album_steps.embed):
             for photo_id in job["photoIds"]:
@@ -157,7 +166,7 @@ def test_an_album_of_real_photos_groups_each_person_and_merges_nobody(aws):
     assert set(face) == {"faceId", "photoId", "box", "score", "cropUrl"} and len(face["box"]) == 4
     crop = boto3.client("s3").get_object(
         Bucket=BUCKETS["ALBUM_DERIVED_BUCKET"],
-        Key=people_store.crop_key(ALICE, album, face["faceId"]),
+        Key=album_keys.crop_key(ALICE, album, face["faceId"]),
     )
     assert crop["Body"].read()[:8] == b"\x89PNG\r\n\x1a\n"
     _, body, _ = album_call("GET", "/albums/{albumId}/status", ALICE, albumId=album)
@@ -165,7 +174,7 @@ def test_an_album_of_real_photos_groups_each_person_and_merges_nobody(aws):
     assert body["faces"] == faces and body["clusters"] == len(found)
     # Sharing's selection: the photos in which a person appears.
     obama = people["obama"][0]
-    assert {names[p] for p in people_store.photos_of_people(ALICE, album, [obama])} == {
+    assert {names[p] for p in people_cases.photos_of_people(ALICE, album, [obama])} == {
         n for n in PORTRAITS if n.startswith("face_recognition/obama")
     }
 
@@ -264,15 +273,15 @@ def test_face_free_and_many_face_photos_and_every_step_twice(aws):
     group = photos_named([GROUP_SHOTS[0]])
     names = upload(ALICE, album, [("blank.png", blank), *group])
     run_job(album, list(names), twice=True)
-    listed = {p["photoId"]: p for p in albums.list_photos(ALICE, album, 10, None)[0]}
+    listed = {p["photoId"]: p for p in album_cases.list_photos(ALICE, album, 10, None)[0]}
     counts = {names[p]: listed[p]["faces"] for p in names}
     assert counts["blank.png"] == 0 and counts[GROUP_SHOTS[0]] >= 3
-    faces = people_store.face_items(album)
+    faces = face_items.face_items(album)
     assert len(faces) == counts[GROUP_SHOTS[0]]  # nothing twice
     found = clusters(album)
     assert sum(c["size"] for c in found) == len(faces)  # every face in exactly one cluster
     assert len(found) == len(faces)  # faces of one photo are never one person
-    item = albums.table().get_item(Key=people_store.people_key(album))["Item"]
+    item = album_table.table().get_item(Key=album_keys.people_key(album))["Item"]
     assert int(item["version"]) == 1  # the second Cluster run found nothing new to commit
 
 
@@ -326,7 +335,7 @@ def test_purged_originals_go_and_deleting_the_album_removes_crops_and_vectors(aw
     albums.delete_album(ALICE, album)
     for bucket in BUCKETS.values():
         assert keys(bucket) == []
-    assert list(albums.album_items(album)) == []
+    assert list(album_table.album_items(album)) == []
 
 
 def test_two_writers_racing_both_land_and_only_the_latest_version_stays(aws):
@@ -338,10 +347,10 @@ def test_two_writers_racing_both_land_and_only_the_latest_version_stays(aws):
 
     def label_b(stored):
         if not raced:  # another writer commits between this one's load and its commit
-            raced.append(people_store.label(ALICE, album, a, "A"))
+            raced.append(people_cases.label(ALICE, album, a, "A"))
         return stored.people.label(b, "B")
 
-    people_store.change(ALICE, album, label_b)
+    stored_people.change(ALICE, album, label_b)
     assert {c["clusterId"]: c["label"] for c in clusters(album)} == {a: "A", b: "B"}
     s3 = boto3.client("s3")
     left = [
@@ -349,5 +358,5 @@ def test_two_writers_racing_both_land_and_only_the_latest_version_stays(aws):
         for o in s3.list_objects_v2(Bucket=BUCKETS["ALBUM_EMBEDDINGS_BUCKET"]).get("Contents", [])
         if "/people/" in o["Key"]
     ]
-    item = albums.table().get_item(Key=people_store.people_key(album))["Item"]
+    item = album_table.table().get_item(Key=album_keys.people_key(album))["Item"]
     assert sorted(left) == sorted({item["stateKey"], item["vectorsKey"]})

@@ -117,7 +117,9 @@ def test_an_original_changed_after_ingestion_is_never_shipped(aws):
     names = people.upload(ALICE, album, people.photos_named(OBAMA[:2]))
     people.run_job(album, list(names))
     changed = next(iter(names))
-    item = people.albums.table().get_item(Key=people.albums.photo_key(album, changed))["Item"]
+    item = people.album_table.table().get_item(Key=people.album_keys.photo_key(album, changed))[
+        "Item"
+    ]
     raw = BUCKETS["ALBUM_RAW_BUCKET"]
     boto3.client("s3").put_object(Bucket=raw, Key=item["rawKey"], Body=b"<script>x()</script>")
     (cluster,) = [

@@ -3,8 +3,8 @@ exporter as SQS invokes it with the queue's own messages, the signed URLs checke
 CloudFront's verifier (local/cloudfront.py, what `make up` serves), the emails as SES recorded
 them. Photos are real ones (registry photos, .cache/photos), uploaded through the album domain.
 
-The photos of a share are chosen here by id (`sharing.share_photos`); the selection by people
-(`people_store.photos_of_people`) is tested where the people backend is (tests/e2e)."""
+The photos of a share are chosen here by id (`share_cases.share_photos`); the selection by people
+(`faceflow.edge.people.photos_of_people`) is tested where the people backend is (tests/e2e)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,14 @@ import share_steps
 from moto import mock_aws
 
 from common import api as edge
-from faceflow import albums, exporter, sharing, uploads
+from faceflow.domain import errors, ids
+from faceflow.domain import shares as share_rules
+from faceflow.edge import exporter, uploads
+from faceflow.edge import shares as share_cases
+from faceflow.storage import albums, exports
+from faceflow.storage import keys as album_keys
+from faceflow.storage import shares as share_items
+from faceflow.storage import table as album_table
 from local.cloudfront import Refused, check_signed
 from tests.album_resources import BUCKETS, ENV, TABLE, create_album_resources
 from tests.faceflow_photos import distinct_photos
@@ -77,7 +84,9 @@ def album_with_photos(
         _, ticket = uploads.request_upload(
             user, album, file_name=name, content_type=kind, size=len(data), sha256=None
         )
-        item = albums.table().get_item(Key=albums.photo_key(album, ticket["photoId"]))["Item"]
+        item = album_table.table().get_item(Key=album_keys.photo_key(album, ticket["photoId"]))[
+            "Item"
+        ]
         s3.put_object(Bucket=RAW, Key=item["rawKey"], Body=data)
         stored[ticket["photoId"]] = data
         names.append(name)
@@ -116,7 +125,7 @@ def verified_key(url: str, keys: dict[str, str], now: float | None = None) -> st
 
 
 def shared(album: str, photo_ids: list[str], recipients=("ann@example.com", "ben@example.org")):
-    return sharing.share_photos(
+    return share_cases.share_photos(
         ALICE, album, photo_ids, recipients=list(recipients), shared_by="alice@example.com"
     )
 
@@ -173,7 +182,7 @@ def test_a_repeated_export_request_neither_builds_again_nor_emails_twice(aws):
     assert len(sent_emails()) == 2
     uploads_left = boto3.client("s3").list_multipart_uploads(Bucket=EXPORTS).get("Uploads", [])
     assert uploads_left == []
-    item = sharing.load(album, created["shareId"])
+    item = share_items.load(album, created["shareId"])
     assert item["notified"] == {"ann@example.com", "ben@example.org"}
 
 
@@ -183,7 +192,7 @@ def test_a_build_holding_the_lease_makes_a_concurrent_delivery_wait(aws):
     exporter._claim(album, created["shareId"])  # another worker is building it
     with pytest.raises(exporter.ExportBusy):
         exporter.export(ALICE, album, created["shareId"])
-    assert sharing.load(album, created["shareId"])["status"] == "BUILDING"
+    assert share_items.load(album, created["shareId"])["status"] == "BUILDING"
 
 
 def test_an_archive_larger_than_a_part_is_a_multipart_upload_of_whole_originals(aws):
@@ -191,7 +200,7 @@ def test_an_archive_larger_than_a_part_is_a_multipart_upload_of_whole_originals(
     assert sum(map(len, stored.values())) > 2 * 5 * 1024 * 1024  # three parts at least
     created = shared(album, list(stored))
     run_exports(aws.queue_url)
-    item = sharing.load(album, created["shareId"])
+    item = share_items.load(album, created["shareId"])
     assert item["status"] == "READY" and item["fileCount"] == len(stored)
     _, body = call("GET", "/shares/{shareId}", ALICE, shareId=created["shareId"])
     in_zip = [i["fileName"] for i in body["items"]]
@@ -214,7 +223,7 @@ def test_expired_tampered_and_foreign_links_are_refused(aws):
     _, body = call("GET", "/shares/{shareId}", ALICE, shareId=created["shareId"])
     url = body["archiveUrl"]
     expires = int(dict(parse_qsl(urlsplit(url).query))["Expires"])
-    assert expires == sharing.epoch(body["expiresAt"])  # it expires with the share
+    assert expires == ids.epoch(body["expiresAt"])  # it expires with the share
     verified_key(url, aws.public_keys)
     with pytest.raises(Refused, match="Access denied"):
         verified_key(url, aws.public_keys, now=expires)  # expired
@@ -255,7 +264,7 @@ def test_revoking_deletes_the_objects_and_hands_out_no_url_again(aws):
 def test_a_share_revoked_while_building_keeps_nothing_of_the_build(aws):
     album, stored, _ = album_with_photos(2)
     created = shared(album, list(stored))
-    sharing.revoke_share(ALICE, created["shareId"])
+    share_cases.revoke_share(ALICE, created["shareId"])
     assert run_exports(aws.queue_url) == [{"shares": {created["shareId"]: "REVOKED"}}]
     assert boto3.client("s3").list_objects_v2(Bucket=EXPORTS).get("KeyCount") == 0
     assert sent_emails() == []
@@ -272,7 +281,7 @@ def test_another_user_cannot_read_or_revoke_and_learns_nothing(aws):
         assert theirs == nothing == (404, not_found)
     status, body = call("GET", "/albums/{albumId}/shares", BOB, albumId=album)
     assert status == 404 and body["error"]["code"] == "NOT_FOUND"
-    assert sharing.load(album, created["shareId"])["status"] == "BUILDING"
+    assert share_items.load(album, created["shareId"])["status"] == "BUILDING"
     status, body = call("GET", "/albums/{albumId}/shares", ALICE, albumId=album)
     assert [s["shareId"] for s in body["items"]] == [created["shareId"]]
 
@@ -287,7 +296,7 @@ def test_another_user_cannot_read_or_revoke_and_learns_nothing(aws):
         ["Ann <ann@example.com>"],
         ["ann@example.com, eve@example.com"],
         [f"user{i}@example.com" for i in range(500)],
-        [f"user{i}@example.com" for i in range(sharing.MAX_RECIPIENTS + 1)],
+        [f"user{i}@example.com" for i in range(share_rules.MAX_RECIPIENTS + 1)],
         [],
         ["@example.com"],
         ["ann@localhost"],
@@ -311,9 +320,9 @@ def test_hostile_recipients_are_refused_before_anything_happens(aws, recipients)
 def test_the_domain_refuses_hostile_recipients_too():
     bad_ones = ("a@b.c\r\nBcc: x", "a@b.com\n", "a@b.com\x00", "é@b.com", "a@-b.com", ".a@b.com")
     for bad in bad_ones:
-        with pytest.raises(sharing.InvalidShare):
-            sharing.validate_recipients([bad], 20)
-    kept = sharing.validate_recipients(["Ann@Example.com", "ann@example.com", "b+x@c.io"], 20)
+        with pytest.raises(errors.InvalidShare):
+            share_rules.validate_recipients([bad], 20)
+    kept = share_rules.validate_recipients(["Ann@Example.com", "ann@example.com", "b+x@c.io"], 20)
     assert kept == ["Ann@Example.com", "b+x@c.io"]
 
 
@@ -323,21 +332,23 @@ def test_shares_per_hour_are_limited_per_user(aws, monkeypatch):
     shared(album, list(stored))
     shared(album, list(stored))
     before = int(time.time())
-    with pytest.raises(sharing.ShareRateLimited) as refused:
+    with pytest.raises(errors.ShareRateLimited) as refused:
         shared(album, list(stored))
     assert edge.STATUS[refused.value.code] == 429 and "2 shares per hour" in refused.value.message
     # Retry-After: the seconds left in the hour's window that refused (windows start on the hour).
-    window = sharing.RATE_WINDOW_S
+    window = share_rules.RATE_WINDOW_S
     left = {window - now % window for now in range(before, int(time.time()) + 1)}
     assert refused.value.retry_after in left
     bob_album, bob_photos, _ = album_with_photos(1, user=BOB)
-    sharing.share_photos(BOB, bob_album, list(bob_photos), recipients=["ann@example.com"])
+    share_cases.share_photos(BOB, bob_album, list(bob_photos), recipients=["ann@example.com"])
 
 
 def test_a_missing_original_fails_the_share_with_its_reason(aws):
     album, stored, _ = album_with_photos(2)
     created = shared(album, list(stored))
-    first = albums.table().get_item(Key=albums.photo_key(album, next(iter(stored))))["Item"]
+    first = album_table.table().get_item(Key=album_keys.photo_key(album, next(iter(stored))))[
+        "Item"
+    ]
     boto3.client("s3").delete_object(Bucket=RAW, Key=first["rawKey"])  # purged originals
     assert run_exports(aws.queue_url) == [{"shares": {created["shareId"]: "FAILED"}}]
     _, body = call("GET", "/shares/{shareId}", ALICE, shareId=created["shareId"])
@@ -352,9 +363,9 @@ def test_the_last_attempt_of_a_failing_export_ends_the_share_failed(aws, monkeyp
     monkeypatch.setenv("ALBUM_RAW_BUCKET", "no-such-bucket")  # every read fails: NoSuchBucket
     with pytest.raises(Exception, match="NoSuchBucket"):
         exporter.export(ALICE, album, created["shareId"])
-    assert sharing.load(album, created["shareId"])["status"] == "BUILDING"  # retried later
+    assert share_items.load(album, created["shareId"])["status"] == "BUILDING"  # retried later
     assert exporter.export(ALICE, album, created["shareId"], final_attempt=True) == "FAILED"
-    assert sharing.load(album, created["shareId"])["error"]["code"] == "EXPORT_FAILED"
+    assert share_items.load(album, created["shareId"])["error"]["code"] == "EXPORT_FAILED"
 
 
 def test_deleting_the_album_or_erasing_the_user_removes_shares_and_exports(aws):
@@ -381,9 +392,9 @@ def test_an_album_deleted_while_its_share_builds_ends_the_export_quietly(aws, mo
     album, stored, _ = album_with_photos(3)
     created = shared(album, list(stored))
     where = (
-        (exporter, "_copy")
+        (exports, "copy_photo")
         if during == "copying the originals"
-        else (exporter.MultipartWriter, "complete")
+        else (exports.MultipartWriter, "complete")
     )
     real, first = getattr(*where), threading.Lock()
 

@@ -9,25 +9,27 @@ and (after the Catch) the job.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from botocore.exceptions import ClientError
 from PIL import Image
 
-from common import aws
 from common.aws import is_transient
-from faceflow import jobs, storage
-from faceflow.album_env import AlbumEnv, get, get_int
-from faceflow.albums import album_alive, album_items, album_key, photo_key, plain, table
-from faceflow.dedupe import PhotoFaces, PhotoFacts, find_duplicates
-from faceflow.duplicates import kept_apart
-from faceflow.ingest import ingest_photo
-from faceflow.people_store import face_items, get_array
-from faceflow.uploads import claim_digest, sha256_key
+from faceflow.config import AlbumEnv, get, get_int
+from faceflow.domain.dedupe import PhotoFaces, PhotoFacts, find_duplicates, kept_apart
+from faceflow.domain.ingest import ingest_photo
+from faceflow.storage import albums, jobs, keys, messages, objects, photos
+from faceflow.storage.albums import album_alive
+from faceflow.storage.faces import face_items
+from faceflow.storage.people import get_array
+from faceflow.storage.photos import claim_digest
+from faceflow.storage.table import plain
 from facekit.errors import Failure, Reason
 
 # The states of the ASL definition (stacks/albums/pipeline.py names its tasks after these).
@@ -56,15 +58,13 @@ def extract_exif(event: dict[str, Any]) -> dict[str, Any]:
     """One photo of the Map: safe decode, hashes, EXIF, thumbnail → the photo item."""
     album_id, job_id, photo_id = event["albumId"], event["jobId"], event["photoId"]
     jobs.advance(album_id, job_id, "ExtractEXIF")
-    item = _aws_call(table().get_item, Key=photo_key(album_id, photo_id), ConsistentRead=True).get(
-        "Item"
-    )
+    item = _aws_call(photos.photo_item, album_id, photo_id)
     if item is None or item.get("jobId") != job_id or item["status"] != "PROCESSING":
         return {"photoId": photo_id, "status": item["status"] if item else "GONE"}
     if item.get("thumbKey"):  # ingested before: a retry, or a photo released as not a duplicate
         return {"photoId": photo_id, "status": "PROCESSING"}
     limit = get_int(AlbumEnv.MAX_PHOTO_BYTES)
-    s3 = storage.s3()
+    s3 = objects.s3()
     try:
         head = _aws_call(s3.head_object, Bucket=get(AlbumEnv.RAW_BUCKET), Key=item["rawKey"])
         if head["ContentLength"] > limit:
@@ -77,15 +77,15 @@ def extract_exif(event: dict[str, Any]) -> dict[str, Any]:
         ].read()
         facts = ingest_photo(data, max_bytes=limit)
     except Failure as failure:
-        jobs.set_photo(album_id, photo_id, job_id, "FAILED", error=failure.as_item())
+        photos.set_photo(album_id, photo_id, job_id, "FAILED", error=failure.as_item())
         return {"photoId": photo_id, "status": "FAILED"}
     except ClientError as err:
         if err.response["Error"]["Code"] not in ("404", "NoSuchKey", "NotFound"):
             raise
         missing = {"code": "UPLOAD_MISSING", "message": "The uploaded file is gone."}
-        jobs.set_photo(album_id, photo_id, job_id, "FAILED", error=missing)
+        photos.set_photo(album_id, photo_id, job_id, "FAILED", error=missing)
         return {"photoId": photo_id, "status": "FAILED"}
-    thumb = storage.thumbnail_key(item["userId"], album_id, photo_id)
+    thumb = keys.thumbnail_key(item["userId"], album_id, photo_id)
     _aws_call(
         s3.put_object,
         Bucket=get(AlbumEnv.DERIVED_BUCKET),
@@ -94,7 +94,7 @@ def extract_exif(event: dict[str, Any]) -> dict[str, Any]:
         ContentType="image/jpeg",
     )
     fields = {**facts.as_item(), "thumbKey": thumb, "actualSize": len(data)}
-    jobs.set_photo(album_id, photo_id, job_id, "PROCESSING", **fields)
+    photos.set_photo(album_id, photo_id, job_id, "PROCESSING", **fields)
     if not album_alive(item["userId"], album_id):  # deleted meanwhile: leave nothing behind
         _aws_call(s3.delete_object, Bucket=get(AlbumEnv.DERIVED_BUCKET), Key=thumb)
         return {"photoId": photo_id, "status": "GONE"}
@@ -103,27 +103,25 @@ def extract_exif(event: dict[str, Any]) -> dict[str, Any]:
 
 def dedupe(event: dict[str, Any]) -> dict[str, Any]:
     """Exact copies by SHA-256 (the first photo to claim a digest keeps it), then near copies
-    among the album's photos by faceflow.dedupe (pHash candidates confirmed by their faces and
-    by SSIM over the thumbnails' content): this job's photos that are copies become DUPLICATE of
+    among the album's photos by faceflow.domain.dedupe (pHash candidates confirmed by their faces
+    and by SSIM over the thumbnails' content): this job's photos that are copies become DUPLICATE of
     the kept one. Photos of earlier jobs keep their status (a later, larger copy does not demote
     them); pairs a user said are not duplicates (`notDuplicateOf`) are never joined again."""
     album_id, job_id, user_id = event["albumId"], event["jobId"], event["userId"]
     jobs.advance(album_id, job_id, "Dedupe")
     duplicates = 0
-    photos = [
-        p for p in _once_earlier_read(album_id, job_id) if p.get("pHash") and p.get("thumbKey")
-    ]
-    apart = kept_apart(photos)  # pairs a user said are not duplicates
-    mine = [p for p in photos if p.get("jobId") == job_id and p["status"] == "PROCESSING"]
+    read = [p for p in _once_earlier_read(album_id, job_id) if p.get("pHash") and p.get("thumbKey")]
+    apart = kept_apart(read)  # pairs a user said are not duplicates
+    mine = [p for p in read if p.get("jobId") == job_id and p["status"] == "PROCESSING"]
     for photo in mine:
         owner = claim_digest(user_id, album_id, photo["sha256"], photo["photoId"])
         if owner == photo["photoId"] or frozenset((owner, photo["photoId"])) in apart:
             continue
-        if jobs.set_photo(album_id, photo["photoId"], job_id, "DUPLICATE", duplicateOf=owner):
+        if photos.set_photo(album_id, photo["photoId"], job_id, "DUPLICATE", duplicateOf=owner):
             duplicates += 1
         photo["status"] = "DUPLICATE"
     fresh = {p["photoId"] for p in mine if p["status"] == "PROCESSING"}
-    candidates = [p for p in photos if p["status"] in ("PROCESSING", "PROCESSED")]
+    candidates = [p for p in read if p["status"] in ("PROCESSING", "PROCESSED")]
     facts = [
         PhotoFacts(
             p["photoId"],
@@ -139,7 +137,7 @@ def dedupe(event: dict[str, Any]) -> dict[str, Any]:
     by_id = {p["photoId"]: p for p in candidates}
     if not album_alive(user_id, album_id):  # deleted meanwhile: the claims above go too
         for photo in mine:
-            table().delete_item(Key=sha256_key(album_id, photo["sha256"]))
+            photos.release_digest(album_id, photo["sha256"])
         return {**_job(event), "duplicates": 0}
     found = find_duplicates(
         facts,
@@ -149,7 +147,7 @@ def dedupe(event: dict[str, Any]) -> dict[str, Any]:
         kept_apart=apart,
     )
     for photo_id, kept in found.duplicate_of.items():
-        if photo_id in fresh and jobs.set_photo(
+        if photo_id in fresh and photos.set_photo(
             album_id, photo_id, job_id, "DUPLICATE", duplicateOf=kept
         ):
             duplicates += 1
@@ -163,21 +161,21 @@ def _once_earlier_read(album_id: str, job_id: str) -> list[dict[str, Any]]:
     must see the earlier one; the earlier job never waits for a later one."""
     deadline = time.monotonic() + EARLIER_JOBS_WAIT_SECONDS
     while True:
-        photos = list(album_items(album_id, "PHOTO#"))
+        found = list(photos.album_photos(album_id))
         unread = [
             p
-            for p in photos
+            for p in found
             if p["status"] == "PROCESSING"
             and p.get("jobId", job_id) < job_id
             and not p.get("pHash")
         ]
         if not unread or time.monotonic() >= deadline:
-            return photos
+            return found
         time.sleep(1.0)
 
 
 def _thumbnail(key: str) -> np.ndarray:
-    body = _aws_call(storage.s3().get_object, Bucket=get(AlbumEnv.DERIVED_BUCKET), Key=key)
+    body = _aws_call(objects.s3().get_object, Bucket=get(AlbumEnv.DERIVED_BUCKET), Key=key)
     with Image.open(io.BytesIO(body["Body"].read())) as image:
         return np.asarray(image.convert("RGB"))
 
@@ -208,14 +206,12 @@ def notify(event: dict[str, Any]) -> dict[str, Any]:
     SUCCEEDED (last, so a failed publish is retried before the job is closed)."""
     album_id, job_id = event["albumId"], event["jobId"]
     jobs.advance(album_id, job_id, "Notify")
-    album = _aws_call(
-        table().get_item, Key=album_key(event["userId"], album_id), ConsistentRead=True
-    ).get("Item")
+    album = _aws_call(albums.album_item, event["userId"], album_id)
     purge = bool(album and album.get("purgeOriginals"))
     counts: dict[str, int] = {}
     for photo in jobs.job_photos(album_id, job_id):
         status = photo["status"]
-        if status == "PROCESSING" and jobs.set_photo(
+        if status == "PROCESSING" and photos.set_photo(
             album_id, photo["photoId"], job_id, "PROCESSED"
         ):
             status = "PROCESSED"
@@ -223,30 +219,15 @@ def notify(event: dict[str, Any]) -> dict[str, Any]:
             _purge_original(album_id, photo)
         counts[status] = counts.get(status, 0) + 1
     message = {"albumId": album_id, "jobId": job_id, "status": "SUCCEEDED", "photos": counts}
-    _aws_call(
-        aws.client("sns").publish,
-        TopicArn=get(AlbumEnv.NOTIFY_TOPIC_ARN),
-        Subject="FaceFlow job finished",
-        Message=json.dumps(message),
-    )
+    _aws_call(messages.publish_job_finished, message)
     jobs.finish(album_id, job_id, "SUCCEEDED")
     return message
 
 
 def _purge_original(album_id: str, photo: dict[str, Any]) -> None:
     """The original goes; the thumbnail, crops and vectors stay (deleting twice is harmless)."""
-    _aws_call(storage.s3().delete_object, Bucket=get(AlbumEnv.RAW_BUCKET), Key=photo["rawKey"])
-    try:
-        _aws_call(
-            table().update_item,
-            Key=photo_key(album_id, photo["photoId"]),
-            UpdateExpression="SET originalPurged = :t",
-            ConditionExpression="attribute_exists(PK)",  # never recreates a deleted photo
-            ExpressionAttributeValues={":t": True},
-        )
-    except ClientError as err:
-        if err.response["Error"]["Code"] != "ConditionalCheckFailedException":
-            raise
+    _aws_call(objects.delete, AlbumEnv.RAW_BUCKET, photo["rawKey"])
+    _aws_call(photos.mark_purged, album_id, photo["photoId"])
 
 
 def failure_reason(error: dict[str, Any] | None) -> dict[str, str]:
@@ -269,10 +250,36 @@ def fail_job(event: dict[str, Any]) -> dict[str, Any]:
     photo_error = {"code": "JOB_FAILED", "message": f"Processing stopped: {reason['message']}"}
     for photo in jobs.job_photos(album_id, job_id):
         if photo["status"] == "PROCESSING":
-            jobs.set_photo(album_id, photo["photoId"], job_id, "FAILED", error=photo_error)
+            photos.set_photo(album_id, photo["photoId"], job_id, "FAILED", error=photo_error)
     jobs.finish(album_id, job_id, "FAILED", reason)
     return plain({**_job(event), "error": reason})
 
 
 def _job(event: dict[str, Any]) -> dict[str, Any]:
     return {k: event[k] for k in ("albumId", "userId", "jobId", "photoIds")}
+
+
+Step = Callable[..., dict[str, Any]]
+
+
+def cancelled_when_album_gone(step: Step) -> Step:
+    """A pipeline step's handler that ends as a no-op when its album was deleted (or its user
+    erased) before or while it ran: the user's deletion is no failure of the job, so the
+    execution goes on through the other steps (each such a no-op) and succeeds, and the failed
+    executions alarm keeps meaning something failed. Whatever the step raised then (the
+    deletion took the objects it was reading) is dropped. The job is CANCELLED until the
+    deletion removes its item (no API answer shows it: the album is "not found" throughout)."""
+
+    @functools.wraps(step)
+    def run(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+        user_id, album_id = event["userId"], event["albumId"]
+        if album_alive(user_id, album_id):
+            try:
+                return step(event, context)
+            except Exception:
+                if album_alive(user_id, album_id):
+                    raise
+        jobs.finish(album_id, event["jobId"], "CANCELLED")  # if the deletion has not removed it yet
+        return {**event, "cancelled": True}
+
+    return run

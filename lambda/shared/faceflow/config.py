@@ -26,7 +26,7 @@ class AlbumEnv(StrEnum):
     PART_SIZE_BYTES = "ALBUM_PART_SIZE_BYTES"
     UPLOAD_URL_EXPIRY_SECONDS = "ALBUM_UPLOAD_URL_EXPIRY_SECONDS"
     THUMBNAIL_URL_EXPIRY_SECONDS = "ALBUM_THUMBNAIL_URL_EXPIRY_SECONDS"
-    # Sharing (faceflow.sharing, faceflow.exporter, faceflow.signing).
+    # Sharing (faceflow.edge.shares, faceflow.edge.exporter, faceflow.storage.signing_keys).
     SHARE_QUEUE_URL = "SHARE_QUEUE_URL"  # export requests, one message per share
     SHARE_LIMIT_PER_HOUR = "SHARE_LIMIT_PER_HOUR"  # shares a user may create per hour
     SHARE_MAX_PHOTOS = "SHARE_MAX_PHOTOS"

@@ -9,47 +9,23 @@ joins it again, by pixels or by SHA-256.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
-
-from faceflow import jobs
-from faceflow.albums import (
-    AlbumNotFound,
-    UploadConflict,
-    get_album,
-    new_id,
-    photo_key,
-    table,
-)
-
-
-class NotADuplicate(UploadConflict):
-    """409: the photo is not (or no longer) marked DUPLICATE."""
-
-
-def kept_apart(photos: Iterable[dict[str, Any]]) -> set[frozenset[str]]:
-    """Every pair a user said is not a duplicate, from the album's PHOTO# items."""
-    return {
-        frozenset((p["photoId"], other))
-        for p in photos
-        for other in p.get("notDuplicateOf", ())
-        if other != p["photoId"]
-    }
+from faceflow.domain.errors import NotADuplicate
+from faceflow.domain.ids import new_id
+from faceflow.edge.starter import start_job
+from faceflow.storage import albums, photos
 
 
 def mark_not_duplicate(user_id: str, album_id: str, photo_id: str) -> dict[str, str]:
     """DUPLICATE → PROCESSING in a new job that places its faces; the pair is kept apart for
     good. AlbumNotFound for another user's album or an unknown photo, NotADuplicate (409) when
     the photo is not a duplicate."""
-    get_album(user_id, album_id)
-    item = table().get_item(Key=photo_key(album_id, photo_id), ConsistentRead=True).get("Item")
-    if item is None or item.get("userId") != user_id:
-        raise AlbumNotFound("photo")
+    albums.get_album(user_id, album_id)
+    item = photos.owned_photo(user_id, album_id, photo_id)
     if item["status"] != "DUPLICATE" or not item.get("duplicateOf"):
         raise NotADuplicate(f"The photo is {item['status']}, not a duplicate.")
     job_id = new_id()
     # The same duplicate it was read as: a concurrent call or a deletion loses cleanly.
-    if not jobs.to_processing(
+    if not photos.to_processing(
         album_id,
         photo_id,
         job_id,
@@ -63,5 +39,5 @@ def mark_not_duplicate(user_id: str, album_id: str, photo_id: str) -> dict[str, 
         more="ADD notDuplicateOf :kept REMOVE duplicateOf",
     ):
         raise NotADuplicate("The photo is no longer a duplicate.")
-    jobs.start_job(user_id, album_id, job_id, [photo_id])
+    start_job(user_id, album_id, job_id, [photo_id])
     return {"photoId": photo_id, "status": "PROCESSING"}

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from common.errors import DomainError
-from faceflow.clustering import (
+from faceflow.domain.clustering import (
     ASSIGN_THRESHOLD,
     DEFAULT_ALGORITHM,
     CentroidIndex,

@@ -29,10 +29,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
-from faceflow.clustering import ASSIGN_THRESHOLD
+from faceflow.domain.clustering import ASSIGN_THRESHOLD
 
 # Hamming distance (of 64 bits) under which two pHashes are candidates. Measured
 # (benchmarks/bench_dedupe.py): re-encodes, resizes, rotations and colour changes differ by 0–6
@@ -595,3 +596,14 @@ def find_duplicates(
         for p in group[1:]:
             result.duplicate_of[p.photo_id] = kept
     return result
+
+
+def kept_apart(photos: Iterable[dict[str, Any]]) -> set[frozenset[str]]:
+    """Every pair a user said is not a duplicate, from the album's PHOTO# items
+    (`notDuplicateOf`, faceflow.edge.duplicates)."""
+    return {
+        frozenset((p["photoId"], other))
+        for p in photos
+        for other in p.get("notDuplicateOf", ())
+        if other != p["photoId"]
+    }

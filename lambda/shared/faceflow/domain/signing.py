@@ -10,25 +10,19 @@ RSA-2048, PKCS#1 v1.5 with SHA-256 (`Hash-Algorithm=SHA256`; CloudFront's defaul
 The key pair: one per generation, made at deploy time by the signing-key custom resource
 (lambda/sharing/share_keys.py) with `generate_key_pair`, the private half written to its
 secret as `{"generation", "privateKey"}`, the public half registered as a CloudFront public
-key in the distribution's key group (docs/sharing.md, "Signing keys").
+key in the distribution's key group (docs/sharing.md, "Signing keys"). The deployment's signer
+(its key read from Secrets Manager) is faceflow.storage.signing_keys.signer().
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import os
-import threading
-import time
 from collections.abc import Iterable
 from urllib.parse import quote
 
-from common import aws
-from faceflow.album_env import AlbumEnv, get
-
 HASH_ALGORITHM = "SHA256"
 KEY_BITS = 2048  # CloudFront takes RSA 2048 (or ECDSA P-256) public keys
-SECRET_CACHE_S = 300  # a rotated secret is read again within five minutes
 _B64_TO_URL = str.maketrans("+=/", "-_~")  # CloudFront's URL-safe base64
 _URL_TO_B64 = str.maketrans("-_~", "+=/")
 
@@ -114,34 +108,3 @@ class UrlSigner:
                 raise ValueError(f"{key} is not under {prefix}")
             urls.append(f"{self.resource(key)}?{query}")
         return urls
-
-
-_cache: dict[str, tuple[float, UrlSigner]] = {}
-_lock = threading.Lock()
-
-
-def reset() -> None:
-    """Forget the cached signer (tests make a new key pair per case)."""
-    with _lock:
-        _cache.clear()
-
-
-def from_environment() -> UrlSigner:
-    """The signer of this deployment: the key pair id and secret of the signing generation, the
-    distribution's domain. The secret is read once per SECRET_CACHE_S."""
-    secret_id = get(AlbumEnv.SHARE_SIGNING_SECRET)
-    with _lock:
-        cached = _cache.get(secret_id)
-        if cached and cached[0] > time.monotonic():
-            return cached[1]
-    secret = aws.client("secretsmanager").get_secret_value(SecretId=secret_id)
-    value = json.loads(secret["SecretString"])
-    signer = UrlSigner(
-        get(AlbumEnv.SHARE_KEY_PAIR_ID),
-        value["privateKey"],
-        get(AlbumEnv.SHARE_DOMAIN),
-        os.environ.get(AlbumEnv.SHARE_URL_SCHEME.value) or "https",
-    )
-    with _lock:
-        _cache[secret_id] = (time.monotonic() + SECRET_CACHE_S, signer)
-    return signer
