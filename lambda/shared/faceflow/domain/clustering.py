@@ -171,16 +171,36 @@ def constrained_clusters(
     if n == 0:
         return []
     conflicts = _Conflicts(constraints)
-    good = [i for i in range(n) if not low_quality[i]]
+    base = _batch_clusters(x, low_quality, algorithm)
+    units = [u for u in _components(n, constraints.together)]
+    _join_must_links(base, units, conflicts)
+    unit_of = {i: tuple(u) for u in units for i in u}
+    clusters: list[list[int]] = []
+    for members in base.values():
+        if members:
+            clusters.extend(_split_conflicts(x, members, unit_of, conflicts))
+    _place_the_rest(x, low_quality, clusters, units, conflicts, assign_threshold)
+    return clusters
+
+
+def _batch_clusters(
+    x: np.ndarray, low_quality: Sequence[bool], algorithm: str
+) -> dict[int, list[int]]:
+    """The batch algorithm over the good faces: cluster label → face indexes."""
+    good = [i for i in range(len(x)) if not low_quality[i]]
     base: dict[int, list[int]] = {}
     if good:
         for i, label in zip(good, batch_labels(x[good], algorithm), strict=True):
             base.setdefault(int(label), []).append(i)
-    cluster_of = {i: c for c, members in base.items() for i in members}
+    return base
 
-    # Must-links: a merge says the clusters are one person: join what the algorithm holds of
-    # them, unless that would put a forbidden pair together (then only the linked faces move).
-    units = [u for u in _components(n, constraints.together)]
+
+def _join_must_links(
+    base: dict[int, list[int]], units: list[list[int]], conflicts: _Conflicts
+) -> None:
+    """Must-links: a merge says the clusters are one person: join what the algorithm holds of
+    them, unless that would put a forbidden pair together (then only the linked faces move)."""
+    cluster_of = {i: c for c, members in base.items() for i in members}
     for unit in units:
         if len(unit) < 2:
             continue
@@ -199,35 +219,49 @@ def constrained_clusters(
         for i in base[target]:
             cluster_of[i] = target
 
-    unit_of = {i: tuple(u) for u in units for i in u}
-    clusters: list[list[int]] = []
-    for members in base.values():
-        if members:
-            clusters.extend(_split_conflicts(x, members, unit_of, conflicts))
 
-    # Low-quality faces and anything not yet placed: nearest cluster centroid, or alone.
+def _place_the_rest(
+    x: np.ndarray,
+    low_quality: Sequence[bool],
+    clusters: list[list[int]],
+    units: list[list[int]],
+    conflicts: _Conflicts,
+    assign_threshold: float,
+) -> None:
+    """Low-quality faces and anything not yet placed: nearest cluster centroid, or alone."""
     placed = {i for c in clusters for i in c}
     for unit in units:
         unit = [i for i in unit if i not in placed]
         if not unit:
             continue
-        best, best_sim = None, assign_threshold
-        mean = x[unit].mean(axis=0)
-        for k, members in enumerate(clusters):
-            if all(low_quality[m] for m in members):
-                continue  # a low-quality face never seeds: nothing joins a cluster of only those
-            centroid = x[members].mean(axis=0)
-            sim = float(
-                mean @ centroid / max(np.linalg.norm(centroid) * np.linalg.norm(mean), 1e-12)
-            )
-            if sim >= best_sim and not conflicts.clash(members, unit):
-                best, best_sim = k, sim
+        best = _nearest_cluster(x, low_quality, clusters, unit, conflicts, assign_threshold)
         if best is None:
             clusters.append(sorted(unit))
         else:
             clusters[best] = sorted(clusters[best] + unit)
         placed.update(unit)
-    return clusters
+
+
+def _nearest_cluster(
+    x: np.ndarray,
+    low_quality: Sequence[bool],
+    clusters: list[list[int]],
+    unit: list[int],
+    conflicts: _Conflicts,
+    assign_threshold: float,
+) -> int | None:
+    """The cluster whose centroid is nearest the unit's mean (at least `assign_threshold`) and
+    which it may join; None for none."""
+    best, best_sim = None, assign_threshold
+    mean = x[unit].mean(axis=0)
+    for k, members in enumerate(clusters):
+        if all(low_quality[m] for m in members):
+            continue  # a low-quality face never seeds: nothing joins a cluster of only those
+        centroid = x[members].mean(axis=0)
+        sim = float(mean @ centroid / max(np.linalg.norm(centroid) * np.linalg.norm(mean), 1e-12))
+        if sim >= best_sim and not conflicts.clash(members, unit):
+            best, best_sim = k, sim
+    return best
 
 
 def _no_internal_clash(conflicts: _Conflicts, members: list[int]) -> bool:

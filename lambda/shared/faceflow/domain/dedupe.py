@@ -534,37 +534,62 @@ def find_duplicates(
     for dup, kept in (known_duplicate_of or {}).items():
         if dup in by_id and kept in by_id:
             groups.join(dup, kept)
-
     fresh = set(by_id) if new is None else set(new) & set(by_id)
     ordered = sorted(photos, key=lambda p: p.order)
-    thumbs: dict[str, tuple[np.ndarray, int | None]] = {}
-    known_faces: dict[str, PhotoFaces | None] = {}
+    result = DedupeResult()
+    _join_exact_copies(ordered, groups)
+    _join_near_copies(ordered, fresh, groups, _Loaded(thumbnail, faces), result)
+    _keep_one_of_each(ordered, groups, result)
+    return result
 
-    def thumb(photo_id: str) -> np.ndarray:
-        if photo_id not in thumbs:
-            pixels = thumbnail(photo_id)
-            thumbs[photo_id] = (pixels, content_hash(pixels))
-        return thumbs[photo_id][0]
 
-    def contents_differ(p: str, q: str) -> bool:
+class _Loaded:
+    """Thumbnails (with their content hashes) and faces, each loaded once, only for candidates."""
+
+    def __init__(
+        self, thumbnail: Callable[[str], np.ndarray], faces: Callable[[str], PhotoFaces] | None
+    ):
+        self._thumbnail, self._faces = thumbnail, faces
+        self._thumbs: dict[str, tuple[np.ndarray, int | None]] = {}
+        self._known_faces: dict[str, PhotoFaces | None] = {}
+
+    def thumb(self, photo_id: str) -> np.ndarray:
+        if photo_id not in self._thumbs:
+            pixels = self._thumbnail(photo_id)
+            self._thumbs[photo_id] = (pixels, content_hash(pixels))
+        return self._thumbs[photo_id][0]
+
+    def contents_differ(self, p: str, q: str) -> bool:
         """The cheap bound on pixels: the content hashes (a uniform picture has none)."""
-        thumb(p), thumb(q)
-        hash_p, hash_q = thumbs[p][1], thumbs[q][1]
+        self.thumb(p), self.thumb(q)
+        hash_p, hash_q = self._thumbs[p][1], self._thumbs[q][1]
         return hash_p is None or hash_q is None or (hash_p ^ hash_q).bit_count() > CONTENT_HASH_BITS
 
-    def faces_of(photo_id: str) -> PhotoFaces | None:
-        if photo_id not in known_faces:
-            known_faces[photo_id] = faces(photo_id) if faces else None
-        return known_faces[photo_id]
+    def faces_of(self, photo_id: str) -> PhotoFaces | None:
+        if photo_id not in self._known_faces:
+            self._known_faces[photo_id] = self._faces(photo_id) if self._faces else None
+        return self._known_faces[photo_id]
 
-    result = DedupeResult()
+
+def _join_exact_copies(ordered: Sequence[PhotoFacts], groups: _Groups) -> None:
+    """Exact copies (the same SHA-256): no pixels needed."""
     first_by_sha: dict[str, str] = {}
-    for p in ordered:  # exact copies: no pixels needed
+    for p in ordered:
         if p.sha256 in first_by_sha:
             groups.join(p.photo_id, first_by_sha[p.sha256])
         else:
             first_by_sha[p.sha256] = p.photo_id
 
+
+def _join_near_copies(
+    ordered: Sequence[PhotoFacts],
+    fresh: set[str],
+    groups: _Groups,
+    loaded: _Loaded,
+    result: DedupeResult,
+) -> None:
+    """pHash candidates (a new photo in each pair), refused by their faces or their content
+    hashes, confirmed by same_picture."""
     hashes = np.array([int(p.phash, 16) for p in ordered], dtype=np.uint64)
     for i, p in enumerate(ordered):
         distance = np.bitwise_count(hashes[:i] ^ hashes[i])
@@ -574,16 +599,24 @@ def find_duplicates(
                 continue
             if groups.root(p.photo_id) == groups.root(q.photo_id):
                 continue
-            result.compared += 1
-            fp, fq = faces_of(p.photo_id), faces_of(q.photo_id)
-            if fp is not None and fq is not None and not faces_may_match(p, q, fp, fq):
-                result.refused_by_faces += 1
-                continue
-            if contents_differ(p.photo_id, q.photo_id):
-                continue
-            if same_picture(q, p, thumb(q.photo_id), thumb(p.photo_id), fq, fp):
+            if _same(p, q, loaded, result):
                 groups.join(p.photo_id, q.photo_id)
 
+
+def _same(p: PhotoFacts, q: PhotoFacts, loaded: _Loaded, result: DedupeResult) -> bool:
+    """One candidate pair compared: their faces first, then the content, then the pixels."""
+    result.compared += 1
+    fp, fq = loaded.faces_of(p.photo_id), loaded.faces_of(q.photo_id)
+    if fp is not None and fq is not None and not faces_may_match(p, q, fp, fq):
+        result.refused_by_faces += 1
+        return False
+    if loaded.contents_differ(p.photo_id, q.photo_id):
+        return False
+    return same_picture(q, p, loaded.thumb(q.photo_id), loaded.thumb(p.photo_id), fq, fp)
+
+
+def _keep_one_of_each(ordered: Sequence[PhotoFacts], groups: _Groups, result: DedupeResult) -> None:
+    """Each group's kept copy: the most pixels, then the most faces, then the first uploaded."""
     members: dict[str, list[PhotoFacts]] = {}
     for p in ordered:
         members.setdefault(groups.root(p.photo_id), []).append(p)
@@ -595,7 +628,6 @@ def find_duplicates(
         result.groups.append([p.photo_id for p in group])
         for p in group[1:]:
             result.duplicate_of[p.photo_id] = kept
-    return result
 
 
 def kept_apart(photos: Iterable[dict[str, Any]]) -> set[frozenset[str]]:

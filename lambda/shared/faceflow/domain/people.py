@@ -232,8 +232,28 @@ class AlbumPeople:
         ids = sorted(self.faces)
         if not ids:
             return
+        groups = constrained_clusters(
+            np.stack([self.faces[f].vector for f in ids]),
+            [self.faces[f].low_quality for f in ids],
+            self._constraints(ids),
+            algorithm=self.algorithm,
+            assign_threshold=self.assign_threshold,
+        )
+        new_id, used = self._ids_kept(ids, groups)
+        cluster_of: dict[str, str] = {}
+        for k, group in enumerate(groups):
+            if k not in new_id:
+                new_id[k] = _fresh_id(min(ids[i] for i in group), used)
+                used.add(new_id[k])
+            for i in group:
+                cluster_of[ids[i]] = new_id[k]
+        self.cluster_of = cluster_of
+        self.labels = {c: name for c, name in self.labels.items() if c in used}
+
+    def _constraints(self, ids: list[str]) -> Constraints:
+        """The recorded must-links and cannot-links over the faces' indexes in `ids`."""
         at = {f: i for i, f in enumerate(ids)}
-        constraints = Constraints(
+        return Constraints(
             photo_of=[self.faces[f].photo_id for f in ids],
             together=[frozenset(at[f] for f in group if f in at) for group in self.together],
             apart=[
@@ -241,19 +261,15 @@ class AlbumPeople:
                 for a, b in self.apart
             ],
         )
-        groups = constrained_clusters(
-            np.stack([self.faces[f].vector for f in ids]),
-            [self.faces[f].low_quality for f in ids],
-            constraints,
-            algorithm=self.algorithm,
-            assign_threshold=self.assign_threshold,
-        )
+
+    def _ids_kept(self, ids: list[str], groups: list[list[int]]) -> tuple[dict[int, str], set[str]]:
+        """The old cluster id each new group keeps (labelled clusters claim theirs first, then
+        the larger overlaps), and the ids so taken."""
         overlaps = []
         for k, group in enumerate(groups):
             counts = Counter(self.cluster_of.get(ids[i]) for i in group)
             for old, count in counts.items():
                 if old is not None:
-                    # labelled clusters claim their id first, then the larger overlaps
                     overlaps.append((old not in self.labels, -count, old, k))
         overlaps.sort()
         new_id: dict[int, str] = {}
@@ -261,20 +277,7 @@ class AlbumPeople:
         for _, _, old, k in overlaps:
             if k not in new_id and old not in used:
                 new_id[k], used = old, used | {old}
-        cluster_of: dict[str, str] = {}
-        for k, group in enumerate(groups):
-            if k not in new_id:
-                seed = min(ids[i] for i in group)
-                candidate, n = f"C-{seed}", 1
-                while candidate in used:
-                    n += 1
-                    candidate = f"C-{seed}-{n}"
-                new_id[k] = candidate
-                used.add(candidate)
-            for i in group:
-                cluster_of[ids[i]] = new_id[k]
-        self.cluster_of = cluster_of
-        self.labels = {c: name for c, name in self.labels.items() if c in used}
+        return new_id, used
 
     # ---- edits ---------------------------------------------------------------------------
 
@@ -304,17 +307,7 @@ class AlbumPeople:
         labelled one if only one is, else the largest, else the first named."""
         self._assigning = None
         wanted = list(dict.fromkeys(cluster_ids))
-        if len(wanted) < 2:
-            raise EditRefused("VALIDATION_ERROR", "Merge needs two or more different clusters.")
-        members = self.members()
-        missing = [c for c in wanted if c not in members]
-        if missing:
-            raise EditRefused("NOT_FOUND", f"No cluster {missing[0]} in this album.")
-        photos = Counter(self.faces[f].photo_id for c in wanted for f in members[c])
-        if any(n > 1 for n in photos.values()):
-            raise EditRefused(
-                "CONFLICT", "These clusters hold two faces of one photo: they are two people."
-            )
+        members = self._mergeable(wanted)
         labelled = [c for c in wanted if c in self.labels]
         survivor = (
             labelled[0]
@@ -323,14 +316,7 @@ class AlbumPeople:
         )
         edit = self._record(MERGE, survivor)
         faces = frozenset(f for c in wanted for f in members[c])
-        for c in wanted:
-            if c == survivor:
-                continue
-            for f in members[c]:
-                edit.moves[f] = (c, survivor)
-                self.cluster_of[f] = survivor
-            if c in self.labels:
-                edit.labels[c] = (self.labels.pop(c), None)
+        self._move_into(survivor, wanted, members, edit)
         if survivor not in self.labels and labelled:
             edit.labels[survivor] = (None, self.labels[labelled[0]])
             self.labels[survivor] = self.labels[labelled[0]]
@@ -343,6 +329,35 @@ class AlbumPeople:
         edit.added_together.append(faces)
         self.edits.append(edit)
         return edit
+
+    def _mergeable(self, wanted: list[str]) -> dict[str, list[str]]:
+        """The members of every cluster, once the clusters may be merged (EditRefused else:
+        fewer than two, an unknown one, two faces of one photo)."""
+        if len(wanted) < 2:
+            raise EditRefused("VALIDATION_ERROR", "Merge needs two or more different clusters.")
+        members = self.members()
+        missing = [c for c in wanted if c not in members]
+        if missing:
+            raise EditRefused("NOT_FOUND", f"No cluster {missing[0]} in this album.")
+        photos = Counter(self.faces[f].photo_id for c in wanted for f in members[c])
+        if any(n > 1 for n in photos.values()):
+            raise EditRefused(
+                "CONFLICT", "These clusters hold two faces of one photo: they are two people."
+            )
+        return members
+
+    def _move_into(
+        self, survivor: str, wanted: list[str], members: dict[str, list[str]], edit: Edit
+    ) -> None:
+        """Every face of the other clusters into the survivor, their labels dropped (recorded)."""
+        for c in wanted:
+            if c == survivor:
+                continue
+            for f in members[c]:
+                edit.moves[f] = (c, survivor)
+                self.cluster_of[f] = survivor
+            if c in self.labels:
+                edit.labels[c] = (self.labels.pop(c), None)
 
     def split(self, cluster_id: str, face_ids: Sequence[str]) -> Edit:
         """Those faces leave into a new cluster, recorded as not the same person as the rest."""
@@ -479,3 +494,12 @@ def from_state(state: dict, faces: Sequence[FaceEntry], **options) -> AlbumPeopl
             )
         )
     return people
+
+
+def _fresh_id(seed: str, used: set[str]) -> str:
+    """`C-{seed}`, or `C-{seed}-{n}` with the first n not taken."""
+    candidate, n = f"C-{seed}", 1
+    while candidate in used:
+        n += 1
+        candidate = f"C-{seed}-{n}"
+    return candidate
