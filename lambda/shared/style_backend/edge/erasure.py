@@ -11,7 +11,7 @@ work, and again after their last write; when the process was erased, delete what
 the object that triggered them. An object written after this erasure listed its prefix is
 therefore deleted by its writer or by its consumer; anything written before, erasure finds.
 FaceFlow's writers of a user's data are to follow the same rule. FaceFlow erases its own data
-(faceflow.albums.erase_user_albums); common.erasure runs both.
+(faceflow.storage.albums.erase_user_albums); common.erasure runs both.
 """
 
 from __future__ import annotations
