@@ -4,6 +4,8 @@ deployed resource, invariants written once (docs/architecture.md, "Code layout")
 from __future__ import annotations
 
 import ast
+import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -109,67 +111,6 @@ def test_no_package_imports_in_a_cycle():
 def test_the_cycle_finder_finds_one():
     assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert _cycle({"a": {"b"}, "b": set()}) is None
-
-
-# ---------------------------------------------------------------- style_backend's layers
-
-STYLE_BACKEND = REPO_ROOT / "lambda" / "shared" / "style_backend"
-# What the pure domain may import besides the standard library (style_backend/__init__.py).
-DOMAIN_ALLOWED = {"pydantic", "pydantic_core", "facekit", "common.errors", "style_backend.domain"}
-HANDLER_FOLDERS = ("apis", "image_processing", "facechain_codebuild")
-MAX_FUNCTION_LINES = 80
-
-
-def _imported_names(path: Path) -> set[str]:
-    """Every module `path` imports, anywhere in it; `from a import b` counts as a.b too."""
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            found.add(node.module)
-            found.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return found
-
-
-def _within(name: str, prefixes: set[str] | tuple[str, ...]) -> bool:
-    return any(name == p or name.startswith(p + ".") for p in prefixes)
-
-
-def test_the_styling_domain_is_pure():
-    import sys
-
-    modules = sorted((STYLE_BACKEND / "domain").rglob("*.py"))
-    assert len(modules) >= 8
-    for path in modules:
-        for name in _imported_names(path):
-            top = name.partition(".")[0]
-            if top in sys.stdlib_module_names and not _within(
-                name, ("urllib.request", "http.client")
-            ):
-                continue
-            if top in ("common", "style_backend") and name in ("common", "style_backend"):
-                continue  # `from common import errors`: the submodule is checked
-            assert _within(name, DOMAIN_ALLOWED), f"{path.name} imports {name}"
-
-
-def test_storage_never_imports_the_edge():
-    for path in sorted((STYLE_BACKEND / "storage").rglob("*.py")):
-        for name in _imported_names(path):
-            assert not _within(name, ("style_backend.edge", "faceflow")), (path.name, name)
-
-
-def test_no_function_of_the_styling_backend_or_its_handlers_is_longer_than_80_lines():
-    folders = [STYLE_BACKEND, *(REPO_ROOT / "lambda" / f for f in HANDLER_FOLDERS)]
-    long = [
-        f"{path.name}:{node.name} ({node.end_lineno - node.lineno + 1})"
-        for folder in folders
-        for path in sorted(folder.rglob("*.py"))
-        for node in ast.walk(ast.parse(path.read_text()))
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
-        and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES
-    ]
-    assert long == []
 
 
 def _constructors() -> list[tuple[str, bool, int]]:
@@ -304,3 +245,242 @@ def test_queries_use_the_indexes_the_tables_define(synth):
     }
     assert gsis == {keys.PROCESS_BY_USER, keys.BASE_RESOURCE_BY_STYLE}
     assert user_data.PROCESS_BY_USER == keys.PROCESS_BY_USER  # the name erasure queries by
+
+
+# ---------------------------------------------------------------- layers (issue 26)
+
+SHARED = REPO_ROOT / "lambda" / "shared"
+PRODUCTS = ("style_backend", "faceflow")
+LAYERS = ("domain", "storage", "edge")
+# A product's top level holds its layers, its settings and nothing else.
+PRODUCT_TOP_LEVEL = {"__init__.py", "config.py", *LAYERS}
+# What a domain module may import besides the standard library and its own domain: computation
+# and validation libraries, the face package, and common's one error model. Nothing of AWS,
+# Lambda, HTTP clients, settings, storage or the edge.
+DOMAIN_MAY_IMPORT = (
+    "common.errors",
+    "cryptography",
+    "facekit",
+    "faiss",
+    "imagehash",
+    "numpy",
+    "PIL",
+    "pydantic",
+    "pydantic_core",
+    "scipy",
+    "skimage",
+    "sklearn",
+)
+NOT_STDLIB = ("urllib.request", "http.client")  # the standard library's HTTP clients
+# What none of the products' domains import, named so a failure says what it is.
+IMPURE = (
+    "boto3",
+    "botocore",
+    "aws_lambda_powertools",
+    "aws_xray_sdk",
+    "requests",
+    "urllib3",
+    "urllib.request",
+    "http.client",
+    "common.aws",
+    "common.api",
+    "common.config",
+    "common.erasure",
+    "common.observability",
+    "common.pagination",
+)
+MAX_FUNCTION_LINES = 80
+FUNCTION_ROOTS = ("lambda", "stacks", "local", "byoc")
+KEY_PREFIX = re.compile(r"^[A-Z][A-Z0-9_]*#")  # "ALBUM#…", f"USER#{…}": a table key's value
+
+
+def _absolute_imports(path: Path, package: str) -> set[str]:
+    """Every module name `path` imports (relative imports made absolute), anywhere in it."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                base = ".".join([*parts[: len(parts) - node.level + 1], *([base] if base else [])])
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    return found
+
+
+def _named(imports: set[str], prefixes: tuple[str, ...]) -> set[str]:
+    return {i for i in imports if any(i == p or i.startswith(p + ".") for p in prefixes)}
+
+
+def _package_modules(root: Path) -> list[tuple[Path, str]]:
+    """(file, its package's dotted name) for every module under `root` (a folder of SHARED)."""
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        parts = path.relative_to(SHARED).parts
+        found.append((path, ".".join(parts[:-1])))
+    return found
+
+
+def _outside_the_domain(name: str, product: str) -> bool:
+    top = name.partition(".")[0]
+    if name in ("common", product):  # `from common import errors`: the submodule is checked
+        return False
+    if top in sys.stdlib_module_names:
+        return bool(_named({name}, NOT_STDLIB))
+    return not _named({name}, (*DOMAIN_MAY_IMPORT, f"{product}.domain"))
+
+
+def _layer_violations(product: str) -> list[str]:
+    other = tuple(p for p in PRODUCTS if p != product)
+    violations = []
+    for path, package in _package_modules(SHARED / product):
+        imports = _absolute_imports(path, package)
+        layer = package.split(".")[1] if "." in package else None
+        banned = _named(imports, other)
+        if layer == "domain":
+            banned |= {n for n in imports if _outside_the_domain(n, product)}
+        if layer == "storage":
+            banned |= _named(imports, (f"{product}.edge",))
+        violations += [f"{path.relative_to(SHARED)} imports {n}" for n in sorted(banned)]
+    return violations
+
+
+def test_each_product_has_the_same_three_layers_and_nothing_beside_them():
+    for product in PRODUCTS:
+        top = {p.name for p in (SHARED / product).iterdir() if p.suffix == ".py" or _has_py(p)}
+        assert top == PRODUCT_TOP_LEVEL, (product, top ^ PRODUCT_TOP_LEVEL)
+        for layer in LAYERS:
+            assert (SHARED / product / layer / "__init__.py").is_file(), (product, layer)
+
+
+def _has_py(folder: Path) -> bool:
+    return folder.is_dir() and any(folder.rglob("*.py"))
+
+
+@pytest.mark.parametrize("product", PRODUCTS)
+def test_domain_is_pure_storage_never_reaches_the_edge_and_products_stay_apart(product):
+    assert _layer_violations(product) == []
+
+
+def test_the_neutral_and_face_packages_import_no_product():
+    for root, banned in (("common", PRODUCTS), ("facekit", (*PRODUCTS, "common"))):
+        for path, package in _package_modules(SHARED / root):
+            assert _named(_absolute_imports(path, package), banned) == set(), path
+
+
+def test_the_layer_check_catches_what_it_forbids(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text(
+        "import boto3\nfrom ..storage import keys\nfrom faceflow.edge import steps\n"
+        "def f():\n    from common import aws\n"
+    )
+    imports = _absolute_imports(module, "style_backend.domain")
+    assert _named(imports, IMPURE) == {"boto3", "common.aws"}
+    assert "style_backend.storage" in imports and "faceflow.edge" in imports
+    outside = {n for n in imports if _outside_the_domain(n, "style_backend")}
+    assert {"boto3", "common.aws", "style_backend.storage", "faceflow.edge"} <= outside
+    assert not _outside_the_domain("numpy.linalg", "faceflow")
+    assert not _outside_the_domain("json", "faceflow")
+    assert _outside_the_domain("urllib.request", "faceflow")
+
+
+def _string_heads(tree: ast.AST) -> list[tuple[int, str]]:
+    """(line, text) of every string literal and every f-string's literal start, docstrings
+    left out."""
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.JoinedStr) and node.values:
+            head = node.values[0]
+            if isinstance(head, ast.Constant) and isinstance(head.value, str):
+                found.append((node.lineno, head.value))
+        elif (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and id(node) not in docstrings
+        ):
+            found.append((node.lineno, node.value))
+    return found
+
+
+@pytest.mark.parametrize("product", PRODUCTS)
+def test_table_keys_are_written_in_the_products_one_key_schema(product):
+    schema = SHARED / product / "storage" / "keys.py"
+    assert schema.is_file()
+    elsewhere = [
+        f"{path.relative_to(SHARED)}:{line} {text!r}"
+        for path, _ in _package_modules(SHARED / product)
+        if path != schema
+        for line, text in _string_heads(ast.parse(path.read_text()))
+        if KEY_PREFIX.match(text)
+    ]
+    assert elsewhere == []
+
+
+def _long_functions() -> list[str]:
+    found = []
+    for root in FUNCTION_ROOTS:
+        for path in sorted((REPO_ROOT / root).rglob("*.py")):
+            if {"node_modules", "__pycache__"} & set(path.parts):
+                continue
+            for node in ast.walk(ast.parse(path.read_text(), str(path))):
+                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                    lines = node.end_lineno - node.lineno + 1
+                    if lines > MAX_FUNCTION_LINES:
+                        found.append(f"{path.relative_to(REPO_ROOT)}:{node.lineno} {node.name}")
+    return found
+
+
+def test_no_function_is_longer_than_80_lines():
+    assert _long_functions() == []
+
+
+HANDLER_FOLDERS = ("apis", "albums", "sharing", "image_processing", "facechain_codebuild")
+
+
+def _entry_points(path: Path) -> dict[str, str]:
+    """The module's Lambda entry points and how each is made: "entry_point" (an API function's
+    `handler = edge.entry_point(app)`), "lambda_entry" (a public function of `(event, context)`
+    decorated with it) or "bare"."""
+    found = {}
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.FunctionDef) and not node.name.startswith("_"):
+            if [a.arg for a in node.args.args[:2]] == ["event", "context"]:
+                wrapped = any("lambda_entry" in ast.unparse(d) for d in node.decorator_list)
+                found[node.name] = "lambda_entry" if wrapped else "bare"
+        elif isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "handler" for t in node.targets
+        ):
+            found["handler"] = (
+                "entry_point" if "entry_point(" in ast.unparse(node.value) else "bare"
+            )
+    return found
+
+
+def test_every_handler_is_wrapped_the_same_way():
+    entries = {
+        f"{folder}/{path.stem}.{name}": how
+        for folder in HANDLER_FOLDERS
+        for path in sorted((REPO_ROOT / "lambda" / folder).glob("*.py"))
+        for name, how in _entry_points(path).items()
+    }
+    expected = {"albums/album_steps.start", "sharing/share_keys.on_event", "apis/upload.handler"}
+    assert expected <= set(entries)
+    assert {name for name, how in entries.items() if how == "bare"} == set()
+
+
+def test_the_documented_code_layout_is_the_trees():
+    from scripts import code_layout
+
+    block = code_layout.render()
+    assert "lambda/shared/faceflow/storage/" in block and "lambda/shared/common/" in block
+    assert code_layout.documented() == block, "run: python scripts/code_layout.py --write"
