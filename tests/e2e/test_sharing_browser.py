@@ -16,7 +16,7 @@ from tests.e2e.test_browser import _wait, browser  # noqa: F401 (the fixture)
 from tests.e2e.test_sharing import OBAMA, PHOTOS
 from tests.faceflow_photos import distinct_photos
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.slow]
 SCREENSHOT = os.environ.get("SHARE_SCREENSHOT", "/tmp/style-local-share.png")
 
 
