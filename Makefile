@@ -11,11 +11,13 @@ PORT ?= 8000
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: up test synth bench lint fmt seed clean help client bootstrap iac-scan train-smoke train register
+.PHONY: up test check synth bench lint fmt seed clean help client bootstrap iac-scan train-smoke train register
 
 help:
 	@echo "make up     run the whole backend locally on http://127.0.0.1:$(PORT) (no AWS account)"
-	@echo "make test   lint and run the test suite"
+	@echo "make test   lint and run the whole test suite (what CI runs)"
+	@echo "make check  the fast lane: lint and every test that needs no local runtime, no browser"
+	@echo "            and no training (not e2e, browser or training; under 5 minutes)"
 	@echo "make synth  synthesize every stack into cdk.out/ (offline, no Docker)"
 	@echo "make bench  run the benchmarks and print their figures"
 	@echo "make client regenerate the typed TypeScript client from docs/openapi.json"
@@ -73,11 +75,20 @@ iac-scan: $(IAC_STAMP)
 up: $(STAMP) $(CDK) $(WEB_CLIENT)
 	PORT=$(PORT) $(PY) -m local
 
-test: $(STAMP) $(CDK) $(WEB_CLIENT)
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
-	# pytest exits 5 when it collects nothing: that is not a failure of the suite.
-	$(PY) -m pytest $(PYTEST_ARGS) || { rc=$$?; [ $$rc -eq 5 ] || exit $$rc; }
+# pytest-xdist: PYTEST_WORKERS processes (0: none, in-process), grouped by tests/conftest.py
+# (--dist loadgroup): every e2e test on one worker (the local runtime starts once), the tests of
+# the synthesized app on one, any other module's tests together.
+PYTEST_WORKERS ?= 2
+PYTEST := $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
+# pytest exits 5 when it collects nothing: that is not a failure of the suite.
+NOT_EMPTY := || { rc=$$?; [ $$rc -eq 5 ] || exit $$rc; }
+
+test: $(STAMP) $(CDK) $(WEB_CLIENT) lint
+	$(PYTEST) $(PYTEST_ARGS) $(NOT_EMPTY)
+
+# The fast lane: what needs no local runtime (`make up`), no browser and no training.
+check: $(STAMP) $(CDK) $(WEB_CLIENT) lint
+	$(PYTEST) -m "not e2e and not browser and not training" $(PYTEST_ARGS) $(NOT_EMPTY)
 
 # Offline: no Docker, no AWS credentials (assets bundle locally; cdk-nag runs as a validation plugin).
 # CDK_CONTEXT: extra `-c key=value` (CI adds github_repository to synthesize the delivery stack).

@@ -16,7 +16,7 @@ from tests.e2e.test_browser import _wait, browser  # noqa: F401 (the fixture)
 from tests.faceflow_photos import distinct_photos
 from tests.prerequisites import require
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.slow]
 DUPLICATE_SCREENSHOT = "/tmp/faceflow-duplicate-card.png"
 
 

@@ -26,7 +26,7 @@ from tests.e2e.conftest import decode, jpeg
 from tests.prerequisites import require
 from tests.typescript import built_web_bundle
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"

@@ -16,7 +16,7 @@ from tests.e2e.test_browser import _wait, browser  # noqa: F401 (the fixture)
 from tests.e2e.test_sharing import OBAMA, PHOTOS
 from tests.faceflow_photos import distinct_photos
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.slow]
 SCREENSHOT = os.environ.get("SHARE_SCREENSHOT", "/tmp/style-local-share.png")
 
 
@@ -27,6 +27,7 @@ def statuses(driver) -> list[str]:  # read in one go: the list is redrawn while 
 
 
 def test_share_a_person_open_the_emailed_link_and_download_the_archive(browser, backend, tmp_path):  # noqa: F811
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
 
     photos = distinct_photos(PHOTOS)
@@ -115,7 +116,15 @@ def test_share_a_person_open_the_emailed_link_and_download_the_archive(browser, 
 
     href = _wait(browser, emailed_link, timeout=60)
     assert href == archive_url  # the email's link is the share's
-    browser.find_element(By.CSS_SELECTOR, f"#outbox-list a[href='{href}']").click()
+
+    def open_emailed_link(d):
+        try:
+            d.find_element(By.CSS_SELECTOR, f"#outbox-list a[href='{href}']").click()
+        except StaleElementReferenceException:  # a refresh still in flight redrew the list
+            return False
+        return True
+
+    _wait(browser, open_emailed_link)
 
     def downloaded(_):
         done = [p for p in downloads.iterdir() if p.suffix == ".zip"]

@@ -54,11 +54,12 @@ def _style_image() -> bytes:
     return hostile.jpeg(data.chelsea())
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")
 def _pipeline_moto():
-    """One moto backend for the pipeline tests (package scope: it ends with this folder and
-    never leaks into others): the bucket, the tables and the seeded style images, created once
-    (~1 s); `aws_env` empties the rest after each test."""
+    """One moto backend for a module of pipeline tests (module scope: it ends with the module
+    and never leaks into others, whatever runs next on an xdist worker; package scope would
+    outlive it into tests/integration/*/ there): the bucket, the tables and the seeded style
+    images, created once per module (~1 s); `aws_env` empties the rest after each test."""
     with mock_aws():
         create_tables(boto3.client("dynamodb"), prefix=TABLE_PREFIX)
         s3 = boto3.client("s3")

@@ -19,6 +19,8 @@ import faceflow_smoke as smoke
 from faceflow_models.serving import ServingApp, create_server
 from tests.prerequisites import require
 
+pytestmark = [pytest.mark.training, pytest.mark.slow]
+
 
 @pytest.fixture(scope="module")
 def trees(tmp_path_factory) -> dict[str, Path]:
