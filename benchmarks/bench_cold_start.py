@@ -10,7 +10,7 @@ the Lambda's sys.path (its code folder, then the layers' packages, then site-pac
 runs;
 init work the module does at import (dlib's models for FaceCrop) counts, as it does on Lambda.
 Size: the function's code folder plus every layer it uses, bundled as `cdk synth` bundles them
-(stacks/lambdas/bundling.py, pip for python3.12 manylinux), against Lambda's 250 MB unzipped limit.
+(stacks/shared/bundling.py, pip for python3.12 manylinux), against Lambda's 250 MB unzipped limit.
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def tree_bytes(folder: Path) -> int:
 
 
 def bundled_layers(work: Path) -> dict[str, Path]:
-    from stacks.lambdas import bundling
+    from stacks.shared import bundling
 
     layers = {}
     for name in ("shared", "imaging"):

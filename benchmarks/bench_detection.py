@@ -30,7 +30,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "lambda/shared")]
 
-from faceflow import ingest  # noqa: E402
+from faceflow.domain import ingest  # noqa: E402
 from facekit import analysis, yunet  # noqa: E402
 from tests import faceflow_photos  # noqa: E402
 

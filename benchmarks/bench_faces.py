@@ -28,7 +28,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "lambda/shared")]
 import numpy as np  # noqa: E402
 from PIL import Image, ImageFilter  # noqa: E402
 
-from faceflow import ingest  # noqa: E402
+from faceflow.domain import ingest  # noqa: E402
 from facekit import analysis, embedding, quality, yunet  # noqa: E402
 from facekit.imaging import decode_image  # noqa: E402
 from tests import faceflow_photos  # noqa: E402
