@@ -30,7 +30,7 @@ class _SearchPaths(list):
 
 
 def _share_botocore_loaders() -> None:
-    """One botocore data loader per process, as within one Session: style_backend.aws makes a new
+    """One botocore data loader per process, as within one Session: common.aws makes a new
     Session per client and the tests forget the clients after each case, so every test parsed
     the service models' JSON again (~0.15 s a client, most of an integration test). The models
     are read-only data; sessions, credentials, endpoints and clients stay new per test."""
