@@ -77,18 +77,23 @@ up: $(STAMP) $(CDK) $(WEB_CLIENT)
 
 # pytest-xdist: PYTEST_WORKERS processes (0: none, in-process), grouped by tests/conftest.py
 # (--dist loadgroup): every e2e test on one worker (the local runtime starts once), the tests of
-# the synthesized app on one, any other module's tests together.
+# the synthesized app on one, any other module's tests together. Then, in one process, the tests
+# marked `serial`: xdist workers run only the first of schemathesis' parametrized cases.
 PYTEST_WORKERS ?= 2
 PYTEST := $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
+PYTEST_SERIAL := $(PY) -m pytest
 # pytest exits 5 when it collects nothing: that is not a failure of the suite.
 NOT_EMPTY := || { rc=$$?; [ $$rc -eq 5 ] || exit $$rc; }
+FAST_LANE := not e2e and not browser and not training
 
 test: $(STAMP) $(CDK) $(WEB_CLIENT) lint
-	$(PYTEST) $(PYTEST_ARGS) $(NOT_EMPTY)
+	$(PYTEST) -m "not serial" $(PYTEST_ARGS) $(NOT_EMPTY)
+	$(PYTEST_SERIAL) -m "serial" $(PYTEST_ARGS) $(NOT_EMPTY)
 
 # The fast lane: what needs no local runtime (`make up`), no browser and no training.
 check: $(STAMP) $(CDK) $(WEB_CLIENT) lint
-	$(PYTEST) -m "not e2e and not browser and not training" $(PYTEST_ARGS) $(NOT_EMPTY)
+	$(PYTEST) -m "$(FAST_LANE) and not serial" $(PYTEST_ARGS) $(NOT_EMPTY)
+	$(PYTEST_SERIAL) -m "$(FAST_LANE) and serial" $(PYTEST_ARGS) $(NOT_EMPTY)
 
 # Offline: no Docker, no AWS credentials (assets bundle locally; cdk-nag runs as a validation plugin).
 # CDK_CONTEXT: extra `-c key=value` (CI adds github_repository to synthesize the delivery stack).

@@ -23,7 +23,8 @@ from schemathesis.specs.openapi.checks import negative_data_rejection, positive_
 
 from local.client import User
 
-pytestmark = pytest.mark.e2e
+# serial: under pytest-xdist, schemathesis' parametrized cases would not all run (Makefile).
+pytestmark = [pytest.mark.e2e, pytest.mark.serial]
 
 DOCUMENT = Path(__file__).parents[2] / "docs" / "openapi.json"
 OPERATIONS = json.loads(DOCUMENT.read_text())["paths"]

@@ -484,3 +484,21 @@ def test_the_documented_code_layout_is_the_trees():
     block = code_layout.render()
     assert "lambda/shared/faceflow/storage/" in block and "lambda/shared/common/" in block
     assert code_layout.documented() == block, "run: python scripts/code_layout.py --write"
+
+
+def test_every_schemathesis_parametrized_module_runs_serially():
+    """Under pytest-xdist a worker runs only the first of schemathesis' parametrized cases and
+    reports one test: such modules are marked `serial`, which `make test` runs in one process."""
+    modules = [
+        path
+        for path in sorted((REPO_ROOT / "tests").rglob("test_*.py"))
+        if re.search(r"^@schema\.parametrize\(", path.read_text(), re.MULTILINE)
+    ]
+    assert len(modules) >= 2
+    for path in modules:
+        marks = [
+            ast.unparse(node.value)
+            for node in ast.parse(path.read_text()).body
+            if isinstance(node, ast.Assign) and ast.unparse(node.targets[0]) == "pytestmark"
+        ]
+        assert any("pytest.mark.serial" in m for m in marks), path

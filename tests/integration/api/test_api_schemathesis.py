@@ -21,6 +21,9 @@ from local.apigw import ApiGateway, CognitoTokenVerifier, routes_from_specs
 from tests.integration.api.conftest import TERMS, register
 from tests.tokens import CLIENT_ID, ISSUER, CognitoPool
 
+# serial: under pytest-xdist, schemathesis' parametrized cases would not all run (Makefile).
+pytestmark = pytest.mark.serial
+
 DOCUMENT = Path(__file__).parents[3] / "docs" / "openapi.json"
 POOL = CognitoPool()
 USER = str(uuid.uuid4())  # registered in the test pool by `signed_in` (a Cognito sub)
