@@ -5,7 +5,8 @@
   names and entries, the signing crypto). It never imports boto3, botocore,
   aws_lambda_powertools or an HTTP client, nor common.aws/api/observability/config/pagination/
   erasure, faceflow.storage, faceflow.edge or style_backend: stdlib, numpy, Pillow,
-  scikit-learn, faiss, imagehash, cryptography, facekit, pydantic and common.errors only.
+  scikit-learn, scikit-image, scipy, faiss, imagehash, cryptography, facekit, pydantic and
+  common.errors only (tests/unit/test_architecture.py checks these rules).
 - `storage/`: repositories over DynamoDB and S3 (and SES, SNS, Step Functions, Secrets Manager,
   SQS), through common.aws. `storage/keys.py` holds every table key and every object key, and
   no other module spells one. It may import domain, config, common and facekit; never edge.
