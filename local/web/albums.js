@@ -231,6 +231,7 @@ async function refreshAlbum() {
     try {
       await loadPeople();
     } catch (err) {
+      people.jobs = null; // not loaded: the next refresh tries again
       say(err.message, true); // shown; the album's status keeps being watched
     }
   }
@@ -239,7 +240,8 @@ async function refreshAlbum() {
 
 async function openAlbum() {
   const status = await refreshAlbum();
-  if (status.status !== "IDLE") watchAlbum(); // e.g. a job still running after a reload
+  // A job still running after a reload, or people that did not load (a passing error).
+  if (status.status !== "IDLE" || people.jobs === null) watchAlbum();
 }
 
 function watchAlbum() {
@@ -247,7 +249,8 @@ function watchAlbum() {
   albums.polling = setInterval(async () => {
     try {
       const status = await refreshAlbum();
-      if (status.status === "IDLE" && !status.photos.pending) clearInterval(albums.polling);
+      const settled = status.status === "IDLE" && !status.photos.pending;
+      if (settled && people.jobs !== null) clearInterval(albums.polling);
     } catch (err) {
       clearInterval(albums.polling);
       say(err.message, true);

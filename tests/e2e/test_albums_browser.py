@@ -132,7 +132,11 @@ def test_see_the_people_merge_two_undo_and_name_one(browser, backend):  # noqa: 
     assert len(before) >= 3 and sum(c["size"] for c in before) == status["faces"]
 
     _open_page_as(browser, backend, user)
-    _wait(browser, lambda d: _chips(d) == _as_shown(before), timeout=60)
+    try:
+        _wait(browser, lambda d: _chips(d) == _as_shown(before), timeout=60)
+    except Exception as err:  # say what the page showed instead
+        message = browser.find_element(By.ID, "message").text
+        raise AssertionError(f"chips {_chips(browser)}, page says {message!r}") from err
     sizes = [size for _, size, _ in _chips(browser)]
     assert sizes == sorted(sizes, reverse=True)  # largest first
     assert browser.find_element(By.ID, "people-undo").get_property("disabled")  # nothing to undo
