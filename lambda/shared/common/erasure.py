@@ -25,10 +25,6 @@ def register(product: str) -> Callable[[Eraser], Eraser]:
     return add
 
 
-def registered() -> tuple[str, ...]:
-    return tuple(_ERASERS)
-
-
 def erase_user(user_id: str) -> dict[str, Any]:
     """Every registered product's erasure of `user_id`, in registration order: their counts."""
     if not _ERASERS:

@@ -17,20 +17,10 @@ class DomainError(Exception):
         self.retry_after = retry_after
 
 
-class Invalid(DomainError):
-    """A request the domain finds invalid beyond its schema."""
-
-    code = "VALIDATION_ERROR"
-
-
 class NotFound(DomainError):
     """No such thing, or not the caller's (indistinguishable on purpose)."""
 
     code = "NOT_FOUND"
-
-    @classmethod
-    def of(cls, what: str) -> NotFound:
-        return cls(f"No such {what}.")
 
 
 class Conflict(DomainError):
