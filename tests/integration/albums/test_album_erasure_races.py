@@ -16,6 +16,7 @@ import pytest
 from faceflow.edge import face_steps, pipeline, starter
 from faceflow.storage import albums
 from faceflow.storage import keys as album_keys
+from faceflow.storage import faces as face_items
 from faceflow.storage import people as stored_people
 from faceflow.storage import table as album_table
 from tests.album_resources import BUCKETS
@@ -34,8 +35,8 @@ INSIDE = {
     "ExtractEXIF": (pipeline, "ingest_photo"),
     "Dedupe": (pipeline, "claim_digest"),
     "DetectAlign": (face_steps.analysis, "find_faces"),
-    "Embed": (stored_people, "put_array"),  # its first caller in a job is Embed
-    "Cluster": (stored_people, "_commit"),
+    "Embed": (face_items, "put_vectors"),  # its first caller in a job is Embed
+    "Cluster": (stored_people, "commit"),
 }
 BETWEEN = ("ExtractEXIF", "DetectAlign", "Embed", "Dedupe", "Cluster", "Notify")
 
@@ -146,13 +147,13 @@ def test_deleted_while_a_step_runs(aws, inside, monkeypatch):  # noqa: F811
 def test_a_user_erasure_mid_job_leaves_nothing(aws, monkeypatch):  # noqa: F811
     album = new_album()
     job = _start(album)
-    real = stored_people.put_array
+    real = face_items.put_vectors
 
     def erasing_first(*args):
         albums.erase_user_albums(ALICE)
         return real(*args)
 
-    monkeypatch.setattr(stored_people, "put_array", erasing_first)
+    monkeypatch.setattr(face_items, "put_vectors", erasing_first)
     for _, call in _steps(job):
         call()
     assert _left_behind(album) == []

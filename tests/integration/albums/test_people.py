@@ -282,7 +282,7 @@ def test_face_free_and_many_face_photos_and_every_step_twice(aws):
     assert sum(c["size"] for c in found) == len(faces)  # every face in exactly one cluster
     assert len(found) == len(faces)  # faces of one photo are never one person
     item = album_table.table().get_item(Key=album_keys.people_key(album))["Item"]
-    assert int(item["version"]) == 1  # the second Cluster run found nothing new to commit
+    assert int(item["seq"]) == 1  # the second Cluster run found nothing new to commit
 
 
 def test_another_user_gets_404_and_nothing_else(aws):
@@ -338,25 +338,35 @@ def test_purged_originals_go_and_deleting_the_album_removes_crops_and_vectors(aw
     assert list(album_table.album_items(album)) == []
 
 
-def test_two_writers_racing_both_land_and_only_the_latest_version_stays(aws):
+def test_an_edit_waits_for_the_writer_holding_the_album_and_both_land(aws, monkeypatch):
+    monkeypatch.setattr(people_cases, "EDIT_WAIT_SECONDS", 0.3)
     album = new_album()
     names = upload(ALICE, album, photos_named(PORTRAITS[:4]))
     run_job(album, list(names))
     a, b = sorted(c["clusterId"] for c in clusters(album))
-    raced = []
-
-    def label_b(stored):
-        if not raced:  # another writer commits between this one's load and its commit
-            raced.append(people_cases.label(ALICE, album, a, "A"))
-        return stored.people.label(b, "B")
-
-    stored_people.change(ALICE, album, label_b)
+    lease = stored_people.acquire(ALICE, album, wait_seconds=1)
+    with pytest.raises(stored_people.StoreBusy):  # another writer holds it the whole wait
+        stored_people.acquire(ALICE, album, wait_seconds=0.2)
+    status, answer = people_call(
+        "POST",
+        "/albums/{albumId}/clusters/{clusterId}/label",
+        ALICE,
+        {"name": "A"},
+        albumId=album,
+        clusterId=a,
+    )
+    assert status == 409 and answer["error"]["code"] == "CONFLICT"  # after the wait
+    stored_people.release(lease)
+    for cid, name in ((a, "A"), (b, "B")):
+        status, _ = people_call(
+            "POST",
+            "/albums/{albumId}/clusters/{clusterId}/label",
+            ALICE,
+            {"name": name},
+            albumId=album,
+            clusterId=cid,
+        )
+        assert status == 200
     assert {c["clusterId"]: c["label"] for c in clusters(album)} == {a: "A", b: "B"}
-    s3 = boto3.client("s3")
-    left = [
-        o["Key"]
-        for o in s3.list_objects_v2(Bucket=BUCKETS["ALBUM_EMBEDDINGS_BUCKET"]).get("Contents", [])
-        if "/people/" in o["Key"]
-    ]
-    item = album_table.table().get_item(Key=album_keys.people_key(album))["Item"]
-    assert sorted(left) == sorted({item["stateKey"], item["vectorsKey"]})
+    head = album_table.table().get_item(Key=album_keys.people_key(album))["Item"]
+    assert "lockOwner" not in head and int(head["editCount"]) == 2

@@ -316,16 +316,25 @@ class CentroidIndex:
     @classmethod
     def of(cls, cluster_ids: Sequence[str], vectors: np.ndarray) -> CentroidIndex:
         """The index of clusters given face by face: cluster_ids[i] holds vectors[i]."""
-        vectors = normalised(vectors) if len(vectors) else np.zeros((0, 0), np.float32)
-        index = cls(vectors.shape[1]) if len(vectors) else None
-        if index is None:
+        if not len(vectors):
             raise ValueError("CentroidIndex.of needs at least one vector")
+        vectors = normalised(vectors)
         order = list(dict.fromkeys(cluster_ids))
         row = {c: i for i, c in enumerate(order)}
-        sums = np.zeros((len(order), index.dim), np.float32)
+        sums = np.zeros((len(order), vectors.shape[1]), np.float32)
         np.add.at(sums, np.array([row[c] for c in cluster_ids]), vectors)
-        index.ids, index._row, index._sums = order, row, sums
-        index._index.add(normalised(sums))
+        return cls.of_sums(order, sums)
+
+    @classmethod
+    def of_sums(cls, cluster_ids: Sequence[str], sums: np.ndarray) -> CentroidIndex:
+        """The index of clusters given by their vectors' sums (a store's cluster records)."""
+        sums = np.asarray(sums, np.float32)
+        index = cls(sums.shape[1])
+        index.ids = list(cluster_ids)
+        index._row = {c: i for i, c in enumerate(index.ids)}
+        index._sums = sums.copy()
+        if len(sums):
+            index._index.add(normalised(sums))
         return index
 
     def _write(self, row: int) -> None:
@@ -339,9 +348,14 @@ class CentroidIndex:
         """One more face in a cluster (a new cluster if unknown): its centroid moves."""
         vector = np.asarray(vector, np.float32).reshape(self.dim)
         if cluster_id not in self._row:
-            self._row[cluster_id] = len(self.ids)
+            n = len(self.ids)
+            if n == len(self._sums):  # grown by doubling: adding n clusters costs O(n)
+                grown = np.zeros((max(16, 2 * n), self.dim), np.float32)
+                grown[:n] = self._sums[:n]
+                self._sums = grown
+            self._row[cluster_id] = n
             self.ids.append(cluster_id)
-            self._sums = np.vstack([self._sums, vector[None]])
+            self._sums[n] = vector
             self._index.add(normalised(vector[None]))
             return
         row = self._row[cluster_id]

@@ -19,7 +19,7 @@ Ids are derived from face ids, so replaying the same calls gives the same ids (i
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -91,8 +91,12 @@ class AlbumPeople:
         *,
         algorithm: str = DEFAULT_ALGORITHM,
         assign_threshold: float = ASSIGN_THRESHOLD,
+        taken: Callable[[str], bool] | None = None,
     ) -> None:
         self.algorithm = algorithm
+        # Cluster ids in use beyond the faces held: an album loaded in part (a slice) asks its
+        # store, so a new cluster never takes the id of one it did not load.
+        self._taken = taken or (lambda _cluster_id: False)
         self.assign_threshold = assign_threshold
         self.faces: dict[str, FaceEntry] = {}
         self.cluster_of: dict[str, str] = {}
@@ -170,7 +174,7 @@ class AlbumPeople:
     def _fresh_cluster_id(self, seed_face: str, members: dict | None = None) -> str:
         members = self.members() if members is None else members
         candidate, n = f"C-{seed_face}", 1
-        while candidate in members or candidate in self.labels:
+        while candidate in members or candidate in self.labels or self._taken(candidate):
             n += 1
             candidate = f"C-{seed_face}-{n}"
         return candidate
@@ -191,12 +195,18 @@ class AlbumPeople:
             self._assigning = (index, members)
         return self._assigning
 
-    def add_faces(self, faces: Sequence[FaceEntry]) -> dict[str, str]:
+    def add_faces(
+        self, faces: Sequence[FaceEntry], index: CentroidIndex | None = None
+    ) -> dict[str, str]:
         """Place new faces at once (known face ids are left where they are: a retried step adds
-        nothing twice). Good faces first, so a photo's low-quality faces can join them."""
+        nothing twice). Good faces first, so a photo's low-quality faces can join them.
+        `index`: the album's centroids when this holds only a slice of it (a store's warm index;
+        it moves with the faces placed)."""
         new = [f for f in faces if f.face_id not in self.faces]
         if not new:
             return {}
+        if index is not None:
+            self._assigning = (index, self.members())
         dims = {f.vector.shape[-1] for f in new}
         if self.faces:
             dims.add(next(iter(self.faces.values())).vector.shape[-1])
@@ -438,62 +448,126 @@ class AlbumPeople:
         return ranked[:limit]
 
 
-def _groups(records) -> list[list[str]]:
-    return [sorted(r) for r in records]
-
-
-def _pairs(records) -> list[list[list[str]]]:
-    return [[sorted(a), sorted(b)] for a, b in records]
-
-
-def to_state(people: AlbumPeople) -> dict:
-    """Everything but the vectors, JSON-ready: what CLUSTER#/EDIT# items and the FACE# items'
-    clusterId hold. Vectors stay in `embeddings/`; `from_state` takes them back as FaceEntry."""
+def edit_to_dict(edit: Edit) -> dict:
+    """An edit, JSON-ready (what an EDIT# item holds)."""
     return {
-        "clusterOf": dict(people.cluster_of),
-        "labels": dict(people.labels),
-        "together": _groups(people.together),
-        "apart": _pairs(people.apart),
-        "editCount": people._edit_count,
-        "edits": [
-            {
-                **e.as_item(),
-                "moves": {f: list(m) for f, m in e.moves.items()},
-                "labels": {c: list(v) for c, v in e.labels.items()},
-                "addedTogether": _groups(e.added_together),
-                "removedTogether": _groups(e.removed_together),
-                "addedApart": _pairs(e.added_apart),
-                "removedApart": _pairs(e.removed_apart),
-            }
-            for e in people.edits
-        ],
+        **edit.as_item(),
+        "moves": {f: list(m) for f, m in edit.moves.items()},
+        "labels": {c: list(v) for c, v in edit.labels.items()},
+        "addedTogether": [sorted(r) for r in edit.added_together],
+        "removedTogether": [sorted(r) for r in edit.removed_together],
+        "addedApart": [[sorted(a), sorted(b)] for a, b in edit.added_apart],
+        "removedApart": [[sorted(a), sorted(b)] for a, b in edit.removed_apart],
     }
 
 
-def from_state(state: dict, faces: Sequence[FaceEntry], **options) -> AlbumPeople:
-    """The album `to_state` described, with its faces' vectors."""
-    people = AlbumPeople(**options)
+def edit_from_dict(item: dict) -> Edit:
+    return Edit(
+        edit_id=item["editId"],
+        type=item["type"],
+        cluster_id=item["clusterId"],
+        moves={f: (m[0], m[1]) for f, m in item["moves"].items()},
+        labels={c: (v[0], v[1]) for c, v in item["labels"].items()},
+        added_together=[frozenset(g) for g in item["addedTogether"]],
+        removed_together=[frozenset(g) for g in item["removedTogether"]],
+        added_apart=[(frozenset(a), frozenset(b)) for a, b in item["addedApart"]],
+        removed_apart=[(frozenset(a), frozenset(b)) for a, b in item["removedApart"]],
+    )
+
+
+# ---- slices: an album's people held in part --------------------------------------------------
+# A store keeps people as records (faceflow.storage.people): an operation loads only what it
+# touches (the clusters it names, their faces, every constraint, the latest edit), runs here on
+# that slice, and writes back what `changes_since` reports. The rules stay in one place.
+
+Link = frozenset[str] | tuple[frozenset[str], frozenset[str]]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    cluster_of: dict[str, str]
+    labels: dict[str, str]
+    together: Counter
+    apart: Counter
+    edit_ids: tuple[str, ...]
+
+
+@dataclass
+class Changes:
+    moves: dict[str, tuple[str | None, str]]  # face → (before, after); None: a new face
+    labels: dict[str, str | None]  # cluster → its label now (None: none)
+    links: dict[Link, int]  # constraint record → how many times it is held now
+    edits_added: list[Edit]
+    edits_removed: list[str]
+    edit_count: int
+
+    def __bool__(self) -> bool:
+        return bool(self.moves or self.labels or self.links or self.edits_added)
+
+
+def slice_of(
+    faces: Sequence[FaceEntry],
+    cluster_of: dict[str, str],
+    *,
+    labels: dict[str, str],
+    links: dict[Link, int],
+    edits: Sequence[Edit] = (),
+    edit_count: int = 0,
+    taken: Callable[[str], bool] | None = None,
+    **options,
+) -> AlbumPeople:
+    """An AlbumPeople holding only these faces (and every constraint record, with its count)."""
+    people = AlbumPeople(taken=taken, **options)
     people.faces = {f.face_id: f for f in faces}
-    people.cluster_of = {f: c for f, c in state["clusterOf"].items() if f in people.faces}
-    people.labels = dict(state["labels"])
-    people.together = [frozenset(g) for g in state["together"]]
-    people.apart = [(frozenset(a), frozenset(b)) for a, b in state["apart"]]
-    people._edit_count = int(state["editCount"])
-    for item in state["edits"]:
-        people.edits.append(
-            Edit(
-                edit_id=item["editId"],
-                type=item["type"],
-                cluster_id=item["clusterId"],
-                moves={f: (m[0], m[1]) for f, m in item["moves"].items()},
-                labels={c: (v[0], v[1]) for c, v in item["labels"].items()},
-                added_together=[frozenset(g) for g in item["addedTogether"]],
-                removed_together=[frozenset(g) for g in item["removedTogether"]],
-                added_apart=[(frozenset(a), frozenset(b)) for a, b in item["addedApart"]],
-                removed_apart=[(frozenset(a), frozenset(b)) for a, b in item["removedApart"]],
-            )
-        )
+    people.cluster_of = {f: c for f, c in cluster_of.items() if f in people.faces}
+    people.labels = dict(labels)
+    for record, count in links.items():
+        target = people.together if isinstance(record, frozenset) else people.apart
+        target.extend([record] * count)
+    people.edits = list(edits)
+    people._edit_count = edit_count
     return people
+
+
+def snapshot(people: AlbumPeople) -> Snapshot:
+    return Snapshot(
+        dict(people.cluster_of),
+        dict(people.labels),
+        Counter(people.together),
+        Counter(people.apart),
+        tuple(e.edit_id for e in people.edits),
+    )
+
+
+def changes_since(people: AlbumPeople, before: Snapshot) -> Changes:
+    """What an operation changed on a slice: the records a store writes back."""
+    moves = {
+        f: (before.cluster_of.get(f), c)
+        for f, c in people.cluster_of.items()
+        if before.cluster_of.get(f) != c
+    }
+    labels = {
+        c: people.labels.get(c)
+        for c in set(before.labels) | set(people.labels)
+        if before.labels.get(c) != people.labels.get(c)
+    }
+    links: dict[Link, int] = {}
+    for now, then in (
+        (Counter(people.together), before.together),
+        (Counter(people.apart), before.apart),
+    ):
+        for record in set(now) | set(then):
+            if now[record] != then[record]:
+                links[record] = now[record]
+    ids = {e.edit_id for e in people.edits}
+    return Changes(
+        moves=moves,
+        labels=labels,
+        links=links,
+        edits_added=[e for e in people.edits if e.edit_id not in before.edit_ids],
+        edits_removed=[e for e in before.edit_ids if e not in ids],
+        edit_count=people._edit_count,
+    )
 
 
 def _fresh_id(seed: str, used: set[str]) -> str:

@@ -7,115 +7,195 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from common import pagination
+from faceflow.domain.clustering import CentroidIndex
 from faceflow.domain.errors import ClusterNotFound, EditConflict
 from faceflow.domain.people import AlbumPeople, EditRefused
 from faceflow.storage import albums, keys, people
 from faceflow.storage.objects import derived_url
-from faceflow.storage.people import StoredPeople
-from faceflow.storage.table import album_items
+from faceflow.storage.people import ClusterRecord, Lease, Member, Slice
+from faceflow.storage.photos import photo_statuses
+
+# How long an edit waits for the album's writer (a Cluster batch, another edit) to finish.
+EDIT_WAIT_SECONDS = 5.0
+SUGGESTION_CANDIDATES = 16  # nearest centroids checked for a clash, per suggestion list
 
 # ---------------------------------------------------------------- the API's reads and edits
 
 
-def _owned(user_id: str, album_id: str) -> StoredPeople:
+def _edit(
+    user_id: str,
+    album_id: str,
+    load: Callable[[Lease], Slice],
+    operation: Callable[[AlbumPeople], Any],
+) -> tuple[Slice, Any]:
     albums.get_album(user_id, album_id)  # AlbumNotFound for anyone but the owner
-    return people.load(user_id, album_id)
-
-
-def _edit(user_id: str, album_id: str, operation: Callable[[AlbumPeople], Any]):
-    albums.get_album(user_id, album_id)
     try:
-        return people.change(user_id, album_id, lambda stored: operation(stored.people))
+        return people.change_slice(
+            user_id, album_id, load, operation, wait_seconds=EDIT_WAIT_SECONDS
+        )
     except people.StoreBusy as err:
-        raise EditConflict("The album's people changed meanwhile: try again.") from err
+        raise EditConflict("The album's people are being changed: try again.") from err
 
 
-def _face_view(face_id: str, fact: dict[str, Any]) -> dict[str, Any]:
+def _face_view(member: Member) -> dict[str, Any]:
     return {
-        "faceId": face_id,
-        "photoId": fact["photoId"],
-        "box": [round(float(v), 1) for v in fact["box"]],
-        "score": round(float(fact["score"]), 4),
-        "cropUrl": derived_url(fact["cropKey"]),
+        "faceId": member.face_id,
+        "photoId": member.photo_id,
+        "box": [round(float(v), 1) for v in member.facts["box"]],
+        "score": round(float(member.facts["score"]), 4),
+        "cropUrl": derived_url(member.facts["cropKey"]),
     }
 
 
-def cluster_view(stored: StoredPeople, cluster_id: str) -> dict[str, Any]:
-    try:
-        cluster = stored.people.cluster(cluster_id)
-    except EditRefused:
-        raise ClusterNotFound(cluster_id) from None
+def _view(record: ClusterRecord, faces: list[Member]) -> dict[str, Any]:
     return {
-        "clusterId": cluster.cluster_id,
-        "label": cluster.label,
-        "size": cluster.size,
-        "confidence": cluster.confidence,
-        "faces": [_face_view(f, stored.facts[f]) for f in cluster.face_ids],
+        "clusterId": record.cluster_id,
+        "label": record.label,
+        "size": record.size,
+        "confidence": record.confidence,
+        "faces": [_face_view(m) for m in sorted(faces, key=lambda m: m.face_id)],
     }
+
+
+def cluster_view(album_id: str, cluster_id: str) -> dict[str, Any]:
+    """One cluster as the API shows it: one record and one query of its members."""
+    record = people.cluster(album_id, cluster_id)
+    if record is None:
+        raise ClusterNotFound(cluster_id)
+    return _view(record, people.members(album_id, cluster_id))
+
+
+def _page_position(album_id: str, token: str | None) -> dict[str, str] | None:
+    return pagination.decode(
+        token,
+        ("PK", "SK", "GSI1PK", "GSI1SK"),
+        lambda p: (
+            p["PK"] == keys.album_pk(album_id)
+            and p["GSI1PK"] == keys.cluster_order_index(album_id)
+            and p["SK"].startswith(keys.CLUSTER)
+        ),
+    )
 
 
 def list_clusters(
     user_id: str, album_id: str, limit: int, token: str | None
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """Largest first; the token is the offset into that order (stable between edits)."""
-    stored = _owned(user_id, album_id)
-    start = pagination.decode_offset(token)
-    clusters = stored.people.clusters()
-    page = clusters[start : start + limit]
-    items = [cluster_view(stored, c.cluster_id) for c in page]
-    more = start + limit < len(clusters)
-    return items, pagination.encode_offset(start + limit if more else None)
+    """Largest first (GSI1); a page reads its clusters and their members, whatever the album's
+    size."""
+    albums.get_album(user_id, album_id)
+    records, last = people.cluster_page(album_id, limit, _page_position(album_id, token))
+    items = [_view(r, people.members(album_id, r.cluster_id)) for r in records]
+    return items, pagination.encode(last)
+
+
+def _found(cluster_ids: list[str]) -> Callable[[AlbumPeople], None]:
+    def check(p: AlbumPeople) -> None:
+        held = p.members()
+        for cluster_id in cluster_ids:
+            if cluster_id not in held:
+                raise ClusterNotFound(cluster_id)
+
+    return check
 
 
 def label(user_id: str, album_id: str, cluster_id: str, name: str) -> dict[str, Any]:
-    stored, _ = _edit(user_id, album_id, lambda p: p.label(cluster_id, name))
-    return cluster_view(stored, cluster_id)
+    _edit(
+        user_id,
+        album_id,
+        lambda lease: people.load_slice(lease, [cluster_id]),
+        lambda p: p.label(cluster_id, name),
+    )
+    return cluster_view(album_id, cluster_id)
 
 
 def merge(user_id: str, album_id: str, cluster_ids: list[str]) -> str:
-    _, edit = _edit(user_id, album_id, lambda p: p.merge(cluster_ids))
+    _, edit = _edit(
+        user_id,
+        album_id,
+        lambda lease: people.load_slice(lease, cluster_ids),
+        lambda p: p.merge(cluster_ids),
+    )
     return edit.cluster_id
 
 
 def split(user_id: str, album_id: str, cluster_id: str, face_ids: list[str]) -> str:
-    _, edit = _edit(user_id, album_id, lambda p: p.split(cluster_id, face_ids))
+    _, edit = _edit(
+        user_id,
+        album_id,
+        lambda lease: people.load_slice(lease, [cluster_id]),
+        lambda p: p.split(cluster_id, face_ids),
+    )
     return edit.cluster_id
 
 
+def _latest_edit_slice(lease: Lease) -> Slice:
+    latest = people.edit_log(lease.album_id, latest=1)
+    faces = [f for e in latest for f in e.moves]
+    return people.load_slice(lease, (), faces, edits=latest)
+
+
 def undo(user_id: str, album_id: str) -> dict[str, str]:
-    _, edit = _edit(user_id, album_id, lambda p: p.undo())
+    _, edit = _edit(user_id, album_id, _latest_edit_slice, lambda p: p.undo())
     return {"editId": edit.edit_id, "type": edit.type}
+
+
+def _whole_album(lease: Lease) -> Slice:
+    """Every face of the album (the batch recluster: its one whole read)."""
+    by_cluster: dict[str, list[str]] = {}
+    for cluster_id, _member in people.all_members(lease.album_id):
+        by_cluster.setdefault(cluster_id, []).append(_member.face_id)
+    return people.load_slice(lease, sorted(by_cluster))
 
 
 def recluster(user_id: str, album_id: str) -> int:
     """The batch algorithm over every face again, keeping every edit (labels, merges, splits)."""
-    stored, _ = _edit(user_id, album_id, lambda p: p.recluster())
-    return len(stored.people.members())
+    part, _ = _edit(user_id, album_id, _whole_album, lambda p: p.recluster())
+    return len(part.people.members())
 
 
 def edits(user_id: str, album_id: str) -> list[dict[str, str]]:
-    stored = _owned(user_id, album_id)
-    return [e.as_item() for e in reversed(stored.people.edits)]
+    albums.get_album(user_id, album_id)
+    return people.edit_list(album_id)
+
+
+def _nearest_clusters(album_id: str, record: ClusterRecord, k: int) -> list[str]:
+    """The clusters whose centroids are nearest this one's (FAISS over the records' sums)."""
+    others = [
+        r for r in people.all_clusters(album_id) if r.good and r.cluster_id != record.cluster_id
+    ]
+    if not others or record.sum is None:
+        return [r.cluster_id for r in others[:k]]
+    index = CentroidIndex.of_sums([r.cluster_id for r in others], np.stack([r.sum for r in others]))
+    return [c for c, _ in index.nearest(record.sum, k=k)]
 
 
 def suggestions(user_id: str, album_id: str, cluster_id: str) -> list[dict[str, Any]]:
-    stored = _owned(user_id, album_id)
+    """Ranked by the domain on a slice: this cluster and its nearest candidates."""
+    albums.get_album(user_id, album_id)
+    record = people.cluster(album_id, cluster_id)
+    if record is None:
+        raise ClusterNotFound(cluster_id)
+    candidates = _nearest_clusters(album_id, record, SUGGESTION_CANDIDATES)
+    lease = Lease(user_id, album_id, "", people.head(album_id))  # a read: no lease taken
+    part = people.load_slice(lease, [cluster_id, *candidates])
     try:
-        ranked = stored.people.suggestions(cluster_id)
+        ranked = part.people.suggestions(cluster_id)
     except EditRefused:
         raise ClusterNotFound(cluster_id) from None
     out = []
     for other, similarity in ranked:
-        cluster = stored.people.cluster(other)
-        cover = stored.facts[cluster.face_ids[0]]
+        held = sorted(f for f, c in part.people.cluster_of.items() if c == other)
+        other_record = part.before[other]
         out.append(
             {
                 "clusterId": other,
-                "label": cluster.label,
-                "size": cluster.size,
+                "label": other_record.label,
+                "size": other_record.size,
                 "similarity": similarity,
-                "cropUrl": derived_url(cover["cropKey"]),
+                "cropUrl": derived_url(part.known[held[0]].facts["cropKey"]),
             }
         )
     return out
@@ -124,15 +204,12 @@ def suggestions(user_id: str, album_id: str, cluster_id: str) -> list[dict[str, 
 def photos_of_people(user_id: str, album_id: str, cluster_ids: list[str]) -> list[str]:
     """The album's processed, non-duplicate photos in which a face of any of these clusters
     appears, in upload order (what a share of those people holds)."""
-    stored = _owned(user_id, album_id)
-    members = stored.people.members()
+    albums.get_album(user_id, album_id)
+    photo_ids: set[str] = set()
     for cluster_id in cluster_ids:
-        if cluster_id not in members:
+        found = people.members(album_id, cluster_id)
+        if not found:
             raise ClusterNotFound(cluster_id)
-    photo_ids = {stored.facts[f]["photoId"] for c in cluster_ids for f in members[c]}
-    kept = {
-        p["photoId"]
-        for p in album_items(album_id, keys.PHOTO, ("photoId", "status"))
-        if p["status"] == "PROCESSED"
-    }
-    return sorted(photo_ids & kept)
+        photo_ids |= {m.photo_id for m in found}
+    kept = {p for p, status in photo_statuses(album_id, photo_ids).items() if status == "PROCESSED"}
+    return sorted(kept)

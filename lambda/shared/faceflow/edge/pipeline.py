@@ -26,8 +26,7 @@ from faceflow.domain.dedupe import PhotoFaces, PhotoFacts, find_duplicates, kept
 from faceflow.domain.ingest import ingest_photo
 from faceflow.storage import albums, jobs, keys, messages, objects, photos
 from faceflow.storage.albums import album_alive
-from faceflow.storage.faces import face_items
-from faceflow.storage.people import get_array
+from faceflow.storage.faces import face_items, get_vectors
 from faceflow.storage.photos import claim_digest
 from faceflow.storage.table import plain
 from facekit.errors import Failure, Reason
@@ -191,7 +190,7 @@ def _photo_faces(album_id: str, photo: dict[str, Any]) -> PhotoFaces | None:
     keys = {f.get("embeddingKey") for f in items}
     if None in keys or len(keys) != 1 or len(items) != int(photo["faceCount"]):
         return None
-    vectors = _aws_call(get_array, keys.pop())
+    vectors = _aws_call(get_vectors, keys.pop())
     return PhotoFaces(
         boxes=np.array([[float(v) for v in f["box"]] for f in items]),
         landmarks=np.array([[[float(x), float(y)] for x, y in f["landmarks"]] for f in items]),

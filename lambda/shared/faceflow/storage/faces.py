@@ -3,7 +3,10 @@ objects they point to (the crop in derived, the vectors in embeddings)."""
 
 from __future__ import annotations
 
+import io
 from typing import Any
+
+import numpy as np
 
 from faceflow.config import AlbumEnv, get
 from faceflow.storage import keys, objects
@@ -50,3 +53,15 @@ def put_crop(key: str, png: bytes) -> None:
 
 def get_crop(key: str) -> bytes:
     return objects.s3().get_object(Bucket=get(AlbumEnv.DERIVED_BUCKET), Key=key)["Body"].read()
+
+
+def put_vectors(key: str, array: np.ndarray) -> None:
+    """A photo's face vectors (row = face number), float32 .npy."""
+    buffer = io.BytesIO()
+    np.save(buffer, np.asarray(array, np.float32), allow_pickle=False)
+    objects.s3().put_object(Bucket=get(AlbumEnv.EMBEDDINGS_BUCKET), Key=key, Body=buffer.getvalue())
+
+
+def get_vectors(key: str) -> np.ndarray:
+    body = objects.s3().get_object(Bucket=get(AlbumEnv.EMBEDDINGS_BUCKET), Key=key)["Body"]
+    return np.load(io.BytesIO(body.read()), allow_pickle=False)

@@ -8,13 +8,25 @@ The album table (single table; stacks/albums/table.py):
     PK=ALBUM#{albumId} SK=JOB#{jobId}           one pipeline run (status, step, photoIds, error)
     PK=ALBUM#{albumId} SK=FACE#{faceId}         one face (photo, box, landmarks, score, quality,
                                                 crop key, embedding key and row)
-    PK=ALBUM#{albumId} SK=PEOPLE                the people state's commit point {version,
-                                                stateKey, vectorsKey, counts}
+    PK=ALBUM#{albumId} SK=PEOPLE                the people's head: counts (faces,
+                                                clusters), seq (every change), editCount, the
+                                                writer's lease (lockOwner, lockUntil) and, while
+                                                a large change is applied, its intentKey
+    PK=ALBUM#{albumId} SK=CLUSTER#{clusterId}   one person: label, size, good faces, their
+                                                vectors' sum (float64 bytes)
+    PK=ALBUM#{albumId} SK=MEMBER#{clusterId}#{faceId}   a face in that cluster (its facts and
+                                                vector, so one query reads a cluster whole)
+    PK=ALBUM#{albumId} SK=EDIT#{editId}         one edit of the undo log (moves, labels,
+                                                constraints changed; zlib JSON)
+    PK=ALBUM#{albumId} SK=LINK#{digest}         one constraint record (a merge's or a label's
+                                                must-link, a split's cannot-link) and its count
     PK=ALBUM#{albumId} SK=SHARE#{shareId}       one share: status, recipients, photoIds,
                                                 expiresAt, the exporter's lease, who was emailed
     PK=USER#{userId}   SK=SHARE#{shareId}       its owner's lookup (GET/DELETE /shares/{shareId})
     PK=USER#{userId}   SK=SHARERATE#{hour}      shares the user created in that hour (rate limit)
-    GSI1 (GSI1PK=STATUS#{status} for photos, JOBSTATUS#{status} for jobs; GSI1SK=updatedAt),
+    GSI1 (GSI1PK=STATUS#{status} for photos, JOBSTATUS#{status} for jobs; GSI1SK=updatedAt;
+          GSI1PK=CLUSTERS#{albumId} for clusters, GSI1SK={10^9 - size}#{clusterId}: largest
+          first),
     GSI2 (GSI2PK={userId}#{albumId}; GSI2SK=ALBUM, PHOTO#{photoId}, JOB#{jobId}),
     LSI1 (PK, LSI1SK=createdAt)
 
@@ -30,11 +42,8 @@ and the raw bucket's lifecycle expires anything left under `incoming/`.
     derived     tenant/{userId}/{albumId}/thumb/{photoId}.jpg                   the thumbnail
                 tenant/{userId}/{albumId}/crops/{faceId}.png          a face's aligned crop
     embeddings  tenant/{userId}/{albumId}/faces/{photoId}.npy         a photo's face vectors
-                tenant/{userId}/{albumId}/people/v{n}-{attempt}.json  version n of the people
-                                                   state (clusters, labels, constraints, undo
-                                                   log, face facts)
-                tenant/{userId}/{albumId}/people/v{n}-{attempt}.npy   the vectors of every
-                                                                      clustered face
+                tenant/{userId}/{albumId}/people/intent-{seq}.json.gz  a large people change
+                                                   being applied (replayed if its writer died)
     exports     tenant/{userId}/{albumId}/share/{shareId}/archive.zip     the share's ZIP
                 tenant/{userId}/{albumId}/share/{shareId}/photos/{photoId}.{ext}  each photo
                 tenant/{userId}/{albumId}/share/{shareId}/manifest.json   names in the ZIP
@@ -58,6 +67,10 @@ SHARE = "SHARE#"
 SHARE_RATE = "SHARERATE#"
 USER = "USER#"
 PEOPLE_SK = "PEOPLE"
+CLUSTER = "CLUSTER#"
+MEMBER = "MEMBER#"
+EDIT = "EDIT#"
+LINK = "LINK#"
 ALBUM_GSI2SK = "ALBUM"  # the album item's sort key in GSI2
 
 
@@ -113,6 +126,36 @@ def face_id_of(photo_id: str, index: int) -> str:
 
 def people_key(album_id: str) -> dict[str, str]:
     return {"PK": album_pk(album_id), "SK": PEOPLE_SK}
+
+
+def cluster_key(album_id: str, cluster_id: str) -> dict[str, str]:
+    return {"PK": album_pk(album_id), "SK": f"{CLUSTER}{cluster_id}"}
+
+
+def member_prefix(cluster_id: str) -> str:
+    return f"{MEMBER}{cluster_id}#"
+
+
+def member_key(album_id: str, cluster_id: str, face_id: str) -> dict[str, str]:
+    return {"PK": album_pk(album_id), "SK": f"{member_prefix(cluster_id)}{face_id}"}
+
+
+def edit_key(album_id: str, edit_id: str) -> dict[str, str]:
+    return {"PK": album_pk(album_id), "SK": f"{EDIT}{edit_id}"}
+
+
+def link_key(album_id: str, digest: str) -> dict[str, str]:
+    return {"PK": album_pk(album_id), "SK": f"{LINK}{digest}"}
+
+
+def cluster_order_index(album_id: str) -> str:
+    """GSI1PK of an album's clusters."""
+    return f"CLUSTERS#{album_id}"
+
+
+def cluster_order(size: int, cluster_id: str) -> str:
+    """GSI1SK of a cluster: the largest first, then by id."""
+    return f"{10**9 - size:010d}#{cluster_id}"
 
 
 def share_key(album_id: str, share_id: str) -> dict[str, str]:
@@ -178,10 +221,8 @@ def vectors_key(user_id: str, album_id: str, photo_id: str) -> str:
     return f"{album_prefix(user_id, album_id)}faces/{photo_id}.npy"
 
 
-def people_state_key(user_id: str, album_id: str, version: int, ext: str, attempt: str) -> str:
-    """Each writer's own objects (`attempt`): two writers racing for version n never share a
-    key, so the loser deletes only what it wrote."""
-    return f"{album_prefix(user_id, album_id)}people/v{version:08d}-{attempt}.{ext}"
+def people_intent_key(user_id: str, album_id: str, seq: int) -> str:
+    return f"{album_prefix(user_id, album_id)}people/intent-{seq:010d}.json.gz"
 
 
 def share_prefix(user_id: str, album_id: str, share_id: str) -> str:

@@ -4,6 +4,7 @@ twice, and a terminal status is never overwritten."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -12,7 +13,7 @@ from common import pagination
 from faceflow.domain.errors import AlbumNotFound
 from faceflow.domain.ids import now_iso
 from faceflow.storage import keys
-from faceflow.storage.table import Key, album_items, conditional, table
+from faceflow.storage.table import Key, album_items, batch_get, conditional, table
 
 
 def photo_item(album_id: str, photo_id: str) -> dict[str, Any] | None:
@@ -189,3 +190,13 @@ def mark_purged(album_id: str, photo_id: str) -> None:
         ConditionExpression="attribute_exists(PK)",
         ExpressionAttributeValues={":t": True},
     )
+
+
+def photo_statuses(album_id: str, photo_ids: Iterable[str]) -> dict[str, str]:
+    """photoId → status, for those of these photos that exist (a batch read, not a scan)."""
+    found = batch_get(
+        [keys.photo_key(album_id, p) for p in sorted(set(photo_ids))],
+        "photoId, #s",
+        {"#s": "status"},
+    )
+    return {i["photoId"]: i["status"] for i in found}

@@ -71,3 +71,26 @@ def all_pages(**kwargs):
         if "LastEvaluatedKey" not in page:
             return
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def batch_get(
+    item_keys: list[dict[str, str]],
+    projection: str | None = None,
+    names: dict[str, str] | None = None,
+) -> list[dict]:
+    """These items (those that exist), read consistently, 100 keys a request."""
+    client = table().meta.client
+    name = get(AlbumEnv.TABLE)
+    found: list[dict[str, Any]] = []
+    for start in range(0, len(item_keys), 100):
+        request: dict[str, Any] = {"Keys": item_keys[start : start + 100], "ConsistentRead": True}
+        if projection:
+            request["ProjectionExpression"] = projection
+        if names:
+            request["ExpressionAttributeNames"] = names
+        pending: dict[str, Any] | None = {name: request}
+        while pending:
+            answer = client.batch_get_item(RequestItems=pending)
+            found.extend(answer["Responses"].get(name, []))
+            pending = answer.get("UnprocessedKeys") or None
+    return found
