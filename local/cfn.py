@@ -156,6 +156,8 @@ class Resolver:
             return _bucket_name(stack, logical_id)
         if kind == "AWS::Lambda::Function":
             return _local_name(stack, logical_id, 64)
+        if kind == "AWS::SQS::Queue" and props.get("FifoQueue"):
+            return _local_name(stack, logical_id, 75) + ".fifo"  # as CloudFormation names one
         return _local_name(stack, logical_id, 80)
 
     def _arn(self, service: str, resource: str) -> str:

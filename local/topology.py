@@ -549,6 +549,10 @@ class Topology:
             if "RedrivePolicy" in props:
                 attributes["RedrivePolicy"] = json.dumps(props["RedrivePolicy"])
             name = self.resolver.physical_name(r.stack, r.logical_id)
+            if props.get("FifoQueue"):
+                attributes["FifoQueue"] = "true"
+                if props.get("ContentBasedDeduplication"):
+                    attributes["ContentBasedDeduplication"] = "true"
             specs.append(QueueSpec(r.stack, r.logical_id, name, attributes))
         return sorted(specs, key=lambda q: "RedrivePolicy" in q.attributes)
 

@@ -9,10 +9,13 @@ failure."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from aws_lambda_powertools.utilities.data_classes import SQSEvent
+
 from common.observability import lambda_entry
-from faceflow.edge import face_steps, pipeline, starter
+from faceflow.edge import clusterer, face_steps, pipeline, starter
 from faceflow.edge.pipeline import cancelled_when_album_gone
 
 
@@ -49,7 +52,16 @@ def embed(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
 @lambda_entry()
 @cancelled_when_album_gone
 def cluster(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    """The Cluster step called directly (tests, tools); the state machine goes through the
+    cluster FIFO queue to `cluster_writer`."""
     return face_steps.cluster(event)
+
+
+@lambda_entry()
+def cluster_writer(event: dict[str, Any], context: Any = None) -> dict[str, int]:
+    """SQS FIFO batch of Cluster jobs (the album's message group) → faces placed, each job's
+    task token answered (faceflow.edge.clusterer)."""
+    return clusterer.run_batch([json.loads(r.body) for r in SQSEvent(event).records])
 
 
 @lambda_entry()

@@ -26,6 +26,7 @@ from constructs import Construct
 
 from faceflow.config import AlbumEnv
 from faceflow.storage.keys import INCOMING, TENANT
+from stacks.albums.cluster_writer import ClusterWriter
 from stacks.nag import acknowledge
 from stacks.settings import Settings
 from stacks.shared import Component, DeadLetterQueue, ProjectFunction, ProjectLogGroup, StackKey
@@ -48,10 +49,10 @@ STEPS = (
     ("DetectAlign", "detect_align", 2048, 120, True, True),
     ("Embed", "embed", 1024, 60, True, True),
     ("Dedupe", "dedupe", 1024, 300, False, True),
-    ("Cluster", "cluster", 2048, 300, False, True),
     ("Notify", "notify", 256, 60, False, False),
 )
 PHOTO_MAP_CONCURRENCY = 8
+CLUSTER_AFTER = "Dedupe"  # the Cluster state (the album's one writer: ClusterWriter) follows it
 
 FunctionFactory = Callable[..., ProjectFunction]
 
@@ -96,7 +97,11 @@ class AlbumPipeline(Component):
             s3.NotificationKeyFilter(prefix=RAW_PREFIX),
         )
         self.functions: dict[str, ProjectFunction] = {}
+        self.cluster_writer = ClusterWriter(
+            self, "AlbumClusterWriter", settings=settings, make_function=make_function
+        )
         self.state_machine = self._state_machine(self._definition())
+        self.cluster_writer.grant_answers(self.state_machine)
         self.starter = self._starter()
         self._alarms(operations_topic)
 
@@ -116,6 +121,11 @@ class AlbumPipeline(Component):
             else:
                 current.next(step)
             current = step
+            if state == CLUSTER_AFTER:
+                cluster = self._cluster_task()
+                cluster.add_catch(fail, result_path="$.error")
+                current.next(cluster)
+                current = cluster
         current.next(sfn.Succeed(self, "JobSucceeded"))
         return first
 
@@ -135,6 +145,35 @@ class AlbumPipeline(Component):
             result_path=sfn.JsonPath.DISCARD,
         ).item_processor(self._task(f"{state}Photo", fn))
 
+    def _cluster_task(self) -> tasks.SqsSendMessage:
+        """Cluster: the job to the album's FIFO message group, answered by the album's one
+        writer with the job (faceflow.edge.clusterer)."""
+        task = tasks.SqsSendMessage(
+            self,
+            "Cluster",
+            queue=self.cluster_writer.queue,
+            integration_pattern=sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+            message_body=sfn.TaskInput.from_object(
+                {
+                    "albumId": sfn.JsonPath.string_at("$.albumId"),
+                    "userId": sfn.JsonPath.string_at("$.userId"),
+                    "jobId": sfn.JsonPath.string_at("$.jobId"),
+                    "photoIds": sfn.JsonPath.list_at("$.photoIds"),
+                    "taskToken": sfn.JsonPath.task_token,
+                }
+            ),
+            message_group_id=sfn.JsonPath.string_at("$.albumId"),
+            # A message lost past its retries (the DLQ alarm) fails the job, never hangs it.
+            task_timeout=sfn.Timeout.duration(cdk.Duration.minutes(30)),
+        )
+        task.add_retry(
+            errors=[*TRANSIENT_ERRORS, "States.Timeout"],
+            interval=cdk.Duration.seconds(self._settings.album_retry_interval_seconds),
+            max_attempts=self._settings.album_retry_attempts,
+            backoff_rate=2,
+        )
+        return task
+
     def _state_machine(self, chain: sfn.IChainable) -> sfn.StateMachine:
         execution_logs = ProjectLogGroup(self, "AlbumExecutionLogs", settings=self._settings)
         machine = sfn.StateMachine(
@@ -150,6 +189,12 @@ class AlbumPipeline(Component):
             "AwsSolutions-IAM5[Resource::*]",
             "Step Functions' log delivery and X-Ray actions have no resource-level permissions "
             "(AWS documents Resource * for logs:*LogDelivery* and xray:Put*).",
+        )
+        acknowledge(
+            machine,
+            "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
+            "Sending to the KMS-encrypted cluster queue (CDK's grant for an SqsSendMessage task): "
+            "the data key's variants, on the stack key only.",
         )
         for fn in self.functions.values():
             logical_id = cdk.Stack.of(self).get_logical_id(fn.function.node.default_child)
@@ -248,7 +293,7 @@ class AlbumPipeline(Component):
                 "Album uploads waiting more than 10 minutes for a job",
             ),
         )
-        self.alarms = []
+        self.alarms = self.cluster_writer.alarms(topic)
         for name, metric, threshold, description in alarms:
             alarm = cw.Alarm(
                 self,

@@ -25,7 +25,7 @@ from stacks.albums.grants import KMS_ACTIONS
 from stacks.albums.pipeline import AlbumPipeline
 from stacks.albums.sharing import AlbumSharing
 from stacks.albums.storage import AlbumStorage
-from stacks.albums.table import LSI1, AlbumTable
+from stacks.albums.table import GSI1, LSI1, AlbumTable
 from stacks.settings import Settings
 from stacks.shared import ProjectFunction, ProjectStack, SharedLayer
 from style_backend.config import EnvVar
@@ -173,9 +173,7 @@ class AlbumsStack(ProjectStack):
         self._table(embed, "GetItem", "Query", "UpdateItem")
         self._objects(embed, "ReadFaceCrops", ["s3:GetObject"], derived)
         self._objects(embed, "WriteFaceVectors", ["s3:PutObject"], embeddings)
-        cluster = p.functions["Cluster"]
-        self._table(cluster, "GetItem", "Query", "PutItem", "UpdateItem")
-        self._people_objects(cluster)
+        self._grant_people_writer(p.cluster_writer.function)
         notify = p.functions["Notify"]
         self._table(notify, "GetItem", "Query", "UpdateItem")
         notify.allow("PublishJobDone", ["sns:Publish"], [self.notify_topic.topic_arn])
@@ -200,13 +198,12 @@ class AlbumsStack(ProjectStack):
     def _grant_cleanup(self) -> None:
         """A step that finds its album deleted after its last write deletes what it wrote (the
         deletion may have listed the album before): faceflow.edge.pipeline,
-        faceflow.edge.face_steps, faceflow.storage.people (Cluster's objects are its PeopleState
-        grant)."""
+        faceflow.edge.face_steps, faceflow.storage.people (the cluster writer's records are its
+        people grant)."""
         p, derived, embeddings = self.pipeline, self.storage.derived, self.storage.embeddings
         extract = p.functions["ExtractEXIF"]
         self._objects(extract, "DeleteOwnThumbnail", ["s3:DeleteObject"], derived)
-        for state in ("Dedupe", "Cluster"):  # its digest claims; the people version it wrote
-            p.functions[state].allow_table("AlbumCleanup", self.table, "DeleteItem")
+        p.functions["Dedupe"].allow_table("AlbumCleanup", self.table, "DeleteItem")
         for state in ("DetectAlign", "Embed"):
             fn = p.functions[state]
             self._objects(fn, "DeleteOwnFaces", ["s3:DeleteObject"], derived, embeddings)
@@ -229,19 +226,30 @@ class AlbumsStack(ProjectStack):
         self.grant_album_deletion(fn, *self.storage.buckets.values(), uploads=raw)
         self.pipeline.grant_start_jobs(fn)  # a photo released from DUPLICATE
 
-    def _people_objects(self, fn: ProjectFunction) -> None:
-        """The people state's versions (faceflow.storage.people) and the photos' face vectors."""
+    def _grant_people_writer(self, fn: ProjectFunction) -> None:
+        """A writer of the album's people records (faceflow.storage.people): reads them (GSI1:
+        clusters largest first), writes them in transactions or batches, deletes what a change
+        removes; its large changes' intents and the photos' face vectors in embeddings."""
+        actions = (
+            "GetItem",
+            "BatchGetItem",
+            "Query",
+            "PutItem",
+            "UpdateItem",
+            "DeleteItem",
+            "BatchWriteItem",
+        )
+        fn.allow_table("Album", self.table, *actions, indexes=[GSI1])
         self._objects(
             fn,
-            "PeopleState",
+            "PeopleObjects",
             ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
             self.storage.embeddings,
         )
-        self._listing(fn, "ListPeopleState", "s3:ListBucket", self.storage.embeddings)
+        self._listing(fn, "ListPeopleObjects", "s3:ListBucket", self.storage.embeddings)
 
     def _grant_people_api(self, fn: ProjectFunction) -> None:
-        self._table(fn, "GetItem", "Query", "PutItem")
-        self._people_objects(fn)
+        self._grant_people_writer(fn)
         self._objects(fn, "ReadFaceCrops", ["s3:GetObject"], self.storage.derived)
 
     def grant_album_deletion(

@@ -76,6 +76,7 @@ class DeadLetterQueue(sqs.Queue):
         settings: Settings | None = None,
         sqs_managed_because: str | None = None,
         of: str = "the on-failure destination of an async Lambda",
+        fifo: bool = False,
     ) -> None:
         settings = settings or Settings.from_context(scope)
         super().__init__(
@@ -87,6 +88,7 @@ class DeadLetterQueue(sqs.Queue):
             encryption_master_key=None if sqs_managed_because else StackKey.of(scope, settings),
             enforce_ssl=True,
             retention_period=cdk.Duration.days(14),
+            fifo=fifo or None,
         )
         if sqs_managed_because:
             skip_checkov(self, "CKV_AWS_27", sqs_managed_because)

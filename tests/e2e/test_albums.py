@@ -212,7 +212,7 @@ def test_a_transient_task_failure_is_retried(backend, user, monkeypatch):
 
 
 def test_a_permanent_task_failure_ends_the_job_failed_with_the_reason(backend, user, monkeypatch):
-    calls = _failing(backend, monkeypatch, "album_steps.cluster", None, "ValueError")
+    calls = _failing(backend, monkeypatch, "album_steps.dedupe", None, "ValueError")
     album = user.create_album("Broken")
     user.upload(album, hostile.jpeg(astronaut()), "doomed.jpg")
     status = user.wait_idle(album, 1)

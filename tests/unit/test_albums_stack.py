@@ -138,6 +138,12 @@ def test_the_state_machine_runs_the_steps_with_retry_and_catch_on_every_task(syn
         order.append(name)
         name = states[name].get("Next")
     assert order == ["ExtractEXIF", "DetectAlign", "Embed", "Dedupe", "Cluster", "Notify"]
+    # Cluster: the album's one writer, through its FIFO message group, answering the token
+    cluster = states["Cluster"]
+    assert render(cluster["Resource"]).endswith(":states:::sqs:sendMessage.waitForTaskToken")
+    assert cluster["Parameters"]["MessageGroupId.$"] == "$.albumId"
+    assert cluster["Parameters"]["MessageBody"]["taskToken.$"] == "$$.Task.Token"
+    assert cluster["TimeoutSeconds"] > 0
     per_photo = ("ExtractEXIF", "DetectAlign", "Embed")
     tasks = [states[n] for n in order if n not in per_photo]
     for name in per_photo:  # a Map over the job's photos, one task per photo inside
@@ -158,7 +164,9 @@ def test_alarms_on_dlq_depth_failed_executions_and_queue_age_notify_operators(sy
     metrics = sorted(a["Properties"]["MetricName"] for a in alarms)
     assert metrics == [
         "ApproximateAgeOfOldestMessage",
+        "ApproximateAgeOfOldestMessage",  # the cluster writer's FIFO queue
         "ApproximateNumberOfMessagesVisible",
+        "ApproximateNumberOfMessagesVisible",  # the cluster writer's FIFO DLQ
         "ApproximateNumberOfMessagesVisible",  # the share exporter's DLQ (test_sharing_stack)
         "ExecutionsFailed",
     ]
@@ -195,8 +203,13 @@ def test_each_function_gets_only_what_its_code_does(synth):
     embed = _role_actions(synth, "AlbumEmbedFunction")
     assert "dynamodb:PutItem" not in embed
     people = _role_actions(synth, "AlbumPeopleApiFunction")
-    assert {"dynamodb:PutItem", "s3:PutObject"} <= people
-    assert not {"dynamodb:DeleteItem", "dynamodb:UpdateItem", "sns:Publish"} & people
+    # the people records' writer (faceflow.storage.people): the album's one writer's set
+    writer = _role_actions(synth, "AlbumClusterWriterFunction")
+    records = {"dynamodb:BatchGetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
+    assert records | {"dynamodb:PutItem", "s3:PutObject"} <= people
+    assert records <= writer
+    assert {"states:SendTaskSuccess", "states:SendTaskFailure"} <= writer
+    assert not {"sns:Publish", "states:StartExecution"} & (people | writer)
 
 
 def test_the_face_steps_and_the_people_api_run_in_the_faceflow_image(synth):
@@ -211,7 +224,7 @@ def test_the_face_steps_and_the_people_api_run_in_the_faceflow_image(synth):
         "AlbumDedupeFunction": ["album_steps.dedupe"],
         "AlbumDetectAlignFunction": ["album_steps.detect_align"],
         "AlbumEmbedFunction": ["album_steps.embed"],
-        "AlbumClusterFunction": ["album_steps.cluster"],
+        "AlbumClusterWriterFunction": ["album_steps.cluster_writer"],
         "AlbumPeopleApiFunction": ["people_api.handler"],
         "SharesApiFunction": ["share_api.handler"],  # a share's photos: the people backend
     }
@@ -309,5 +322,5 @@ def test_steps_may_delete_what_they_wrote_for_an_album_deleted_meanwhile(synth):
         assert _under(grants, "s3:DeleteObject", "Derived") == {"/tenant/*"}, step
         assert _under(grants, "s3:DeleteObject", "Embeddings") == {"/tenant/*"}, step
         assert "dynamodb:DeleteItem" in _role_actions(synth, step)
-    for step in ("AlbumDedupeFunction", "AlbumClusterFunction"):
+    for step in ("AlbumDedupeFunction", "AlbumClusterWriterFunction"):
         assert "dynamodb:DeleteItem" in _role_actions(synth, step)
