@@ -15,8 +15,8 @@ import pytest
 
 from faceflow.edge import face_steps, pipeline, starter
 from faceflow.storage import albums
-from faceflow.storage import keys as album_keys
 from faceflow.storage import faces as face_items
+from faceflow.storage import keys as album_keys
 from faceflow.storage import people as stored_people
 from faceflow.storage import table as album_table
 from tests.album_resources import BUCKETS
