@@ -25,7 +25,7 @@ from stacks.albums.grants import KMS_ACTIONS
 from stacks.albums.pipeline import AlbumPipeline
 from stacks.albums.sharing import AlbumSharing
 from stacks.albums.storage import AlbumStorage
-from stacks.albums.table import GSI1, LSI1, AlbumTable
+from stacks.albums.table import LSI1, AlbumTable
 from stacks.settings import Settings
 from stacks.shared import ProjectFunction, ProjectStack, SharedLayer
 from style_backend.config import EnvVar
@@ -227,7 +227,7 @@ class AlbumsStack(ProjectStack):
         self.pipeline.grant_start_jobs(fn)  # a photo released from DUPLICATE
 
     def _grant_people_writer(self, fn: ProjectFunction) -> None:
-        """A writer of the album's people records (faceflow.storage.people): reads them (GSI1:
+        """A writer of the album's people records (faceflow.storage.people): reads them (LSI1:
         clusters largest first), writes them in transactions or batches, deletes what a change
         removes; its large changes' intents and the photos' face vectors in embeddings."""
         actions = (
@@ -239,7 +239,7 @@ class AlbumsStack(ProjectStack):
             "DeleteItem",
             "BatchWriteItem",
         )
-        fn.allow_table("Album", self.table, *actions, indexes=[GSI1])
+        fn.allow_table("Album", self.table, *actions, indexes=[LSI1])
         self._objects(
             fn,
             "PeopleObjects",

@@ -71,19 +71,15 @@ def cluster_view(album_id: str, cluster_id: str) -> dict[str, Any]:
 def _page_position(album_id: str, token: str | None) -> dict[str, str] | None:
     return pagination.decode(
         token,
-        ("PK", "SK", "GSI1PK", "GSI1SK"),
-        lambda p: (
-            p["PK"] == keys.album_pk(album_id)
-            and p["GSI1PK"] == keys.cluster_order_index(album_id)
-            and p["SK"].startswith(keys.CLUSTER)
-        ),
+        ("PK", "SK", "LSI1SK"),
+        lambda p: p["PK"] == keys.people_pk(album_id) and p["SK"].startswith(keys.CLUSTER),
     )
 
 
 def list_clusters(
     user_id: str, album_id: str, limit: int, token: str | None
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """Largest first (GSI1); a page reads its clusters and their members, whatever the album's
+    """Largest first (LSI1); a page reads its clusters and their members, whatever the album's
     size."""
     albums.get_album(user_id, album_id)
     records, last = people.cluster_page(album_id, limit, _page_position(album_id, token))
@@ -144,10 +140,7 @@ def undo(user_id: str, album_id: str) -> dict[str, str]:
 
 def _whole_album(lease: Lease) -> Slice:
     """Every face of the album (the batch recluster: its one whole read)."""
-    by_cluster: dict[str, list[str]] = {}
-    for cluster_id, _member in people.all_members(lease.album_id):
-        by_cluster.setdefault(cluster_id, []).append(_member.face_id)
-    return people.load_slice(lease, sorted(by_cluster))
+    return people.load_slice(lease, [r.cluster_id for r in people.all_clusters(lease.album_id)])
 
 
 def recluster(user_id: str, album_id: str) -> int:

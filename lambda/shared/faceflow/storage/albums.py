@@ -19,7 +19,7 @@ from faceflow.config import AlbumEnv
 from faceflow.domain.errors import AlbumNotFound
 from faceflow.domain.ids import new_id, now_iso
 from faceflow.storage import keys, objects
-from faceflow.storage.table import Key, album_items, table, user_items
+from faceflow.storage.table import Key, album_items, all_pages, table, user_items
 
 
 @dataclass(frozen=True)
@@ -137,6 +137,25 @@ def _mark_deleting(user_id: str, album_id: str) -> None:
             raise
 
 
+def _partition(pk: str):
+    return all_pages(
+        KeyConditionExpression=Key("PK").eq(pk),
+        ProjectionExpression="PK, SK, userId",
+    )
+
+
+def _album_records(album_id: str):
+    """Every item of the album: its partition, then its people's partitions (each cluster's
+    members, the clusters, the undo log and constraints: faceflow.storage.people)."""
+    yield from album_items(album_id, attributes=("PK", "SK", "userId"))
+    clusters = list(_partition(keys.people_pk(album_id)))
+    for item in clusters:
+        if item["SK"].startswith(keys.CLUSTER):
+            yield from _partition(keys.members_pk(album_id, item["SK"][len(keys.CLUSTER) :]))
+    yield from clusters
+    yield from _partition(keys.edits_pk(album_id))
+
+
 def _delete_album_data(user_id: str, album_id: str) -> int:
     """The deletion mark, then objects under the album's prefix in every bucket, then its items
     (only the caller's), then the album item last, so an interrupted deletion can be repeated to
@@ -145,7 +164,7 @@ def _delete_album_data(user_id: str, album_id: str) -> int:
     objects.delete_everywhere(keys.album_prefix(user_id, album_id))
     removed = 0
     with table().batch_writer() as batch:
-        for item in album_items(album_id, attributes=("PK", "SK", "userId")):
+        for item in _album_records(album_id):
             if item.get("userId") == user_id:
                 batch.delete_item(Key={"PK": item["PK"], "SK": item["SK"]})
                 removed += 1

@@ -12,21 +12,21 @@ The album table (single table; stacks/albums/table.py):
                                                 clusters), seq (every change), editCount, the
                                                 writer's lease (lockOwner, lockUntil) and, while
                                                 a large change is applied, its intentKey
-    PK=ALBUM#{albumId} SK=CLUSTER#{clusterId}   one person: label, size, good faces, their
-                                                vectors' sum (float64 bytes)
-    PK=ALBUM#{albumId} SK=MEMBER#{clusterId}#{faceId}   a face in that cluster (its facts and
-                                                vector, so one query reads a cluster whole)
-    PK=ALBUM#{albumId} SK=EDIT#{editId}         one edit of the undo log (moves, labels,
-                                                constraints changed; zlib JSON)
-    PK=ALBUM#{albumId} SK=LINK#{digest}         one constraint record (a merge's or a label's
-                                                must-link, a split's cannot-link) and its count
     PK=ALBUM#{albumId} SK=SHARE#{shareId}       one share: status, recipients, photoIds,
                                                 expiresAt, the exporter's lease, who was emailed
     PK=USER#{userId}   SK=SHARE#{shareId}       its owner's lookup (GET/DELETE /shares/{shareId})
     PK=USER#{userId}   SK=SHARERATE#{hour}      shares the user created in that hour (rate limit)
-    GSI1 (GSI1PK=STATUS#{status} for photos, JOBSTATUS#{status} for jobs; GSI1SK=updatedAt;
-          GSI1PK=CLUSTERS#{albumId} for clusters, GSI1SK={10^9 - size}#{clusterId}: largest
-          first),
+    PK=PEOPLE#{albumId} SK=CLUSTER#{clusterId}  one person: label, size, good faces, their
+                                                vectors' sum (float64 bytes); LSI1SK=
+                                                {10^9 - size}#{clusterId}: largest first
+    PK=MEMBERS#{albumId}#{clusterId} SK={faceId}  a face in that cluster (its facts and vector):
+                                                one partition per cluster, read whole
+    PK=EDITS#{albumId} SK=EDIT#{editId}         one edit of the undo log (zlib JSON)
+    PK=EDITS#{albumId} SK=LINK#{digest}         one constraint record (a must-link, a
+                                                cannot-link) and its count
+    The people's records sit in partitions of their own, sized by what one read wants (a page of
+    clusters, one cluster, the log): a read never walks the album's photos and faces.
+    GSI1 (GSI1PK=STATUS#{status} for photos, JOBSTATUS#{status} for jobs; GSI1SK=updatedAt),
     GSI2 (GSI2PK={userId}#{albumId}; GSI2SK=ALBUM, PHOTO#{photoId}, JOB#{jobId}),
     LSI1 (PK, LSI1SK=createdAt)
 
@@ -68,7 +68,6 @@ SHARE_RATE = "SHARERATE#"
 USER = "USER#"
 PEOPLE_SK = "PEOPLE"
 CLUSTER = "CLUSTER#"
-MEMBER = "MEMBER#"
 EDIT = "EDIT#"
 LINK = "LINK#"
 ALBUM_GSI2SK = "ALBUM"  # the album item's sort key in GSI2
@@ -128,34 +127,37 @@ def people_key(album_id: str) -> dict[str, str]:
     return {"PK": album_pk(album_id), "SK": PEOPLE_SK}
 
 
+def people_pk(album_id: str) -> str:
+    return f"PEOPLE#{album_id}"
+
+
 def cluster_key(album_id: str, cluster_id: str) -> dict[str, str]:
-    return {"PK": album_pk(album_id), "SK": f"{CLUSTER}{cluster_id}"}
-
-
-def member_prefix(cluster_id: str) -> str:
-    return f"{MEMBER}{cluster_id}#"
-
-
-def member_key(album_id: str, cluster_id: str, face_id: str) -> dict[str, str]:
-    return {"PK": album_pk(album_id), "SK": f"{member_prefix(cluster_id)}{face_id}"}
-
-
-def edit_key(album_id: str, edit_id: str) -> dict[str, str]:
-    return {"PK": album_pk(album_id), "SK": f"{EDIT}{edit_id}"}
-
-
-def link_key(album_id: str, digest: str) -> dict[str, str]:
-    return {"PK": album_pk(album_id), "SK": f"{LINK}{digest}"}
-
-
-def cluster_order_index(album_id: str) -> str:
-    """GSI1PK of an album's clusters."""
-    return f"CLUSTERS#{album_id}"
+    return {"PK": people_pk(album_id), "SK": f"{CLUSTER}{cluster_id}"}
 
 
 def cluster_order(size: int, cluster_id: str) -> str:
-    """GSI1SK of a cluster: the largest first, then by id."""
+    """LSI1SK of a cluster: the largest first, then by id."""
     return f"{10**9 - size:010d}#{cluster_id}"
+
+
+def members_pk(album_id: str, cluster_id: str) -> str:
+    return f"MEMBERS#{album_id}#{cluster_id}"
+
+
+def member_key(album_id: str, cluster_id: str, face_id: str) -> dict[str, str]:
+    return {"PK": members_pk(album_id, cluster_id), "SK": face_id}
+
+
+def edits_pk(album_id: str) -> str:
+    return f"EDITS#{album_id}"
+
+
+def edit_key(album_id: str, edit_id: str) -> dict[str, str]:
+    return {"PK": edits_pk(album_id), "SK": f"{EDIT}{edit_id}"}
+
+
+def link_key(album_id: str, digest: str) -> dict[str, str]:
+    return {"PK": edits_pk(album_id), "SK": f"{LINK}{digest}"}
 
 
 def share_key(album_id: str, share_id: str) -> dict[str, str]:

@@ -1,12 +1,13 @@
 """An album's people as records that grow with it (keys in faceflow.storage.keys):
 
-- `CLUSTER#{id}`: a person (label, size, good faces, the sum of their unit vectors: centroid and
-  confidence without reading a face), listed largest first through GSI1;
-- `MEMBER#{clusterId}#{faceId}`: a face in a cluster, with its facts and vector, so one query
-  reads a cluster whole; the FACE# item's `clusterId` says where a face is;
-- `LINK#{digest}`: a constraint record (must-link, cannot-link) with its count;
-- `EDIT#{editId}`: the undo log, one item per edit;
-- `PEOPLE`: the head: counts, `seq` (one more per change), `editCount`, the writer's lease.
+- `PEOPLE#{albumId}` / `CLUSTER#{id}`: a person (label, size, good faces, the sum of their unit
+  vectors: centroid and confidence without reading a face), listed largest first through LSI1;
+- `MEMBERS#{albumId}#{clusterId}` / `{faceId}`: a face in a cluster, with its facts and vector,
+  one partition per cluster read whole; the FACE# item's `clusterId` says where a face is;
+- `EDITS#{albumId}` / `LINK#{digest}`: a constraint record (must-link, cannot-link), its count;
+- `EDITS#{albumId}` / `EDIT#{editId}`: the undo log, one item per edit;
+- `ALBUM#{albumId}` / `PEOPLE`: the head: counts, `seq` (one more per change), `editCount`, the
+  writer's lease.
 
 A change loads only what it touches (a *slice*: faceflow.domain.people.slice_of), runs the
 domain's operation on it and writes back what `changes_since` reports, under the album's lease:
@@ -148,8 +149,7 @@ class ClusterRecord:
             "userId": user_id,
             "size": self.size,
             "good": self.good,
-            "GSI1PK": keys.cluster_order_index(album_id),
-            "GSI1SK": keys.cluster_order(self.size, self.cluster_id),
+            "LSI1SK": keys.cluster_order(self.size, self.cluster_id),
         }
         if self.label is not None:
             item["label"] = self.label
@@ -202,31 +202,22 @@ def clusters(album_id: str, cluster_ids: Iterable[str]) -> dict[str, ClusterReco
 
 
 def members(album_id: str, cluster_id: str) -> list[Member]:
-    condition = Key("PK").eq(keys.album_pk(album_id)) & Key("SK").begins_with(
-        keys.member_prefix(cluster_id)
-    )
+    condition = Key("PK").eq(keys.members_pk(album_id, cluster_id))
     return [Member.from_item(i) for i in all_pages(KeyConditionExpression=condition)]
 
 
-def all_members(album_id: str) -> Iterator[tuple[str, Member]]:
-    """(cluster id, member) of every face of the album (the batch recluster's read)."""
-    condition = Key("PK").eq(keys.album_pk(album_id)) & Key("SK").begins_with(keys.MEMBER)
-    for item in all_pages(KeyConditionExpression=condition):
-        yield item["SK"][len(keys.MEMBER) :].rsplit("#", 1)[0], Member.from_item(item)
-
-
 def all_clusters(album_id: str) -> list[ClusterRecord]:
-    condition = Key("PK").eq(keys.album_pk(album_id)) & Key("SK").begins_with(keys.CLUSTER)
+    condition = Key("PK").eq(keys.people_pk(album_id)) & Key("SK").begins_with(keys.CLUSTER)
     return [ClusterRecord.from_item(i) for i in all_pages(KeyConditionExpression=condition)]
 
 
 def cluster_page(
     album_id: str, limit: int, start: dict[str, str] | None
 ) -> tuple[list[ClusterRecord], dict[str, str] | None]:
-    """One page of clusters, largest first (GSI1), and where the next one starts."""
+    """One page of clusters, largest first (LSI1), and where the next one starts."""
     kwargs: dict[str, Any] = {
-        "IndexName": "GSI1",
-        "KeyConditionExpression": Key("GSI1PK").eq(keys.cluster_order_index(album_id)),
+        "IndexName": "LSI1",
+        "KeyConditionExpression": Key("PK").eq(keys.people_pk(album_id)),
         "Limit": limit,
     }
     if start:
@@ -236,7 +227,7 @@ def cluster_page(
 
 
 def links(album_id: str) -> dict[Link, int]:
-    condition = Key("PK").eq(keys.album_pk(album_id)) & Key("SK").begins_with(keys.LINK)
+    condition = Key("PK").eq(keys.edits_pk(album_id)) & Key("SK").begins_with(keys.LINK)
     return {
         _link_of(_unpack(i["record"])): int(i["count"])
         for i in all_pages(KeyConditionExpression=condition)
@@ -244,7 +235,7 @@ def links(album_id: str) -> dict[Link, int]:
 
 
 def _edit_items(album_id: str, latest: int | None) -> list[dict[str, Any]]:
-    condition = Key("PK").eq(keys.album_pk(album_id)) & Key("SK").begins_with(keys.EDIT)
+    condition = Key("PK").eq(keys.edits_pk(album_id)) & Key("SK").begins_with(keys.EDIT)
     kwargs: dict[str, Any] = {"KeyConditionExpression": condition, "ScanIndexForward": False}
     if latest:
         return table().query(Limit=latest, ConsistentRead=True, **kwargs)["Items"]
