@@ -236,6 +236,19 @@ def concurrent_jobs(album: str, jobs: int, photos: int = 10, workers: int = 4) -
     return {"jobs": jobs, "failed": failed, "wall_s": round(wall, 1), "errors": len(errors)}
 
 
+def _moto_as_the_local_runtime_runs_it() -> None:
+    """The local runtime's fixes of moto's DynamoDB costs (a Query walking the whole table, a
+    transaction copying it): the figures are FaceFlow's work, not moto's."""
+    from local.moto_dynamodb import cheap_transactions
+
+    cheap_transactions()
+    try:
+        from local.motoserver import _partition_queries
+    except ImportError:  # not in this checkout
+        return
+    _partition_queries()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--faces", type=int, default=10_000)
@@ -245,6 +258,7 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.update(ENV)
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-west-2")
+    _moto_as_the_local_runtime_runs_it()
     with mock_aws():
         create_album_resources(boto3.client("s3"), boto3.client("dynamodb"))
         from faceflow.storage import albums
