@@ -20,6 +20,7 @@ from faceflow.storage import albums
 from faceflow.storage import faces as face_items
 from faceflow.storage import keys as album_keys
 from faceflow.storage import people as stored_people
+from faceflow.storage import photos as stored_photos
 from faceflow.storage import table as album_table
 from local.album_client import content_type
 from tests.album_resources import BUCKETS, ENV, create_album_resources
@@ -278,6 +279,17 @@ def test_face_free_and_many_face_photos_and_every_step_twice(aws):
     assert counts["blank.png"] == 0 and counts[GROUP_SHOTS[0]] >= 3
     faces = face_items.face_items(album)
     assert len(faces) == counts[GROUP_SHOTS[0]]  # nothing twice
+    # every step twice moved the album's counters once: they agree with its photos read whole
+    status = album_cases.album_status(ALICE, album)
+    assert status["photos"] == {
+        "total": 2,
+        "processed": 2,
+        "duplicates": 0,
+        "failed": 0,
+        "pending": 0,
+    }
+    assert album_cases._scanned_counts(album) == stored_photos.counts(album)
+    assert status["faces"] == len(faces)
     found = clusters(album)
     assert sum(c["size"] for c in found) == len(faces)  # every face in exactly one cluster
     assert len(found) == len(faces)  # faces of one photo are never one person

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from faceflow.domain.statuses import ACTIVE_JOB, PHOTO_STATUSES
-from faceflow.storage import albums, keys, objects, photos
+from faceflow.storage import albums, objects, people, photos
 from faceflow.storage.albums import Album
-from faceflow.storage.table import album_items, plain
+from faceflow.storage.jobs import latest_jobs
+from faceflow.storage.table import plain
 
 
 def create_album(user_id: str, name: str, purge_originals: bool = False) -> Album:
@@ -60,23 +61,25 @@ def _job_view(item: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def album_status(user_id: str, album_id: str) -> dict[str, Any]:
-    albums.get_album(user_id, album_id)
+STATUS_JOBS = 20  # the latest jobs an album's status lists
+
+
+def _scanned_counts(album_id: str) -> dict[str, int]:
+    """An album made before its photos were counted: its photos read once to count them."""
     counts = dict.fromkeys(PHOTO_STATUSES, 0)
-    faces = clusters = 0
-    jobs = []
-    for item in album_items(album_id):
-        kind = keys.kind(item["SK"])
-        if kind == "PHOTO":
-            counts[item["status"]] += 1
-        elif kind == "FACE":
-            faces += 1
-        elif kind == keys.PEOPLE_SK:  # faceflow.storage.people's commit point
-            clusters = int(item.get("clusterCount", 0))
-        elif kind == "JOB":
-            jobs.append(_job_view(item))
+    for item in photos.album_photos(album_id, ("status",)):
+        counts[item["status"]] += 1
+    return counts
+
+
+def album_status(user_id: str, album_id: str) -> dict[str, Any]:
+    """Counters, not a scan: the photos by status (faceflow.storage.photos), the people's head
+    (faces placed, clusters), the latest jobs."""
+    albums.get_album(user_id, album_id)
+    counts = photos.counts(album_id) or _scanned_counts(album_id)
+    head = people.head(album_id)
+    jobs = [_job_view(j) for j in latest_jobs(album_id, STATUS_JOBS)]
     busy = counts["PROCESSING"] > 0 or any(j["status"] in ACTIVE_JOB for j in jobs)
-    jobs.sort(key=lambda j: j["createdAt"], reverse=True)
     return {
         "albumId": album_id,
         "status": "PROCESSING" if busy else "IDLE",
@@ -87,7 +90,7 @@ def album_status(user_id: str, album_id: str) -> dict[str, Any]:
             "failed": counts["FAILED"],
             "pending": counts["UPLOADING"] + counts["PROCESSING"],
         },
-        "faces": faces,
-        "clusters": clusters,
+        "faces": int(head.get("faceCount", 0)),
+        "clusters": int(head.get("clusterCount", 0)),
         "jobs": jobs,
     }

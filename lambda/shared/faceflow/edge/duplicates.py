@@ -29,6 +29,7 @@ def mark_not_duplicate(user_id: str, album_id: str, photo_id: str) -> dict[str, 
         album_id,
         photo_id,
         job_id,
+        was="DUPLICATE",
         condition="#s = :duplicate AND duplicateOf = :of AND userId = :user",
         values={
             ":duplicate": "DUPLICATE",

@@ -18,6 +18,7 @@ from common.erasure import register
 from faceflow.config import AlbumEnv
 from faceflow.domain.errors import AlbumNotFound
 from faceflow.domain.ids import new_id, now_iso
+from faceflow.domain.statuses import PHOTO_STATUSES
 from faceflow.storage import keys, objects
 from faceflow.storage.table import Key, album_items, all_pages, table, user_items
 
@@ -67,6 +68,15 @@ def create_album(user_id: str, name: str, purge_originals: bool = False) -> Albu
             "purgeOriginals": purge_originals,
         },
         ConditionExpression="attribute_not_exists(PK)",
+    )
+    # The album's photos by status, counted from its first photo on (faceflow.storage.photos).
+    table().put_item(
+        Item={
+            **keys.counts_key(album_id),
+            "userId": user_id,
+            "complete": True,
+            **dict.fromkeys(PHOTO_STATUSES, 0),
+        }
     )
     return Album(album_id, user_id, name, created, 0, purge_originals)
 

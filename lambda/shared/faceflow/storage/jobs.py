@@ -8,7 +8,7 @@ from typing import Any
 from faceflow.domain.ids import now_iso
 from faceflow.storage import keys
 from faceflow.storage.photos import album_photos
-from faceflow.storage.table import conditional, table
+from faceflow.storage.table import Key, conditional, table
 
 
 def job_item(album_id: str, job_id: str) -> dict[str, Any] | None:
@@ -90,3 +90,11 @@ def finish(album_id: str, job_id: str, status: str, error: dict[str, str] | None
         ExpressionAttributeNames={"#s": "status", **({"#e": "error"} if error else {})},
         ExpressionAttributeValues=values,
     )
+
+
+def latest_jobs(album_id: str, limit: int) -> list[dict[str, Any]]:
+    """The album's latest jobs, newest first (job ids sort by time)."""
+    condition = Key("PK").eq(keys.album_pk(album_id)) & Key("SK").begins_with(keys.JOB)
+    return table().query(
+        KeyConditionExpression=condition, ScanIndexForward=False, Limit=limit, ConsistentRead=True
+    )["Items"]

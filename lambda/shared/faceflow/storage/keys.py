@@ -8,6 +8,8 @@ The album table (single table; stacks/albums/table.py):
     PK=ALBUM#{albumId} SK=JOB#{jobId}           one pipeline run (status, step, photoIds, error)
     PK=ALBUM#{albumId} SK=FACE#{faceId}         one face (photo, box, landmarks, score, quality,
                                                 crop key, embedding key and row)
+    PK=ALBUM#{albumId} SK=COUNTS                its photos by status (every change of a photo's
+                                                status moves them, in one transaction with it)
     PK=ALBUM#{albumId} SK=PEOPLE                the people's head: counts (faces,
                                                 clusters), seq (every change), editCount, the
                                                 writer's lease (lockOwner, lockUntil) and, while
@@ -67,6 +69,7 @@ SHARE = "SHARE#"
 SHARE_RATE = "SHARERATE#"
 USER = "USER#"
 PEOPLE_SK = "PEOPLE"
+COUNTS_SK = "COUNTS"
 CLUSTER = "CLUSTER#"
 EDIT = "EDIT#"
 LINK = "LINK#"
@@ -121,6 +124,10 @@ def face_key(album_id: str, face_id: str) -> dict[str, str]:
 def face_id_of(photo_id: str, index: int) -> str:
     """Faces of a photo are numbered largest first: the same photo always gives the same ids."""
     return f"{photo_id}-{index:03d}"
+
+
+def counts_key(album_id: str) -> dict[str, str]:
+    return {"PK": album_pk(album_id), "SK": COUNTS_SK}
 
 
 def people_key(album_id: str) -> dict[str, str]:

@@ -10,8 +10,10 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from common import pagination
+from faceflow.config import AlbumEnv, get
 from faceflow.domain.errors import AlbumNotFound
 from faceflow.domain.ids import now_iso
+from faceflow.domain.statuses import PHOTO_STATUSES
 from faceflow.storage import keys
 from faceflow.storage.table import Key, album_items, batch_get, conditional, table
 
@@ -70,7 +72,45 @@ def new_photo(
 
 
 def put_photo(item: dict[str, Any]) -> None:
-    table().put_item(Item=item)
+    """A new photo (UPLOADING), counted."""
+    _counted({"Put": {"Item": item}}, item["albumId"], None, "UPLOADING")
+
+
+def _counted(write: dict[str, Any], album_id: str, was: str | None, now: str) -> bool:
+    """A photo's write and its album's counts by status moved with it, in one transaction;
+    False when the write's condition did not hold (nothing written)."""
+    name = get(AlbumEnv.TABLE)
+    ((kind, op),) = write.items()
+    items = [{kind: {"TableName": name, **op}}]
+    if was != now:
+        adds = {"#now": now, **({"#was": was} if was else {})}
+        items.append(
+            {
+                "Update": {
+                    "TableName": name,
+                    "Key": keys.counts_key(album_id),
+                    "UpdateExpression": "ADD #now :one" + (", #was :minus" if was else ""),
+                    "ExpressionAttributeNames": adds,
+                    "ExpressionAttributeValues": {":one": 1, **({":minus": -1} if was else {})},
+                }
+            }
+        )
+    try:
+        table().meta.client.transact_write_items(TransactItems=items)
+        return True
+    except ClientError as err:
+        reasons = [r.get("Code") for r in err.response.get("CancellationReasons", [])]
+        if reasons[:1] == ["ConditionalCheckFailed"]:
+            return False
+        raise
+
+
+def counts(album_id: str) -> dict[str, int] | None:
+    """The album's photos by status (None for an album made before they were counted)."""
+    item = table().get_item(Key=keys.counts_key(album_id), ConsistentRead=True).get("Item")
+    if not item or not item.get("complete"):
+        return None
+    return {s: int(item.get(s, 0)) for s in PHOTO_STATUSES}
 
 
 def claim_digest(user_id: str, album_id: str, digest: str, photo_id: str) -> str:
@@ -100,6 +140,7 @@ def claim_photo(obj: keys.RawObject, raw_key: str, job_id: str) -> bool:
         obj.album_id,
         obj.photo_id,
         job_id,
+        was="UPLOADING",
         condition="#s = :uploading AND userId = :user AND rawKey = :key",
         values={":uploading": "UPLOADING", ":user": obj.user_id, ":key": raw_key},
         more="REMOVE uploadId",
@@ -107,42 +148,48 @@ def claim_photo(obj: keys.RawObject, raw_key: str, job_id: str) -> bool:
 
 
 def to_processing(
-    album_id: str, photo_id: str, job_id: str, *, condition: str, values: dict, more: str = ""
+    album_id: str,
+    photo_id: str,
+    job_id: str,
+    *,
+    was: str,
+    condition: str,
+    values: dict,
+    more: str = "",
 ) -> bool:
     """The photo PROCESSING in `job_id` (status, job, times and the status index) if `condition`
     holds (`#s` is its status), with `more` of the update expression; False when it did not."""
     at = now_iso()
-    return conditional(
-        table().update_item,
-        Key=keys.photo_key(album_id, photo_id),
-        UpdateExpression=(
+    update = {
+        "Key": keys.photo_key(album_id, photo_id),
+        "UpdateExpression": (
             "SET #s = :processing, jobId = :job, updatedAt = :at, GSI1PK = :gsi, GSI1SK = :at "
             + more
         ),
-        ConditionExpression=condition,
-        ExpressionAttributeNames={"#s": "status"},
-        ExpressionAttributeValues={
+        "ConditionExpression": condition,
+        "ExpressionAttributeNames": {"#s": "status"},
+        "ExpressionAttributeValues": {
             ":processing": "PROCESSING",
             ":job": job_id,
             ":at": at,
             ":gsi": keys.photo_status_index("PROCESSING"),
             **values,
         },
-    )
+    }
+    return _counted({"Update": update}, album_id, was, "PROCESSING")
 
 
 def refuse_upload(obj: keys.RawObject, raw_key: str, error: dict[str, str]) -> bool:
     """UPLOADING → FAILED with `error`, for an upload never to be processed; returns False (no
     photo claimed)."""
     at = now_iso()
-    conditional(
-        table().update_item,
-        Key=keys.photo_key(obj.album_id, obj.photo_id),
-        UpdateExpression="SET #s = :failed, #e = :error, updatedAt = :at, GSI1PK = :gsi, "
+    update = {
+        "Key": keys.photo_key(obj.album_id, obj.photo_id),
+        "UpdateExpression": "SET #s = :failed, #e = :error, updatedAt = :at, GSI1PK = :gsi, "
         "GSI1SK = :at REMOVE uploadId",
-        ConditionExpression="#s = :uploading AND userId = :user AND rawKey = :key",
-        ExpressionAttributeNames={"#s": "status", "#e": "error"},
-        ExpressionAttributeValues={
+        "ConditionExpression": "#s = :uploading AND userId = :user AND rawKey = :key",
+        "ExpressionAttributeNames": {"#s": "status", "#e": "error"},
+        "ExpressionAttributeValues": {
             ":failed": "FAILED",
             ":error": error,
             ":uploading": "UPLOADING",
@@ -151,7 +198,8 @@ def refuse_upload(obj: keys.RawObject, raw_key: str, error: dict[str, str]) -> b
             ":user": obj.user_id,
             ":key": raw_key,
         },
-    )
+    }
+    _counted({"Update": update}, obj.album_id, "UPLOADING", "FAILED")
     return False
 
 
@@ -171,14 +219,14 @@ def set_photo(album_id: str, photo_id: str, job_id: str, status: str, **fields: 
         ["#s = :status", "updatedAt = :at", "GSI1PK = :gsi", "GSI1SK = :at"]
         + [f"#{k} = :{k}" for k in fields]
     )
-    return conditional(
-        table().update_item,
-        Key=keys.photo_key(album_id, photo_id),
-        UpdateExpression=f"SET {sets}",
-        ConditionExpression="#s = :processing AND jobId = :job",
-        ExpressionAttributeNames=names,
-        ExpressionAttributeValues=values,
-    )
+    update = {
+        "Key": keys.photo_key(album_id, photo_id),
+        "UpdateExpression": f"SET {sets}",
+        "ConditionExpression": "#s = :processing AND jobId = :job",
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
+    }
+    return _counted({"Update": update}, album_id, "PROCESSING", status)
 
 
 def mark_purged(album_id: str, photo_id: str) -> None:
