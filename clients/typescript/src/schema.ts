@@ -770,7 +770,7 @@ export interface components {
              * Contenttype
              * @enum {string}
              */
-            contentType: "image/jpeg" | "image/png" | "image/webp";
+            contentType: "image/avif" | "image/heic" | "image/heif" | "image/jpeg" | "image/png" | "image/webp";
             /**
              * Size
              * @description Bytes; above the deployment's album_max_photo_bytes (at most this) is a 413.
@@ -1063,7 +1063,7 @@ export interface components {
              * @description Media type of the selfie the client will upload.
              * @enum {string}
              */
-            contentType: "image/jpeg" | "image/png" | "image/webp";
+            contentType: "image/avif" | "image/heic" | "image/heif" | "image/jpeg" | "image/png" | "image/webp";
             /**
              * Resourceids
              * @description Styles (base resources) to apply, 1 to 4 ids.
