@@ -581,6 +581,12 @@ export interface components {
             filters: components["schemas"]["ShareFilters"];
             /** Expiresindays */
             expiresInDays?: number | null;
+            /**
+             * Keeplocation
+             * @description Ship the originals untouched, with where each photo was taken (EXIF GPS, XMP location). By default the location is removed, pixels untouched
+             * @default false
+             */
+            keepLocation: boolean;
         };
         /** Edit */
         Edit: {
@@ -880,6 +886,8 @@ export interface components {
             recipients: string[];
             /** Photocount */
             photoCount: number;
+            /** Keeplocation */
+            keepLocation: boolean;
             /** Items */
             items: components["schemas"]["SharedPhoto"][];
             /** Archiveurl */
@@ -901,6 +909,8 @@ export interface components {
             recipients: string[];
             /** Photocount */
             photoCount: number;
+            /** Keeplocation */
+            keepLocation: boolean;
         };
         /** ShareErrorDetail */
         ShareErrorDetail: {
@@ -939,6 +949,8 @@ export interface components {
             recipients: string[];
             /** Photocount */
             photoCount: number;
+            /** Keeplocation */
+            keepLocation: boolean;
             /** Createdat */
             createdAt: string;
         };
