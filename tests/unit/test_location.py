@@ -46,13 +46,16 @@ def test_a_real_jpeg_with_gps_loses_it_and_nothing_else():
     assert 0x8825 not in exif  # no GPSInfo pointer left behind
 
 
-def test_real_xmp_location_is_blanked_and_the_rest_of_the_packet_kept():
+def test_real_xmp_and_iptc_location_is_blanked_and_the_rest_kept():
     original = cached("face_recognition/obama.jpg")
     assert b'photoshop:City="WASHINGTON"' in located.xmp_of(original)
+    assert original.count(b"WASHINGTON") == 2  # the XMP's city and the IPTC record's (2:90)
     shipped = location.without_location(original)
     xmp = located.xmp_of(shipped)
-    assert b"WASHINGTON" not in xmp and b"photoshop:Country" not in xmp
+    assert b"photoshop:Country" not in xmp
     assert b"photoshop:DateCreated" in xmp  # what does not say where stays
+    assert b"WASHINGTON" not in shipped and b"\x1c\x02e\x00\x03USA" not in shipped
+    assert b"Pete Souza" in shipped  # the credit stays
     assert len(shipped) == len(original)
     assert located.scan_data(shipped) == located.scan_data(original)
 
@@ -153,3 +156,12 @@ def _heif_without_item_locations() -> bytes:
     at = data.index(b"iloc")
     data[at : at + 4] = b"free"  # the box is still there, as a box nobody reads
     return bytes(data)
+
+
+def test_a_png_whose_xmp_chunk_is_not_deflate_is_refused_not_crashed():
+    original = bytearray(located.located(astronaut(), "PNG", compressed_xmp=True))
+    at = original.index(b"XML:com.adobe.xmp\x00") + len(b"XML:com.adobe.xmp\x00") + 2
+    text = original.index(b"\x00", original.index(b"\x00", at) + 1) + 1
+    original[text : text + 8] = b"not zlib"  # the compressed flag says deflate; it is not
+    with pytest.raises(location.LocationUnknown):
+        location.without_location(bytes(original))

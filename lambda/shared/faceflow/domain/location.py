@@ -2,17 +2,18 @@
 ships unless its owner asked to keep the location.
 
 Removed: the EXIF GPS directory (the GPSInfo pointer taken out of its directory, the GPS entries
-and their values zeroed) and the XMP properties that say where (`exif:GPS…`, `photoshop:City`,
+and their values zeroed), the XMP properties that say where (`exif:GPS…`, `photoshop:City`,
 `State`, `Country`, `Iptc4xmpCore:Location`, `CountryCode`, `Iptc4xmpExt:LocationCreated`,
 `LocationShown`, `drone-dji:Gps…`), overwritten with spaces, which XMP allows anywhere between
-properties. Every edit keeps each metadata block's length, so no offset anywhere in the file
-moves: a JPEG's segments, a HEIF/AVIF's item locations (`iloc`), a WebP's chunk sizes are all
-still right, and the compressed picture is byte for byte the original's. A photo without
-location comes back as the very same bytes.
+properties, and a JPEG's IPTC-IIM place datasets (spaces too). Every edit keeps each metadata
+block's length, so no offset anywhere in the file moves: a JPEG's segments, a HEIF/AVIF's item
+locations (`iloc`), a WebP's chunk sizes are all still right, and the compressed picture is byte
+for byte the original's. A photo without location comes back as the very same bytes.
 
 Where the metadata lives, by format (sniffed from the bytes, facekit.formats):
-- JPEG: APP1 `Exif` and XMP segments (extended XMP too), in every image of the file (an MPO's
-  depth map or second view follows the first);
+- JPEG: APP1 `Exif` and XMP segments (extended XMP too), and the APP13 Photoshop segment's
+  IPTC-IIM place datasets (city, sub-location, state, country, content location), in every image
+  of the file (an MPO's depth map or second view follows the first);
 - HEIF (HEIC) and AVIF: the `Exif` item and the XMP item (`mime`, application/rdf+xml), wherever
   `iloc` puts their extents (the file or the `idat` box);
 - PNG: the `eXIf` chunk and the XMP `iTXt` chunk (their CRCs recomputed; a compressed XMP chunk
@@ -36,6 +37,11 @@ _TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 
 _EXIF_HEADER = b"Exif\x00\x00"
 _XMP_HEADER = b"http://ns.adobe.com/xap/1.0/\x00"
 _XMP_EXTENSION = b"http://ns.adobe.com/xmp/extension/\x00"
+_PHOTOSHOP_HEADER = b"Photoshop 3.0\x00"
+_IPTC_RESOURCE = 0x0404  # the Photoshop image resource holding IPTC-IIM datasets
+# IPTC-IIM application record (2) datasets naming a place: content location code and name,
+# city, sub-location, province/state, country code and name.
+_IPTC_PLACES = frozenset({26, 27, 90, 92, 95, 100, 101})
 _NAMES = (
     rb"(?:exif:GPS[\w]*|photoshop:(?:City|State|Country)|Iptc4xmpCore:(?:Location|CountryCode)"
     rb"|Iptc4xmpExt:Location(?:Created|Shown)|drone-dji:Gps[\w]*)(?![\w.:-])"
@@ -54,6 +60,15 @@ class LocationUnknown(ValueError):
 
 def without_location(data: bytes) -> bytes:
     """The photo with its location removed in place; `data` itself when it had none."""
+    try:
+        return _without_location(data)
+    except LocationUnknown:
+        raise
+    except (IndexError, ValueError, struct.error, zlib.error) as err:  # a crafted layout
+        raise LocationUnknown(f"unreadable metadata ({type(err).__name__})") from err
+
+
+def _without_location(data: bytes) -> bytes:
     fmt = sniff_format(data)
     if fmt == PNG:
         return _png(data)
@@ -61,9 +76,10 @@ def without_location(data: bytes) -> bytes:
     blocks = {JPEG: _jpeg_blocks, HEIF: _heif_blocks, AVIF: _heif_blocks, WEBP: _webp_blocks}
     if fmt not in blocks:
         raise LocationUnknown(f"{fmt or 'an unknown format'}: no known metadata layout")
+    blank = {"exif": blank_gps, "xmp": blank_xmp, "photoshop": blank_iptc}
     changed = False
     for kind, start, end in blocks[fmt](data):
-        changed |= (blank_gps if kind == "exif" else blank_xmp)(edited, start, end)
+        changed |= blank[kind](edited, start, end)
     return bytes(edited) if changed else data
 
 
@@ -151,6 +167,38 @@ def blank_xmp(buffer: bytearray, start: int, end: int) -> bool:
     return True
 
 
+def blank_iptc(buffer: bytearray, start: int, end: int) -> bool:
+    """The place datasets of the IPTC-IIM record inside a JPEG's Photoshop resources
+    (APP13, buffer[start:end]) overwritten with spaces. True if there was one."""
+    found, position = False, start
+    while position + 12 <= end and buffer[position : position + 4] == b"8BIM":
+        resource = int.from_bytes(buffer[position + 4 : position + 6], "big")
+        name = buffer[position + 6]
+        at = position + 6 + name + 1 + ((name + 1) & 1)  # a Pascal string padded to even
+        size = int.from_bytes(buffer[at : at + 4], "big")
+        body, following = at + 4, at + 4 + size + (size & 1)
+        if body + size > end:
+            raise LocationUnknown("a Photoshop resource runs past its segment")
+        if resource == _IPTC_RESOURCE:
+            found |= _blank_iptc_places(buffer, body, body + size)
+        position = following
+    return found
+
+
+def _blank_iptc_places(buffer: bytearray, start: int, end: int) -> bool:
+    found, position = False, start
+    while position + 5 <= end and buffer[position] == 0x1C:
+        record, dataset = buffer[position + 1], buffer[position + 2]
+        size = int.from_bytes(buffer[position + 3 : position + 5], "big")
+        if size & 0x8000 or position + 5 + size > end:  # extended lengths: never for text
+            raise LocationUnknown("an IPTC dataset of unexpected length")
+        if record == 2 and dataset in _IPTC_PLACES and size:
+            buffer[position + 5 : position + 5 + size] = b" " * size
+            found = True
+        position += 5 + size
+    return found
+
+
 # ---------------------------------------------------------------- JPEG
 
 
@@ -185,14 +233,17 @@ def _jpeg_image(data: bytes, position: int) -> Iterator[tuple[str, int, int]]:
         body, following = position + 4, position + 2 + length
         if length < 2 or following > end:
             raise LocationUnknown("a JPEG segment runs past the end of the file")
-        if marker == 0xE1:
-            yield from _app1_block(data, body, following)
+        if marker in (0xE1, 0xED):  # APP1 (EXIF, XMP), APP13 (Photoshop, IPTC)
+            yield from _app_block(data, body, following)
         position = _after_scan(data, following) if marker == 0xDA else following
     return None
 
 
-def _app1_block(data: bytes, body: int, end: int) -> Iterator[tuple[str, int, int]]:
+def _app_block(data: bytes, body: int, end: int) -> Iterator[tuple[str, int, int]]:
     segment = data[body:end]
+    if segment.startswith(_PHOTOSHOP_HEADER):  # APP13
+        yield "photoshop", body + len(_PHOTOSHOP_HEADER), end
+        return
     if segment.startswith(_EXIF_HEADER):
         yield "exif", body + len(_EXIF_HEADER), end
     elif segment.startswith(_XMP_HEADER):
