@@ -14,6 +14,10 @@ Figures, medians over the runs (the formats take turns, so a busy machine slows 
   have no such shortcut and decode every pixel first).
 Ratios are against JPEG for the same picture. CPU seconds (this process's, libheif's threads
 included) beside wall seconds.
+
+Also what a share pays per photo to remove its location (faceflow.domain.location, the
+metadata edited in place) on the real photos with GPS: the iPhone's and Xiaomi's HEICs,
+face-api's sample1.jpg, and against decoding them (what a re-encode would at least cost).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "lambda/shared")]
 from PIL import Image  # noqa: E402
 
 from faceflow.domain.ingest import WORKING_MAX_SIDE  # noqa: E402
+from faceflow.domain.location import without_location  # noqa: E402
 from facekit import imaging  # noqa: E402  (registers pillow-heif's HEIF opener)
 from local.photos import PHOTO_CACHE, phone_photo  # noqa: E402
 
@@ -84,6 +89,33 @@ def report(title: str, files: dict[str, bytes], runs: int) -> None:
             )
 
 
+def location_report(runs: int) -> None:
+    files = {
+        name: path.read_bytes()
+        for name, path in (
+            ("iPhone HEIC", phone_photo("pug.heic")),
+            ("Xiaomi HEIC", phone_photo("xiaomi.heic")),
+            ("sample1.jpg", PHOTO_CACHE / "face_api/sample1.jpg"),
+        )
+        if path is not None and path.exists()
+    }
+    print("\nlocation removed (in place) against a full decode, same file")
+    for name, data in files.items():
+        edit, decode = [], []
+        for _ in range(runs):
+            started = time.perf_counter()
+            without_location(data)
+            edit.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            full_decode(data)
+            decode.append(time.perf_counter() - started)
+        edit_ms, decode_ms = statistics.median(edit) * 1000, statistics.median(decode) * 1000
+        print(
+            f"  {name:12} {len(data) / 1e6:5.2f} MB  removal {edit_ms:6.2f} ms"
+            f"  decode {decode_ms:7.1f} ms  ({decode_ms / edit_ms:5.0f}× the removal)"
+        )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=7)
@@ -99,6 +131,7 @@ def main() -> int:
     if iphone is None and not group.exists():
         print("no photos: run scripts/fetch_photos.py (make's set-up)", file=sys.stderr)
         return 1
+    location_report(runs)
     return 0
 
 
