@@ -84,7 +84,9 @@ def test_a_heif_burst_decodes_its_primary_image():
 
 
 def test_an_iphone_heic_grid_decodes_downscaled_with_its_exif():
-    data = phone("pug.heic")  # iPhone 13 Pro: 4032×3024 in 512² tiles, EXIF with GPS
+    # iPhone 13 Pro: 4032×3024 in 512² tiles, EXIF with GPS, an HDR gain map and a depth map
+    # beside the photo (never decoded: only the primary image is).
+    data = phone("pug.heic")
     decoded = decode(data, target_max_side=1536)
     assert decoded.format == "HEIF" and decoded.original_size == (4032, 3024)
     assert decoded.size == (1536, 1152)
