@@ -24,6 +24,7 @@ STEPS = {
     "ingest (decode, EXIF, SHA-256, pHash, thumbnail)": [
         "numpy",
         "pillow",
+        "pillow-heif",
         "imagehash",
         "pywavelets",
         "scipy",
@@ -31,6 +32,7 @@ STEPS = {
     "dedupe (pHash candidates, histogram, SSIM)": [
         "numpy",
         "pillow",
+        "pillow-heif",
         "scikit-image",
         "scipy",
         "imagehash",
@@ -43,10 +45,11 @@ STEPS = {
     "detect+align+embed (YuNet on onnxruntime, SFace on OpenCV)": [
         "numpy",
         "pillow",
+        "pillow-heif",
         "onnxruntime",
         "opencv-python-headless",
     ],
-    "styling face crop (YuNet on onnxruntime)": ["numpy", "pillow", "onnxruntime"],
+    "styling face crop (YuNet on onnxruntime)": ["numpy", "pillow", "pillow-heif", "onnxruntime"],
     "cluster + assign (scikit-learn, FAISS)": [
         "numpy",
         "scipy",

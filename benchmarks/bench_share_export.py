@@ -1,6 +1,7 @@
 """The share exporter on a share of 500 photos: throughput (archive MB/s) and peak memory.
 
     .venv/bin/python benchmarks/bench_share_export.py [--photos 500] [--runs 3] [--scale 1 2]
+        [--keep-location]
 
 S3, DynamoDB, SQS, SES and Secrets Manager are a moto server in a process of its own, so the
 objects it holds are not counted in the exporter's memory. Photos are the real registry photos
@@ -13,6 +14,10 @@ every 5 ms during the export and reports the peak against its RSS just before (i
 clients done; not ru_maxrss, which Linux carries over from the parent across fork and exec).
 The ZIP's own rate is the time of `faceflow.storage.exports.write_archive` alone; the floor, the
 same ZIP written from memory into a sink (no S3). Prints every run and the medians.
+
+By default each share removes the photos' location (faceflow.domain.location: each original read,
+edited, written); `--keep-location` shares the originals untouched (server-side copies): run both
+to see what the edit costs.
 """
 
 from __future__ import annotations
@@ -198,6 +203,7 @@ def main() -> int:
     parser.add_argument("--photos", type=int, default=500)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--scale", type=int, nargs="*", default=[1, 2])
+    parser.add_argument("--keep-location", action="store_true")
     args = parser.parse_args()
     port = _free_port()
     spawn = multiprocessing.get_context("spawn")
@@ -230,14 +236,21 @@ def main() -> int:
     os.environ["SHARE_PART_SIZE_BYTES"] = str(Settings().share_part_size_bytes)
     print(
         f"share export: {args.photos} photos per share, part size "
-        f"{int(os.environ['SHARE_PART_SIZE_BYTES']) // MB} MiB, {args.runs} runs per size"
+        f"{int(os.environ['SHARE_PART_SIZE_BYTES']) // MB} MiB, {args.runs} runs per size, "
+        f"location {'kept' if args.keep_location else 'removed'}"
     )
     try:
         for scale in args.scale:
             album, ids, total = _upload(args.photos, scale)
             runs = []
             for _ in range(args.runs):
-                share = shares.share_photos(USER, album, ids, recipients=["r@example.com"])
+                share = shares.share_photos(
+                    USER,
+                    album,
+                    ids,
+                    recipients=["r@example.com"],
+                    keep_location=args.keep_location,
+                )
                 queue = spawn.Queue()
                 worker = spawn.Process(target=_export, args=(port, album, share["shareId"], queue))
                 worker.start()

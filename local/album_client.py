@@ -170,5 +170,8 @@ def real_photos(count: int) -> list[tuple[str, bytes]]:
     return photos
 
 
+_TYPES = {"png": "image/png", "webp": "image/webp", "heic": "image/heic", "avif": "image/avif"}
+
+
 def content_type(name: str) -> str:
-    return "image/png" if name.endswith(".png") else "image/jpeg"
+    return _TYPES.get(name.rsplit(".", 1)[-1].lower(), "image/jpeg")

@@ -11,6 +11,9 @@
 - `uploader_portraits()`: the astronaut and each labelled person's largest portrait (the swap
   benchmark's and tests' uploaders); `registry_styles()`: the largest face of each group photo
   that Face Mesh reads, framed head and shoulders (styles of people who are none of them).
+- `phone_photo(name)`: pillow-heif's test HEICs (real iPhone and Xiaomi photos with their EXIF and
+  GPS, a 200-megapixel grid, truncated, corrupted and empty files), fetched at set-up; None when
+  absent.
 """
 
 from __future__ import annotations
@@ -37,6 +40,13 @@ LABELLED = {
     "face_recognition/obama3.jpg": "obama",
     "face_recognition/biden.jpg": "biden",
 }
+
+
+def phone_photo(name: str) -> Path | None:
+    """One of pillow-heif's test HEICs (`pug.heic`, `xiaomi.heic`, `arrow.heic`, `200MP.heic`,
+    `truncated.heic`, `corrupted.heic`, `empty.heic`), or None when set-up did not fetch it."""
+    path = PHOTO_CACHE / "pillow_heif" / name
+    return path if path.is_file() else None
 
 
 @cache

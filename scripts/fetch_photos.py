@@ -17,6 +17,10 @@ Photos (.cache/photos/; rights per package, see each folder's notes; never commi
 - face_recognition 1.3.0 sdist `tests/test_images/`: Obama ×3 (+ two partial faces), Biden, and
   `32bit.png`, a re-encoded obama2 (a ready near-duplicate).
 - npm @vladmandic/face-api 1.7.15 `demo/sample1-6.jpg`: group photos of 3–6 people (MIT package).
+- pillow-heif 1.8.1 sdist `tests/images/` (BSD-3-Clause package, its LICENSE.txt beside them): real
+  phone HEICs (an iPhone 13 Pro grid photo and a Xiaomi one, both with GPS; an iPhone 8 Plus one
+  turned by its EXIF), a 200-megapixel grid, and its truncated, corrupted and empty files. (Its
+  Nokia samples, under Nokia's copyright, are left out.)
 """
 
 from __future__ import annotations
@@ -105,6 +109,23 @@ SOURCES = (
                 "obama_partial_face2.jpg",
                 "biden.jpg",
                 "32bit.png",
+            )
+        },
+    ),
+    Source(
+        "sdist",
+        "pillow-heif==1.8.1",
+        {
+            f"pillow_heif-1.8.1/{member}": f"photos/pillow_heif/{member.rsplit('/', 1)[-1]}"
+            for member in (
+                "LICENSE.txt",
+                "tests/images/heif_other/pug.heic",
+                "tests/images/heif_other/arrow.heic",
+                "tests/images/heif_special/xiaomi.heic",
+                "tests/images/heif_special/200MP.heic",
+                "tests/images/heif_truncated/truncated.heic",
+                "tests/images/heif_corrupted/corrupted.heic",
+                "tests/images/heif_corrupted/empty.heic",
             )
         },
     ),

@@ -115,7 +115,76 @@ def no_face() -> bytes:
     return jpeg(data.coffee())
 
 
+def animated_avif() -> bytes:
+    first, second = _frames()
+    return _save(first, "AVIF", save_all=True, append_images=[second], duration=100, quality=60)
+
+
+def truncated_heic() -> bytes:
+    """A real HEIC cut short, as an upload that stopped half-way: libheif alone would decode the
+    tiles it still has and fill the rest."""
+    data = heic(astronaut())
+    return data[: len(data) * 2 // 3]
+
+
+def heic_declaring_no_pixels() -> bytes:
+    """A real HEIC whose image spatial extent (`ispe`) says 0×0: a zero-size item."""
+    data = bytearray(heic(astronaut()))
+    at = data.index(b"ispe") + 8  # past the box type and its version/flags
+    data[at : at + 8] = bytes(8)
+    return bytes(data)
+
+
+def heic_without_pixels() -> bytes:
+    """A real HEIC whose media data box is emptied (its length kept 8): the items point nowhere."""
+    data = bytearray(heic(astronaut()))
+    at = data.index(b"mdat") - 4
+    return bytes(data[:at]) + struct.pack(">I", 8) + b"mdat"
+
+
 # --- awkward but valid ---------------------------------------------------------------------
+
+
+def heic(rgb: np.ndarray, quality: int = 85, **params) -> bytes:
+    """HEIC, as an iPhone saves: HEVC in a HEIF container (pillow-heif's x265 encoder)."""
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    return _save(Image.fromarray(rgb), "HEIF", quality=quality, **params)
+
+
+def avif(rgb: np.ndarray, quality: int = 85, **params) -> bytes:
+    """AVIF, as Android and browsers save: AV1 in a HEIF container (Pillow's libavif)."""
+    return _save(Image.fromarray(rgb), "AVIF", quality=quality, **params)
+
+
+def exif_rotated(fmt: str) -> bytes:
+    """The portrait stored turned, EXIF Orientation 6 saying to turn it back, as HEIC or AVIF."""
+    stored = Image.fromarray(astronaut()).transpose(Image.Transpose.ROTATE_90)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    return (heic if fmt == "HEIF" else avif)(np.asarray(stored), exif=exif.tobytes())
+
+
+def heic_portrait() -> bytes:
+    return heic(astronaut())
+
+
+def avif_portrait() -> bytes:
+    return avif(astronaut())
+
+
+def exif_rotated_heic() -> bytes:
+    return exif_rotated("HEIF")
+
+
+def heif_burst() -> bytes:
+    """Two top-level images in one HEIF (a burst, a stereo pair): the first is the primary."""
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    first, second = _frames()
+    return _save(first, "HEIF", save_all=True, append_images=[second], quality=85)
 
 
 def exif_rotated_jpeg() -> bytes:

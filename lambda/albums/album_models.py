@@ -11,7 +11,7 @@ from faceflow.domain.uploads import EXTENSIONS
 from style_backend.edge.api.models import media_type
 
 SHA256 = r"^[0-9a-fA-F]{64}$"
-PhotoType = media_type(EXTENSIONS)  # JPEG, PNG, WebP; another is a 415
+PhotoType = media_type(EXTENSIONS)  # JPEG, PNG, WebP, HEIC, AVIF; another is a 415
 
 
 class _Model(BaseModel):

@@ -61,6 +61,7 @@ def create_share(albumId: ID, body: CreateShare) -> Response[ShareCreated]:
         cluster_ids=body.filters.clusterIds,
         expires_in_days=body.expiresInDays,
         shared_by=caller_email(),
+        keep_location=body.keepLocation,
     )
     return reply(201, ShareCreated(**share))
 

@@ -30,6 +30,12 @@ class CreateShare(_Model):
     filters: ShareFilters
     # Shortened to what the exports bucket keeps (7 days by default): see expiresAt.
     expiresInDays: int | None = Field(default=None, ge=1, le=365)
+    keepLocation: bool = Field(
+        default=False,
+        strict=True,  # true/false only, never "yes" or 1
+        description="Ship the originals untouched, with where each photo was taken (EXIF GPS, "
+        "XMP location). By default the location is removed, pixels untouched",
+    )
 
 
 class PreviewShare(_Model):
@@ -46,6 +52,7 @@ class ShareCreated(_Model):
     expiresAt: str
     recipients: list[str]
     photoCount: int
+    keepLocation: bool
 
 
 class ShareSummary(ShareCreated):
@@ -74,6 +81,7 @@ class Share(_Model):
     expiresAt: str
     recipients: list[str]
     photoCount: int
+    keepLocation: bool
     items: list[SharedPhoto]
     archiveUrl: str | None
     error: ShareErrorDetail | None

@@ -8,7 +8,7 @@
 // For other modules of the page (e.g. sharing): `currentAlbumId()`, `selectedPeople()` and the
 // window event "people-selection" (detail: the selected people) whenever the selection changes.
 import { ApiError } from "./client.js";
-import { $, guard, say, state } from "./app.js";
+import { $, guard, mediaType, say, state } from "./app.js";
 import { showShares } from "./shares.js";
 
 const albums = { current: null, polling: null };
@@ -116,7 +116,7 @@ async function uploadOne(albumId, file) {
   } else {
     const ticket = await api("POST", "/albums/{albumId}/uploadUrl", { albumId }, {
       fileName: file.name,
-      contentType: file.type || "application/octet-stream",
+      contentType: mediaType(file),
       size: file.size,
       sha256: await sha256Hex(file),
     });

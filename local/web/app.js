@@ -98,7 +98,7 @@ async function openStudio() {
 async function upload(file) {
   const resourceIds = [...state.picked];
   if (!resourceIds.length) throw new Error("Pick at least one style.");
-  const ticket = await state.client.requestUpload({ contentType: file.type, resourceIds });
+  const ticket = await state.client.requestUpload({ contentType: mediaType(file), resourceIds });
   await uploadPhoto(ticket.upload, file);
   return ticket.processId;
 }
@@ -162,7 +162,16 @@ async function loadResults(expected = []) {
 }
 
 // albums.js (FaceFlow albums) shares the page's state, its client and its error handling.
-export { $, guard, say, state };
+// Some browsers give a HEIC or AVIF file no type (Chrome where the system knows none): its
+// extension says it, and the API still checks the bytes.
+const BY_EXTENSION = { heic: "image/heic", heif: "image/heif", avif: "image/avif" };
+
+function mediaType(file) {
+  const extension = file.name.split(".").pop().toLowerCase();
+  return file.type || BY_EXTENSION[extension] || "application/octet-stream";
+}
+
+export { $, guard, mediaType, say, state };
 
 function guard(fn) {
   return async (event) => {

@@ -1,6 +1,6 @@
 // FaceFlow sharing on the local page: the share dialog of the open album (pick people, type the
-// recipients, see how many photos the share holds, share), the album's shares (status, copy the
-// link, revoke) and the local outbox (the emails the local SES sent, with their links). An ES
+// recipients, see how many photos the share holds, choose whether their location goes with them,
+// share), the album's shares (status, location kept or removed, copy the link, revoke) and the local outbox (the emails the local SES sent, with their links). An ES
 // module imported by albums.js, which calls `showShares(albumId)` whenever it shows an album;
 // everything else it builds itself inside #album-detail and #albums-view. The people ticked on
 // the album's chips (albums.js's "people-selection" event) come ticked in the dialog. API calls go through
@@ -43,6 +43,10 @@ function build() {
     el("label", { textContent: "Recipients (one email per line) " },
       el("textarea", { id: "share-recipients", rows: 3, placeholder: "friend@example.com" })),
     el("label", { textContent: "Expires in " }, days),
+    // Off by default: the photos go without where they were taken (GPS, XMP location).
+    el("label", { className: "share-location" },
+      el("input", { type: "checkbox", id: "share-keep-location" }),
+      " Include where each photo was taken (its location, often someone's home)"),
     el("div", { className: "row" },
       el("button", { type: "button", id: "share-create", textContent: "Share" }),
       el("button", { type: "button", id: "share-cancel", textContent: "Close" })),
@@ -117,9 +121,11 @@ async function createShare() {
     recipients,
     filters: { clusterIds: picked() },
     expiresInDays: Number($("share-days").value),
+    keepLocation: $("share-keep-location").checked,
   });
   $("share-dialog").close();
   $("share-recipients").value = "";
+  $("share-keep-location").checked = false;
   say(`Sharing ${share.photoCount} photos with ${share.recipients.join(", ")}…`);
   await loadShares();
 }
@@ -143,8 +149,10 @@ function shareRow(share) {
   const until = new Date(share.expiresAt).toLocaleString();
   const row = el("li", {},
     el("strong", { textContent: share.status }),
-    ` · ${share.photoCount} photos to ${share.recipients.join(", ")} · until ${until} `);
+    ` · ${share.photoCount} photos to ${share.recipients.join(", ")} · until ${until}`,
+    ` · ${share.keepLocation ? "with their location" : "location removed"} `);
   row.dataset.shareId = share.shareId;
+  row.dataset.keepLocation = String(share.keepLocation);
   row.dataset.status = share.status;
   if (share.error) row.append(` (${share.error.message}) `);
   if (share.archiveUrl) {

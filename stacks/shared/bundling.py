@@ -37,7 +37,7 @@ FACEFLOW_PACKAGE = SHARED_DIR / "faceflow"
 # What the FaceChain container COPYs: these packages whole.
 SHARED_PACKAGES = (COMMON_PACKAGE, DOMAIN_PACKAGE, FACE_PACKAGE)
 # Third-party packages only the imaging layer ships (lambda/requirements.txt: native wheels).
-IMAGING_IMPORTS = frozenset({"numpy", "PIL", "dlib", "cv2", "onnxruntime", "onnx"})
+IMAGING_IMPORTS = frozenset({"numpy", "PIL", "pillow_heif", "dlib", "cv2", "onnxruntime", "onnx"})
 # What a shared-layer module may import: the standard library, the runtime's boto3 and the
 # shared layer's own packages (anything else makes a module imaging: see face_modules).
 _PURE_IMPORTS = frozenset(sys.stdlib_module_names) | {

@@ -16,7 +16,7 @@ from PIL import Image
 from faceflow.domain.ingest import THUMB_MAX_SIDE
 from local.album_client import AlbumUser, png_bytes, real_photos
 from local.functions import InvocationError
-from local.photos import astronaut
+from local.photos import astronaut, phone_photo
 from tests import hostile
 from tests.prerequisites import require
 
@@ -148,6 +148,37 @@ def test_hostile_uploads_fail_with_a_reason_and_never_block_the_job(backend, use
         photo = by_id[ticket["photoId"]]
         assert photo["status"] == "FAILED", name
         assert photo["error"]["code"] and photo["error"]["message"], name
+
+
+def test_heic_and_avif_photos_are_processed_and_hostile_heics_fail(backend, user):
+    # Two real portraits (two pictures: the same one twice would be a duplicate), as phones save.
+    first, second = (
+        np.asarray(Image.open(io.BytesIO(data)).convert("RGB")) for _, data in real_photos(2)
+    )
+    iphone = phone_photo("pug.heic")
+    require(iphone is not None, ".cache/photos/pillow_heif/pug.heic (scripts/fetch_photos.py)")
+    album = user.create_album("Phones")
+    good = {
+        "portrait.heic": hostile.heic(first),
+        "portrait.avif": hostile.avif(second),
+        "iphone.heic": iphone.read_bytes(),
+    }
+    bad = {"cut.heic": hostile.truncated_heic(), "zero.heic": hostile.heic_declaring_no_pixels()}
+    tickets = {name: user.upload(album, data, name) for name, data in {**good, **bad}.items()}
+    user.wait_idle(album, len(tickets))
+    by_id = {p["photoId"]: p for p in user.photos(album)}
+    photo = {name: by_id[ticket["photoId"]] for name, ticket in tickets.items()}
+    for name in good:
+        assert photo[name]["status"] == "PROCESSED", photo[name]
+        thumb = requests.get(photo[name]["thumbnailUrl"], timeout=30).content
+        thumb = Image.open(io.BytesIO(thumb))
+        assert thumb.format == "JPEG" and max(thumb.size) <= THUMB_MAX_SIDE
+    assert photo["portrait.heic"]["faces"] == photo["portrait.avif"]["faces"] == 1
+    assert (photo["iphone.heic"]["width"], photo["iphone.heic"]["height"]) == (4032, 3024)
+    assert photo["iphone.heic"]["takenAt"] == "2023-02-21T14:33:08"
+    for name in bad:
+        assert photo[name]["status"] == "FAILED", photo[name]
+        assert photo[name]["error"]["code"] == "UNREADABLE_IMAGE", photo[name]
 
 
 def _queue_url(backend) -> str:

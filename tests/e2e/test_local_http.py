@@ -14,6 +14,7 @@ from facekit import faces
 from local import seed
 from local.photos import astronaut
 from style_backend.domain.uploads import MAX_STYLES_PER_UPLOAD
+from tests import hostile
 from tests.e2e.conftest import TERMINAL, User, decode, jpeg
 
 pytestmark = pytest.mark.e2e
@@ -114,6 +115,26 @@ def test_file_that_is_not_an_image_fails_as_unreadable(backend):
     done = user.wait(process_id, timeout=120)
     assert done["status"] == "FAILED"
     assert done["error"]["code"] == "UNREADABLE_IMAGE", done
+
+
+def test_heic_and_avif_selfies_are_styled_and_a_cut_heic_fails(backend):
+    needs_model(backend)
+    user = User.sign_up(backend)
+    user.agree()
+    style = seed.STYLES[0].resource_id
+    started = {
+        "heic": user.upload(hostile.heic(astronaut()), [style], "image/heic"),
+        "avif": user.upload(hostile.avif(astronaut()), [style], "image/avif"),
+        "cut": user.upload(hostile.truncated_heic(), [style], "image/heic"),
+    }
+    done = {name: user.wait(process_id, timeout=300) for name, process_id in started.items()}
+    assert done["heic"]["status"] == done["avif"]["status"] == "COMPLETED", done
+    assert done["cut"]["status"] == "FAILED"
+    assert done["cut"]["error"]["code"] == "UNREADABLE_IMAGE", done["cut"]
+    uploaded = identity(astronaut())
+    for result in user.results():
+        image = identity(decode(requests.get(result["url"], timeout=10).content))
+        assert faces.identity_distance(uploaded, image) < SAME_PERSON
 
 
 def test_twenty_users_at_once_lose_nothing_and_duplicate_nothing(backend):

@@ -73,12 +73,18 @@ def test_share_a_person_download_the_emailed_archive_then_revoke(backend):
     r = user.call("POST", f"/albums/{album}/share/preview", {"filters": {"clusterIds": [obama]}})
     assert r.status_code == 200 and r.json() == {"photoCount": 2}
     recipient = f"friend-{user.sub[:8]}@example.com"
-    body = {"recipients": [recipient], "filters": {"clusterIds": [obama]}, "expiresInDays": 2}
+    # The originals as uploaded, location and all (the page's test ships them without it).
+    body = {
+        "recipients": [recipient],
+        "filters": {"clusterIds": [obama]},
+        "expiresInDays": 2,
+        "keepLocation": True,
+    }
     r = user.call("POST", f"/albums/{album}/share", body)
     assert r.status_code == 201, r.text
     share_id = r.json()["shareId"]
     share = wait_ready(user, share_id)
-    assert share["status"] == "READY", share
+    assert share["status"] == "READY" and share["keepLocation"] is True, share
     assert sorted(i["fileName"] for i in share["items"]) == sorted(originals)
 
     (email,) = outbox(backend, recipient)

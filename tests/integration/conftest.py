@@ -17,6 +17,7 @@ from moto import mock_aws
 
 from common import aws
 from style_backend.config import EnvVar
+from style_backend.domain.uploads import UPLOAD_EXTENSIONS
 from style_backend.edge import face_swap as swap_step
 from style_backend.storage import keys
 from style_backend.storage.processes import ProcessStore
@@ -113,7 +114,7 @@ class Pipeline:
     store: ProcessStore
 
     def create(self, styles=STYLES, ext: str = "jpg", user: str = USER) -> dict[str, Any]:
-        content_type = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}[ext]
+        content_type = {v: k for k, v in UPLOAD_EXTENSIONS.items()}[ext]
         return self.store.create(
             user, list(styles), lambda pid: keys.upload_key(user, pid, content_type), 30
         )

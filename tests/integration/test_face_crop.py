@@ -41,6 +41,9 @@ AWKWARD = [
     ("png", hostile.rgba_png),
     ("webp", hostile.webp),
     ("jpg", hostile.two_faces_jpeg),
+    ("heic", hostile.heic_portrait),
+    ("avif", hostile.avif_portrait),
+    ("heic", hostile.exif_rotated_heic),
 ]
 
 
@@ -73,6 +76,9 @@ HOSTILE = [
     ("png", hostile.animated_gif, "UNSUPPORTED_FORMAT"),
     ("webp", hostile.animated_webp, "UNSUPPORTED_FORMAT"),
     ("png", hostile.svg, "UNSUPPORTED_FORMAT"),
+    ("heic", hostile.truncated_heic, "UNREADABLE_IMAGE"),
+    ("heic", hostile.heic_declaring_no_pixels, "UNREADABLE_IMAGE"),
+    ("avif", hostile.animated_avif, "UNSUPPORTED_FORMAT"),
 ]
 
 

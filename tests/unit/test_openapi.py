@@ -78,7 +78,14 @@ def test_request_schemas_come_from_the_models():
     ids = upload["properties"]["resourceIds"]
     assert (ids["minItems"], ids["maxItems"], ids["uniqueItems"]) == (1, 4, True)
     assert ids["items"]["pattern"] == "^[A-Za-z0-9_-]{1,64}$"
-    assert upload["properties"]["contentType"]["enum"] == ["image/jpeg", "image/png", "image/webp"]
+    assert upload["properties"]["contentType"]["enum"] == [
+        "image/avif",
+        "image/heic",
+        "image/heif",
+        "image/jpeg",
+        "image/png",
+        "image/webp",
+    ]
     listing = routes.document()["paths"]["/apis/images/{userId}"]["get"]["parameters"]
     limit = next(p for p in listing if p["name"] == "limit")
     assert limit["in"] == "query" and limit["schema"]["type"] == "integer"

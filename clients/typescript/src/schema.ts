@@ -581,6 +581,12 @@ export interface components {
             filters: components["schemas"]["ShareFilters"];
             /** Expiresindays */
             expiresInDays?: number | null;
+            /**
+             * Keeplocation
+             * @description Ship the originals untouched, with where each photo was taken (EXIF GPS, XMP location). By default the location is removed, pixels untouched
+             * @default false
+             */
+            keepLocation: boolean;
         };
         /** Edit */
         Edit: {
@@ -770,7 +776,7 @@ export interface components {
              * Contenttype
              * @enum {string}
              */
-            contentType: "image/jpeg" | "image/png" | "image/webp";
+            contentType: "image/avif" | "image/heic" | "image/heif" | "image/jpeg" | "image/png" | "image/webp";
             /**
              * Size
              * @description Bytes; above the deployment's album_max_photo_bytes (at most this) is a 413.
@@ -880,6 +886,8 @@ export interface components {
             recipients: string[];
             /** Photocount */
             photoCount: number;
+            /** Keeplocation */
+            keepLocation: boolean;
             /** Items */
             items: components["schemas"]["SharedPhoto"][];
             /** Archiveurl */
@@ -901,6 +909,8 @@ export interface components {
             recipients: string[];
             /** Photocount */
             photoCount: number;
+            /** Keeplocation */
+            keepLocation: boolean;
         };
         /** ShareErrorDetail */
         ShareErrorDetail: {
@@ -939,6 +949,8 @@ export interface components {
             recipients: string[];
             /** Photocount */
             photoCount: number;
+            /** Keeplocation */
+            keepLocation: boolean;
             /** Createdat */
             createdAt: string;
         };
@@ -1063,7 +1075,7 @@ export interface components {
              * @description Media type of the selfie the client will upload.
              * @enum {string}
              */
-            contentType: "image/jpeg" | "image/png" | "image/webp";
+            contentType: "image/avif" | "image/heic" | "image/heif" | "image/jpeg" | "image/png" | "image/webp";
             /**
              * Resourceids
              * @description Styles (base resources) to apply, 1 to 4 ids.

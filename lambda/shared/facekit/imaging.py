@@ -5,7 +5,13 @@ the declared content type), then the pixel count from the header, and only then 
 decompression bomb or an unsupported container never reaches a decoder. Large JPEGs are decoded
 downscaled by libjpeg itself (draft mode), which is what keeps a 12-megapixel photo cheap.
 
-Needs only numpy and Pillow (both in the Lambda layer).
+HEIC/HEIF (iPhones) is decoded by pillow-heif (libheif + libde265, registered here as Pillow's
+HEIF opener, its own security limits on), AVIF by Pillow itself (libavif). A HEIF file's primary
+image is the photo: the other images of a burst or a stereo pair, and the thumbnails, depth maps
+and gain maps beside it, are never decoded. A HEIC grid (how phones tile a photo) declares its
+whole size, so the pixel limit holds before any tile is decoded.
+
+Needs numpy, Pillow and pillow-heif (all three in the Lambda layer and the FaceFlow image).
 """
 
 from __future__ import annotations
@@ -20,9 +26,39 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from facekit.errors import Failure, Reason
-from facekit.formats import ALLOWED_FORMATS, CONTENT_TYPES, JPEG, PNG, WEBP, sniff_format
+from facekit.formats import (
+    ALLOWED_FORMATS,
+    AVIF,
+    CONTENT_TYPES,
+    HEIF,
+    JPEG,
+    PNG,
+    WEBP,
+    sniff_format,
+)
 
-__all__ = ["ALLOWED_FORMATS", "CONTENT_TYPES", "JPEG", "PNG", "WEBP", "sniff_format"]
+try:
+    import pillow_heif
+except ImportError:  # an image without it refuses HEIC with a clear reason (_decoded)
+    pillow_heif = None
+else:
+    # Only the primary image is ever wanted: thumbnails, depth and auxiliary images (HDR gain
+    # maps, portrait mattes) stay undecoded, and an embedded thumbnail never stands in for it.
+    pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
+
+__all__ = [
+    "ALLOWED_FORMATS",
+    "AVIF",
+    "CONTENT_TYPES",
+    "HEIF",
+    "JPEG",
+    "PNG",
+    "WEBP",
+    "sniff_format",
+]
+# Formats whose extra frames are not animation: a JPEG's MPO depth map, a HEIF burst or stereo
+# pair (the primary image is the photo).
+_PRIMARY_FRAME_FORMATS = frozenset({JPEG, HEIF})
 
 _WHITE = (255, 255, 255, 255)
 _EXIF_ORIENTATION = 0x0112
@@ -33,7 +69,7 @@ _ALPHA_MODES = {"RGBA", "LA", "PA", "RGBa", "La"}
 @dataclass(frozen=True)
 class DecodedImage:
     rgb: np.ndarray  # (height, width, 3) uint8, upright (EXIF orientation applied)
-    format: str  # JPEG | PNG | WEBP
+    format: str  # JPEG | PNG | WEBP | HEIF | AVIF
     original_size: tuple[int, int]  # (width, height) of the full picture, upright
     scale: float  # decoded width / original width (1.0 when decoded at full size)
 
@@ -50,7 +86,9 @@ def _unsupported(data: bytes) -> Failure:
         what = "SVG drawings are"
     else:
         what = "This file is"
-    return Failure(Reason.UNSUPPORTED_FORMAT, f"{what} not supported: upload a JPEG, PNG or WebP.")
+    return Failure(
+        Reason.UNSUPPORTED_FORMAT, f"{what} not supported: upload a JPEG, PNG, WebP, HEIC or AVIF."
+    )
 
 
 def _unreadable(detail: str) -> Failure:
@@ -96,7 +134,33 @@ def _accepted_format(data: bytes, max_bytes: int) -> str:
     fmt = sniff_format(data)
     if fmt is None:
         raise _unsupported(data)
+    if fmt == HEIF and pillow_heif is None:
+        raise Failure(Reason.UNSUPPORTED_FORMAT, "HEIC pictures are not supported here.")
+    if fmt in (HEIF, AVIF) and not _boxes_complete(data):
+        raise _unreadable("the file is damaged or incomplete")
     return fmt
+
+
+def _boxes_complete(data: bytes) -> bool:
+    """Whether an ISO media file's top-level boxes fill it exactly. libheif decodes a grid whose
+    tiles are cut off (a truncated upload) into a picture with holes rather than an error, so a
+    short file is refused here, before any decoder runs."""
+    position, end = 0, len(data)
+    while position < end:
+        if end - position < 8:
+            return False
+        size = int.from_bytes(data[position : position + 4], "big")
+        header = 8
+        if size == 1:  # a 64-bit size follows the type
+            if end - position < 16:
+                return False
+            size, header = int.from_bytes(data[position + 8 : position + 16], "big"), 16
+        elif size == 0:  # the last box runs to the end of the file
+            return True
+        if size < header or position + size > end:
+            return False
+        position += size
+    return True
 
 
 def _decoded(
@@ -119,8 +183,9 @@ def _decoded(
             raise _unreadable("no pixels")
         if width * height > max_pixels:
             raise _too_large((width, height), max_pixels)
-        # JPEG files may carry extra frames (MPO depth maps from phones): the first is the photo.
-        if fmt != JPEG and getattr(image, "n_frames", 1) > 1:
+        # JPEG files may carry extra frames (MPO depth maps from phones), HEIF ones other top-level
+        # images (bursts, stereo pairs): the primary one is the photo. An AVIF sequence animates.
+        if fmt not in _PRIMARY_FRAME_FORMATS and getattr(image, "n_frames", 1) > 1:
             raise Failure(
                 Reason.UNSUPPORTED_FORMAT, "Animated pictures are not supported: upload a photo."
             )

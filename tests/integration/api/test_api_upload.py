@@ -52,6 +52,19 @@ def test_upload_creates_the_process_and_a_presigned_post(api, styles, agreed):
     assert set(item["styles"]) == {"street-f-light", "retro-m-dark"}
 
 
+@pytest.mark.parametrize(
+    ("kind", "extension"), [("image/heic", "heic"), ("image/heif", "heif"), ("image/avif", "avif")]
+)
+def test_a_phone_selfie_gets_a_policy_for_its_own_type(api, styles, agreed, kind, extension):
+    body = {"contentType": kind, "resourceIds": ["gala-f-medium"]}
+    reply = api.call("POST", UPLOAD, agreed, body)
+    assert reply.status == 201, reply.json
+    fields = reply.json["upload"]["fields"]
+    assert fields["key"].endswith(f".{extension}") and fields["Content-Type"] == kind
+    assert {"Content-Type": kind} in _policy(fields)["conditions"]  # S3 refuses another type
+    assert parse_upload_key(fields["key"]).user_id == agreed  # the face crop can read it back
+
+
 def test_the_presigned_post_puts_the_file_where_face_crop_expects_it(api, styles, agreed):
     """moto does not check policies (real S3 does): this checks the form is complete."""
     ticket = api.call(

@@ -64,12 +64,17 @@ def test_a_share_of_one_person_holds_exactly_their_photos_byte_for_byte(aws):
         albumId=album,
     )
     assert (status, preview) == (200, {"photoCount": len(OBAMA)})
+    # Kept: the White House portrait's XMP names its city, and this share ships originals.
+    located = {**body, "keepLocation": True}
     status, created = call(
-        "POST", "/albums/{albumId}/share", ALICE, body, email="alice@example.com", albumId=album
+        "POST", "/albums/{albumId}/share", ALICE, located, email="alice@example.com", albumId=album
     )
     assert status == 201, created
-    assert set(created) == {"shareId", "status", "expiresAt", "recipients", "photoCount"}
+    assert set(created) == {
+        *("shareId", "status", "expiresAt", "recipients", "photoCount", "keepLocation")
+    }
     assert created["status"] == "BUILDING" and created["photoCount"] == len(OBAMA)
+    assert created["keepLocation"] is True
 
     run_exports(aws.queue_url)
     _, share = call("GET", "/shares/{shareId}", ALICE, shareId=created["shareId"])

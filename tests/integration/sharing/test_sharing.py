@@ -8,6 +8,7 @@ The photos of a share are chosen here by id (`share_cases.share_photos`); the se
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import threading
@@ -16,6 +17,7 @@ import zipfile
 from urllib.parse import parse_qsl, urlsplit
 
 import boto3
+import numpy as np
 import pytest
 import share_api
 import share_steps
@@ -30,9 +32,13 @@ from faceflow.storage import albums, exports
 from faceflow.storage import keys as album_keys
 from faceflow.storage import shares as share_items
 from faceflow.storage import table as album_table
+from local.album_client import content_type
 from local.cloudfront import Refused, check_signed
+from local.photos import PHOTO_CACHE, astronaut, phone_photo
+from tests import hostile, located
 from tests.album_resources import BUCKETS, ENV, TABLE, create_album_resources
 from tests.faceflow_photos import distinct_photos
+from tests.prerequisites import require
 from tests.share_resources import ENV as SHARE_ENV
 from tests.share_resources import create_share_resources, sent_emails
 
@@ -72,15 +78,15 @@ def call(method: str, resource: str, sub: str | None, body=None, email: str | No
 
 
 def album_with_photos(
-    count: int, user: str = ALICE, rounds: int = 1
+    count: int, user: str = ALICE, rounds: int = 1, files: list[tuple[str, bytes]] | None = None
 ) -> tuple[str, dict[str, bytes], list[str]]:
     """An album holding `count` real photos (each uploaded `rounds` times, as separate photos
-    of the same name); returns (albumId, photoId → bytes, names)."""
+    of the same name), or `files`; returns (albumId, photoId → bytes, names)."""
     album = albums.create_album(user, "Summer <b>&</b> friends").album_id
     s3 = boto3.client("s3")
     stored, names = {}, []
-    for name, data in distinct_photos()[:count] * rounds:
-        kind = "image/png" if name.endswith(".png") else "image/jpeg"
+    for name, data in files or distinct_photos()[:count] * rounds:
+        kind = content_type(name)
         _, ticket = uploads.request_upload(
             user, album, file_name=name, content_type=kind, size=len(data), sha256=None
         )
@@ -124,9 +130,19 @@ def verified_key(url: str, keys: dict[str, str], now: float | None = None) -> st
     return unquote(parts.path.lstrip("/"))
 
 
-def shared(album: str, photo_ids: list[str], recipients=("ann@example.com", "ben@example.org")):
+def shared(
+    album: str,
+    photo_ids: list[str],
+    recipients=("ann@example.com", "ben@example.org"),
+    keep_location: bool = False,
+):
     return share_cases.share_photos(
-        ALICE, album, photo_ids, recipients=list(recipients), shared_by="alice@example.com"
+        ALICE,
+        album,
+        photo_ids,
+        recipients=list(recipients),
+        shared_by="alice@example.com",
+        keep_location=keep_location,
     )
 
 
@@ -186,6 +202,106 @@ def test_a_repeated_export_request_neither_builds_again_nor_emails_twice(aws):
     assert item["notified"] == {"ann@example.com", "ben@example.org"}
 
 
+def located_album() -> tuple[str, dict[str, bytes], list[str]]:
+    """An album of real photos that say where they were taken (face-api's demo shot with its GPS,
+    pillow-heif's iPhone HEIC with its GPS, a portrait given GPS and XMP location, an AVIF with
+    both) and one that does not (a PNG), each with the SHA-256 ExtractEXIF records."""
+    files = [
+        ("sample1.jpg", (PHOTO_CACHE / "face_api/sample1.jpg").read_bytes()),
+        ("portrait.jpg", located.jpeg_with_location(distinct_photos()[0][1])),
+        ("paris.avif", located.located(astronaut(), "AVIF")),
+        ("plain.png", located_free_png()),
+    ]
+    iphone = phone_photo("pug.heic")
+    require(iphone is not None, ".cache/photos/pillow_heif/pug.heic (scripts/fetch_photos.py)")
+    files.append(("iphone.heic", iphone.read_bytes()))
+    album, stored, names = album_with_photos(0, files=files)
+    for photo_id, data in stored.items():
+        album_table.table().update_item(
+            Key=album_keys.photo_key(album, photo_id),
+            UpdateExpression="SET sha256 = :digest",
+            ExpressionAttributeValues={":digest": hashlib.sha256(data).hexdigest()},
+        )
+    return album, stored, names
+
+
+def located_free_png() -> bytes:
+    return hostile.png(astronaut())
+
+
+def shipped_files(aws, share_id: str) -> tuple[dict, dict[str, bytes], dict[str, bytes]]:
+    """(the share as GET answers it, photoId → its copy's bytes, photoId → its bytes in the
+    archive)."""
+    _, body = call("GET", "/shares/{shareId}", ALICE, shareId=share_id)
+    assert body["status"] == "READY", body
+    s3 = boto3.client("s3")
+    copies = {
+        i["photoId"]: s3.get_object(Bucket=EXPORTS, Key=verified_key(i["url"], aws.public_keys))[
+            "Body"
+        ].read()
+        for i in body["items"]
+    }
+    key = verified_key(body["archiveUrl"], aws.public_keys)
+    data = s3.get_object(Bucket=EXPORTS, Key=key)["Body"].read()
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        zipped = {i["photoId"]: archive.read(i["fileName"]) for i in body["items"]}
+    return body, copies, zipped
+
+
+def test_a_share_ships_each_photo_without_its_location_by_default(aws):
+    album, stored, _ = located_album()
+    created = shared(album, list(stored))
+    assert created["keepLocation"] is False
+    assert share_items.load(album, created["shareId"])["keepLocation"] is False
+    run_exports(aws.queue_url)
+    body, copies, zipped = shipped_files(aws, created["shareId"])
+    assert body["keepLocation"] is False
+    for photo_id, original in stored.items():
+        shipped = zipped[photo_id]
+        assert copies[photo_id] == shipped  # the URL serves what the archive holds
+        assert located.gps_of(shipped) == {}
+        assert not [p for p in located.PLACES if p in located.xmp_of(shipped)]
+        assert len(shipped) == len(original)
+        assert np.array_equal(located.pixels(shipped), located.pixels(original))
+    located_ones = [p for p, data in stored.items() if located.gps_of(data)]
+    assert len(located_ones) == 4 and all(zipped[p] != stored[p] for p in located_ones)
+    (plain,) = set(stored) - set(located_ones)
+    assert zipped[plain] == stored[plain]  # nothing to remove: the original, byte for byte
+
+
+def test_keep_location_ships_the_originals_byte_for_byte(aws):
+    album, stored, _ = located_album()
+    created = shared(album, list(stored), keep_location=True)
+    assert created["keepLocation"] is True
+    run_exports(aws.queue_url)
+    body, copies, zipped = shipped_files(aws, created["shareId"])
+    assert body["keepLocation"] is True
+    assert copies == zipped == stored
+
+
+def test_a_photo_whose_metadata_cannot_be_read_fails_the_share_rather_than_ship(aws):
+    body = b"Exif\x00\x00MM\x00\x2a" + (0x7FFF0000).to_bytes(4, "big")  # IFD0 far outside
+    real = distinct_photos()[0][1]
+    damaged = real[:2] + b"\xff\xe1" + (len(body) + 2).to_bytes(2, "big") + body + real[2:]
+    album, stored, _ = album_with_photos(0, files=[("damaged.jpg", damaged)])
+    created = shared(album, list(stored))
+    assert run_exports(aws.queue_url) == [{"shares": {created["shareId"]: "FAILED"}}]
+    _, share = call("GET", "/shares/{shareId}", ALICE, shareId=created["shareId"])
+    assert share["error"]["code"] == "LOCATION_NOT_REMOVED"
+    assert "damaged.jpg" in share["error"]["message"]
+    assert boto3.client("s3").list_objects_v2(Bucket=EXPORTS).get("KeyCount") == 0
+
+
+@pytest.mark.parametrize("value", ["yes", 1, None])
+def test_keep_location_is_true_or_false_only(aws, value):
+    album, _, _ = album_with_photos(1)
+    body = {"recipients": ["ann@example.com"], "filters": {"clusterIds": ["c1"]}}
+    status, answer = call(
+        "POST", "/albums/{albumId}/share", ALICE, {**body, "keepLocation": value}, albumId=album
+    )
+    assert (status, answer["error"]["code"]) == (400, "VALIDATION_ERROR"), answer
+
+
 def test_a_build_holding_the_lease_makes_a_concurrent_delivery_wait(aws):
     album, stored, _ = album_with_photos(1)
     created = shared(album, list(stored))
@@ -198,7 +314,7 @@ def test_a_build_holding_the_lease_makes_a_concurrent_delivery_wait(aws):
 def test_an_archive_larger_than_a_part_is_a_multipart_upload_of_whole_originals(aws):
     album, stored, names = album_with_photos(len(distinct_photos()), rounds=3)
     assert sum(map(len, stored.values())) > 2 * 5 * 1024 * 1024  # three parts at least
-    created = shared(album, list(stored))
+    created = shared(album, list(stored), keep_location=True)  # face-api's photos have GPS
     run_exports(aws.queue_url)
     item = share_items.load(album, created["shareId"])
     assert item["status"] == "READY" and item["fileCount"] == len(stored)
@@ -392,7 +508,7 @@ def test_an_album_deleted_while_its_share_builds_ends_the_export_quietly(aws, mo
     album, stored, _ = album_with_photos(3)
     created = shared(album, list(stored))
     where = (
-        (exports, "copy_photo")
+        (exports, "copy_without_location")
         if during == "copying the originals"
         else (exports.MultipartWriter, "complete")
     )

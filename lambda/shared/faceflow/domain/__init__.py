@@ -14,5 +14,7 @@ cryptography, facekit, pydantic and common.errors only (faceflow/__init__.py has
 - `uploads`: what an upload may be (types, size, parts); `shares`: a share's rules (recipients,
   people, expiry, rate window, status); `share_mail`: the share email's template and values;
 - `archive`: a share's ZIP (safe unique names, the stored entries, each checked);
+- `location`: where a photo was taken (EXIF GPS, XMP location) removed from its bytes, its
+  pixels untouched (what a share ships unless it keeps the location);
 - `signing`: CloudFront signed URLs (the crypto; the key is storage's to read).
 """

@@ -102,10 +102,14 @@ def ingest_photo(
 def read_exif(data: bytes) -> Exif:
     """Taken-at, camera and orientation from EXIF; absent or damaged tags are None / 1.
     Call after facekit.imaging accepted the bytes (it checks size, format and pixels)."""
+    fmt = imaging.sniff_format(data)
     try:
-        with Image.open(io.BytesIO(data)) as image:
+        with Image.open(io.BytesIO(data), formats=[fmt] if fmt else None) as image:
             tags = image.getexif()
             sub = tags.get_ifd(_EXIF_IFD)
+            # pillow-heif applies a HEIF's rotation itself and resets the tag it hands out to 1:
+            # the orientation as stored is kept beside it.
+            stored = image.info.get("original_orientation")
     except Exception:
         return Exif(taken_at=None, camera=None, orientation=1)
     taken = _exif_datetime(sub.get(_DATETIME_ORIGINAL) or sub.get(_DATETIME_DIGITIZED))
@@ -118,7 +122,7 @@ def read_exif(data: bytes) -> Exif:
         else " ".join(filter(None, [make, model]))
     )
     try:
-        orientation = int(tags.get(_ORIENTATION, 1))
+        orientation = int(stored or tags.get(_ORIENTATION, 1))
     except (TypeError, ValueError):
         orientation = 1
     return Exif(

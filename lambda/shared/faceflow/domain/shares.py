@@ -91,4 +91,11 @@ def summary(item: dict[str, Any]) -> dict[str, Any]:
         "expiresAt": item["expiresAt"],
         "recipients": list(item["recipients"]),
         "photoCount": int(item["photoCount"]),
+        "keepLocation": keeps_location(item),
     }
+
+
+def keeps_location(item: dict[str, Any]) -> bool:
+    """Whether the share ships its originals with their location: only when asked
+    (`keepLocation: true`); a share item without the flag has it removed."""
+    return item.get("keepLocation") is True

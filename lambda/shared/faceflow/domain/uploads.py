@@ -7,7 +7,15 @@ import math
 
 from faceflow.domain.errors import UnsupportedType, UploadTooLarge
 
-EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
+# What phones send too: HEIC (iPhones; "image/heif" is the same container's other name) and AVIF.
+EXTENSIONS = {
+    "image/jpeg": "jpg",
+    "image/png": "png",
+    "image/webp": "webp",
+    "image/heic": "heic",
+    "image/heif": "heif",
+    "image/avif": "avif",
+}
 MAX_PARTS = 10_000  # S3's limit
 
 

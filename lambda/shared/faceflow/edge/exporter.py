@@ -4,13 +4,16 @@ recipients' emails. The share goes BUILDING → READY, or FAILED with a reason.
 Bounded memory, whatever the share's size: each original is read from S3 in READ_CHUNK pieces
 and written into a `zipfile` (faceflow.domain.archive) whose file object is an S3 multipart upload
 (faceflow.storage.exports.MultipartWriter): at most one part (`SHARE_PART_SIZE_BYTES`) is
-buffered. The photos are stored, not deflated: each file in the ZIP is its original byte for byte.
+buffered. The photos are stored, not deflated: each file in the ZIP is its copy byte for byte.
 
 Only what was uploaded is shipped: each original is first copied to the share's own photo key,
 and the ZIP is written from those copies, each checked against the SHA-256 ExtractEXIF recorded
 (a mismatch fails the share ORIGINAL_CHANGED): the archive and the photo URLs serve exactly
-the bytes that were checked. (No client can replace an original, faceflow.edge.starter; this is the
-check of last resort.)
+the bytes that were checked. Unless the share keeps the location (`keepLocation`), each copy is
+the original with its location removed (faceflow.domain.location: a metadata edit, the pixels
+untouched): the original is checked before the edit, the copy's own digest after it. A photo
+whose metadata cannot be edited safely fails the share LOCATION_NOT_REMOVED rather than ship it.
+(No client can replace an original, faceflow.edge.starter; this is the check of last resort.)
 
 Idempotent under SQS's at-least-once delivery: a build holds a lease on the share (one
 conditional write), so a duplicated message never builds twice at once; the archive appears only
@@ -33,7 +36,7 @@ from faceflow.config import AlbumEnv, get, get_int
 from faceflow.domain.archive import safe_name, unique_names
 from faceflow.domain.errors import ExportFailed
 from faceflow.domain.ids import epoch, new_id
-from faceflow.domain.shares import status_of
+from faceflow.domain.shares import keeps_location, status_of
 from faceflow.edge import share_mail
 from faceflow.storage import exports, keys, objects, shares, signing_keys
 from faceflow.storage.albums import album_alive
@@ -67,13 +70,12 @@ def build(item: dict[str, Any]) -> Archive:
         }
         for photo, name in zip(photos, names, strict=True)
     ]
+    copy = exports.copy_photo if keeps_location(item) else exports.copy_without_location
     with ThreadPoolExecutor(COPY_THREADS) as pool:
         copies = [
-            pool.submit(exports.copy_photo, s3, raw, bucket, p, e)
-            for p, e in zip(photos, entries, strict=True)
+            pool.submit(copy, s3, raw, bucket, p, e) for p, e in zip(photos, entries, strict=True)
         ]
-        for copy in copies:
-            copy.result()
+        photos = [c.result() for c in copies]  # each with the digest of the bytes it shipped
     out = exports.open_archive(s3, item)
     try:
         size = exports.write_archive(s3, bucket, [e["key"] for e in entries], photos, names, out)

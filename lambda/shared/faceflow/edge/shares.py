@@ -42,6 +42,7 @@ def create_share(
     cluster_ids: list[Any],
     expires_in_days: int | None = None,
     shared_by: str = "",
+    keep_location: bool = False,
 ) -> dict[str, Any]:
     """A BUILDING share of the photos of these people. What costs nothing is checked first
     (the request), then the album (404 when not the caller's) and the people (404 for an
@@ -58,6 +59,7 @@ def create_share(
         expires_in_days=days,
         shared_by=shared_by,
         cluster_ids=clusters,
+        keep_location=keep_location,
     )
 
 
@@ -77,9 +79,11 @@ def share_photos(
     expires_in_days: int | None = None,
     shared_by: str = "",
     cluster_ids: list[str] | None = None,
+    keep_location: bool = False,
 ) -> dict[str, Any]:
     """A BUILDING share of these photos of the caller's album, its export requested (the rate
-    limit counts it). create_share is this with the photos of chosen people."""
+    limit counts it). create_share is this with the photos of chosen people. The exporter
+    removes each photo's location unless `keep_location` (faceflow.domain.location)."""
     addresses = rules.validate_recipients(recipients)
     days = _expiry_days(expires_in_days)
     album = albums.get_album(user_id, album_id)
@@ -100,6 +104,7 @@ def share_photos(
         "clusterIds": cluster_ids or [],
         "photoIds": list(photo_ids),
         "photoCount": len(photo_ids),
+        "keepLocation": bool(keep_location),
         "status": "BUILDING",
         "createdAt": created,
         "updatedAt": created,
@@ -142,6 +147,7 @@ def view(item: dict[str, Any], signer_: UrlSigner | None) -> dict[str, Any]:
         "expiresAt": item["expiresAt"],
         "recipients": list(item["recipients"]),
         "photoCount": int(item["photoCount"]),
+        "keepLocation": rules.keeps_location(item),
         "items": [],
         "archiveUrl": None,
         "error": item.get("error"),

@@ -8,6 +8,8 @@ whole), so a retried build replaces an earlier one and never leaves a half-writt
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import io
 import json
 from typing import Any
@@ -17,6 +19,7 @@ from botocore.exceptions import ClientError
 from faceflow.config import AlbumEnv, get, get_int
 from faceflow.domain.archive import READ_CHUNK, Entry, Photo, archive_name, attachment, write_zip
 from faceflow.domain.errors import ExportFailed
+from faceflow.domain.location import LocationUnknown, without_location
 from faceflow.storage import keys
 from faceflow.storage.photos import album_photos
 
@@ -102,8 +105,9 @@ def load_photos(user_id: str, album_id: str, photo_ids: list[str]) -> list[Photo
     return [found[p] for p in photo_ids]
 
 
-def copy_photo(s3: Any, raw: str, exports: str, photo: Photo, entry: dict[str, str]) -> None:
-    """The original copied to the share's own photo key, named for download."""
+def copy_photo(s3: Any, raw: str, exports: str, photo: Photo, entry: dict[str, str]) -> Photo:
+    """The original copied to the share's own photo key, named for download (a server-side
+    copy: the bytes never pass through the function). Returns the photo as shipped."""
     try:
         s3.copy_object(
             Bucket=exports,
@@ -114,11 +118,50 @@ def copy_photo(s3: Any, raw: str, exports: str, photo: Photo, entry: dict[str, s
             ContentDisposition=attachment(entry["fileName"]),
         )
     except ClientError as err:
-        if err.response["Error"]["Code"] in ("NoSuchKey", "404", "AccessDenied"):
-            raise ExportFailed(
-                "ORIGINAL_MISSING", f"The original of {entry['fileName']} is no longer stored."
-            ) from None
-        raise
+        _missing(err, entry)
+    return photo
+
+
+def copy_without_location(
+    s3: Any, raw: str, exports: str, photo: Photo, entry: dict[str, str]
+) -> Photo:
+    """The original read (whole: at most the album's photo limit, 50 MiB), checked against the
+    digest ExtractEXIF recorded, its location removed without touching its pixels
+    (faceflow.domain.location) and written to the share's photo key. Returns the photo with the
+    digest of what was written: the archive is checked against it."""
+    try:
+        original = s3.get_object(Bucket=raw, Key=photo.raw_key)["Body"].read()
+    except ClientError as err:
+        _missing(err, entry)
+    if photo.sha256 and hashlib.sha256(original).hexdigest() != photo.sha256:
+        raise ExportFailed(
+            "ORIGINAL_CHANGED", f"The original of {entry['fileName']} is not the photo uploaded."
+        )
+    try:
+        shipped = without_location(original)
+    except LocationUnknown as err:
+        raise ExportFailed(
+            "LOCATION_NOT_REMOVED",
+            f"The location of {entry['fileName']} could not be removed ({err}): share it without "
+            "that photo, or with keepLocation.",
+        ) from None
+    s3.put_object(
+        Bucket=exports,
+        Key=entry["key"],
+        Body=shipped,
+        ContentType=photo.content_type,
+        ContentDisposition=attachment(entry["fileName"]),
+    )
+    return dataclasses.replace(photo, sha256=hashlib.sha256(shipped).hexdigest())
+
+
+def _missing(err: ClientError, entry: dict[str, str]) -> None:
+    """ORIGINAL_MISSING for an original that is gone; any other error raised again."""
+    if err.response["Error"]["Code"] in ("NoSuchKey", "404", "AccessDenied"):
+        raise ExportFailed(
+            "ORIGINAL_MISSING", f"The original of {entry['fileName']} is no longer stored."
+        ) from None
+    raise err
 
 
 def write_archive(

@@ -31,7 +31,8 @@ USER_PREFIXES = (UPLOADS, CROPS, RESULTS)
 
 _INFERENCE_NS = uuid.UUID("5b6f2f4e-3d1a-4c61-9a43-6f1d2b0c7e11")
 _ID = r"[A-Za-z0-9_:@+=-][A-Za-z0-9_.:@+=-]{0,127}"  # no leading dot: no ".." segments
-_UPLOAD_RE = re.compile(rf"^uploads/(?P<user>{_ID})/(?P<process>{_ID})\.(?P<ext>jpg|png|webp)$")
+_UPLOAD_EXT = "|".join(sorted(set(UPLOAD_EXTENSIONS.values())))  # every selfie type's extension
+_UPLOAD_RE = re.compile(rf"^uploads/(?P<user>{_ID})/(?P<process>{_ID})\.(?P<ext>{_UPLOAD_EXT})$")
 _CROP_RE = re.compile(rf"^crops/(?P<user>{_ID})/(?P<process>{_ID})\.jpg$")
 
 
