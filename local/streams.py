@@ -123,25 +123,29 @@ class StreamPoller:
         ]
 
     def _poll(self, mapping: StreamMappingSpec, arn: str, iterators: list[str]) -> None:
-        streams = self.client("dynamodbstreams")
         while not self._stop.is_set():
             for i, iterator in enumerate(iterators):
                 try:
-                    answer = streams.get_records(ShardIterator=iterator, Limit=mapping.batch_size)
-                except Exception:
+                    iterators[i] = self._read(mapping, arn, iterator)
+                except Exception:  # a poller never dies: the next round reads again
                     if self._stop.is_set():
                         return
                     log.exception("%s: reading the stream failed", mapping.table)
-                    continue
-                iterators[i] = answer.get("NextShardIterator") or iterator
-                records = [
-                    lambda_record(r, arn, self.region)
-                    for r in answer.get("Records", [])
-                    if record_matches(mapping.filters, r)
-                ]
-                if records:
-                    self._deliver(mapping, records)
             self._stop.wait(POLL_INTERVAL_S)
+
+    def _read(self, mapping: StreamMappingSpec, arn: str, iterator: str) -> str:
+        """One GetRecords of a shard, its matching records delivered; the next iterator."""
+        answer = self.client("dynamodbstreams").get_records(
+            ShardIterator=iterator, Limit=mapping.batch_size
+        )
+        records = [
+            lambda_record(r, arn, self.region)
+            for r in answer.get("Records", [])
+            if record_matches(mapping.filters, r)
+        ]
+        if records:
+            self._deliver(mapping, records)
+        return answer.get("NextShardIterator") or iterator
 
     def _deliver(self, mapping: StreamMappingSpec, records: list[dict[str, Any]]) -> None:
         for attempt in range(mapping.max_retries + 1):
