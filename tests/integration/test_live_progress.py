@@ -47,6 +47,8 @@ def _stream(client: Any, table: str) -> str:
 
 
 class Streams:
+    jwks_fetches: list[str]
+
     """Each table's stream read from where the test started, as Lambda's poller reads it."""
 
     def __init__(self, arns: dict[str, str]):
@@ -84,7 +86,9 @@ def env(monkeypatch):
     monkeypatch.setenv(live.LiveEnv.USER_POOL_CLIENT_ID, CLIENT_ID)
     monkeypatch.setenv(EnvVar.BUCKET_NAME.value, "live-results")
     # Cognito's JWKS endpoint (its https URL is not a boto3 call moto intercepts).
-    monkeypatch.setattr(tokens, "_jwks", lambda _pool: tokens.KeySet.import_key_set(POOL.jwks))
+    fetched = []
+    monkeypatch.setattr(tokens, "_fetch_jwks", lambda pool: fetched.append(pool) or POOL.jwks)
+    monkeypatch.setattr(tokens, "_KEYS", {})
     with mock_aws():
         ddb = boto3.client("dynamodb")
         create_album_resources(boto3.client("s3"), ddb)
@@ -106,12 +110,14 @@ def env(monkeypatch):
                 }
             ],
         )
-        yield Streams(
+        streams = Streams(
             {
                 "albums": _stream(ddb, ALBUM_TABLE),
                 "processes": _stream(ddb, names[EnvVar.PROCESS_TABLE.value]),
             }
         )
+        streams.jwks_fetches = fetched
+        yield streams
 
 
 def connect(connection_id: str, token: str | None) -> int:
@@ -162,6 +168,19 @@ def test_a_valid_id_token_connects_its_subject_until_the_ttl(env):
 def test_any_other_token_is_refused_at_connect_and_nothing_is_recorded(env, token):
     assert connect("conn-x=", token) == 401
     assert connection_items() == []
+
+
+def test_the_pools_keys_are_read_once_and_again_for_an_unknown_kid_not_too_often(env, monkeypatch):
+    assert connect("c1=", POOL.mint(ALICE)) == 200
+    assert connect("c2=", POOL.mint(BOB)) == 200
+    assert env.jwks_fetches == [POOL_ID]
+    unknown = POOL.mint(ALICE, signing_key=stranger_key("rotated-key"))
+    assert connect("c3=", unknown) == 401
+    assert connect("c4=", unknown) == 401
+    assert env.jwks_fetches == [POOL_ID]  # read less than REFETCH_AFTER_S ago: not again
+    monkeypatch.setattr(tokens, "REFETCH_AFTER_S", -1)
+    assert connect("c5=", unknown) == 401
+    assert env.jwks_fetches == [POOL_ID, POOL_ID]
 
 
 def test_disconnect_forgets_the_connection(env):

@@ -143,3 +143,25 @@ def test_the_process_and_album_tables_stream_new_images(synth):
             if k.startswith(prefix)
         ]
         assert table["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}
+
+
+def test_the_local_runtime_reads_the_api_and_the_stream_mappings_from_the_templates(synth):
+    from local.cfn import Resolver, load_assembly
+    from local.topology import Topology
+
+    stacks = load_assembly(synth.outdir)
+    topology = Topology(stacks, Resolver(stacks, "us-west-2", "http://127.0.0.1:9"))
+    (api,) = topology.websocket_apis()
+    assert api.stage == "prod"
+    assert api.routes["$connect"].logical_id.startswith("LiveConnectFunction")
+    assert api.routes["$disconnect"].logical_id.startswith("LiveDisconnectFunction")
+    assert set(api.routes) == {"$connect", "$disconnect"}
+    mappings = topology.stream_mappings()
+    assert sorted(json.dumps(m.filters) for m in mappings) == sorted(
+        json.dumps([p]) for p in (ALBUM_FILTER, PROCESS_FILTER)
+    )
+    streams = {t.name: t.stream_view_type for t in topology.tables()}
+    for mapping in mappings:
+        assert streams[mapping.table] == "NEW_IMAGE"
+        assert mapping.function.logical_id.startswith("ProgressPublisherFunction")
+        assert (mapping.starting_position, mapping.max_retries) == ("LATEST", 2)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import time
 import urllib.request
-from functools import cache
 from typing import Any
 
 from joserfc import jwt
@@ -34,25 +33,38 @@ def issuer(pool_id: str) -> str:
     return f"https://cognito-idp.{region}.amazonaws.com/{pool_id}"
 
 
-@cache
-def _jwks(pool_id: str) -> KeySet:
+def _fetch_jwks(pool_id: str) -> dict[str, Any]:
     base = aws.client("cognito-idp").meta.endpoint_url.rstrip("/")
     # An https URL boto3 resolved for the service, never a URL from the token.
     with urllib.request.urlopen(
         f"{base}/{pool_id}/.well-known/jwks.json", timeout=JWKS_TIMEOUT_S
     ) as answer:
-        return KeySet.import_key_set(json.load(answer))
+        return json.load(answer)
+
+
+# pool id → (its keys, when they were read): read again for an unknown kid, at most this often,
+# so that tokens naming made-up keys cannot make every connect fetch the JWKS.
+_KEYS: dict[str, tuple[KeySet, float]] = {}
+REFETCH_AFTER_S = 300
+
+
+def _keys(pool_id: str, unknown_kid: bool = False) -> KeySet:
+    held = _KEYS.get(pool_id)
+    if held is None or (unknown_kid and time.monotonic() - held[1] > REFETCH_AFTER_S):
+        held = (KeySet.import_key_set(_fetch_jwks(pool_id)), time.monotonic())
+        _KEYS[pool_id] = held
+    return held[0]
 
 
 def _decode(token: str, pool_id: str) -> dict[str, Any]:
     try:
-        return jwt.decode(token, _jwks(pool_id), algorithms=["RS256"]).claims
+        return jwt.decode(token, _keys(pool_id), algorithms=["RS256"]).claims
     except InvalidKeyIdError:
-        _jwks.cache_clear()  # perhaps rotated: read the pool's keys once more
+        pass  # perhaps Cognito rotated its keys: read them again (not too often)
     except (JoseError, ValueError) as err:
         raise Unauthorized(f"bad token: {type(err).__name__}") from err
     try:
-        return jwt.decode(token, _jwks(pool_id), algorithms=["RS256"]).claims
+        return jwt.decode(token, _keys(pool_id, unknown_kid=True), algorithms=["RS256"]).claims
     except (JoseError, ValueError) as err:
         raise Unauthorized(f"bad token: {type(err).__name__}") from err
 
