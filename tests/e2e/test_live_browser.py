@@ -88,3 +88,29 @@ def test_a_dropped_socket_opens_again_and_the_page_still_follows(browser, backen
     time.sleep(0.5)
     user.upload(album, hostile.jpeg(astronaut()), "after.jpg")
     _wait(browser, lambda d: _line(d).startswith("IDLE: 1 photos, 1 processed"), timeout=240)
+
+
+# A network that lets no WebSocket through (some proxies): every socket fails at once.
+NO_WEBSOCKETS = """
+window.WebSocket = class {
+  constructor() { setTimeout(() => this.onclose?.({ code: 1006 }), 0); }
+  close() {}
+};
+"""
+
+
+def test_without_websockets_the_page_polls_and_still_follows(browser, backend, tmp_path):  # noqa: F811
+    user = AlbumUser.sign_up(backend)
+    user.create_album("Polled")
+    photo = tmp_path / "polled.jpg"
+    photo.write_bytes(hostile.jpeg(astronaut()))
+    browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": NO_WEBSOCKETS})
+    browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": RECORDER})
+    _open_page_as(browser, backend, user)
+    _wait(browser, lambda d: _line(d).startswith("IDLE"))
+    browser.find_element("id", "album-files").send_keys(str(photo))
+    browser.find_element("id", "album-upload").click()
+    _wait(browser, lambda d: _line(d).startswith("IDLE: 1 photos, 1 processed"), timeout=240)
+    # No socket ever opened: the page got there by polling the status route.
+    assert "open" not in browser.execute_script("return window.__liveStates")
+    assert browser.find_element("id", "live-state").text == "polling"
