@@ -29,6 +29,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from websockets.http11 import Request, Response
+from websockets.protocol import State
 from websockets.sync.server import ServerConnection, serve
 
 from local.functions import InvocationError
@@ -118,12 +119,14 @@ class WebSocketApi:
         status = int(answer.get("statusCode", 200)) if isinstance(answer, dict) else 200
         if not 200 <= status < 300:
             return connection.respond(status, str(answer.get("body") or "Unauthorized") + "\n")
+        # Postable from now on, as on AWS once $connect answered (the handshake's answer may
+        # still be on its way: a post waits for it, below).
+        with self._lock:
+            self._connections[connection_id] = connection
         return None
 
     def _session(self, connection: ServerConnection) -> None:
         connection_id = connection.live_id  # type: ignore[attr-defined]
-        with self._lock:
-            self._connections[connection_id] = connection
         try:
             for _message in connection:
                 connection.send(
@@ -160,8 +163,7 @@ class WebSocketApi:
         if not path.startswith(prefix):
             return _error(404, "NotFoundException", "No such resource")
         connection_id = unquote(path[len(prefix) :])
-        with self._lock:
-            connection = self._connections.get(connection_id)
+        connection = self._open(connection_id)
         if connection is None:
             self.gone += 1
             return _error(410, "GoneException", "Gone")
@@ -182,6 +184,22 @@ class WebSocketApi:
             answer = {"connectedAt": "", "identity": {"sourceIp": "127.0.0.1"}, "lastActiveAt": ""}
             return 200, {"Content-Type": "application/json"}, json.dumps(answer).encode()
         return _error(405, "BadRequestException", "Method not allowed")
+
+    def _open(self, connection_id: str, wait_s: float = 2.0) -> ServerConnection | None:
+        """The connection once its handshake is done; None when it is gone (or never opened)."""
+        with self._lock:
+            connection = self._connections.get(connection_id)
+        deadline = time.monotonic() + wait_s
+        while connection is not None and connection.protocol.state is State.CONNECTING:
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.005)
+        if connection is None or connection.protocol.state is not State.OPEN:
+            with self._lock:
+                if connection is not None and connection.protocol.state is State.CLOSED:
+                    self._connections.pop(connection_id, None)  # a handshake that failed
+            return None
+        return connection
 
     # -- the port -----------------------------------------------------------------------------
 
