@@ -296,9 +296,22 @@ def test_a_gone_connection_is_forgotten_and_the_others_still_get_the_message(env
                 stub.add_client_error("post_to_connection", "GoneException", http_status_code=410)
             else:
                 stub.add_response("post_to_connection", {})
-        sent = live.push(ALICE, {"type": "album.status", "albumId": "a"})
+        # Past the handshake's grace: the gone one is forgotten.
+        later = time.time() + live.HANDSHAKE_GRACE_S
+        sent = live.push(ALICE, {"type": "album.status", "albumId": "a"}, now=later)
     assert sent == 1
     assert [c["connectionId"] for c in connection_items()] == ["alice-live="]
+
+
+def test_a_connection_still_in_its_handshake_is_not_forgotten_for_a_410(env):
+    connect("alice-new=", POOL.mint(ALICE))
+    management = aws.client_at(
+        "apigatewaymanagementapi", "https://abc123.execute-api.us-west-2.amazonaws.com/prod"
+    )
+    with Stubber(management) as stub:
+        stub.add_client_error("post_to_connection", "GoneException", http_status_code=410)
+        assert live.push(ALICE, {"type": "album.status", "albumId": "a"}) == 0
+    assert [c["connectionId"] for c in connection_items()] == ["alice-new="]
 
 
 def test_another_error_of_the_management_api_raises_so_the_stream_retries(env):

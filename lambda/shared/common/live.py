@@ -7,7 +7,8 @@ Neutral on purpose: each product turns its own table's stream records into messa
 The connections table: `connectionId` (S) key, `userId`, `connectedAt`, `ttl` (N, epoch s), GSI
 `byUser` (`userId`). API Gateway closes a WebSocket after two hours at most, so an item whose
 `$disconnect` never came (a crashed disconnect handler) expires soon after; a connection that is
-gone before then answers 410 to the management API and is deleted by the push that met it.
+gone before then answers 410 to the management API and is deleted by the push that met it (one
+younger than HANDSHAKE_GRACE_S may still be opening: it is kept).
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ BY_USER = "byUser"  # the connections table's index (stacks/live/websocket.py cr
 TTL_ATTRIBUTE = "ttl"
 # API Gateway's hard limit on a WebSocket's life, plus a margin for clocks and the TTL sweeper.
 CONNECTION_LIFETIME_S = 2 * 3600 + 600
+# A connection is recorded by `$connect` before API Gateway finishes its handshake: a push in
+# between answers 410 for a socket about to open. So young a connection is not forgotten for it.
+HANDSHAKE_GRACE_S = 30
 
 
 class LiveEnv(StrEnum):
@@ -62,19 +66,23 @@ def disconnect(connection_id: str) -> None:
     _table().delete_item(Key={"connectionId": connection_id})
 
 
-def connections_of(user_id: str) -> list[str]:
-    ids: list[str] = []
+def connections_of(user_id: str) -> list[tuple[str, int]]:
+    """(connection id, connected at, epoch s) of every connection of the user."""
+    found: list[tuple[str, int]] = []
     kwargs: dict[str, Any] = {
         "IndexName": BY_USER,
         "KeyConditionExpression": "userId = :u",
         "ExpressionAttributeValues": {":u": user_id},
-        "ProjectionExpression": "connectionId",
+        "ProjectionExpression": "connectionId, connectedAt",
     }
     while True:
         page = _table().query(**kwargs)
-        ids += [item["connectionId"] for item in page.get("Items", [])]
+        found += [
+            (item["connectionId"], int(item.get("connectedAt", 0)))
+            for item in page.get("Items", [])
+        ]
         if "LastEvaluatedKey" not in page:
-            return ids
+            return found
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
@@ -98,18 +106,21 @@ def _number(value: Any) -> int | float:
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
-def push(user_id: str, message: dict[str, Any]) -> int:
+def push(user_id: str, message: dict[str, Any], now: float | None = None) -> int:
     """Send `message` to every connection of `user_id`; returns how many got it. A connection
-    the management API says is gone (410) is forgotten; other errors raise (the stream retries
-    the batch: a message is sent again rather than lost)."""
+    the management API says is gone (410) is forgotten, unless it is still within its handshake
+    (HANDSHAKE_GRACE_S); other errors raise (the stream retries the batch: a message is sent
+    again rather than lost)."""
     data = json.dumps(message, separators=(",", ":"), default=_number).encode()
+    at = now if now is not None else time.time()
     sent = 0
-    for connection_id in connections_of(user_id):
+    for connection_id, connected_at in connections_of(user_id):
         try:
             _management().post_to_connection(ConnectionId=connection_id, Data=data)
             sent += 1
         except Exception as err:
             if aws.error_code(err) != "GoneException":
                 raise
-            disconnect(connection_id)
+            if at - connected_at >= HANDSHAKE_GRACE_S:
+                disconnect(connection_id)
     return sent
