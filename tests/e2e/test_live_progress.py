@@ -164,3 +164,56 @@ def test_a_closed_socket_is_disconnected(backend, user):
     while mine() != before and time.monotonic() < deadline:
         time.sleep(0.1)
     assert mine() == before
+
+
+# The order a styling process moves in (docs/architecture.md, "Process status").
+PROCESS_ORDER = ["CREATED", "CROPPED", "SWAPPING", "COMPLETED"]
+
+
+def _without_urls(progress: dict[str, Any]) -> dict[str, Any]:
+    """Presigned URLs differ between two signings of the same object."""
+    styles = {
+        k: {n: v for n, v in s.items() if n != "resultUrl"} for k, s in progress["styles"].items()
+    }
+    return {**progress, "styles": styles}
+
+
+def test_a_styled_process_is_pushed_in_order_until_completed(backend):
+    styling = User.sign_up(backend)
+    styling.agree()
+    resource_id = seed.STYLES[0].resource_id
+    with open_socket(backend, styling.token) as socket:
+        process_id = styling.upload(hostile.jpeg(astronaut()), [resource_id])
+        got = messages_until(
+            socket, lambda m: m.get("processId") == process_id and m["status"] in TERMINAL
+        )
+    statuses = [m["status"] for m in got]
+    assert statuses[0] == "CREATED" and statuses[-1] == "COMPLETED", statuses
+    assert [PROCESS_ORDER.index(s) for s in statuses] == sorted(
+        PROCESS_ORDER.index(s) for s in statuses
+    )
+    style_statuses = [m["styles"][resource_id]["status"] for m in got]
+    assert style_statuses[-1] == "COMPLETED" and "SWAPPING" in style_statuses
+    assert requests.get(got[-1]["styles"][resource_id]["resultUrl"], timeout=30).status_code == 200
+    current = styling.progress(process_id)
+    assert _without_urls(got[-1]) == {"type": "process.status", **_without_urls(current)}
+
+
+def test_a_share_is_pushed_building_then_ready(backend):
+    from tests.e2e.test_sharing import shared_album
+
+    user, album, person, _ = shared_album(backend)
+    body = {"recipients": ["friend@example.com"], "filters": {"clusterIds": [person]}}
+    with open_socket(backend, user.token) as socket:
+        r = user.call("POST", f"/albums/{album}/share", body)
+        assert r.status_code == 201, r.text
+        share_id = r.json()["shareId"]
+        got = messages_until(
+            socket, lambda m: m["type"] == "share.status" and m["status"] != "BUILDING"
+        )
+    shares = [m for m in got if m["type"] == "share.status"]
+    statuses = [m["status"] for m in shares]
+    assert (statuses[0], statuses[-1]) == ("BUILDING", "READY"), statuses
+    assert {m["shareId"] for m in shares} == {share_id} and {m["albumId"] for m in shares} == {
+        album
+    }
