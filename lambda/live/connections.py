@@ -4,14 +4,11 @@ before the socket opens."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from common import live
-from common.observability import lambda_entry
+from common.observability import lambda_entry, logger
 from common.tokens import Unauthorized
-
-log = logging.getLogger(__name__)
 
 
 def _connection_id(event: dict[str, Any]) -> str:
@@ -24,7 +21,7 @@ def connect(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     try:
         live.connect(_connection_id(event), token)
     except Unauthorized as err:
-        log.warning("connection refused: %s", err)
+        logger.warning("connection refused", extra={"reason": str(err)})
         return {"statusCode": 401, "body": "Unauthorized"}
     return {"statusCode": 200}
 

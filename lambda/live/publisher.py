@@ -10,7 +10,7 @@ from typing import Any
 import faceflow.edge.live as albums
 import style_backend.edge.live as processes
 from common import config, live
-from common.observability import lambda_entry
+from common.observability import lambda_entry, logger
 from faceflow.config import AlbumEnv
 from style_backend.config import EnvVar
 
@@ -30,4 +30,5 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, int]:
         *processes.messages([r for r in records if _table_of(r) == process_table]),
     ]
     sent = sum(live.push(user_id, message) for user_id, message in messages)
+    logger.info("progress pushed", extra={"records": len(records), "sent": sent})
     return {"messages": len(messages), "sent": sent}
