@@ -4,8 +4,6 @@ invocation), pushing to the WebSocket API's management endpoint (lambda/live/pub
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as cw_actions
@@ -58,9 +56,11 @@ class ProgressPublisher(Component):
         album_table: ddb.ITable,
         process_table: ddb.ITable,
         results_bucket: s3.IBucket,
+        results_bucket_arn: str,
         operations_topic: sns.ITopic,
-        named_arns: Mapping[str, str],
     ) -> None:
+        """`results_bucket_arn`: the base bucket's ARN as its stack's named export (the
+        wildcard finding on `results/*` names the export, not a hash)."""
         super().__init__(scope, construct_id)
         self.function = ProjectFunction(
             self,
@@ -80,12 +80,20 @@ class ProgressPublisher(Component):
             description="Live progress: table streams → the owners' WebSocket connections",
             timeout=cdk.Duration.seconds(30),
         )
-        self._grant(websocket, album_table, named_arns["Bucket"])
+        self._grant(websocket, album_table, results_bucket_arn)
         for name, table, pattern in (
             ("Albums", album_table, ALBUM_FILTER),
             ("Processes", process_table, PROCESS_FILTER),
         ):
-            self._stream(name, table, named_arns[name], pattern)
+            self._stream(name, table, pattern)
+        self.function.allow(
+            "ListStreams",
+            ["dynamodb:ListStreams"],
+            ["*"],
+            wildcard_reason="dynamodb:ListStreams supports no resource-level permissions; Lambda's "
+            "stream poller calls it (the streams it reads are named in ReadAlbumsStream and "
+            "ReadProcessesStream).",
+        )
         self._alarms(operations_topic)
 
     def _grant(self, websocket: WebSocketApi, album_table: ddb.ITable, bucket_arn: str) -> None:
@@ -116,8 +124,7 @@ class ProgressPublisher(Component):
             "socket); POST only, the push.",
         )
 
-    def _stream(self, name: str, table: ddb.ITable, table_arn: str, pattern: dict) -> None:
-        """`table_arn`: the table's ARN as a named export (findings name it, not a hash)."""
+    def _stream(self, name: str, table: ddb.ITable, pattern: dict) -> None:
         stream = table.table_stream_arn
         if stream is None:
             raise ValueError(f"{name}: the table has no stream")
@@ -126,15 +133,14 @@ class ProgressPublisher(Component):
             ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
             [stream],
         )
-        self.function.allow(
-            f"List{name}Streams",
-            ["dynamodb:ListStreams"],
-            [f"{table_arn}/stream/*"],
-            wildcard_reason="ListStreams names the table's streams, whose labels are timestamps.",
-        )
         if table.encryption_key is not None:
+            region = cdk.Stack.of(self).region
             self.function.allow(
-                f"Decrypt{name}Stream", ["kms:Decrypt"], [table.encryption_key.key_arn]
+                f"Decrypt{name}Stream",
+                ["kms:Decrypt"],
+                [table.encryption_key.key_arn],
+                # The stream's records, read through DynamoDB only.
+                conditions={"StringEquals": {"kms:ViaService": f"dynamodb.{region}.amazonaws.com"}},
             )
         self.function.function.add_event_source_mapping(
             f"{name}StreamMapping",

@@ -19,13 +19,6 @@ from stacks.settings import Settings
 from stacks.shared import ProjectStack, SharedLayer
 
 
-def _named_arn(table: ddb.ITable, name: str) -> str:
-    """The table's ARN exported by its stack under a stable name (cdk-nag's findings on the
-    wildcards built from it name the export)."""
-    producer = cdk.Stack.of(table)
-    return producer.export_value(table.table_arn, name=f"{producer.stack_name}-{name}")
-
-
 class LiveStack(ProjectStack):
     def __init__(
         self,
@@ -55,15 +48,11 @@ class LiveStack(ProjectStack):
             album_table=album_table,
             process_table=process_table,
             results_bucket=results_bucket,
+            # The Storage stack's own named export.
+            results_bucket_arn=cdk.Fn.import_value(
+                f"{cdk.Stack.of(results_bucket).stack_name}-BaseBucketArn"
+            ),
             operations_topic=operations_topic,
-            named_arns={
-                "Albums": _named_arn(album_table, "AlbumTableArn"),
-                "Processes": _named_arn(process_table, "ProcessTableArn"),
-                # The Storage stack's own export.
-                "Bucket": cdk.Fn.import_value(
-                    f"{cdk.Stack.of(results_bucket).stack_name}-BaseBucketArn"
-                ),
-            },
         )
         self._connect_alarm(operations_topic)
         cdk.CfnOutput(self, "WebSocketUrl", value=self.websocket.endpoint)

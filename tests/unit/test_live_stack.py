@@ -95,6 +95,9 @@ def test_the_publisher_pushes_only_to_its_stage_and_reads_only_what_messages_nee
             "dynamodb:GetRecords",
             "dynamodb:GetShardIterator",
         }
+    assert grants["ListStreams"] == ({"dynamodb:ListStreams"}, ["*"])  # no resource-level form
+    for name in ("Albums", "Processes"):
+        assert grants[f"Decrypt{name}Stream"][0] == {"kms:Decrypt"}
     every = {a for actions, _ in grants.values() for a in actions}
     assert not {a for a in every if a.endswith(("PutItem", "UpdateItem", "PutObject"))}
 
