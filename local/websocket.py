@@ -249,6 +249,7 @@ class _ManagementHandler(http.server.BaseHTTPRequestHandler):
     """One HTTP/1.1 request of the management API on an accepted socket."""
 
     protocol_version = "HTTP/1.1"
+    timeout = 30  # an idle keep-alive connection (boto3's pool) lets its thread go
 
     def __init__(self, sock: socket.socket, addr: Any, api: WebSocketApi):
         self.api = api
