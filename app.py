@@ -21,6 +21,7 @@ from stacks.ddb import TablesStack
 from stacks.delivery import DeliveryStack
 from stacks.facechain import FaceChainStack
 from stacks.lambdas import FunctionsStack
+from stacks.live import LiveStack
 from stacks.monitoring import AlertsStack, MonitoringStack
 from stacks.nag import add_checks
 from stacks.s3 import StorageStack
@@ -104,6 +105,18 @@ def build_app(app: cdk.App) -> cdk.App:
             **albums.api_functions,
         },
         **stack_kw("api", "REST API with Cognito authorizer"),
+    )
+    LiveStack(
+        app,
+        "Live",
+        settings=settings,
+        user_pool=identity.user_pool,
+        client=identity.client,
+        album_table=albums.table,
+        process_table=tables.process,
+        results_bucket=storage.bucket,
+        operations_topic=alerts.topic,
+        **stack_kw("live", "Live progress: WebSocket API and the tables' stream publisher"),
     )
     MonitoringStack(
         app,

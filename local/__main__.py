@@ -55,6 +55,8 @@ def announce(backend: LocalBackend, started: float) -> None:
     print(f"  web page     {backend.base_url}/")
     print(f"  API          {cfg.apiUrl}")
     print(f"  config       {backend.base_url}/config.json")
+    if cfg.websocketUrl:
+        print(f"  WebSocket    {cfg.websocketUrl} (live progress; ?token=<ID token>)")
     print(f"  local AWS    {backend.aws_url} (moto: S3, DynamoDB, Cognito, SNS, SQS)")
     print(f"  local S3     {backend.s3_url} (checks signatures, expiry, POST policies; then moto)")
     for _, listener in backend.cloudfronts:

@@ -187,7 +187,7 @@ class Resolver:
             return res["Properties"]["StageName"]
         if kind in ("AWS::Cognito::UserPool", "AWS::Cognito::UserPoolClient"):
             raise Unresolvable(f"{stack}: {logical_id} is not created yet")
-        if kind.startswith("AWS::ApiGateway::"):
+        if kind.startswith(("AWS::ApiGateway::", "AWS::ApiGatewayV2::")):
             return logical_id  # ids of the API's own tree: only used to link its parts
         return name
 
@@ -218,6 +218,8 @@ class Resolver:
         }
         if table and attr == "Arn":
             return self._arn("dynamodb", f"table/{name}")
+        if table and attr == "StreamArn":  # moto's label is a timestamp: local/streams.py asks
+            return self._arn("dynamodb", f"table/{name}/stream/local")
         if (kind, attr) in simple:
             return simple[(kind, attr)]
         raise Unresolvable(f"{stack}: Fn::GetAtt {logical_id}.{attr} ({kind})")

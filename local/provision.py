@@ -89,6 +89,11 @@ class Provisioner:
                 kwargs["GlobalSecondaryIndexes"] = table.global_indexes
             if table.local_indexes:
                 kwargs["LocalSecondaryIndexes"] = table.local_indexes
+            if table.stream_view_type:
+                kwargs["StreamSpecification"] = {
+                    "StreamEnabled": True,
+                    "StreamViewType": table.stream_view_type,
+                }
             ddb.create_table(**kwargs)
             if table.ttl_attribute:
                 ddb.update_time_to_live(

@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import shutil
+import socket
 import sys
 import tempfile
 import threading
@@ -23,7 +24,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from local import cloudfront, custom_resources, outbox, pipelines, s3front, seed, server
+from local import cloudfront, custom_resources, outbox, pipelines, s3front, seed, server, websocket
 from local.auth import LocalAuth
 from local.cfn import Resolver, StackTemplate, has_assembly, load_assembly
 from local.container import ModelContainer, free_port  # noqa: F401 (re-exported)
@@ -33,6 +34,7 @@ from local.httpd import Listener, check_port
 from local.motoserver import MotoServer
 from local.provision import Provisioner, UserPool
 from local.sagemaker import AsyncInference, serve_runtime_api
+from local.streams import StreamPoller
 from local.topology import DistributionSpec, FunctionRef, FunctionSpec, RestApiSpec, Topology
 
 log = logging.getLogger("local")
@@ -123,6 +125,7 @@ class ClientConfig:
     userPoolId: str
     userPoolClientId: str
     cognitoEndpoint: str
+    websocketUrl: str = ""  # live progress (the WebSocket API's stage), "" when there is none
 
 
 @dataclass
@@ -134,6 +137,7 @@ class LocalBackend:
     context: dict[str, Any] = field(default_factory=dict)
     seed_styles: bool = True
     build_app: AppBuilder | None = None  # tests pass a small app of their own
+    websocket_port: int = 0  # the WebSocket API's port (0: any free one)
 
     def start(self) -> None:
         """Each phase needs what the ones before it made; `stop()` undoes whatever started."""
@@ -201,7 +205,30 @@ class LocalBackend:
         pipelines.provision(self.topology, self.client)  # queues, S3 → SQS, state machines
         self.user_pools: list[UserPool] = provisioner.create_user_pools()
         self.cloudfronts = self._serve_distributions()
+        self._bind_websocket_api()
         return provisioner
+
+    def _bind_websocket_api(self) -> None:
+        """The WebSocket API's port, bound now: its ApiEndpoint is in the functions'
+        environment (the publisher's management endpoint). It serves once the functions run."""
+        specs = self.topology.websocket_apis()
+        self.websocket_spec = specs[0] if specs else None
+        if self.websocket_spec is None:
+            return
+        self._ws_socket = socket.create_server((self.host, self.websocket_port))
+        self.websocket_port = self._ws_socket.getsockname()[1]
+        spec = self.websocket_spec
+        self.resolver.bind(
+            spec.stack, spec.logical_id, "local", ApiEndpoint=self.websocket_base, ApiId="local"
+        )
+
+    def _serve_websocket_api(self) -> None:
+        if self.websocket_spec is None:
+            return
+        self.websockets = websocket.WebSocketApi(self.websocket_spec, self.invoke)
+        threading.Thread(
+            target=self.websockets.serve_on, args=(self._ws_socket,), name="websocket", daemon=True
+        ).start()
 
     def _start_inference(self) -> None:
         """The model container and the asynchronous inference emulator in front of it."""
@@ -254,6 +281,9 @@ class LocalBackend:
         )
         self.dispatcher.start()
         self.pipelines = pipelines.LocalPipelines(self).start()
+        self.streams = StreamPoller(
+            self.client, self.topology.stream_mappings(), self.invoke, self.region
+        ).start()
 
     def _serve(self) -> None:
         """Seed the styles, warm the served functions up and open the port."""
@@ -264,6 +294,7 @@ class LocalBackend:
             self.warnings.append(f"model container: {self.container.problem}")
         if self.seed_styles:
             self._seed()
+        self._serve_websocket_api()
         self._warm_up()
         self.http = Listener.bind(self.host, self.port, server.render_error, name="http")
         self.port = self.http.port
@@ -271,9 +302,12 @@ class LocalBackend:
 
     def _warm_up(self) -> None:
         """Init phases (imports, face models) in the background, before the first events."""
-        served = {t.function for t in self.triggers} | {
-            r.function for api in self.apis for r in api.routes
-        }
+        served = (
+            {t.function for t in self.triggers}
+            | {r.function for api in self.apis for r in api.routes}
+            | {m.function for m in self.streams.mappings}
+            | set(self.websocket_spec.routes.values() if self.websocket_spec else ())
+        )
         threading.Thread(
             target=lambda: [self.hosts[f].warm() for f in sorted(served, key=str)],
             name="warm-up",
@@ -415,6 +449,10 @@ class LocalBackend:
         return self.apis[0] if self.apis else None
 
     @property
+    def websocket_base(self) -> str:
+        return f"ws://{self.host}:{self.websocket_port}"
+
+    @property
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
@@ -427,12 +465,18 @@ class LocalBackend:
             userPoolId=pool.pool_id if pool else "",
             userPoolClientId=pool.client_ids[0] if pool and pool.client_ids else "",
             cognitoEndpoint=self.aws_url,
+            websocketUrl=f"{self.websocket_base}/{self.websocket_spec.stage}"
+            if self.websocket_spec
+            else "",
         )
 
     def stop(self) -> None:
         # In this order; a part that never started (Ctrl-C during start) is skipped.
         steps = {
             "http": lambda part: part.close(),
+            "websockets": lambda part: part.close(),
+            "_ws_socket": lambda part: part.close(),
+            "streams": lambda part: part.stop(),
             "dispatcher": lambda part: part.stop(),
             "pipelines": lambda part: part.stop(),
             "inference": lambda part: part.stop(),

@@ -48,6 +48,7 @@ class TableSpec:
     global_indexes: list[dict[str, Any]]
     ttl_attribute: str | None
     local_indexes: list[dict[str, Any]] = field(default_factory=list)
+    stream_view_type: str | None = None  # StreamSpecification's, when the table has a stream
 
 
 @dataclass(frozen=True)
@@ -165,6 +166,28 @@ class EventSourceMappingSpec:
 
 
 @dataclass(frozen=True)
+class StreamMappingSpec:
+    """A DynamoDB stream → Lambda event source mapping (local/streams.py runs it)."""
+
+    table: str  # the table whose stream it reads
+    function: FunctionRef
+    batch_size: int
+    starting_position: str  # LATEST | TRIM_HORIZON
+    filters: list[dict[str, Any]]  # FilterCriteria's patterns, parsed
+    max_retries: int
+
+
+@dataclass(frozen=True)
+class WebSocketApiSpec:
+    """An API Gateway v2 WebSocket API: its stage and the function of each route key."""
+
+    stack: str
+    logical_id: str
+    stage: str
+    routes: dict[str, FunctionRef]  # "$connect", "$disconnect", …
+
+
+@dataclass(frozen=True)
 class StateMachineSpec:
     stack: str
     logical_id: str
@@ -249,6 +272,7 @@ class Topology:
                         {k: g[k] for k in ("IndexName", "KeySchema", "Projection") if k in g}
                         for g in p.get("LocalSecondaryIndexes", [])
                     ],
+                    (p.get("StreamSpecification") or {}).get("StreamViewType"),
                 )
             )
         return specs
@@ -576,6 +600,61 @@ class Topology:
                 )
             )
         return specs
+
+    def stream_mappings(self) -> list[StreamMappingSpec]:
+        specs = []
+        for r in self._all("AWS::Lambda::EventSourceMapping"):
+            arn = self._r(r.properties["EventSourceArn"], r.stack)
+            if ":dynamodb:" not in arn or "/stream/" not in arn:
+                continue
+            function = r.properties["FunctionName"]
+            if not (isinstance(function, dict) and "Ref" in function):
+                raise ValueError(f"{r.stack}/{r.logical_id}: FunctionName must Ref a function")
+            filters = (r.properties.get("FilterCriteria") or {}).get("Filters", [])
+            specs.append(
+                StreamMappingSpec(
+                    table=arn.split(":table/", 1)[1].split("/", 1)[0],
+                    function=FunctionRef(r.stack, function["Ref"]),
+                    batch_size=int(r.properties.get("BatchSize", 100)),
+                    starting_position=r.properties.get("StartingPosition", "LATEST"),
+                    filters=[json.loads(self._r(f["Pattern"], r.stack)) for f in filters],
+                    max_retries=int(r.properties.get("MaximumRetryAttempts", 2)),
+                )
+            )
+        return specs
+
+    def websocket_apis(self) -> list[WebSocketApiSpec]:
+        """Each WebSocket API with its stage (the first) and its routes' Lambda integrations."""
+        specs = []
+        for api in self._all("AWS::ApiGatewayV2::Api"):
+            if api.properties.get("ProtocolType") != "WEBSOCKET":
+                continue
+
+            def of_api(*types: str, api=api):
+                return [
+                    r
+                    for r in self._all(*types)
+                    if r.stack == api.stack and r.properties.get("ApiId") == {"Ref": api.logical_id}
+                ]
+
+            integrations = {
+                r.logical_id: self._function_of_arn(self._integration_function(r), r.stack)
+                for r in of_api("AWS::ApiGatewayV2::Integration")
+            }
+            routes = {
+                r.properties["RouteKey"]: integrations[
+                    self._r(r.properties["Target"], r.stack).removeprefix("integrations/")
+                ]
+                for r in of_api("AWS::ApiGatewayV2::Route")
+            }
+            stages = [r.properties["StageName"] for r in of_api("AWS::ApiGatewayV2::Stage")]
+            specs.append(WebSocketApiSpec(api.stack, api.logical_id, stages[0], routes))
+        return specs
+
+    def _integration_function(self, integration: Any) -> str:
+        """A Lambda proxy integration's URI: …:path/2015-03-31/functions/{arn}/invocations."""
+        uri = self._r(integration.properties["IntegrationUri"], integration.stack)
+        return uri.split("/functions/", 1)[1].removesuffix("/invocations")
 
     def s3_queue_notifications(self) -> dict[str, list[dict[str, Any]]]:
         """bucket → QueueConfigurations (the S3 API's shape)."""

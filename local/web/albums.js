@@ -8,10 +8,10 @@
 // For other modules of the page (e.g. sharing): `currentAlbumId()`, `selectedPeople()` and the
 // window event "people-selection" (detail: the selected people) whenever the selection changes.
 import { ApiError } from "./client.js";
-import { $, guard, mediaType, say, state } from "./app.js";
+import { $, guard, liveOpen, mediaType, say, state } from "./app.js";
 import { showShares } from "./shares.js";
 
-const albums = { current: null, polling: null };
+const albums = { current: null, polling: null, jobs: "none" };
 const RESUME_KEY = "albumUploads"; // multipart uploads not completed yet, for resuming
 const PARALLEL = 3;
 
@@ -197,12 +197,36 @@ async function refreshAlbum() {
     api("GET", "/albums/{albumId}/status", { albumId: id }),
     api("GET", "/albums/{albumId}/photos", { albumId: id }),
   ]);
+  albums.jobs = status.jobs.map((j) => `${j.status} (${j.photoCount})`).join(", ") || "none";
+  showStatus(status);
+  showPhotos(id, photos);
+  // People change when a job ends (its Cluster step): reload them then, and on opening an album.
+  const finished = status.jobs.filter((j) => FINISHED_JOB.has(j.status)).map((j) => j.jobId);
+  const key = finished.sort().join(",");
+  showPeopleOf(id);
+  if (people.jobs !== key) {
+    people.jobs = key;
+    try {
+      await loadPeople();
+    } catch (err) {
+      people.jobs = null; // not loaded: the next refresh tries again
+      say(err.message, true); // shown; the album's status keeps being watched
+    }
+  }
+  return status;
+}
+
+// The status line: from GET …/status, or from an album.status push (which has no jobs: the last
+// ones read are shown until the next read).
+function showStatus(status) {
   const p = status.photos;
   $("album-status").textContent =
     `${status.status}: ${p.total} photos, ${p.processed} processed, ${p.duplicates} duplicates, ` +
-    `${p.failed} failed, ${p.pending} pending; jobs: ` +
-    (status.jobs.map((j) => `${j.status} (${j.photoCount})`).join(", ") || "none");
+    `${p.failed} failed, ${p.pending} pending; jobs: ${albums.jobs}`;
   $("album-status").dataset.status = status.status;
+}
+
+function showPhotos(id, photos) {
   $("album-photos").replaceChildren(
     ...photos.items.map((photo) => {
       const fig = document.createElement("figure");
@@ -222,20 +246,6 @@ async function refreshAlbum() {
       return fig;
     }),
   );
-  // People change when a job ends (its Cluster step): reload them then, and on opening an album.
-  const finished = status.jobs.filter((j) => FINISHED_JOB.has(j.status)).map((j) => j.jobId);
-  const key = finished.sort().join(",");
-  showPeopleOf(id);
-  if (people.jobs !== key) {
-    people.jobs = key;
-    try {
-      await loadPeople();
-    } catch (err) {
-      people.jobs = null; // not loaded: the next refresh tries again
-      say(err.message, true); // shown; the album's status keeps being watched
-    }
-  }
-  return status;
 }
 
 async function openAlbum() {
@@ -244,9 +254,11 @@ async function openAlbum() {
   if (status.status !== "IDLE" || people.jobs === null) watchAlbum();
 }
 
+// Polls while the live socket is not open; with it open, pushes drive the page (below).
 function watchAlbum() {
   clearInterval(albums.polling);
   albums.polling = setInterval(async () => {
+    if (liveOpen()) return;
     try {
       const status = await refreshAlbum();
       const settled = status.status === "IDLE" && !status.photos.pending;
@@ -257,6 +269,27 @@ function watchAlbum() {
     }
   }, 1000);
 }
+
+// A push about the album on screen: its status line at once, its photos read again; once it is
+// IDLE, everything (jobs, people) read again. No timer runs meanwhile.
+let pushed = Promise.resolve();
+window.addEventListener("live-message", (event) => {
+  const message = event.detail;
+  if (message.type !== "album.status" || message.albumId !== albums.current) return;
+  showStatus(message);
+  const id = message.albumId;
+  pushed = pushed.then(guard(async () => {
+    if (albums.current !== id) return;
+    if (message.status === "IDLE") {
+      const status = await refreshAlbum();
+      if (!status.photos.pending && people.jobs !== null) clearInterval(albums.polling);
+    } else showPhotos(id, await api("GET", "/albums/{albumId}/photos", { albumId: id }));
+  }));
+});
+// The socket is back: what happened while it was down is read once.
+window.addEventListener("live-state", (event) => {
+  if (event.detail === "open" && albums.current) guard(refreshAlbum)();
+});
 
 window.addEventListener("signed-in", guard(async () => {
   $("albums-view").hidden = false;

@@ -2,10 +2,22 @@
 // run time). It calls the API only through the typed client (clients/typescript, bundled into
 // client.js by `make`) exactly as a client app would: config.json, Cognito ID token, presigned S3
 // POST; only sign-up / sign-in go through the local-only /local/auth helper (see docs/local.md).
-import { createStyleClient, uploadPhoto } from "./client.js";
+// Progress comes over the WebSocket API (`connectLive`) while it is open, and by polling the REST
+// API while it is not: the window events "live-message" (detail: the message) and "live-state"
+// (detail: "connecting" | "open" | "closed") tell the page's modules.
+import { connectLive, createStyleClient, uploadPhoto } from "./client.js";
 
 const $ = (id) => document.getElementById(id);
-const state = { client: null, token: null, sub: null, email: null, styles: [], picked: new Set() };
+const state = {
+  client: null,
+  token: null,
+  sub: null,
+  email: null,
+  styles: [],
+  picked: new Set(),
+  websocketUrl: "",
+  live: null, // the live connection, once signed in
+};
 const POLL_MS = 1000;
 const TERMINAL = new Set(["COMPLETED", "FAILED"]);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -43,7 +55,45 @@ async function authenticate(action) {
   await afterSignIn();
 }
 
+// Signed in: pushes from now on. A dropped socket opens again by itself (a fresh token each
+// time); meanwhile `liveOpen()` is false and whoever watches something polls.
+function startLive() {
+  if (!state.websocketUrl || state.live) return;
+  const badge = $("live-state");
+  badge.hidden = false;
+  state.live = connectLive({
+    url: state.websocketUrl,
+    token: () => state.token,
+    onMessage: (message) => window.dispatchEvent(new CustomEvent("live-message", { detail: message })),
+    onState: (live) => {
+      badge.dataset.state = live;
+      badge.textContent = live === "open" ? "live" : "polling";
+      window.dispatchEvent(new CustomEvent("live-state", { detail: live }));
+    },
+  });
+}
+
+const liveOpen = () => state.live?.state === "open";
+
+// The next push about `processId`, or null once `ms` passed or the socket closed.
+function nextPush(test, ms) {
+  return new Promise((resolve) => {
+    const done = (value) => {
+      clearTimeout(timer);
+      window.removeEventListener("live-message", onMessage);
+      window.removeEventListener("live-state", onState);
+      resolve(value);
+    };
+    const onMessage = (event) => test(event.detail) && done(event.detail);
+    const onState = (event) => event.detail !== "open" && done(null);
+    const timer = setTimeout(() => done(null), ms);
+    window.addEventListener("live-message", onMessage);
+    window.addEventListener("live-state", onState);
+  });
+}
+
 async function afterSignIn() {
+  startLive();
   window.dispatchEvent(new Event("signed-in")); // albums.js opens the albums view
   $("who").textContent = state.email;
   $("sign-out").hidden = false;
@@ -123,12 +173,17 @@ function renderProgress(progress) {
   box.replaceChildren(head, ...rows);
 }
 
+// Read once, then follow the pushes while the socket is open; poll while it is not. A quiet
+// minute on an open socket is read again too (a push lost on the way is not waited for forever).
 async function watch(processId) {
+  let progress = await state.client.getProcess(state.sub, processId);
   for (;;) {
-    const progress = await state.client.getProcess(state.sub, processId);
     renderProgress(progress);
     if (TERMINAL.has(progress.status)) return progress;
-    await sleep(POLL_MS);
+    const pushed = liveOpen()
+      ? await nextPush((m) => m.type === "process.status" && m.processId === processId, 60_000)
+      : await sleep(POLL_MS).then(() => null);
+    progress = pushed ?? (await state.client.getProcess(state.sub, processId));
   }
 }
 
@@ -171,7 +226,7 @@ function mediaType(file) {
   return file.type || BY_EXTENSION[extension] || "application/octet-stream";
 }
 
-export { $, guard, mediaType, say, state };
+export { $, guard, liveOpen, mediaType, say, state };
 
 function guard(fn) {
   return async (event) => {
@@ -215,6 +270,7 @@ $("delete-data").addEventListener("click", guard(async () => {
   say("Your data was deleted.");
 }));
 $("sign-out").addEventListener("click", () => {
+  state.live?.close();
   sessionStorage.removeItem("idToken");
   location.reload();
 });
@@ -222,6 +278,7 @@ $("sign-out").addEventListener("click", () => {
 (async () => {
   const config = await (await fetch("/config.json")).json();
   state.client = createStyleClient({ baseUrl: config.apiUrl, token: () => state.token });
+  state.websocketUrl = config.websocketUrl || "";
   const saved = sessionStorage.getItem("idToken");
   if (saved && claimsOf(saved).exp * 1000 > Date.now()) {
     state.token = saved;

@@ -26,6 +26,8 @@ class AlbumTable(ProjectTable):
             sort="SK",
             encryption_key=key,
             ttl=True,
+            # Live progress (stacks/live) reads its job and share items' changes.
+            stream=ddb.StreamViewType.NEW_IMAGE,
         )
         for name in (GSI1, GSI2):
             self.add_index(name, f"{name}PK", f"{name}SK")

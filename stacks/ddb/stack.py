@@ -4,6 +4,7 @@ agreed to what, each user's processes and what they were shown (personal data)."
 
 from __future__ import annotations
 
+from aws_cdk import aws_dynamodb as ddb
 from constructs import Construct
 
 from stacks.settings import Settings
@@ -18,7 +19,15 @@ class TablesStack(ProjectStack):
             self, "TablesKey", settings=settings, description="The styling flow's five tables"
         )
         table = {"settings": settings, "encryption_key": self.key}
-        self.process = ProjectTable(self, "ProcessTable", partition="processId", ttl=True, **table)
+        # Its stream feeds live progress (stacks/live): each write is the new state of a process.
+        self.process = ProjectTable(
+            self,
+            "ProcessTable",
+            partition="processId",
+            ttl=True,
+            stream=ddb.StreamViewType.NEW_IMAGE,
+            **table,
+        )
         self.process.add_index(PROCESS_BY_USER, "userId", "createdAt")
         self.display = ProjectTable(
             self, "DisplayTable", partition="userId", sort="resultId", **table

@@ -96,7 +96,7 @@ class AccessLogBucket(SecureBucket):
 
 class ProjectTable(ddb.Table):
     """On-demand, encrypted (with `encryption_key` when given), point-in-time recovery; string
-    keys; `ttl` when `ttl=True`.
+    keys; `ttl` when `ttl=True`; a stream of `stream` images when given (live progress).
 
     Deletion protection follows `removal_policy=retain`."""
 
@@ -110,6 +110,7 @@ class ProjectTable(ddb.Table):
         sort: str | None = None,
         ttl: bool = False,
         encryption_key: kms.IKey | None = None,
+        stream: ddb.StreamViewType | None = None,
     ) -> None:
         super().__init__(
             scope,
@@ -125,6 +126,7 @@ class ProjectTable(ddb.Table):
                 point_in_time_recovery_enabled=True
             ),
             time_to_live_attribute=TTL_ATTRIBUTE if ttl else None,
+            stream=stream,
             deletion_protection=settings.removal_policy == "retain",
             removal_policy=settings.cdk_removal_policy,
         )

@@ -149,8 +149,16 @@ def test_config_json_names_what_a_client_needs(tiny):
     status, body = _get(f"{tiny.base_url}/config.json")
     assert status == 200
     config = json.loads(body)
-    assert set(config) == {"apiUrl", "region", "userPoolId", "userPoolClientId", "cognitoEndpoint"}
+    assert set(config) == {
+        "apiUrl",
+        "region",
+        "userPoolId",
+        "userPoolClientId",
+        "cognitoEndpoint",
+        "websocketUrl",
+    }
     assert config["apiUrl"] == f"{tiny.base_url}/prod/"
+    assert config["websocketUrl"] == ""  # the tiny app declares no WebSocket API
     pools = tiny.client("cognito-idp").list_user_pools(MaxResults=10)["UserPools"]
     assert config["userPoolId"] in [p["Id"] for p in pools]
 

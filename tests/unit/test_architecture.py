@@ -444,7 +444,7 @@ def test_no_function_is_longer_than_80_lines():
     assert _long_functions() == []
 
 
-HANDLER_FOLDERS = ("apis", "albums", "sharing", "image_processing", "facechain_codebuild")
+HANDLER_FOLDERS = ("apis", "albums", "sharing", "live", "image_processing", "facechain_codebuild")
 
 
 def _entry_points(path: Path) -> dict[str, str]:

@@ -64,6 +64,7 @@ def test_functions_without_the_imaging_layer_import_from_the_shared_layer_alone(
         "apis": ["agreement", "styles", "upload", "images", "erasure"],
         "albums": ["album_api"],
         "sharing": ["share_steps", "share_keys"],  # share_api: the FaceFlow image
+        "live": ["connections", "publisher"],
         "image_processing": ["face_swap", "face_swap_completion"],
         "facechain_codebuild": ["build_trigger", "build_status", "build_events"],
     }.items():

@@ -27,6 +27,7 @@ def test_app_synthesizes_with_zero_unacknowledged_findings(synth):
         "Functions",
         "Albums",
         "Api",
+        "Live",
         "Monitoring",
         "Training",
     ]

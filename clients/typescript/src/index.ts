@@ -6,6 +6,16 @@ import createClient from "openapi-fetch";
 import type { components, operations, paths } from "./schema.js";
 
 export type { components, operations, paths };
+export {
+  type AlbumStatusMessage,
+  connectLive,
+  type LiveConnection,
+  type LiveMessage,
+  type LiveOptions,
+  type LiveState,
+  type ProcessStatusMessage,
+  type ShareStatusMessage,
+} from "./live.js";
 
 type Json<R> = R extends { content: { "application/json": infer B } } ? B : never;
 type Method<P extends keyof paths> = Exclude<keyof paths[P], "parameters">;

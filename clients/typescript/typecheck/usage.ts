@@ -3,7 +3,11 @@
 import {
   type Agreement,
   ApiError,
+  connectLive,
   createStyleClient,
+  type LiveConnection,
+  type LiveMessage,
+  type LiveState,
   type ProcessProgress,
   type ResultsPage,
   type UploadTicket,
@@ -42,4 +46,22 @@ export async function usage(photo: Blob): Promise<string[]> {
     if (err instanceof ApiError) return [err.code, String(err.status)];
   }
   return [String(agreed), unknownStatus, ...page.items.map((item) => item.url)];
+}
+
+export function live(token: string): LiveConnection {
+  const seen: string[] = [];
+  const connection = connectLive({
+    url: "wss://live.example.com/prod",
+    token: () => token,
+    onMessage: (message: LiveMessage) => {
+      if (message.type === "album.status") seen.push(message.albumId, String(message.photos.pending));
+      else if (message.type === "process.status") seen.push(message.processId, message.status);
+      // @ts-expect-error a share message has no photo counts
+      else seen.push(String(message.photos));
+    },
+    onState: (state: LiveState) => seen.push(state),
+  });
+  // @ts-expect-error the state is read-only
+  connection.state = "open";
+  return connection;
 }

@@ -41,6 +41,16 @@ def client(service: str):
 
 
 @cache
+def client_at(service: str, endpoint_url: str):
+    """A client of one endpoint the caller names (API Gateway's management API is per API)."""
+    import boto3
+    from botocore.config import Config
+
+    retries = Config(retries={"mode": "adaptive", "max_attempts": 5})
+    return boto3.session.Session().client(service, endpoint_url=endpoint_url, config=retries)
+
+
+@cache
 def table(name: str):
     import boto3
 
@@ -50,6 +60,7 @@ def table(name: str):
 def reset() -> None:
     """Forget cached clients (tests switch endpoints and credentials between cases)."""
     client.cache_clear()
+    client_at.cache_clear()
     table.cache_clear()
 
 
