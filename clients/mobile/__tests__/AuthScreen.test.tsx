@@ -85,7 +85,7 @@ test("sign-up asks for the emailed code, confirms it, then signs in", async () =
   const onSignedIn = jest.fn();
   render(<AuthScreen auth={new Auth(LOCAL_CONFIG)} onSignedIn={onSignedIn} />);
   fireEvent.press(screen.getByRole("button", { name: "I need an account" }));
-  expect(screen.getByRole("header")).toHaveTextContent("Create an account");
+  expect(screen.getByRole("heading")).toHaveTextContent("Create an account");
   fill();
   fireEvent.press(screen.getByRole("button", { name: "Sign up" }));
   expect(await screen.findByText(/We sent a code to ada@example.com/)).toBeTruthy();
@@ -112,5 +112,5 @@ test("a password Cognito's policy refuses is explained on the sign-up form", asy
   fill("ada@example.com", "short");
   fireEvent.press(screen.getByRole("button", { name: "Sign up" }));
   expect(await screen.findByRole("alert")).toHaveTextContent(/Password not long enough/);
-  expect(screen.getByRole("header")).toHaveTextContent("Create an account");
+  expect(screen.getByRole("heading")).toHaveTextContent("Create an account");
 });

@@ -95,5 +95,5 @@ export function stubNetwork(routes: Record<string, Route | Answer>) {
 
   const of = (method: string, path: RegExp | string) =>
     sent.filter((r) => r.method === method && (typeof path === "string" ? r.path === path : path.test(r.path)));
-  return { sent, of, cognito: (target: string) => sent.filter((r) => r.target === target) };
+  return { sent, of, fetch: fetchStub, cognito: (target: string) => sent.filter((r) => r.target === target) };
 }

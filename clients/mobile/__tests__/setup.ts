@@ -1,8 +1,9 @@
 // The native modules jest cannot load, as their own packages document: AsyncStorage's in-memory
-// mock (the real JS API over a Map).
+// mock (the real JS API over a Map), the safe-area insets of a device.
 jest.mock("@react-native-async-storage/async-storage", () =>
   require("@react-native-async-storage/async-storage/jest/async-storage-mock"),
 );
+jest.mock("react-native-safe-area-context", () => require("react-native-safe-area-context/jest/mock").default);
 
 // Where config.json is (a phone's EXPO_PUBLIC_CONFIG_URL); the network stub answers it.
 process.env.EXPO_PUBLIC_CONFIG_URL = "http://backend.test/config.json";

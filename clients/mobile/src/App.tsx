@@ -2,7 +2,8 @@
 // → styled portraits) and Albums (FaceFlow). Plain state, no navigation library: five screens.
 import { StatusBar } from "expo-status-bar";
 import { useCallback, useEffect, useMemo, useState } from "react";
-import { SafeAreaView, ScrollView, View } from "react-native";
+import { ScrollView, View } from "react-native";
+import { SafeAreaProvider, SafeAreaView } from "react-native-safe-area-context";
 
 import { createApi } from "./api";
 import { Auth, type Session } from "./auth";
@@ -65,9 +66,9 @@ export default function App() {
   } else {
     body = (
       <Screen title={tab === "style" ? "Style" : "Albums"}>
-        <View style={styles.row} accessibilityRole="tablist">
+        <View style={styles.row} role="tablist">
           {(["style", "albums"] as const).map((t) => (
-            <View key={t} accessibilityRole="tab" accessibilityState={{ selected: tab === t }}>
+            <View key={t} role="tab" aria-selected={tab === t}>
               <Button kind={tab === t ? "primary" : "secondary"} label={t === "style" ? "Style" : "Albums"} onPress={() => setTab(t)} />
             </View>
           ))}
@@ -79,9 +80,11 @@ export default function App() {
     );
   }
   return (
-    <SafeAreaView style={{ flex: 1, backgroundColor: c.bg }}>
-      <StatusBar style="auto" />
-      <ScrollView contentContainerStyle={{ flexGrow: 1 }}>{body}</ScrollView>
-    </SafeAreaView>
+    <SafeAreaProvider>
+      <SafeAreaView style={{ flex: 1, backgroundColor: c.bg }}>
+        <StatusBar style="auto" />
+        <ScrollView contentContainerStyle={{ flexGrow: 1 }}>{body}</ScrollView>
+      </SafeAreaView>
+    </SafeAreaProvider>
   );
 }

@@ -27,7 +27,7 @@ export function Screen({ title, children }: { title: string; children: ReactNode
   const c = usePalette();
   return (
     <View style={[styles.screen, { backgroundColor: c.bg }]}>
-      <Text accessibilityRole="header" style={[styles.title, { color: c.fg }]}>
+      <Text role="heading" style={[styles.title, { color: c.fg }]}>
         {title}
       </Text>
       {children}
@@ -38,7 +38,7 @@ export function Screen({ title, children }: { title: string; children: ReactNode
 export function Heading({ children }: { children: ReactNode }) {
   const c = usePalette();
   return (
-    <Text accessibilityRole="header" style={[styles.heading, { color: c.fg }]}>
+    <Text role="heading" style={[styles.heading, { color: c.fg }]}>
       {children}
     </Text>
   );
@@ -58,7 +58,7 @@ export function ErrorNote({ message }: { message: string | null }) {
   const c = usePalette();
   if (!message) return null;
   return (
-    <Text accessibilityRole="alert" accessibilityLiveRegion="assertive" style={[styles.body, { color: c.danger }]}>
+    <Text role="alert" aria-live="assertive" style={[styles.body, { color: c.danger }]}>
       {message}
     </Text>
   );
@@ -67,7 +67,7 @@ export function ErrorNote({ message }: { message: string | null }) {
 export function Busy({ label }: { label: string }) {
   const c = usePalette();
   return (
-    <View style={styles.row} accessible accessibilityLabel={label} accessibilityRole="progressbar">
+    <View style={styles.row} accessible aria-label={label} role="progressbar" aria-busy>
       <ActivityIndicator color={c.accent} />
       <Text style={[styles.body, { color: c.muted }]}>{label}</Text>
     </View>
@@ -87,10 +87,10 @@ export function Button({ label, onPress, disabled, kind = "primary", hint }: But
   const filled = kind === "primary";
   return (
     <Pressable
-      accessibilityRole="button"
-      accessibilityLabel={label}
+      role="button"
+      aria-label={label}
       accessibilityHint={hint}
-      accessibilityState={{ disabled: Boolean(disabled) }}
+      aria-disabled={Boolean(disabled)}
       disabled={disabled}
       onPress={onPress}
       style={({ pressed }) => [
@@ -114,9 +114,9 @@ export function Chip({ label, checked, onToggle, children }: { label: string; ch
   const c = usePalette();
   return (
     <Pressable
-      accessibilityRole="checkbox"
-      accessibilityLabel={label}
-      accessibilityState={{ checked }}
+      role="checkbox"
+      aria-label={label}
+      aria-checked={checked}
       onPress={onToggle}
       style={[styles.chip, { borderColor: checked ? c.accent : c.border, backgroundColor: checked ? c.card : "transparent" }]}
     >
@@ -132,7 +132,7 @@ export function Field({ label, ...props }: TextInputProps & { label: string }) {
     <View style={styles.field}>
       <Text style={[styles.body, { color: c.fg }]}>{label}</Text>
       <TextInput
-        accessibilityLabel={label}
+        aria-label={label}
         placeholderTextColor={c.muted}
         style={[styles.input, { color: c.fg, borderColor: c.border, backgroundColor: c.card }]}
         {...props}
@@ -148,9 +148,11 @@ export function Bar({ value, max, label }: { value: number; max: number; label: 
   return (
     <View
       accessible
-      accessibilityRole="progressbar"
-      accessibilityLabel={label}
-      accessibilityValue={{ min: 0, max: 100, now: pct }}
+      role="progressbar"
+      aria-label={label}
+      aria-valuemin={0}
+      aria-valuemax={100}
+      aria-valuenow={pct}
       style={[styles.bar, { backgroundColor: c.card, borderColor: c.border }]}
     >
       <View style={{ width: `${pct}%`, height: "100%", backgroundColor: c.accent }} />

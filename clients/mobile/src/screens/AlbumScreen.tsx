@@ -120,7 +120,7 @@ export function AlbumScreen({ api, album, onBack }: { api: Api; album: Album; on
       <View style={styles.row}>
         {photos.map((p) =>
           p.thumbnailUrl ? (
-            <Image key={p.photoId} source={{ uri: p.thumbnailUrl }} style={styles.face} alt={`${p.fileName}: ${p.status.toLowerCase()}`} accessibilityLabel={`${p.fileName}: ${p.status.toLowerCase()}`} />
+            <Image key={p.photoId} source={{ uri: p.thumbnailUrl }} style={styles.face} alt={`${p.fileName}: ${p.status.toLowerCase()}`} aria-label={`${p.fileName}: ${p.status.toLowerCase()}`} />
           ) : (
             <Body key={p.photoId} muted>{`${p.fileName}: ${p.status.toLowerCase()}${p.error ? ` (${p.error.message})` : ""}`}</Body>
           ),

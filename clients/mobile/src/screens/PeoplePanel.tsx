@@ -55,7 +55,7 @@ export function PeoplePanel({ api, albumId, reloadKey }: { api: Api; albumId: st
   const toggle = (id: string) =>
     setSelected((now) => (now.includes(id) ? now.filter((x) => x !== id) : [...now, id]));
   return (
-    <View style={{ gap: 10 }} accessibilityState={{ busy }}>
+    <View style={{ gap: 10 }} aria-busy={busy}>
       {people.length ? null : <Body muted>No people found yet.</Body>}
       <View style={styles.row}>
         {people.map((c) => (

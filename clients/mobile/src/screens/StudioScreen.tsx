@@ -150,7 +150,7 @@ export function StudioScreen({ api, userId }: { api: Api; userId: string }) {
       <View style={styles.row}>
         {results?.map((r) => (
           <View key={`${r.processId}/${r.resourceId}`} testID="result" style={{ gap: 4 }}>
-            <Image source={{ uri: r.url }} style={styles.thumb} alt={`Result in style ${r.resourceId}`} accessibilityLabel={`Result in style ${r.resourceId}`} />
+            <Image source={{ uri: r.url }} style={styles.thumb} alt={`Result in style ${r.resourceId}`} aria-label={`Result in style ${r.resourceId}`} />
             <Body muted>{r.resourceId}</Body>
           </View>
         ))}
@@ -167,7 +167,7 @@ function ProcessView({ progress }: { progress: Progress }) {
         ? "Styling done."
         : `Styling… (${progress.status.toLowerCase()})`;
   return (
-    <View accessibilityLiveRegion="polite" style={{ gap: 4 }} testID="process">
+    <View aria-live="polite" style={{ gap: 4 }} testID="process">
       {progress.status === "FAILED" ? <ErrorNote message={head} /> : <Body>{head}</Body>}
       {Object.entries(progress.styles).map(([id, s]) => {
         // A process that failed before styling never started its styles: say so, not "pending".

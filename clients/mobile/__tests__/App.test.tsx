@@ -1,0 +1,58 @@
+import { fireEvent, render, screen } from "@testing-library/react-native";
+import * as ReactNative from "react-native";
+
+import App from "../src/App";
+import { ID_TOKEN, LOCAL_CONFIG, stubNetwork } from "./network";
+
+const TOKENS = { AuthenticationResult: { IdToken: ID_TOKEN, AccessToken: ID_TOKEN, RefreshToken: "r" } };
+const SIGNED_IN = {
+  "cognito InitiateAuth": { body: TOKENS },
+  "GET /agree": { body: { agreed: false, termsVersion: "v1" } },
+  "POST /agree": { status: 201, body: { agreed: true, termsVersion: "v1", agreedAt: "2026-12-01T00:00:00Z" } },
+  "GET /apis/styles": { body: { items: [] } },
+  "GET /apis/images/user-1": { body: { items: [], nextToken: null } },
+  "GET /albums": { body: { items: [], nextToken: null } },
+};
+
+test("a config.json that cannot be read is said, and trying again connects", async () => {
+  let tries = 0;
+  stubNetwork({ "GET /config.json": () => (++tries === 1 ? { status: 404, body: {} } : { body: LOCAL_CONFIG }) });
+  render(<App />);
+  expect(screen.getByLabelText("Connecting…")).toBeTruthy();
+  expect(await screen.findByRole("alert")).toHaveTextContent("Could not load http://backend.test/config.json (HTTP 404).");
+  fireEvent.press(screen.getByRole("button", { name: "Try again" }));
+  expect(await screen.findByRole("heading", { name: "Sign in" })).toBeTruthy();
+});
+
+test("a config.json without the Cognito client is refused by name", async () => {
+  stubNetwork({ "GET /config.json": { body: { ...LOCAL_CONFIG, userPoolClientId: "" } } });
+  render(<App />);
+  expect(await screen.findByRole("alert")).toHaveTextContent("http://backend.test/config.json has no userPoolClientId.");
+});
+
+test("sign in, agree, switch tabs, sign out", async () => {
+  const net = stubNetwork({ "GET /config.json": { body: LOCAL_CONFIG }, ...SIGNED_IN });
+  render(<App />);
+  fireEvent.changeText(await screen.findByLabelText("Email"), "ada@example.com");
+  fireEvent.changeText(screen.getByLabelText("Password"), "Correct-Horse-9!");
+  fireEvent.press(screen.getByRole("button", { name: "Sign in" }));
+  fireEvent.press(await screen.findByRole("button", { name: "I agree" }));
+  expect(await screen.findByText("Signed in as ada@example.com")).toBeTruthy();
+  expect(await screen.findByText("No styles are available yet.")).toBeTruthy();
+  // Every API call carries the Cognito ID token.
+  const apiCalls = (net.fetch.mock.calls as [Request][]).map(([r]) => r).filter((r) => r instanceof Request);
+  expect(apiCalls.length).toBeGreaterThan(2);
+  for (const r of apiCalls) expect(r.headers.get("Authorization")).toBe(ID_TOKEN);
+  fireEvent.press(screen.getByRole("button", { name: "Albums" }));
+  expect(await screen.findByText("No albums yet: create one above.")).toBeTruthy();
+  fireEvent.press(screen.getByRole("button", { name: "Sign out" }));
+  expect(await screen.findByRole("heading", { name: "Sign in" })).toBeTruthy();
+});
+
+test("follows the OS's dark setting", async () => {
+  jest.spyOn(ReactNative, "useColorScheme").mockReturnValue("dark");
+  stubNetwork({ "GET /config.json": { body: LOCAL_CONFIG } });
+  render(<App />);
+  const title = await screen.findByRole("heading", { name: "Sign in" });
+  expect(title).toHaveStyle({ color: "#eef1f4" });
+});
