@@ -15,7 +15,8 @@ from local import seed
 from local.album_client import content_type, real_photos
 from local.client import User, jpeg
 from local.photos import astronaut
-from tests.e2e.test_browser import _wait, browser  # noqa: F401 (the fixture)
+from tests.e2e.test_browser import _wait as _until
+from tests.e2e.test_browser import browser  # noqa: F401 (the fixture)
 from tests.typescript import ROOT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.slow]
@@ -32,6 +33,17 @@ def built_export() -> None:
     newest = max(s.stat().st_mtime for s in sources)
     if not EXPORT.is_file() or EXPORT.stat().st_mtime < newest:
         pytest.fail("clients/mobile/dist is missing or stale: run `make mobile` (make test does)")
+
+
+def _wait(driver, condition, timeout: float = 30):
+    """Waits as the other browser tests do; a timeout fails with what the app showed then."""
+    from selenium.common.exceptions import TimeoutException
+
+    try:
+        return _until(driver, condition, timeout)
+    except TimeoutException:
+        driver.save_screenshot(str(SCREENSHOTS / "mobile-failure.png"))
+        pytest.fail(f"timed out; the app shows:\n{_text(driver)}")
 
 
 def _control(driver, role: str, label: str):
@@ -52,8 +64,9 @@ def _text(driver) -> str:
 
 
 def _pick(driver, paths: list[Path]) -> None:
-    """expo-image-picker on the web adds a hidden file input and clicks it; Chromium headless
-    shows no dialog, so the files are given to that input as a person would choose them."""
+    """expo-image-picker on the web adds a hidden file input and clicks it. Headless Chromium
+    would cancel the file chooser at once; intercepted (CDP), it stays open, and the files are
+    given to that input as a person would choose them."""
     from selenium.webdriver.common.by import By
 
     inputs = _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="file-input"]'))
@@ -75,6 +88,8 @@ def test_sign_in_style_a_selfie_then_upload_an_album_and_see_its_people(
     from selenium.webdriver.common.by import By
 
     built_export()
+    browser.execute_cdp_cmd("Page.enable", {})
+    browser.execute_cdp_cmd("Page.setInterceptFileChooserDialog", {"enabled": True})
     # The account: the app's own sign-up waits for the code Cognito mails, which moto never
     # sends; the local runtime's helper signs up and confirms (docs/local.md).
     user = User.sign_up(backend)

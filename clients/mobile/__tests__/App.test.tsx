@@ -30,6 +30,18 @@ test("a config.json without the Cognito client is refused by name", async () => 
   expect(await screen.findByRole("alert")).toHaveTextContent("http://backend.test/config.json has no userPoolClientId.");
 });
 
+test("a phone built for a deployed stack takes its outputs from EXPO_PUBLIC_CONFIG", async () => {
+  const net = stubNetwork({});
+  process.env.EXPO_PUBLIC_CONFIG = JSON.stringify({ ...LOCAL_CONFIG, cognitoEndpoint: undefined });
+  try {
+    render(<App />);
+    expect(await screen.findByRole("heading", { name: "Sign in" })).toBeTruthy();
+  } finally {
+    delete process.env.EXPO_PUBLIC_CONFIG;
+  }
+  expect(net.sent).toEqual([]); // nothing fetched
+});
+
 test("sign in, agree, switch tabs, sign out", async () => {
   const net = stubNetwork({ "GET /config.json": { body: LOCAL_CONFIG }, ...SIGNED_IN });
   render(<App />);
