@@ -64,8 +64,10 @@ $(MOBILE_WEB): $(CDK) $(CLIENT_DIST) $(MOBILE_SOURCES)
 mobile: $(MOBILE_WEB)
 	@echo "$(MOBILE)/dist: $$(cat $(MOBILE)/dist/_expo/static/js/web/*.js | gzip -9 | wc -c) bytes of JavaScript gzipped"
 
-# The app's jest tests (jest-expo, React Native Testing Library; only the network is stubbed).
+# The app type-checked, and its jest tests (jest-expo, React Native Testing Library; only the
+# network, the OS photo picker and native storage are stood in for).
 mobile-test: $(CDK) $(CLIENT_DIST)
+	npm run --silent --workspace $(MOBILE) typecheck
 	npm test --silent --workspace $(MOBILE) -- --ci
 
 # After docs/openapi.json changes: regenerate the client's types, type-check the wrapper against
