@@ -73,6 +73,14 @@ def _pick(driver, paths: list[Path]) -> None:
     inputs[-1].send_keys("\n".join(str(p) for p in paths))
 
 
+def _labels(driver, role: str) -> list[str]:
+    return driver.execute_script(
+        "return [...document.querySelectorAll(`[role=${arguments[0]}]`)]"
+        ".map(e => e.getAttribute('aria-label'))",
+        role,
+    )
+
+
 def _checked(driver) -> list[str]:
     return driver.execute_script(
         "return [...document.querySelectorAll('[role=checkbox][aria-checked=true]')]"
@@ -165,3 +173,37 @@ def test_sign_in_style_a_selfie_then_upload_an_album_and_see_its_people(
     )
     assert "No people found yet." not in _text(browser)
     browser.save_screenshot(str(SCREENSHOTS / "mobile-album.png"))
+
+    # One person: name them, then share their photos (the count the API previews first).
+    first = next(label for label in _labels(browser, "checkbox") if people.match(label))
+    faces = first.rsplit(", ", 1)[1]
+    _control(browser, "checkbox", first).click()
+    field = _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, 'input[aria-label="Name"]'))
+    field[0].send_keys("Ada")
+    _control(browser, "button", "Save name").click()
+    _wait(browser, lambda d: f"Ada, {faces}" in _labels(d, "checkbox"))
+    _wait(browser, lambda d: re.search(r"\d+ photos? of Ada will be shared\.", _text(d)))
+    recipients = browser.find_element(By.CSS_SELECTOR, 'input[aria-label="Recipients (emails)"]')
+    recipients.send_keys("friend@example.com")
+    _control(browser, "button", "Share").click()
+    _wait(browser, lambda d: "with friend@example.com" in _text(d))
+    # As on a phone, light and dark (the OS setting, here Chromium's emulated media).
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 390, "height": 1400, "deviceScaleFactor": 1, "mobile": True},
+    )
+    browser.save_screenshot(str(SCREENSHOTS / "mobile-people-light.png"))
+    browser.execute_cdp_cmd(
+        "Emulation.setEmulatedMedia",
+        {"features": [{"name": "prefers-color-scheme", "value": "dark"}]},
+    )
+    dark = "rgb(16, 18, 21)"  # the dark palette's background (clients/mobile/src/ui.tsx)
+    _wait(
+        browser,
+        lambda d: d.execute_script(
+            "return [...document.querySelectorAll('div')]"
+            ".some(e => getComputedStyle(e).backgroundColor === arguments[0])",
+            dark,
+        ),
+    )
+    browser.save_screenshot(str(SCREENSHOTS / "mobile-people-dark.png"))

@@ -67,15 +67,15 @@ test("a selfie from the camera is uploaded, followed style by style, and its res
   fireEvent.press(screen.getByRole("checkbox", { name: "teal-city" }));
   fireEvent.press(screen.getByRole("checkbox", { name: "pastel-spring" }));
   fireEvent.press(screen.getByRole("button", { name: "Take a selfie" }));
-  expect(await screen.findByText("s1: swapping")).toBeTruthy();
-  expect(screen.getByText("s2: pending")).toBeTruthy();
+  expect(await screen.findByText("noir-editorial: swapping")).toBeTruthy();
+  expect(screen.getByText("golden-hour: pending")).toBeTruthy();
   expect(await screen.findByText("Styling done.", {}, { timeout: 5000 })).toBeTruthy();
   expect(picker.launchCameraAsync).toHaveBeenCalledWith(expect.objectContaining({ cameraType: "front" }));
   expect(net.of("POST", "/apis/images/upload")[0]!.body).toEqual({ contentType: "image/jpeg", resourceIds: ["s1", "s2"] });
   const form = net.of("POST", "/bucket")[0]!.body as FormData;
   expect([...form.keys()]).toEqual(["key", "policy", "file"]); // S3 reads the file last
   expect(await screen.findAllByTestId("result")).toHaveLength(2);
-  expect(screen.getByLabelText("Result in style s2")).toBeTruthy();
+  expect(screen.getByLabelText("Result in style golden-hour")).toBeTruthy();
 });
 
 test("a failed process says why, and which styles never started", async () => {
@@ -98,7 +98,7 @@ test("a failed process says why, and which styles never started", async () => {
   await screen.findByText("Pick up to 4 (4 picked).");
   fireEvent.press(screen.getByRole("button", { name: "Choose a selfie" }));
   expect(await screen.findByRole("alert")).toHaveTextContent("Styling failed: No face was found in the photo");
-  expect(within(screen.getByTestId("process")).getByText("s1: not started")).toBeTruthy();
+  expect(within(screen.getByTestId("process")).getByText("noir-editorial: not started")).toBeTruthy();
 });
 
 test("a refused upload shows the API's message and code, and S3's refusal its own", async () => {

@@ -7,7 +7,7 @@ import { AppState, Image, View } from "react-native";
 import { type Album, type AlbumStatus, type Api, describe, type Photo } from "../api";
 import { pickPhotos } from "../pick";
 import { AlbumUploader, type FileProgress, pendingUploads, type PickedFile } from "../uploads";
-import { Bar, Body, Busy, Button, ErrorNote, Heading, Screen, styles } from "../ui";
+import { Bar, Body, Busy, Button, ErrorNote, Heading, styles } from "../ui";
 import { PeoplePanel } from "./PeoplePanel";
 
 const POLL_MS = 1500;
@@ -97,7 +97,8 @@ export function AlbumScreen({ api, album, onBack }: { api: Api; album: Album; on
 
   const rows = Object.values(files);
   return (
-    <Screen title={album.name}>
+    <View style={{ gap: 12 }}>
+      <Heading>{album.name}</Heading>
       <View style={styles.row}>
         <Button kind="secondary" label="All albums" onPress={onBack} />
         <Button label="Add photos" onPress={add} disabled={uploading} />
@@ -128,7 +129,7 @@ export function AlbumScreen({ api, album, onBack }: { api: Api; album: Album; on
       </View>
       <Heading>People</Heading>
       <PeoplePanel api={api} albumId={albumId} reloadKey={jobsKey} />
-    </Screen>
+    </View>
   );
 }
 

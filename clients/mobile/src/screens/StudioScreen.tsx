@@ -120,6 +120,9 @@ export function StudioScreen({ api, userId }: { api: Api; userId: string }) {
     );
   }
   const working = phase === "uploading" || phase === "styling";
+  // Styles by the name their chips show (a result names its style's resourceId).
+  const names = Object.fromEntries(stylesList.map((s) => [s.resourceId, s.theme]));
+  const nameOf = (id: string) => names[id] ?? id;
   return (
     <View style={{ gap: 12 }}>
       <Heading>Styles</Heading>
@@ -142,7 +145,7 @@ export function StudioScreen({ api, userId }: { api: Api; userId: string }) {
         <Button kind="secondary" label="Choose a selfie" onPress={() => pick("library")} disabled={working || !picked.length} />
       </View>
       {phase === "uploading" ? <Busy label="Uploading your selfie…" /> : null}
-      {progress ? <ProcessView progress={progress} /> : null}
+      {progress ? <ProcessView progress={progress} names={names} /> : null}
       <ErrorNote message={error} />
       <Heading>Your results</Heading>
       {results === null ? <Busy label="Loading results…" /> : null}
@@ -150,8 +153,8 @@ export function StudioScreen({ api, userId }: { api: Api; userId: string }) {
       <View style={styles.row}>
         {results?.map((r) => (
           <View key={`${r.processId}/${r.resourceId}`} testID="result" style={{ gap: 4 }}>
-            <Image source={{ uri: r.url }} style={styles.thumb} alt={`Result in style ${r.resourceId}`} aria-label={`Result in style ${r.resourceId}`} />
-            <Body muted>{r.resourceId}</Body>
+            <Image source={{ uri: r.url }} style={styles.thumb} alt={`Result in style ${nameOf(r.resourceId)}`} aria-label={`Result in style ${nameOf(r.resourceId)}`} />
+            <Body muted>{nameOf(r.resourceId)}</Body>
           </View>
         ))}
       </View>
@@ -159,7 +162,7 @@ export function StudioScreen({ api, userId }: { api: Api; userId: string }) {
   );
 }
 
-function ProcessView({ progress }: { progress: Progress }) {
+function ProcessView({ progress, names }: { progress: Progress; names: Record<string, string> }) {
   const head =
     progress.status === "FAILED"
       ? `Styling failed: ${progress.error?.message ?? "see each style"}`
@@ -174,7 +177,7 @@ function ProcessView({ progress }: { progress: Progress }) {
         const shown = progress.status === "FAILED" && s.status === "PENDING" ? "not started" : s.status.toLowerCase();
         return (
           <Body key={id} muted testID={`style-${id}`}>
-            {`${id}: ${shown}${s.error ? ` (${s.error.message})` : ""}`}
+            {`${names[id] ?? id}: ${shown}${s.error ? ` (${s.error.message})` : ""}`}
           </Body>
         );
       })}
