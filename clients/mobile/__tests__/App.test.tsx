@@ -2,7 +2,7 @@ import { fireEvent, render, screen } from "@testing-library/react-native";
 import * as ReactNative from "react-native";
 
 import App from "../src/App";
-import { ID_TOKEN, LOCAL_CONFIG, stubNetwork } from "./network";
+import { ID_TOKEN, jwt, LOCAL_CONFIG, stubNetwork } from "./network";
 
 const TOKENS = { AuthenticationResult: { IdToken: ID_TOKEN, AccessToken: ID_TOKEN, RefreshToken: "r" } };
 const SIGNED_IN = {
@@ -59,6 +59,30 @@ test("sign in, agree, switch tabs, sign out", async () => {
   expect(await screen.findByText("No albums yet: create one above.")).toBeTruthy();
   fireEvent.press(screen.getByRole("button", { name: "Sign out" }));
   expect(await screen.findByRole("heading", { name: "Sign in" })).toBeTruthy();
+});
+
+test("an expired ID token is renewed with the refresh token before the next call", async () => {
+  const now = Math.floor(Date.now() / 1000);
+  // Cognito's tokens last minutes: this one is past its expiry as soon as it is issued.
+  const expired = jwt({ sub: "user-1", email: "ada@example.com", iat: now, exp: now });
+  const fresh = jwt({ sub: "user-1", email: "ada@example.com", iat: now, exp: now + 900 });
+  const net = stubNetwork({
+    "GET /config.json": { body: LOCAL_CONFIG },
+    ...SIGNED_IN,
+    "cognito InitiateAuth": (req) =>
+      req.body.AuthFlow === "REFRESH_TOKEN_AUTH"
+        ? { body: { AuthenticationResult: { IdToken: fresh, AccessToken: fresh } } }
+        : { body: { AuthenticationResult: { IdToken: expired, AccessToken: expired, RefreshToken: "refresh-1" } } },
+  });
+  render(<App />);
+  fireEvent.changeText(await screen.findByLabelText("Email"), "ada@example.com");
+  fireEvent.changeText(screen.getByLabelText("Password"), "Correct-Horse-9!");
+  fireEvent.press(screen.getByRole("button", { name: "Sign in" }));
+  expect(await screen.findByRole("button", { name: "I agree" })).toBeTruthy();
+  const refresh = net.cognito("InitiateAuth").find((r) => r.body.AuthFlow === "REFRESH_TOKEN_AUTH");
+  expect(refresh!.body.AuthParameters.REFRESH_TOKEN).toBe("refresh-1");
+  const agree = (net.fetch.mock.calls as [Request][]).map(([r]) => r).find((r) => r instanceof Request);
+  expect(agree!.headers.get("Authorization")).toBe(fresh);
 });
 
 test("follows the OS's dark setting", async () => {

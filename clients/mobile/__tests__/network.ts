@@ -28,7 +28,12 @@ export function jwt(claims: Record<string, unknown>): string {
   return `${part({ alg: "none" })}.${part(claims)}.sig`;
 }
 
-export const ID_TOKEN = jwt({ sub: "user-1", email: "ada@example.com", exp: 4102444800 });
+export const ID_TOKEN = jwt({
+  sub: "user-1",
+  email: "ada@example.com",
+  iat: Math.floor(Date.now() / 1000),
+  exp: 4102444800,
+});
 
 export function apiError(status: number, code: string, message: string): Answer {
   return { status, body: { error: { code, message } } };

@@ -34,8 +34,8 @@ export default function App() {
 
   const auth = useMemo(() => (config ? new Auth(config) : null), [config]);
   const api = useMemo(
-    () => (config && session ? createApi(config.apiUrl, () => session.idToken) : null),
-    [config, session],
+    () => (config && auth && session ? createApi(config.apiUrl, () => auth.token()) : null),
+    [config, auth, session],
   );
   const onAgreed = useCallback(() => setAgreed(true), []);
   const signOut = () => {

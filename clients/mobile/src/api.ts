@@ -34,7 +34,7 @@ function unwrap<T>(result: Outcome<T>): T {
   );
 }
 
-export function createApi(apiUrl: string, token: () => string | null) {
+export function createApi(apiUrl: string, token: () => string | null | Promise<string | null>) {
   const style = createStyleClient({
     baseUrl: apiUrl,
     token,

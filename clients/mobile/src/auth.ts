@@ -6,6 +6,7 @@ import {
   CognitoUser,
   CognitoUserAttribute,
   CognitoUserPool,
+  type CognitoUserSession,
   type ICognitoStorage,
 } from "amazon-cognito-identity-js";
 
@@ -113,6 +114,20 @@ export class Auth {
           reject(new AuthError("MFA_REQUIRED", "This account uses an authenticator app: not supported here yet.")),
         newPasswordRequired: () =>
           reject(new AuthError("NEW_PASSWORD_REQUIRED", "Set a new password on the web page first.")),
+      });
+    });
+  }
+
+  /** The ID token for the next request: Cognito's tokens last minutes (the stack's
+   * token_validity_minutes, 15 by default), so an expired one is renewed first with the refresh
+   * token. null when signed out. */
+  token(): Promise<string | null> {
+    const user = this.user;
+    if (!user) return Promise.resolve(null);
+    return new Promise((resolve, reject) => {
+      user.getSession((err: Error | null, session: CognitoUserSession | null) => {
+        if (err || !session) reject(asAuthError(err ?? new Error("Sign in again.")));
+        else resolve(session.getIdToken().getJwtToken());
       });
     });
   }
