@@ -59,3 +59,11 @@ def test_the_web_export_is_built_offline_and_served_where_config_json_is():
     app = json.loads((MOBILE / "app.json").read_text())["expo"]
     assert app["experiments"]["baseUrl"] == "/mobile"  # local/server.py serves it there
     assert app["userInterfaceStyle"] == "automatic"  # light and dark, as the OS says
+
+
+def test_text_follows_the_os_font_scale():
+    # React Native scales text with the OS setting unless told not to; nothing here tells it.
+    for source in SOURCES:
+        text = source.read_text()
+        for opt_out in ("allowFontScaling", "maxFontSizeMultiplier"):
+            assert opt_out not in text, f"{source.relative_to(ROOT)}: {opt_out}"
