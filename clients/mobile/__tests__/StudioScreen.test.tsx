@@ -145,3 +145,25 @@ test("styles that fail to load can be loaded again; no styles is said plainly", 
   expect(await screen.findByText("No styles are available yet.")).toBeTruthy();
   expect(screen.getByRole("button", { name: "Take a selfie" })).toBeDisabled();
 });
+
+test("deleting my data asks first, then erases everything and empties the gallery", async () => {
+  let erased = false;
+  const net = stubNetwork({
+    "GET /apis/styles": STYLES,
+    "GET /apis/images/user-1": () => ({ body: { items: erased ? [] : [result("s1")], nextToken: null } }),
+    "DELETE /apis/images/user-1": () => {
+      erased = true;
+      return { body: { userId: "user-1", deleted: {} } };
+    },
+  });
+  render(<StudioScreen api={api()} userId="user-1" />);
+  expect(await screen.findAllByTestId("result")).toHaveLength(1);
+  fireEvent.press(screen.getByRole("button", { name: "Delete my photos and results" }));
+  fireEvent.press(screen.getByRole("button", { name: "Keep them" }));
+  expect(net.of("DELETE", "/apis/images/user-1")).toHaveLength(0);
+  fireEvent.press(screen.getByRole("button", { name: "Delete my photos and results" }));
+  fireEvent.press(screen.getByRole("button", { name: "Yes, delete everything" }));
+  expect(await screen.findByText("Your photos and results were deleted.")).toBeTruthy();
+  expect(screen.getByText("No results yet.")).toBeTruthy();
+  expect(net.of("DELETE", "/apis/images/user-1")).toHaveLength(1);
+});

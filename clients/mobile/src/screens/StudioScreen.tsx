@@ -22,6 +22,7 @@ export function StudioScreen({ api, userId }: { api: Api; userId: string }) {
   const [progress, setProgress] = useState<Progress | null>(null);
   const [phase, setPhase] = useState<Phase>("idle");
   const [error, setError] = useState<string | null>(null);
+  const [erasing, setErasing] = useState<"no" | "asking" | "busy" | "done">("no");
   const alive = useRef(true);
   useEffect(() => () => void (alive.current = false), []);
 
@@ -105,6 +106,21 @@ export function StudioScreen({ api, userId }: { api: Api; userId: string }) {
     }
   };
 
+  // Two steps, not a system dialog: the web export has none (Alert is a no-op there).
+  const erase = async () => {
+    setErasing("busy");
+    setError(null);
+    try {
+      await api.style.eraseUserData(userId);
+      setProgress(null);
+      await loadResults();
+      setErasing("done");
+    } catch (err) {
+      setError(describe(err));
+      setErasing("no");
+    }
+  };
+
   if (!stylesList) {
     return (
       <View style={{ gap: 12 }}>
@@ -158,6 +174,16 @@ export function StudioScreen({ api, userId }: { api: Api; userId: string }) {
           </View>
         ))}
       </View>
+      {erasing === "asking" ? (
+        <View style={styles.row}>
+          <Body>Delete every selfie and result of yours? This cannot be undone.</Body>
+          <Button kind="danger" label="Yes, delete everything" onPress={erase} />
+          <Button kind="secondary" label="Keep them" onPress={() => setErasing("no")} />
+        </View>
+      ) : (
+        <Button kind="danger" label="Delete my photos and results" disabled={working || erasing === "busy"} onPress={() => setErasing("asking")} />
+      )}
+      {erasing === "done" ? <Body>Your photos and results were deleted.</Body> : null}
     </View>
   );
 }
