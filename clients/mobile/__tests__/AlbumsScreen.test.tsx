@@ -173,3 +173,24 @@ test("a refused photo fails alone with the API's reason; the album's status is f
   await waitFor(() => expect(screen.getByTestId("album-status")).toHaveTextContent(/^Processing: 1 photos.*1 pending/), { timeout: 5000 });
   expect(within(screen.getByTestId("upload-row")).getByRole("progressbar")).toBeTruthy();
 });
+
+test("an upload remembered from before that the API says is done is forgotten", async () => {
+  const AsyncStorage = require("@react-native-async-storage/async-storage");
+  await AsyncStorage.setItem(
+    "albumUploads",
+    JSON.stringify({
+      "old.jpg|10": { albumId: "a1", photoId: "old", name: "old.jpg", size: 10, type: "image/jpeg", uri: "http://device.test/old.jpg" },
+    }),
+  );
+  stubNetwork({
+    "GET /albums": { body: { items: [ALBUM], nextToken: null } },
+    ...QUIET,
+    "GET /albums/a1/photos/old/upload": apiError(409, "ALREADY_UPLOADED", "This photo is uploaded already"),
+  });
+  await openHoliday();
+  expect(await screen.findByText("Unfinished uploads: old.jpg.")).toBeTruthy();
+  fireEvent.press(screen.getByRole("button", { name: "Resume uploads" }));
+  expect(await screen.findByText("old.jpg: failed (This photo is uploaded already (ALREADY_UPLOADED))")).toBeTruthy();
+  await waitFor(() => expect(screen.queryByText(/Unfinished uploads/)).toBeNull());
+  expect(await pendingUploads()).toEqual({});
+});

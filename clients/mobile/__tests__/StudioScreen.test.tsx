@@ -70,7 +70,9 @@ test("a selfie from the camera is uploaded, followed style by style, and its res
   expect(await screen.findByText("noir-editorial: swapping")).toBeTruthy();
   expect(screen.getByText("golden-hour: pending")).toBeTruthy();
   expect(await screen.findByText("Styling done.", {}, { timeout: 5000 })).toBeTruthy();
-  expect(picker.launchCameraAsync).toHaveBeenCalledWith(expect.objectContaining({ cameraType: "front" }));
+  expect(picker.launchCameraAsync).toHaveBeenCalledWith(
+    expect.objectContaining({ cameraType: "front", preferredAssetRepresentationMode: "compatible" }),
+  );
   expect(net.of("POST", "/apis/images/upload")[0]!.body).toEqual({ contentType: "image/jpeg", resourceIds: ["s1", "s2"] });
   const form = net.of("POST", "/bucket")[0]!.body as FormData;
   expect([...form.keys()]).toEqual(["key", "policy", "file"]); // S3 reads the file last

@@ -4,6 +4,7 @@ import * as ImagePicker from "expo-image-picker";
 
 jest.mock("expo-image-picker", () => ({
   CameraType: { front: "front", back: "back" },
+  UIImagePickerPreferredAssetRepresentationMode: { Compatible: "compatible" },
   requestCameraPermissionsAsync: jest.fn(),
   requestMediaLibraryPermissionsAsync: jest.fn(),
   launchCameraAsync: jest.fn(),

@@ -26,6 +26,8 @@ export async function pickPhotos(
     allowsMultipleSelection: multiple,
     quality: 1,
     exif: false,
+    // iOS: JPEG rather than the library's HEIC, which the API does not take.
+    preferredAssetRepresentationMode: ImagePicker.UIImagePickerPreferredAssetRepresentationMode.Compatible,
   };
   const result =
     source === "camera"

@@ -4,7 +4,7 @@
 // parts S3 already has (GET …/upload lists them) instead of starting over.
 import AsyncStorage from "@react-native-async-storage/async-storage";
 
-import type { Api, PhotoUploadTicket, Schemas } from "./api";
+import { type Api, ApiError, type PhotoUploadTicket, type Schemas } from "./api";
 
 export interface PickedFile {
   name: string;
@@ -176,7 +176,16 @@ export class AlbumUploader {
   }
 
   private async resumeOne(albumId: string, photoId: string, file: PickedFile): Promise<void> {
-    const status = await this.api.uploadProgress(albumId, photoId);
+    let status;
+    try {
+      status = await this.api.uploadProgress(albumId, photoId);
+    } catch (err) {
+      // Nothing left to resume (completed meanwhile, or the album or photo deleted): forget it.
+      if (err instanceof ApiError && (err.status === 404 || err.status === 409)) {
+        await remember(fileKey(file), null);
+      }
+      throw err;
+    }
     const blob = await bytesOf(file);
     const progress = (n: number) => this.state(file, n, "uploading", "resumed");
     if (status.upload.method === "PUT") {

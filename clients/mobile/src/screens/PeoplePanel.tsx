@@ -66,7 +66,7 @@ export function PeoplePanel({ api, albumId, reloadKey }: { api: Api; albumId: st
       </View>
       <View style={styles.row}>
         <Button
-          label={`Merge ${chosen.length > 1 ? chosen.length : ""} people`.replace("  ", " ")}
+          label={chosen.length > 1 ? `Merge ${chosen.length} people` : "Merge people"}
           hint="The selected people are one person"
           disabled={busy || chosen.length < 2}
           onPress={() =>
