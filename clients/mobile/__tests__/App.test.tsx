@@ -1,12 +1,15 @@
-import { fireEvent, render, screen } from "@testing-library/react-native";
+import { fireEvent, render, screen, waitFor } from "@testing-library/react-native";
 import * as ReactNative from "react-native";
 
 import App from "../src/App";
 import { ID_TOKEN, jwt, LOCAL_CONFIG, stubNetwork } from "./network";
 
-const TOKENS = { AuthenticationResult: { IdToken: ID_TOKEN, AccessToken: ID_TOKEN, RefreshToken: "r" } };
+// Cognito's access token names its origin when the client allows revocation (origin_jti).
+const ACCESS = jwt({ sub: "user-1", origin_jti: "o-1", iat: Math.floor(Date.now() / 1000), exp: 4102444800 });
+const TOKENS = { AuthenticationResult: { IdToken: ID_TOKEN, AccessToken: ACCESS, RefreshToken: "r" } };
 const SIGNED_IN = {
   "cognito InitiateAuth": { body: TOKENS },
+  "cognito RevokeToken": { body: {} },
   "GET /agree": { body: { agreed: false, termsVersion: "v1" } },
   "POST /agree": { status: 201, body: { agreed: true, termsVersion: "v1", agreedAt: "2026-12-01T00:00:00Z" } },
   "GET /apis/styles": { body: { items: [] } },
@@ -59,6 +62,8 @@ test("sign in, agree, switch tabs, sign out", async () => {
   expect(await screen.findByText("No albums yet: create one above.")).toBeTruthy();
   fireEvent.press(screen.getByRole("button", { name: "Sign out" }));
   expect(await screen.findByRole("heading", { name: "Sign in" })).toBeTruthy();
+  await waitFor(() => expect(net.cognito("RevokeToken")).toHaveLength(1));
+  expect(net.cognito("RevokeToken")[0]!.body).toMatchObject({ Token: "r", ClientId: "testclient" });
 });
 
 test("an expired ID token is renewed with the refresh token before the next call", async () => {

@@ -132,8 +132,12 @@ export class Auth {
     });
   }
 
-  signOut(): void {
-    this.user?.signOut();
+  /** Revokes the refresh token (the pool client allows it), so a copy of it is worthless, and
+   * forgets the tokens; signed out here even when Cognito cannot be reached. */
+  signOut(): Promise<void> {
+    const user = this.user;
     this.user = null;
+    if (!user) return Promise.resolve();
+    return new Promise((resolve) => user.signOut(() => resolve()));
   }
 }
