@@ -144,4 +144,3 @@ function StatusLine({ status }: { status: AlbumStatus }) {
     </Body>
   );
 }
-
