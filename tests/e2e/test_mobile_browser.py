@@ -139,6 +139,7 @@ def test_sign_in_style_a_selfie_then_upload_an_album_and_see_its_people(
     _control(browser, "button", "Albums").click()
     name = browser.find_element(By.CSS_SELECTOR, 'input[aria-label="New album name"]')
     _wait(browser, lambda d: "No albums yet" in _text(d))
+    browser.save_screenshot(str(SCREENSHOTS / "mobile-albums.png"))
     name.send_keys("Phone album")
     _control(browser, "button", "Create album").click()
     _wait(browser, lambda d: "No photos yet: add some." in _text(d))
