@@ -7,11 +7,14 @@ STAMP := $(VENV)/.installed
 CDK := node_modules/.bin/cdk
 CLIENT := clients/typescript
 WEB_CLIENT := local/web/client.js
+CLIENT_DIST := $(CLIENT)/dist/index.js
+MOBILE := clients/mobile
+MOBILE_WEB := $(MOBILE)/dist/index.html
 PORT ?= 8000
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: up test check synth bench lint fmt seed clean help client bootstrap iac-scan train-smoke train register
+.PHONY: up test check synth bench lint fmt seed clean help client bootstrap iac-scan train-smoke train register mobile mobile-test
 
 help:
 	@echo "make up     run the whole backend locally on http://127.0.0.1:$(PORT) (no AWS account)"
@@ -21,6 +24,7 @@ help:
 	@echo "make synth  synthesize every stack into cdk.out/ (offline, no Docker)"
 	@echo "make bench  run the benchmarks and print their figures"
 	@echo "make client regenerate the typed TypeScript client from docs/openapi.json"
+	@echo "make mobile build the Expo app's web export into clients/mobile/dist (served by make up at /mobile/)"
 	@echo "make bootstrap  install the git pre-commit hooks"
 	@echo "make train-smoke   train FaceFlow's detector and embedder tiny on CPU, evaluate them"
 	@echo "make train TASK=embedding|detection [DATASET=…] [HPS='{…}']   start a SageMaker job"
@@ -34,8 +38,9 @@ $(STAMP): requirements.txt requirements-dev.txt lambda/requirements.txt lambda/s
 	$(PY) scripts/fetch_photos.py
 	touch $(STAMP)
 
-# npm workspaces: the CDK CLI and the typed client's generator, bundler and type checker.
-$(CDK): package.json package-lock.json $(CLIENT)/package.json
+# npm workspaces: the CDK CLI, the typed client's generator, bundler and type checker, and the
+# Expo app (clients/mobile) with its jest tests.
+$(CDK): package.json package-lock.json $(CLIENT)/package.json $(MOBILE)/package.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(CDK)
 
@@ -43,6 +48,27 @@ $(CDK): package.json package-lock.json $(CLIENT)/package.json
 $(WEB_CLIENT): $(CDK) $(wildcard $(CLIENT)/src/*.ts)
 	node_modules/.bin/esbuild $(CLIENT)/src/index.ts --bundle --format=esm --target=es2020 \
 	  --log-level=warning --outfile=$@
+
+# The typed client as apps import it (@style-backend/client's dist/: ES modules + .d.ts).
+$(CLIENT_DIST): $(CDK) $(wildcard $(CLIENT)/src/*.ts)
+	npm run --silent --workspace $(CLIENT) build
+
+# The Expo app's web export: offline (no Expo API call, no telemetry), from the pinned packages.
+MOBILE_SOURCES := $(MOBILE)/app.json $(MOBILE)/index.ts $(MOBILE)/babel.config.js \
+  $(wildcard $(MOBILE)/src/*.ts $(MOBILE)/src/*.tsx $(MOBILE)/src/*/*.tsx)
+$(MOBILE_WEB): $(CDK) $(CLIENT_DIST) $(MOBILE_SOURCES)
+	cd $(MOBILE) && EXPO_OFFLINE=1 EXPO_NO_TELEMETRY=1 CI=1 ../../node_modules/.bin/expo export \
+	  --platform web --output-dir dist --clear >/dev/null
+	touch $@
+
+mobile: $(MOBILE_WEB)
+	@echo "$(MOBILE)/dist: $$(cat $(MOBILE)/dist/_expo/static/js/web/*.js | gzip -9 | wc -c) bytes of JavaScript gzipped"
+
+# The app type-checked, and its jest tests (jest-expo, React Native Testing Library; only the
+# network, the OS photo picker and native storage are stood in for).
+mobile-test: $(CDK) $(CLIENT_DIST)
+	npm run --silent --workspace $(MOBILE) typecheck
+	npm test --silent --workspace $(MOBILE) -- --ci
 
 # After docs/openapi.json changes: regenerate the client's types, type-check the wrapper against
 # them, rebuild the package (dist/) and the page's bundle. The suite fails while this is pending.
@@ -86,12 +112,12 @@ PYTEST_SERIAL := $(PY) -m pytest
 NOT_EMPTY := || { rc=$$?; [ $$rc -eq 5 ] || exit $$rc; }
 FAST_LANE := not e2e and not browser and not training
 
-test: $(STAMP) $(CDK) $(WEB_CLIENT) lint
+test: $(STAMP) $(CDK) $(WEB_CLIENT) $(MOBILE_WEB) lint mobile-test
 	$(PYTEST) -m "not serial" $(PYTEST_ARGS) $(NOT_EMPTY)
 	$(PYTEST_SERIAL) -m "serial" $(PYTEST_ARGS) $(NOT_EMPTY)
 
 # The fast lane: what needs no local runtime (`make up`), no browser and no training.
-check: $(STAMP) $(CDK) $(WEB_CLIENT) lint
+check: $(STAMP) $(CDK) $(WEB_CLIENT) lint mobile-test
 	$(PYTEST) -m "$(FAST_LANE) and not serial" $(PYTEST_ARGS) $(NOT_EMPTY)
 	$(PYTEST_SERIAL) -m "$(FAST_LANE) and serial" $(PYTEST_ARGS) $(NOT_EMPTY)
 

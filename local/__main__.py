@@ -10,7 +10,7 @@ import threading
 import time
 
 from local.runtime import LocalBackend
-from local.server import PortBusy
+from local.server import MOBILE, PortBusy
 
 
 def main() -> int:
@@ -53,6 +53,8 @@ def announce(backend: LocalBackend, started: float) -> None:
     synth = "cached synth (.local-state/)" if backend.synth_cached else "synthesized"
     print(f"ready in {time.monotonic() - started:.1f}s ({synth})")
     print(f"  web page     {backend.base_url}/")
+    built = "" if (MOBILE / "index.html").is_file() else " (not built: make mobile)"
+    print(f"  mobile app   {backend.base_url}/mobile/ (the Expo app's web export){built}")
     print(f"  API          {cfg.apiUrl}")
     print(f"  config       {backend.base_url}/config.json")
     if cfg.websocketUrl:

@@ -34,6 +34,9 @@ from local.httpd import (  # noqa: F401 (PortBusy, check_port: the callers' erro
 
 log = logging.getLogger("local.http")
 WEB = Path(__file__).resolve().parent / "web"
+# The Expo app's web export (`make mobile`), served under /mobile/ when built: same origin as
+# /config.json and the API, as a deployed app beside its stack.
+MOBILE = Path(__file__).resolve().parent.parent / "clients" / "mobile" / "dist"
 MAX_BODY = 1024 * 1024  # API bodies are small JSON; uploads go to S3, not here
 
 # (method, raw path with query, header pairs, body, source ip) → (status, headers, body)
@@ -106,6 +109,7 @@ class Front:
         client_config: dict[str, str],
         auth: LocalAuth | None,
         web: Path = WEB,
+        mobile: Path = MOBILE,
         outbox: Callable[[], list[dict[str, Any]]] | None = None,
         *,
         hosts: ServedHosts,
@@ -116,6 +120,7 @@ class Front:
         self.auth = auth
         self.outbox = outbox
         self.web = web.resolve()
+        self.mobile = mobile.resolve()
         self.hosts = hosts
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
@@ -207,9 +212,14 @@ class Front:
         return 200, headers, json.dumps({"items": self.outbox()}).encode()
 
     def _static(self, path: str) -> tuple[int, dict[str, str], bytes]:
-        name = "index.html" if path in ("/", "") else path.lstrip("/")
-        target = (self.web / name).resolve()
-        if self.web not in target.parents or not target.is_file():
+        root, name = self.web, "index.html" if path in ("/", "") else path.lstrip("/")
+        if path == "/mobile" or path.startswith("/mobile/"):
+            # A single-page app: its own files, else its index.html (the app routes itself).
+            root, name = self.mobile, path.removeprefix("/mobile").lstrip("/")
+            if not name or not (root / name).is_file():
+                name = "index.html"
+        target = (root / name).resolve()
+        if root not in target.parents or not target.is_file():
             return (
                 404,
                 {"Content-Type": "application/json"},

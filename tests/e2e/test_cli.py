@@ -76,6 +76,7 @@ def test_starts_prints_where_and_stops_cleanly_on_ctrl_c():
     with _started(port) as proc:
         out = _read_until(proc, "State lives in memory")
         assert f"web page     http://127.0.0.1:{port}/" in out, out
+        assert f"mobile app   http://127.0.0.1:{port}/mobile/ (the Expo app's web export)" in out
         assert f"styles       {', '.join(s.resource_id for s in seed.STYLES)}" in out
         assert "does not survive a restart" in out
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/config.json", timeout=10) as r:

@@ -55,7 +55,7 @@ def test_the_package_is_a_workspace_of_the_repository_with_pinned_tools():
     root = json.loads((ROOT / "package.json").read_text())
     package = json.loads((CLIENT / "package.json").read_text())
     lock = json.loads((ROOT / "package-lock.json").read_text())["packages"]
-    assert root["workspaces"] == ["clients/typescript"]
+    assert root["workspaces"] == ["clients/typescript", "clients/mobile"]
     pins = {**package["dependencies"], **package["devDependencies"]}
     assert set(pins) >= {"openapi-fetch", "openapi-typescript", "esbuild", "typescript"}
     for name, version in pins.items():
