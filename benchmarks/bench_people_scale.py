@@ -164,7 +164,12 @@ def _job_photos(album: str, jobs: int, photos: int) -> list[dict]:
                 key = keys.vectors_key(USER, album, photo)
                 faces.put_vectors(key, vectors[row : row + 2])
                 batch.put_item(
-                    Item={**keys.photo_key(album, photo), "photoId": photo, "status": "PROCESSING"}
+                    Item={
+                        **keys.photo_key(album, photo),
+                        "photoId": photo,
+                        "status": "PROCESSING",
+                        "faceCount": 2,
+                    }
                 )
                 for i in range(2):
                     face = keys.face_id_of(photo, i)

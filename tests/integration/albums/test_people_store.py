@@ -78,6 +78,7 @@ def _photos(album: str, count: int, start: int, rng: np.random.Generator, centre
                 "photoId": photo,
                 "userId": USER,
                 "status": "PROCESSING",
+                "faceCount": 2,
             }
         )
         for i in range(2):

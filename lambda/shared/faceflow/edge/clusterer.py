@@ -31,7 +31,7 @@ from faceflow.edge.pipeline import TransientStepError
 from faceflow.storage import faces, jobs, people
 from faceflow.storage.albums import album_alive
 from faceflow.storage.people import Lease, Member
-from faceflow.storage.photos import photo_statuses
+from faceflow.storage.photos import photo_fields
 
 WRITER_WAIT_SECONDS = 60.0  # an edit holds the album's people for well under a second
 _WARM: dict[str, tuple[int, CentroidIndex]] = {}  # albumId → (seq, centroids) of this process
@@ -111,10 +111,13 @@ def _place(lease: Lease, new: dict[str, Member], placed: dict[str, tuple[str, Me
 def add_faces(user_id: str, album_id: str, photo_ids: Iterable[str]) -> int:
     """The embedded faces of these photos (those still PROCESSING or PROCESSED) join the album's
     people; faces placed before are left where they are (a retry adds nothing twice)."""
-    statuses = photo_statuses(album_id, photo_ids)
-    ready = [p for p, s in statuses.items() if s in PEOPLE_PHOTO_STATUSES]
+    ready = {
+        p: int(i.get("faceCount", 0))
+        for p, i in photo_fields(album_id, photo_ids).items()
+        if i["status"] in PEOPLE_PHOTO_STATUSES
+    }
     with people.held(user_id, album_id, WRITER_WAIT_SECONDS) as lease:
-        found = [f for p in ready for f in faces.face_items(album_id, p) if f.get("embeddingKey")]
+        found = [f for f in faces.faces_of(album_id, ready) if f.get("embeddingKey")]
         todo = [f for f in found if not f.get("clusterId")]
         if not todo:
             return 0

@@ -10,12 +10,22 @@ import numpy as np
 
 from faceflow.config import AlbumEnv, get
 from faceflow.storage import keys, objects
-from faceflow.storage.table import album_items, conditional, plain, table
+from faceflow.storage.table import album_items, batch_get, conditional, plain, table
 
 
 def face_items(album_id: str, photo_id: str | None = None) -> list[dict[str, Any]]:
     prefix = keys.face_sk(photo_id) if photo_id else keys.FACE
     return [plain(i) for i in album_items(album_id, prefix)]
+
+
+def faces_of(album_id: str, face_counts: dict[str, int]) -> list[dict[str, Any]]:
+    """The faces of these photos (photoId → its faceCount), read by key in batches: no query."""
+    wanted = [
+        keys.face_key(album_id, keys.face_id_of(p, n))
+        for p, c in face_counts.items()
+        for n in range(c)
+    ]
+    return [plain(i) for i in batch_get(wanted)]
 
 
 def put_face(item: dict[str, Any]) -> None:

@@ -242,9 +242,11 @@ def mark_purged(album_id: str, photo_id: str) -> None:
 
 def photo_statuses(album_id: str, photo_ids: Iterable[str]) -> dict[str, str]:
     """photoId → status, for those of these photos that exist (a batch read, not a scan)."""
-    found = batch_get(
-        [keys.photo_key(album_id, p) for p in sorted(set(photo_ids))],
-        "photoId, #s",
-        {"#s": "status"},
-    )
-    return {i["photoId"]: i["status"] for i in found}
+    return {p: i["status"] for p, i in photo_fields(album_id, photo_ids).items()}
+
+
+def photo_fields(album_id: str, photo_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """photoId → {status, faceCount (once its faces are found)}, by key in batches."""
+    wanted = [keys.photo_key(album_id, p) for p in sorted(set(photo_ids))]
+    found = batch_get(wanted, "photoId, #s, faceCount", {"#s": "status"})
+    return {i["photoId"]: i for i in found}
