@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from common.observability import lambda_entry
-from faceflow.edge import face_steps, pipeline, starter
+from faceflow.edge import face_steps, photo_steps, pipeline, starter
 from faceflow.edge.pipeline import cancelled_when_album_gone
 
 
@@ -24,26 +24,14 @@ def start(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
 
 @lambda_entry()
 @cancelled_when_album_gone
-def extract_exif(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    return pipeline.extract_exif(event)
+def process_photo(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    return photo_steps.process_photo(event)
 
 
 @lambda_entry()
 @cancelled_when_album_gone
 def dedupe(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     return pipeline.dedupe(event)
-
-
-@lambda_entry()
-@cancelled_when_album_gone
-def detect_align(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    return face_steps.detect_align(event)
-
-
-@lambda_entry()
-@cancelled_when_album_gone
-def embed(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    return face_steps.embed(event)
 
 
 @lambda_entry()
