@@ -4,6 +4,10 @@ the runtime's, with one fault the end-to-end tests inject: `refuse(seconds)`, an
 moto keeps its state in its backends, in this process, not in the server: the port can close and
 open again and every table, object, queue and user is still there.
 
+moto's routing is cached: its dispatcher, under one lock for every request, asks whether the host
+names one of moto's modules by listing moto's package folder (hundreds of stat calls a request);
+a host always routes to the same backend, so each is looked up once (`_CachedRouting`).
+
 moto's DynamoDB is not thread-safe (a Query iterates a table's items while a concurrent PutItem
 adds to them: "dictionary changed size during iteration", a 500), so its requests are served one
 at a time; the other services stay concurrent.
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -22,18 +27,37 @@ _OUTAGE_BODY = (
 )
 
 
+def _cached_routing() -> Any:
+    """moto's dispatcher with `get_backend_for_host` remembered per host (pure in the host)."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    class _CachedRouting(DomainDispatcherApplication):
+        def __init__(self) -> None:
+            super().__init__(create_backend_app)
+            self._backends: dict[str | None, Any] = {}
+
+        def get_backend_for_host(self, host: str | None) -> Any:
+            try:
+                return self._backends[host]
+            except KeyError:
+                backend = self._backends[host] = super().get_backend_for_host(host)
+                return backend
+
+    return _CachedRouting()
+
+
 class MotoServer:
     def __init__(self, host: str = "127.0.0.1", port: int = 0):
-        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-
         self.host = host
         self.port = port
-        self._app = DomainDispatcherApplication(create_backend_app)
+        self._app = _cached_routing()
         self._refusing = threading.Event()
         self._dynamodb = threading.Lock()
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self.outages = 0
+        # Requests answered, by kind (benchmarks/bench_albums.py prints them per photo).
+        self.requests: Counter[str] = Counter()
 
     @property
     def url(self) -> str:
@@ -54,6 +78,7 @@ class MotoServer:
                 [("Content-Type", "application/xml"), ("Content-Length", str(len(_OUTAGE_BODY)))],
             )
             return [_OUTAGE_BODY]
+        self.requests[_kind(environ)] += 1  # a figure, not accounting: racing threads may lose one
         # DynamoDB and DynamoDB Streams (`X-Amz-Target: DynamoDB_20120810.Query`, …).
         if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB"):
             with self._dynamodb:
@@ -82,6 +107,17 @@ class MotoServer:
         finally:
             self.start()
             self._refusing.clear()
+
+
+def _kind(environ: dict[str, Any]) -> str:
+    """`DynamoDB_20120810.Query`, `AmazonSQS.ReceiveMessage` (JSON protocols name their action),
+    else the signing service and the method: `s3 GET`."""
+    target = environ.get("HTTP_X_AMZ_TARGET")
+    if target:
+        return target
+    scope = environ.get("HTTP_AUTHORIZATION", "").split("Credential=", 1)[-1].split("/")
+    service = scope[3] if len(scope) > 3 else "unsigned"
+    return f"{service} {environ.get('REQUEST_METHOD', '')}"
 
 
 def _read_whole(answer: Iterable[bytes]) -> list[bytes]:
