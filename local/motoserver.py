@@ -8,6 +8,10 @@ moto's routing is cached: its dispatcher, under one lock for every request, asks
 names one of moto's modules by listing moto's package folder (hundreds of stat calls a request);
 a host always routes to the same backend, so each is looked up once (`_CachedRouting`).
 
+moto's DynamoDB Query reads one partition (`_partition_queries`): moto 5.2 sorts and walks every
+item of the table for each Query (and each page of one), so a query cost the table's size and
+the local pipeline slowed down as albums filled the table.
+
 moto's DynamoDB is not thread-safe (a Query iterates a table's items while a concurrent PutItem
 adds to them: "dictionary changed size during iteration", a 500), so its requests are served one
 at a time; the other services stay concurrent.
@@ -46,8 +50,52 @@ def _cached_routing() -> Any:
     return _CachedRouting()
 
 
+_PARTITION = threading.local()  # the partition a Query of this thread reads, while it runs
+
+
+def _partition_queries() -> None:
+    """moto's Table.query, on the table's key or a local index (both name the partition), given
+    that partition's items only: the others never match its hash key. Global indexes (another
+    partition key) keep moto's walk. Idempotent; moto's answers are unchanged."""
+    from moto.dynamodb.models.table import Table
+
+    if getattr(Table.query, "partitioned", False):
+        return
+    query, all_items = Table.query, Table.all_items
+
+    def partition_of(table: Any, hash_key: Any, index_name: str | None, conditions: Any) -> Any:
+        if not table.range_key_attr:
+            return None
+        if index_name is None:
+            return hash_key
+        if index_name not in {index.name for index in table.indexes}:  # a GSI
+            return None
+        return dict(conditions or ()).get(table.hash_key_attr)
+
+    def partitioned_query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        # Table.query(hash_key, range_comparison, range_objs, limit, exclusive_start_key,
+        # scan_index_forward, projection_expressions, index_name, …): moto's own call.
+        index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
+        key = partition_of(self, hash_key, index_name, kwargs.get("hash_key_conditions"))
+        _PARTITION.table, _PARTITION.key = (self, key) if key is not None else (None, None)
+        try:
+            return query(self, hash_key, *args, **kwargs)
+        finally:
+            _PARTITION.table = _PARTITION.key = None
+
+    def partition_items(self: Any) -> list[Any]:
+        if getattr(_PARTITION, "table", None) is not self:
+            return all_items(self)
+        found = self.items.get(_PARTITION.key, {})  # .get: never adds to the defaultdict
+        return sorted(found.values(), key=lambda item: item.range_key)
+
+    partitioned_query.partitioned = True  # type: ignore[attr-defined]
+    Table.query, Table.all_items = partitioned_query, partition_items
+
+
 class MotoServer:
     def __init__(self, host: str = "127.0.0.1", port: int = 0):
+        _partition_queries()
         self.host = host
         self.port = port
         self._app = _cached_routing()
