@@ -109,20 +109,27 @@ def _once_earlier_read(album_id: str, job_id: str) -> list[dict[str, Any]]:
     """The album's photos, once every photo of an earlier job has been read (ProcessPhoto), or
     after EARLIER_JOBS_WAIT_SECONDS. An original and its copy uploaded moments apart can land
     in two jobs running side by side: only the later job may mark its own photo DUPLICATE, so it
-    must see the earlier one; the earlier job never waits for a later one."""
+    must see the earlier one; the earlier job never waits for a later one. While it waits it
+    reads only what the wait asks (a job waiting on a large album reads every second)."""
     deadline = time.monotonic() + EARLIER_JOBS_WAIT_SECONDS
-    while True:
-        found = list(photos.album_photos(album_id))
-        unread = [
-            p
-            for p in found
-            if p["status"] == "PROCESSING"
-            and p.get("jobId", job_id) < job_id
-            and not p.get("pHash")
-        ]
-        if not unread or time.monotonic() >= deadline:
-            return found
+    found = list(photos.album_photos(album_id))
+    if not _earlier_unread(found, job_id):
+        return found
+    while time.monotonic() < deadline:
         time.sleep(1.0)
+        if not _earlier_unread(list(photos.album_photos(album_id, _WAITED_ON)), job_id):
+            break
+    return list(photos.album_photos(album_id))
+
+
+_WAITED_ON = ("photoId", "status", "jobId", "pHash")
+
+
+def _earlier_unread(found: list[dict[str, Any]], job_id: str) -> bool:
+    return any(
+        p["status"] == "PROCESSING" and p.get("jobId", job_id) < job_id and not p.get("pHash")
+        for p in found
+    )
 
 
 def _thumbnail(key: str) -> np.ndarray:
