@@ -93,8 +93,10 @@ class AlbumUser(User):
     def photos(self, album_id: str) -> list[dict[str, Any]]:
         return self.every_page(f"/albums/{album_id}/photos")
 
-    def wait_idle(self, album_id: str, photos: int, timeout: float = 300) -> dict[str, Any]:
-        """Until `photos` photos are all terminal and no job runs."""
+    def wait_idle(
+        self, album_id: str, photos: int, timeout: float = 300, every: float = 0.5
+    ) -> dict[str, Any]:
+        """Until `photos` photos are all terminal and no job runs (status read `every` seconds)."""
         deadline = time.monotonic() + timeout
         while True:
             status = self.status(album_id)
@@ -104,7 +106,7 @@ class AlbumUser(User):
                 return status
             if time.monotonic() > deadline:
                 raise AssertionError(f"album not idle after {timeout}s: {status}")
-            time.sleep(0.5)
+            time.sleep(every)
 
     def clusters(self, album_id: str) -> list[dict[str, Any]]:
         """Every person of the album, largest first (all pages)."""

@@ -119,6 +119,7 @@ class FunctionHost:
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()  # one pool at a time, whichever thread starts it
         self.in_flight = 0  # invocations submitted and not yet answered
+        self.invocations = 0  # every one submitted (benchmarks/bench_albums.py)
 
     @property
     def ref(self) -> FunctionRef:
@@ -151,6 +152,7 @@ class FunctionHost:
         pool = self._executor()
         with self._lock:
             self.in_flight += 1
+            self.invocations += 1
         try:
             # A pool whose worker died is broken: submit raises too, as a failed invocation.
             future = pool.submit(_invoke, event, self.spec.timeout_s)

@@ -15,7 +15,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes import SQSEvent
 
 from common.observability import lambda_entry
-from faceflow.edge import clusterer, face_steps, pipeline, starter
+from faceflow.edge import clusterer, face_steps, photo_steps, pipeline, starter
 from faceflow.edge.pipeline import cancelled_when_album_gone
 
 
@@ -27,26 +27,14 @@ def start(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
 
 @lambda_entry()
 @cancelled_when_album_gone
-def extract_exif(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    return pipeline.extract_exif(event)
+def process_photo(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    return photo_steps.process_photo(event)
 
 
 @lambda_entry()
 @cancelled_when_album_gone
 def dedupe(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     return pipeline.dedupe(event)
-
-
-@lambda_entry()
-@cancelled_when_album_gone
-def detect_align(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    return face_steps.detect_align(event)
-
-
-@lambda_entry()
-@cancelled_when_album_gone
-def embed(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    return face_steps.embed(event)
 
 
 @lambda_entry()

@@ -1,8 +1,9 @@
 """The album pipeline: raw incoming/ ObjectCreated:* → SQS (+DLQ) → starter → Step Functions.
 
-The state machine (ASL): ExtractEXIF (a Map over the job's photos) → DetectAlign (a Map) → Embed
-(a Map) → Dedupe (after the faces: photos whose faces differ are never duplicates) → Cluster →
-Notify. The steps that decode photos, find faces or cluster them run
+The state machine (ASL): ProcessPhoto (a Map over the job's photos: one invocation per photo reads
+its original once, then ingests it, finds and aligns its faces and embeds them) → Dedupe (after
+the faces: photos whose faces differ are never duplicates) → Cluster → Notify. The steps that
+decode photos, find faces or cluster them run
 in the FaceFlow image (lambda/albums/Dockerfile); Notify and FailJob are zip functions. Every task
 retries transient failures with backoff and catches the
 rest into FailJob, which writes the job FAILED with the reason. Alarms on the DLQ's depth, failed
@@ -45,9 +46,7 @@ RAW_PREFIX = f"{INCOMING}/{TENANT}/"  # uploads: the starter moves each to its r
 # (state, handler in lambda/albums/album_steps.py, memory MB, timeout s, per photo, image)
 # Memory buys CPU on Lambda: detection and embedding are CPU-bound (docs/faceflow.md, costs).
 STEPS = (
-    ("ExtractEXIF", "extract_exif", 2048, 120, True, True),
-    ("DetectAlign", "detect_align", 2048, 120, True, True),
-    ("Embed", "embed", 1024, 60, True, True),
+    ("ProcessPhoto", "process_photo", 2048, 180, True, True),
     ("Dedupe", "dedupe", 1024, 300, False, True),
     ("Notify", "notify", 256, 60, False, False),
 )

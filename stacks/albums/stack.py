@@ -155,24 +155,18 @@ class AlbumsStack(ProjectStack):
     def _grant_pipeline(self) -> None:
         p, raw, derived = self.pipeline, self.storage.raw, self.storage.derived
         self._grant_starter(p.starter)
-        extract = p.functions["ExtractEXIF"]
-        self._table(extract, "GetItem", "UpdateItem")
-        self._objects(extract, "ReadRawPhotos", ["s3:GetObject"], raw)
-        self._listing(extract, "ListRaw", "s3:ListBucket", raw)  # 404, not 403, when gone
-        self._objects(extract, "WriteThumbnails", ["s3:PutObject"], derived)
+        process = p.functions["ProcessPhoto"]  # faceflow.edge.photo_steps
+        self._table(process, "GetItem", "PutItem", "UpdateItem", "Query")
+        self._objects(process, "ReadRawPhotos", ["s3:GetObject"], raw)
+        self._listing(process, "ListRaw", "s3:ListBucket", raw)  # 404, not 403, when gone
+        # Thumbnails and crops; reading crops back: a retry that starts past the faces stage.
+        self._objects(process, "WriteThumbnailsAndCrops", ["s3:PutObject", "s3:GetObject"], derived)
         embeddings = self.storage.embeddings
+        self._objects(process, "WriteFaceVectors", ["s3:PutObject"], embeddings)
         dedupe = p.functions["Dedupe"]
         self._table(dedupe, "Query", "GetItem", "PutItem", "UpdateItem", "DeleteItem")
         self._objects(dedupe, "ReadThumbnails", ["s3:GetObject"], derived)
         self._objects(dedupe, "ReadFaceVectors", ["s3:GetObject"], embeddings)
-        detect = p.functions["DetectAlign"]
-        self._table(detect, "GetItem", "PutItem", "UpdateItem")
-        self._objects(detect, "ReadRawPhotos", ["s3:GetObject"], raw)
-        self._objects(detect, "WriteFaceCrops", ["s3:PutObject"], derived)
-        embed = p.functions["Embed"]
-        self._table(embed, "GetItem", "Query", "UpdateItem")
-        self._objects(embed, "ReadFaceCrops", ["s3:GetObject"], derived)
-        self._objects(embed, "WriteFaceVectors", ["s3:PutObject"], embeddings)
         self._grant_people_writer(p.cluster_writer.function)
         notify = p.functions["Notify"]
         self._table(notify, "GetItem", "Query", "UpdateItem")
@@ -198,16 +192,13 @@ class AlbumsStack(ProjectStack):
     def _grant_cleanup(self) -> None:
         """A step that finds its album deleted after its last write deletes what it wrote (the
         deletion may have listed the album before): faceflow.edge.pipeline,
-        faceflow.edge.face_steps, faceflow.storage.people (the cluster writer's records are its
+        faceflow.edge.photo_steps, faceflow.storage.people (the cluster writer's records are its
         people grant)."""
         p, derived, embeddings = self.pipeline, self.storage.derived, self.storage.embeddings
-        extract = p.functions["ExtractEXIF"]
-        self._objects(extract, "DeleteOwnThumbnail", ["s3:DeleteObject"], derived)
-        p.functions["Dedupe"].allow_table("AlbumCleanup", self.table, "DeleteItem")
-        for state in ("DetectAlign", "Embed"):
-            fn = p.functions[state]
-            self._objects(fn, "DeleteOwnFaces", ["s3:DeleteObject"], derived, embeddings)
-            fn.allow_table("AlbumCleanup", self.table, "DeleteItem")
+        p.functions["Dedupe"].allow_table("AlbumCleanup", self.table, "DeleteItem")  # its claims
+        process = p.functions["ProcessPhoto"]  # its thumbnail and faces
+        self._objects(process, "DeleteOwnFaces", ["s3:DeleteObject"], derived, embeddings)
+        process.allow_table("AlbumCleanup", self.table, "DeleteItem")
 
     def _grant_api(self, fn: ProjectFunction) -> None:
         raw, derived = self.storage.raw, self.storage.derived

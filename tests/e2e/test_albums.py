@@ -233,7 +233,7 @@ def _failing(backend, monkeypatch, handler: str, failures: int | None, kind: str
 
 
 def test_a_transient_task_failure_is_retried(backend, user, monkeypatch):
-    calls = _failing(backend, monkeypatch, "album_steps.embed", 1, "TransientStepError")
+    calls = _failing(backend, monkeypatch, "album_steps.process_photo", 1, "TransientStepError")
     album = user.create_album("Retried")
     user.upload(album, hostile.jpeg(astronaut()), "retry.jpg")
     status = user.wait_idle(album, 1)

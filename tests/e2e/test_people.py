@@ -1,5 +1,5 @@
 """FaceFlow people end to end on the local runtime: real registry photos uploaded over HTTP,
-the state machine's DetectAlign → Embed → Cluster run by moto's ASL interpreter in the local
+the state machine's ProcessPhoto → Dedupe → Cluster run by moto's ASL interpreter in the local
 workers of the FaceFlow image's functions, then the people routes over HTTP."""
 
 from __future__ import annotations

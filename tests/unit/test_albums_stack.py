@@ -137,14 +137,15 @@ def test_the_state_machine_runs_the_steps_with_retry_and_catch_on_every_task(syn
     while name in states and states[name]["Type"] in ("Task", "Map"):
         order.append(name)
         name = states[name].get("Next")
-    assert order == ["ExtractEXIF", "DetectAlign", "Embed", "Dedupe", "Cluster", "Notify"]
+    # One invocation per photo (ingest, faces, vectors), not three: docs/faceflow.md, costs.
+    assert order == ["ProcessPhoto", "Dedupe", "Cluster", "Notify"]
     # Cluster: the album's one writer, through its FIFO message group, answering the token
     cluster = states["Cluster"]
     assert render(cluster["Resource"]).endswith(":states:::sqs:sendMessage.waitForTaskToken")
     assert cluster["Parameters"]["MessageGroupId.$"] == "$.albumId"
     assert cluster["Parameters"]["MessageBody"]["taskToken.$"] == "$$.Task.Token"
     assert cluster["TimeoutSeconds"] > 0
-    per_photo = ("ExtractEXIF", "DetectAlign", "Embed")
+    per_photo = ("ProcessPhoto",)
     tasks = [states[n] for n in order if n not in per_photo]
     for name in per_photo:  # a Map over the job's photos, one task per photo inside
         assert states[name]["Type"] == "Map" and states[name]["ItemsPath"] == "$.photoIds"
@@ -174,16 +175,18 @@ def test_alarms_on_dlq_depth_failed_executions_and_queue_age_notify_operators(sy
 
 
 def test_each_function_gets_only_what_its_code_does(synth):
-    assert _role_actions(synth, "AlbumDetectAlignFunction") == {
+    assert _role_actions(synth, "AlbumProcessPhotoFunction") == {
         "logs:CreateLogStream",
         "logs:PutLogEvents",
         "dynamodb:GetItem",
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
+        "dynamodb:Query",  # a photo's faces, on a retry past the faces stage
         "dynamodb:DeleteItem",  # its own faces, when the album went meanwhile
-        "s3:GetObject",  # raw originals
-        "s3:PutObject",  # face crops
-        "s3:DeleteObject",  # its own face crops, when the album went meanwhile
+        "s3:GetObject",  # raw originals; its own crops, on a retry past the faces stage
+        "s3:ListBucket",  # a missing original answers 404, not 403
+        "s3:PutObject",  # thumbnails, face crops, vectors
+        "s3:DeleteObject",  # its own thumbnail and faces, when the album went meanwhile
         "kms:Decrypt",
         "kms:Encrypt",
         "kms:GenerateDataKey",
@@ -192,16 +195,15 @@ def test_each_function_gets_only_what_its_code_does(synth):
         "xray:PutTraceSegments",
         "xray:PutTelemetryRecords",
     }
-    extract = _role_actions(synth, "AlbumExtractEXIFFunction")
-    assert {"s3:GetObject", "s3:PutObject", "dynamodb:GetItem"} <= extract
-    assert "dynamodb:Query" not in extract
+    process = _object_grants(synth, "AlbumProcessPhotoFunction")
+    assert _under(process, "s3:GetObject", "Raw") == {"/tenant/*"}  # originals only
+    assert "s3:PutObject" not in {a for a in process if _under(process, a, "Raw")}
     assert "sns:Publish" in _role_actions(synth, "AlbumNotifyFunction")
     assert "states:StartExecution" in _role_actions(synth, "AlbumJobStarterFunction")
     # a photo released from DUPLICATE starts a job of its own
     assert "states:StartExecution" in _role_actions(synth, "AlbumsApiFunction")
     assert "s3:DeleteObject" in _role_actions(synth, "AlbumsApiFunction")
-    embed = _role_actions(synth, "AlbumEmbedFunction")
-    assert "dynamodb:PutItem" not in embed
+    assert "dynamodb:PutItem" not in _role_actions(synth, "AlbumNotifyFunction")
     people = _role_actions(synth, "AlbumPeopleApiFunction")
     # the people records' writer (faceflow.storage.people): the album's one writer's set
     writer = _role_actions(synth, "AlbumClusterWriterFunction")
@@ -220,10 +222,8 @@ def test_the_face_steps_and_the_people_api_run_in_the_faceflow_image(synth):
         if f["Properties"].get("PackageType") == "Image"
     }
     assert images == {
-        "AlbumExtractEXIFFunction": ["album_steps.extract_exif"],
+        "AlbumProcessPhotoFunction": ["album_steps.process_photo"],
         "AlbumDedupeFunction": ["album_steps.dedupe"],
-        "AlbumDetectAlignFunction": ["album_steps.detect_align"],
-        "AlbumEmbedFunction": ["album_steps.embed"],
         "AlbumClusterWriterFunction": ["album_steps.cluster_writer"],
         "AlbumPeopleApiFunction": ["people_api.handler"],
         "SharesApiFunction": ["share_api.handler"],  # a share's photos: the people backend
@@ -311,16 +311,13 @@ def test_album_deletion_and_user_erasure_reach_the_uploads_too(synth):
 
 
 def test_steps_may_delete_what_they_wrote_for_an_album_deleted_meanwhile(synth):
-    """faceflow.edge.pipeline / face_steps / storage.people clean up after themselves (album_alive
-    after the last write): ExtractEXIF its thumbnail, DetectAlign and Embed their crops, vectors
-    and faces, Dedupe its digest claims, Cluster the people version it committed."""
-    extract = _object_grants(synth, "AlbumExtractEXIFFunction")
-    assert _under(extract, "s3:DeleteObject", "Derived") == {"/tenant/*"}
-    assert "s3:DeleteObject" not in {a for a in extract if _under(extract, a, "Raw")}
-    for step in ("AlbumDetectAlignFunction", "AlbumEmbedFunction"):
-        grants = _object_grants(synth, step)
-        assert _under(grants, "s3:DeleteObject", "Derived") == {"/tenant/*"}, step
-        assert _under(grants, "s3:DeleteObject", "Embeddings") == {"/tenant/*"}, step
-        assert "dynamodb:DeleteItem" in _role_actions(synth, step)
+    """faceflow.edge.pipeline / photo_steps / storage.people clean up after themselves
+    (album_alive after the last write): ProcessPhoto its thumbnail, crops, vectors and faces,
+    Dedupe its digest claims, the cluster writer what a change wrote."""
+    grants = _object_grants(synth, "AlbumProcessPhotoFunction")
+    assert _under(grants, "s3:DeleteObject", "Derived") == {"/tenant/*"}
+    assert _under(grants, "s3:DeleteObject", "Embeddings") == {"/tenant/*"}
+    assert "s3:DeleteObject" not in {a for a in grants if _under(grants, a, "Raw")}
+    assert "dynamodb:DeleteItem" in _role_actions(synth, "AlbumProcessPhotoFunction")
     for step in ("AlbumDedupeFunction", "AlbumClusterWriterFunction"):
         assert "dynamodb:DeleteItem" in _role_actions(synth, step)

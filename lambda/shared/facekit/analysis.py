@@ -1,7 +1,8 @@
 """Every face of a photo: detect (YuNet), align to the embedder's template, judge quality, embed.
 
-The two halves are separate calls because FaceFlow's pipeline runs them as separate steps
-(DetectAlign writes crops, Embed turns crops into vectors): `find_faces` then `embed_faces`.
+The two halves are separate calls because FaceFlow's pipeline records them apart (ProcessPhoto
+stores the crops, then embeds them; a retry past the first embeds the stored crops):
+`find_faces` then `embed_faces`.
 Coordinates are those of the original photo: the decoded image may be a downscaled copy, and
 `scale` (facekit.imaging.DecodedImage.scale) says by how much.
 """

@@ -8,8 +8,8 @@ model (issue 14) replaces it by configuration — register it under a name and s
 
 Vectors of different embedders never mix: each carries `embedder.name`, and clustering refuses
 vectors of another dimension. facekit's own embedders are `facekit.models.Model`s too: their
-network loads on the first `embed`, not when `get_embedder` hands them out (FaceFlow's
-DetectAlign step only reads the template).
+network loads on the first `embed`, not when `get_embedder` hands them out (alignment only
+reads the template).
 """
 
 from __future__ import annotations

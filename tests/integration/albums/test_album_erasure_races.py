@@ -13,7 +13,7 @@ import album_steps
 import boto3
 import pytest
 
-from faceflow.edge import face_steps, pipeline, starter
+from faceflow.edge import photo_steps, pipeline, starter
 from faceflow.storage import albums
 from faceflow.storage import faces as face_items
 from faceflow.storage import keys as album_keys
@@ -30,26 +30,22 @@ from tests.integration.albums.test_people import (
     upload_keys,
 )
 
-# (where the deletion runs, as module + function it wraps): inside a step, just before it writes
+# (where the deletion runs, as module + function it wraps): inside a step, just before it writes;
+# ProcessPhoto at each of its three stages (ingest, faces, vectors).
 INSIDE = {
-    "ExtractEXIF": (pipeline, "ingest_photo"),
+    "ProcessPhoto.ingest": (photo_steps, "ingest_photo"),
+    "ProcessPhoto.faces": (photo_steps.analysis, "find_faces"),
+    "ProcessPhoto.vectors": (face_items, "put_vectors"),  # its first caller in a job
     "Dedupe": (pipeline, "claim_digest"),
-    "DetectAlign": (face_steps.analysis, "find_faces"),
-    "Embed": (face_items, "put_vectors"),  # its first caller in a job is Embed
     "Cluster": (stored_people, "commit"),
 }
-BETWEEN = ("ExtractEXIF", "DetectAlign", "Embed", "Dedupe", "Cluster", "Notify")
+BETWEEN = ("ProcessPhoto", "Dedupe", "Cluster", "Notify")
 
 
 def _steps(job: dict):
     """The state machine's tasks for this job, in order, as (state, call)."""
-    for state, handler in (
-        ("ExtractEXIF", album_steps.extract_exif),
-        ("DetectAlign", album_steps.detect_align),
-        ("Embed", album_steps.embed),
-    ):
-        for photo_id in job["photoIds"]:
-            yield state, lambda p=photo_id, h=handler: h({**job, "photoId": p})
+    for photo_id in job["photoIds"]:
+        yield "ProcessPhoto", lambda p=photo_id: album_steps.process_photo({**job, "photoId": p})
     yield "Dedupe", lambda: album_steps.dedupe(job)
     yield "Cluster", lambda: album_steps.cluster(job)
     yield "Notify", lambda: album_steps.notify(job)

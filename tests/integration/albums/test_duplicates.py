@@ -1,5 +1,5 @@
 """FaceFlow de-duplication in the pipeline, against moto (decorator mode): Dedupe decides with the
-faces DetectAlign and Embed recorded, a retried Dedupe changes nothing twice, and a wrong
+faces ProcessPhoto recorded, a retried Dedupe changes nothing twice, and a wrong
 duplicate is undone through the album API (`POST …/photos/{photoId}/not-duplicate`)."""
 
 from __future__ import annotations
@@ -74,9 +74,8 @@ def test_a_retried_dedupe_step_changes_nothing_twice(aws):  # noqa: F811
     ((_, data),) = photos_named(["face_recognition/obama2.jpg"])
     names = upload(ALICE, album, [("a.jpg", data), ("b.jpg", _copy(data, "colour-adjusted"))])
     (job,) = starter.start_jobs(upload_keys(album, list(names)))
-    for step in (album_steps.extract_exif, album_steps.detect_align, album_steps.embed):
-        for photo_id in job["photoIds"]:
-            step({**job, "photoId": photo_id, "photoIds": None})
+    for photo_id in job["photoIds"]:
+        album_steps.process_photo({**job, "photoId": photo_id, "photoIds": None})
     first = album_steps.dedupe(job)
     after_first = _photos(album)
     again = album_steps.dedupe(job)  # the state machine's retry, or a re-run execution
@@ -125,8 +124,7 @@ def test_a_copy_in_a_later_job_waits_for_its_original_in_an_earlier_one(aws, mon
     (copy,) = upload(ALICE, album, [("copy.jpg", _copy(data, "crop 10% each side"))])
     (second,) = starter.start_jobs(upload_keys(album, [copy]))
     assert first["jobId"] < second["jobId"]
-    for step in (album_steps.extract_exif, album_steps.detect_align, album_steps.embed):
-        step({**second, "photoId": copy, "photoIds": None})
+    album_steps.process_photo({**second, "photoId": copy, "photoIds": None})
     deduped = threading.Thread(target=album_steps.dedupe, args=(second,))
     deduped.start()  # the original is still PROCESSING and unread: it waits
     deduped.join(timeout=2)

@@ -107,9 +107,8 @@ def run_job(album: str, photo_ids, *, twice: bool = False) -> dict:
 def run_steps(job: dict, *, twice: bool = False) -> dict:
     """Every step of one job in the state machine's order (faceflow.edge.pipeline.STEPS)."""
     for _ in range(2 if twice else 1):
-        for step in (album_steps.extract_exif, album_steps.detect_align, album_steps.embed):
-            for photo_id in job["photoIds"]:
-                step({**job, "photoId": photo_id, "photoIds": None})
+        for photo_id in job["photoIds"]:
+            album_steps.process_photo({**job, "photoId": photo_id, "photoIds": None})
         album_steps.dedupe(job)
         album_steps.cluster(job)
     return album_steps.notify(job)

@@ -116,7 +116,7 @@ def test_sharing_someone_elses_album_or_an_unknown_person_reveals_nothing(aws):
 
 def test_an_original_changed_after_ingestion_is_never_shipped(aws):
     """Issue 25, item 2, the check of last resort: no client can replace an original (its URL
-    writes to incoming/ only), but should anything ever change one after ExtractEXIF recorded
+    writes to incoming/ only), but should anything ever change one after ProcessPhoto recorded
     its SHA-256, the exporter refuses to ship it."""
     album = people.new_album()
     names = people.upload(ALICE, album, people.photos_named(OBAMA[:2]))

@@ -1,6 +1,6 @@
 """A share's ZIP: file names any unzip tool extracts in place, each unique ignoring case, and the
 archive written from the photos' bytes, stored (JPEG, PNG, WebP, HEIC and AVIF are compressed
-already), each checked against its recorded SHA-256 (ExtractEXIF's, or the location-free copy's).
+already), each checked against its recorded SHA-256 (ProcessPhoto's, or the location-free copy's).
 
 `zipfile` on an unseekable stream (the exporter's S3 multipart writer, faceflow.storage.exports)
 writes each entry's sizes and CRC after its data (a data descriptor) and switches to ZIP64
@@ -85,7 +85,7 @@ class Photo:
     raw_key: str
     content_type: str
     taken: tuple[int, int, int, int, int, int]
-    sha256: str | None = None  # of the original, recorded by ExtractEXIF
+    sha256: str | None = None  # of the original, recorded by ProcessPhoto
 
     @property
     def extension(self) -> str:

@@ -7,7 +7,7 @@ another time, a burst) never are. Three checks decide, cheapest first:
 1. Candidates: exact copies by SHA-256; otherwise pHash within PHASH_CANDIDATE_BITS. pHash only
    bounds the work: on plain backgrounds different pictures collide (a white ID photo is mostly
    white), so it never decides.
-2. Faces (known once DetectAlign and Embed ran): two copies show the same faces at the same
+2. Faces (known once ProcessPhoto ran): two copies show the same faces at the same
    places. The faces give the geometry (scale and shift from one picture to the other, from the
    landmarks of faces of one identity), and then every face either picture shows inside the
    part both show must have a counterpart of the same person (cosine ≥ SAME_PERSON) at the same
@@ -79,7 +79,7 @@ CONTENT_HASH_BITS = 30
 
 @dataclass(frozen=True)
 class PhotoFaces:
-    """A photo's faces as DetectAlign and Embed recorded them, in original-photo pixels."""
+    """A photo's faces as ProcessPhoto recorded them, in original-photo pixels."""
 
     boxes: np.ndarray  # (n, 4) x, y, width, height
     landmarks: np.ndarray  # (n, 5, 2)
@@ -109,7 +109,7 @@ class PhotoFacts:
     phash: str  # 16 hex digits
     width: int
     height: int
-    face_count: int = 0  # known after DetectAlign
+    face_count: int = 0  # known after ProcessPhoto
     order: int = 0  # upload order: earlier wins a full tie
 
     @property

@@ -1,10 +1,10 @@
 """A wrong duplicate undone: `POST /albums/{albumId}/photos/{photoId}/not-duplicate`.
 
 The photo goes back to PROCESSING in a job of its own, which runs the same state machine: its
-ingestion, faces and vectors are already recorded, so ExtractEXIF, DetectAlign and Embed find
-their work done, Dedupe leaves the pair alone, Cluster places its faces and Notify marks it
-PROCESSED. The pair is remembered on the photo (`notDuplicateOf`, a string set) and Dedupe never
-joins it again, by pixels or by SHA-256.
+ingestion, faces and vectors are already recorded, so ProcessPhoto finds its work done, Dedupe
+leaves the pair alone, Cluster places its faces and Notify marks it PROCESSED. The pair is
+remembered on the photo (`notDuplicateOf`, a string set) and Dedupe never joins it again, by
+pixels or by SHA-256.
 """
 
 from __future__ import annotations

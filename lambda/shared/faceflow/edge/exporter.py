@@ -7,7 +7,7 @@ and written into a `zipfile` (faceflow.domain.archive) whose file object is an S
 buffered. The photos are stored, not deflated: each file in the ZIP is its copy byte for byte.
 
 Only what was uploaded is shipped: each original is first copied to the share's own photo key,
-and the ZIP is written from those copies, each checked against the SHA-256 ExtractEXIF recorded
+and the ZIP is written from those copies, each checked against the SHA-256 ProcessPhoto recorded
 (a mismatch fails the share ORIGINAL_CHANGED): the archive and the photo URLs serve exactly
 the bytes that were checked. Unless the share keeps the location (`keepLocation`), each copy is
 the original with its location removed (faceflow.domain.location: a metadata edit, the pixels

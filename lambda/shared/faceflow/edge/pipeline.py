@@ -21,22 +21,20 @@ from botocore.exceptions import ClientError
 from PIL import Image
 
 from common.aws import is_transient
-from faceflow.config import AlbumEnv, get, get_int
+from faceflow.config import AlbumEnv, get
 from faceflow.domain.dedupe import PhotoFaces, PhotoFacts, find_duplicates, kept_apart
-from faceflow.domain.ingest import ingest_photo
-from faceflow.storage import albums, jobs, keys, messages, objects, photos
+from faceflow.storage import albums, jobs, messages, objects, photos
 from faceflow.storage.albums import album_alive
 from faceflow.storage.faces import face_items, get_vectors
 from faceflow.storage.photos import claim_digest
 from faceflow.storage.table import plain
-from facekit.errors import Failure, Reason
 
 # The states of the ASL definition (stacks/albums/pipeline.py names its tasks after these).
 # Dedupe runs after the faces are known: two photos whose faces differ are never duplicates.
-STEPS = ("ExtractEXIF", "DetectAlign", "Embed", "Dedupe", "Cluster", "Notify")  # (face_steps)
+STEPS = ("ProcessPhoto", "Dedupe", "Cluster", "Notify")  # (photo_steps, face_steps)
 
 
-# How long Dedupe waits for earlier jobs' photos to be read (their ExtractEXIF: seconds).
+# How long Dedupe waits for earlier jobs' photos to be read (their ProcessPhoto: seconds).
 EARLIER_JOBS_WAIT_SECONDS = 60
 
 
@@ -51,53 +49,6 @@ def _aws_call(func, *args, **kwargs):
         if is_transient(err):
             raise TransientStepError(str(err)) from err
         raise
-
-
-def extract_exif(event: dict[str, Any]) -> dict[str, Any]:
-    """One photo of the Map: safe decode, hashes, EXIF, thumbnail → the photo item."""
-    album_id, job_id, photo_id = event["albumId"], event["jobId"], event["photoId"]
-    jobs.advance(album_id, job_id, "ExtractEXIF")
-    item = _aws_call(photos.photo_item, album_id, photo_id)
-    if item is None or item.get("jobId") != job_id or item["status"] != "PROCESSING":
-        return {"photoId": photo_id, "status": item["status"] if item else "GONE"}
-    if item.get("thumbKey"):  # ingested before: a retry, or a photo released as not a duplicate
-        return {"photoId": photo_id, "status": "PROCESSING"}
-    limit = get_int(AlbumEnv.MAX_PHOTO_BYTES)
-    s3 = objects.s3()
-    try:
-        head = _aws_call(s3.head_object, Bucket=get(AlbumEnv.RAW_BUCKET), Key=item["rawKey"])
-        if head["ContentLength"] > limit:
-            raise Failure(
-                Reason.FILE_TOO_LARGE,
-                f"The file is {head['ContentLength']} bytes; the limit is {limit} bytes.",
-            )
-        data = _aws_call(s3.get_object, Bucket=get(AlbumEnv.RAW_BUCKET), Key=item["rawKey"])[
-            "Body"
-        ].read()
-        facts = ingest_photo(data, max_bytes=limit)
-    except Failure as failure:
-        photos.set_photo(album_id, photo_id, job_id, "FAILED", error=failure.as_item())
-        return {"photoId": photo_id, "status": "FAILED"}
-    except ClientError as err:
-        if err.response["Error"]["Code"] not in ("404", "NoSuchKey", "NotFound"):
-            raise
-        missing = {"code": "UPLOAD_MISSING", "message": "The uploaded file is gone."}
-        photos.set_photo(album_id, photo_id, job_id, "FAILED", error=missing)
-        return {"photoId": photo_id, "status": "FAILED"}
-    thumb = keys.thumbnail_key(item["userId"], album_id, photo_id)
-    _aws_call(
-        s3.put_object,
-        Bucket=get(AlbumEnv.DERIVED_BUCKET),
-        Key=thumb,
-        Body=facts.thumbnail,
-        ContentType="image/jpeg",
-    )
-    fields = {**facts.as_item(), "thumbKey": thumb, "actualSize": len(data)}
-    photos.set_photo(album_id, photo_id, job_id, "PROCESSING", **fields)
-    if not album_alive(item["userId"], album_id):  # deleted meanwhile: leave nothing behind
-        _aws_call(s3.delete_object, Bucket=get(AlbumEnv.DERIVED_BUCKET), Key=thumb)
-        return {"photoId": photo_id, "status": "GONE"}
-    return {"photoId": photo_id, "status": "PROCESSING"}
 
 
 def dedupe(event: dict[str, Any]) -> dict[str, Any]:
@@ -154,23 +105,30 @@ def dedupe(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def _once_earlier_read(album_id: str, job_id: str) -> list[dict[str, Any]]:
-    """The album's photos, once every photo of an earlier job has been read (ExtractEXIF), or
+    """The album's photos, once every photo of an earlier job has been read (ProcessPhoto), or
     after EARLIER_JOBS_WAIT_SECONDS. An original and its copy uploaded moments apart can land
     in two jobs running side by side: only the later job may mark its own photo DUPLICATE, so it
-    must see the earlier one; the earlier job never waits for a later one."""
+    must see the earlier one; the earlier job never waits for a later one. While it waits it
+    reads only what the wait asks (a job waiting on a large album reads every second)."""
     deadline = time.monotonic() + EARLIER_JOBS_WAIT_SECONDS
-    while True:
-        found = list(photos.album_photos(album_id))
-        unread = [
-            p
-            for p in found
-            if p["status"] == "PROCESSING"
-            and p.get("jobId", job_id) < job_id
-            and not p.get("pHash")
-        ]
-        if not unread or time.monotonic() >= deadline:
-            return found
+    found = list(photos.album_photos(album_id))
+    if not _earlier_unread(found, job_id):
+        return found
+    while time.monotonic() < deadline:
         time.sleep(1.0)
+        if not _earlier_unread(list(photos.album_photos(album_id, _WAITED_ON)), job_id):
+            break
+    return list(photos.album_photos(album_id))
+
+
+_WAITED_ON = ("photoId", "status", "jobId", "pHash")
+
+
+def _earlier_unread(found: list[dict[str, Any]], job_id: str) -> bool:
+    return any(
+        p["status"] == "PROCESSING" and p.get("jobId", job_id) < job_id and not p.get("pHash")
+        for p in found
+    )
 
 
 def _thumbnail(key: str) -> np.ndarray:
@@ -180,7 +138,7 @@ def _thumbnail(key: str) -> np.ndarray:
 
 
 def _photo_faces(album_id: str, photo: dict[str, Any]) -> PhotoFaces | None:
-    """The faces DetectAlign and Embed recorded for a photo, or None when they are not all known
+    """The faces ProcessPhoto recorded for a photo, or None when they are not all known
     (a photo of an older album, ingested before faces were found first): pixels decide then."""
     if "faceCount" not in photo:
         return None

@@ -126,7 +126,7 @@ def copy_without_location(
     s3: Any, raw: str, exports: str, photo: Photo, entry: dict[str, str]
 ) -> Photo:
     """The original read (whole: at most the album's photo limit, 50 MiB), checked against the
-    digest ExtractEXIF recorded, its location removed without touching its pixels
+    digest ProcessPhoto recorded, its location removed without touching its pixels
     (faceflow.domain.location) and written to the share's photo key. Returns the photo with the
     digest of what was written: the archive is checked against it."""
     try:

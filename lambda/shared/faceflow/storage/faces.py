@@ -1,4 +1,4 @@
-"""Face items (PK=ALBUM#{albumId} SK=FACE#{faceId}), written by DetectAlign and Embed, and the
+"""Face items (PK=ALBUM#{albumId} SK=FACE#{faceId}), written by ProcessPhoto, and the
 objects they point to (the crop in derived, the vectors in embeddings)."""
 
 from __future__ import annotations

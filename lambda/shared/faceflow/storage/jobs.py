@@ -44,8 +44,14 @@ def delete_job(album_id: str, job_id: str) -> None:
     table().delete_item(Key=keys.job_key(album_id, job_id))
 
 
+# What the callers of job_photos read (Notify, FailJob, the starter): a photo item carries its
+# facts (hashes, EXIF, sizes) too, read by the album's every job otherwise.
+JOB_PHOTO_FIELDS = ("photoId", "jobId", "status", "rawKey")
+
+
 def job_photos(album_id: str, job_id: str) -> list[dict[str, Any]]:
-    return [p for p in album_photos(album_id) if p.get("jobId") == job_id]
+    """The job's photos: JOB_PHOTO_FIELDS of each."""
+    return [p for p in album_photos(album_id, JOB_PHOTO_FIELDS) if p.get("jobId") == job_id]
 
 
 def advance(album_id: str, job_id: str, step: str) -> None:

@@ -226,7 +226,7 @@ def crop_key(user_id: str, album_id: str, face_id: str) -> str:
 
 
 def vectors_key(user_id: str, album_id: str, photo_id: str) -> str:
-    """A photo's face vectors (Embed): row = face number."""
+    """A photo's face vectors (ProcessPhoto): row = face number."""
     return f"{album_prefix(user_id, album_id)}faces/{photo_id}.npy"
 
 
