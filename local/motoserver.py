@@ -25,6 +25,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from local.moto_dynamodb import cheap_transactions
+
 _OUTAGE_BODY = (
     b"<Error><Code>ServiceUnavailable</Code>"
     b"<Message>The local AWS is refusing requests (fault injection).</Message></Error>"
@@ -96,6 +98,7 @@ def _partition_queries() -> None:
 class MotoServer:
     def __init__(self, host: str = "127.0.0.1", port: int = 0):
         _partition_queries()
+        cheap_transactions()  # local.moto_dynamodb: a transaction backs up its items only
         self.host = host
         self.port = port
         self._app = _cached_routing()
