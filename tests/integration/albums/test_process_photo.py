@@ -18,7 +18,6 @@ from faceflow.edge import photo_steps
 from faceflow.storage import faces as face_items
 from faceflow.storage import keys as album_keys
 from faceflow.storage import objects
-from faceflow.storage import people as stored_people
 from faceflow.storage import table as album_table
 from facekit.embedding import get_embedder
 from tests import hostile
@@ -93,7 +92,7 @@ def test_one_invocation_reads_the_original_once_and_records_every_stage(aws, cou
     crop = face_items.get_crop(face["cropKey"])
     with Image.open(io.BytesIO(crop)) as image:
         again = get_embedder().embed([np.asarray(image.convert("RGB"))])
-    stored = stored_people.get_array(face["embeddingKey"])
+    stored = face_items.get_vectors(face["embeddingKey"])
     np.testing.assert_allclose(stored, again, atol=1e-6)
     assert boto3.client("s3").head_object(
         Bucket=BUCKETS["ALBUM_DERIVED_BUCKET"], Key=photo["thumbKey"]
@@ -142,7 +141,7 @@ def test_a_retry_past_the_faces_stage_embeds_the_stored_crops(aws, monkeypatch):
     job, photo_id = _job(album, [PORTRAIT])
     _run(job, photo_id)
     expected = _faces(album, photo_id)
-    vectors = stored_people.get_array(expected[0]["embeddingKey"])
+    vectors = face_items.get_vectors(expected[0]["embeddingKey"])
     for face in expected:
         album_table.table().update_item(
             Key=album_keys.face_key(album, face["faceId"]),
@@ -157,7 +156,7 @@ def test_a_retry_past_the_faces_stage_embeds_the_stored_crops(aws, monkeypatch):
     assert _run(job, photo_id)["faces"] == 1
     assert _faces(album, photo_id) == expected
     np.testing.assert_allclose(
-        stored_people.get_array(expected[0]["embeddingKey"]), vectors, atol=1e-6
+        face_items.get_vectors(expected[0]["embeddingKey"]), vectors, atol=1e-6
     )
 
 
