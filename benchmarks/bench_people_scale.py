@@ -196,6 +196,7 @@ def concurrent_jobs(album: str, jobs: int, photos: int = 10, workers: int = 4) -
     """`jobs` Cluster jobs through the FIFO queue and the writer, `workers` pollers at once."""
     from faceflow.edge import clusterer
     from faceflow.storage import faces
+    from faceflow.storage import people as store
 
     messages = _job_photos(album, jobs, photos)
     sqs = boto3.client("sqs")
@@ -234,10 +235,8 @@ def concurrent_jobs(album: str, jobs: int, photos: int = 10, workers: int = 4) -
     wall = time.perf_counter() - started
     failed = 0
     for m in messages:
-        placed = [
-            f for p in m["photoIds"] for f in faces.face_items(album, p) if f.get("clusterId")
-        ]
-        failed += len(placed) != 2 * photos
+        found = [f["faceId"] for p in m["photoIds"] for f in faces.face_items(album, p)]
+        failed += len(store.face_clusters(album, found)) != 2 * photos
     return {"jobs": jobs, "failed": failed, "wall_s": round(wall, 1), "errors": len(errors)}
 
 

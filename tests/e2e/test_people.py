@@ -72,3 +72,27 @@ def test_an_album_of_real_photos_ends_idle_with_one_cluster_per_person(backend):
     other = AlbumUser.sign_up(backend)
     r = other.call("GET", f"/albums/{album}/clusters")
     assert r.status_code == 404 and "Someone" not in r.text
+
+
+def test_a_burst_upload_is_clustered_by_the_albums_one_writer(backend):
+    """Photos uploaded at once become several jobs; their Cluster states queue behind the album's
+    one writer (the FIFO message group): every photo PROCESSED, every job SUCCEEDED, every face
+    in exactly one person, the album's people let go."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from local.album_client import real_photos
+
+    user = AlbumUser.sign_up(backend)
+    album = user.create_album("Burst")
+    photos = real_photos(30)
+    with ThreadPoolExecutor(6) as pool:
+        list(pool.map(lambda p: user.upload(album, p[1], p[0], content_type(p[0])), photos))
+    status = user.wait_idle(album, len(photos), timeout=600)
+    assert status["photos"]["processed"] + status["photos"]["duplicates"] == len(photos), status
+    assert len(status["jobs"]) > 1 and all(j["status"] == "SUCCEEDED" for j in status["jobs"])
+    people = user.clusters(album)
+    faces = [f["faceId"] for c in people for f in c["faces"]]
+    assert len(faces) == len(set(faces)) == status["faces"] > 0
+    assert len(people) == status["clusters"]
+    detected = sum(p["faces"] for p in user.photos(album) if p["status"] == "PROCESSED")
+    assert detected == status["faces"]  # every face found was placed, once

@@ -131,11 +131,11 @@ def _reference(album: str) -> AlbumPeople:
 
 
 def _invariants(album: str) -> None:
-    """Every face in one cluster (its FACE# item agrees), every record's counts and sum right,
+    """Every face in one cluster (its PLACED# record agrees), every record's counts and sum right,
     no empty cluster, the head's counts right, no cannot-link broken."""
     cluster_of, _ = _stored(album)
     records = {r.cluster_id: r for r in store.all_clusters(album)}
-    placed = {f["faceId"]: f["clusterId"] for f in faces.face_items(album) if f.get("clusterId")}
+    placed = store.face_clusters(album, [f["faceId"] for f in faces.face_items(album)])
     assert placed == cluster_of
     for cluster_id, record in records.items():
         found = store.members(album, cluster_id)

@@ -118,15 +118,14 @@ def add_faces(user_id: str, album_id: str, photo_ids: Iterable[str]) -> int:
     }
     with people.held(user_id, album_id, WRITER_WAIT_SECONDS) as lease:
         found = [f for f in faces.faces_of(album_id, ready) if f.get("embeddingKey")]
-        todo = [f for f in found if not f.get("clusterId")]
+        where = people.face_clusters(album_id, [f["faceId"] for f in found])
+        todo = [f for f in found if f["faceId"] not in where]
         if not todo:
             return 0
         new = _members(album_id, todo)
-        done = [f for f in found if f.get("clusterId")]
-        placed = {
-            f["faceId"]: (f["clusterId"], m)
-            for f, m in zip(done, _members(album_id, done).values(), strict=True)
-        }
+        done = [f for f in found if f["faceId"] in where]
+        done_members = _members(album_id, done)
+        placed = {f["faceId"]: (where[f["faceId"]], done_members[f["faceId"]]) for f in done}
         part, before, known, index = _place(lease, new, placed)
         changes = changes_since(part, before)
         records = people.clusters(album_id, {c for _, c in changes.moves.values()})

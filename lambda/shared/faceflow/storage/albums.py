@@ -163,6 +163,7 @@ def _album_records(album_id: str):
         if item["SK"].startswith(keys.CLUSTER):
             yield from _partition(keys.members_pk(album_id, item["SK"][len(keys.CLUSTER) :]))
     yield from clusters
+    yield from _partition(keys.placed_pk(album_id))
     yield from _partition(keys.edits_pk(album_id))
 
 

@@ -23,6 +23,7 @@ The album table (single table; stacks/albums/table.py):
                                                 {10^9 - size}#{clusterId}: largest first
     PK=MEMBERS#{albumId}#{clusterId} SK={faceId}  a face in that cluster (its facts and vector):
                                                 one partition per cluster, read whole
+    PK=PLACED#{albumId} SK={faceId}             which cluster a face is in now
     PK=EDITS#{albumId} SK=EDIT#{editId}         one edit of the undo log (zlib JSON)
     PK=EDITS#{albumId} SK=LINK#{digest}         one constraint record (a must-link, a
                                                 cannot-link) and its count
@@ -153,6 +154,14 @@ def members_pk(album_id: str, cluster_id: str) -> str:
 
 def member_key(album_id: str, cluster_id: str, face_id: str) -> dict[str, str]:
     return {"PK": members_pk(album_id, cluster_id), "SK": face_id}
+
+
+def placed_pk(album_id: str) -> str:
+    return f"PLACED#{album_id}"
+
+
+def placed_key(album_id: str, face_id: str) -> dict[str, str]:
+    return {"PK": placed_pk(album_id), "SK": face_id}
 
 
 def edits_pk(album_id: str) -> str:

@@ -3,7 +3,8 @@
 - `PEOPLE#{albumId}` / `CLUSTER#{id}`: a person (label, size, good faces, the sum of their unit
   vectors: centroid and confidence without reading a face), listed largest first through LSI1;
 - `MEMBERS#{albumId}#{clusterId}` / `{faceId}`: a face in a cluster, with its facts and vector,
-  one partition per cluster read whole; the FACE# item's `clusterId` says where a face is;
+  one partition per cluster read whole;
+- `PLACED#{albumId}` / `{faceId}`: which cluster a face is in now (read by key);
 - `EDITS#{albumId}` / `LINK#{digest}`: a constraint record (must-link, cannot-link), its count;
 - `EDITS#{albumId}` / `EDIT#{editId}`: the undo log, one item per edit;
 - `ALBUM#{albumId}` / `PEOPLE`: the head: counts, `seq` (one more per change), `editCount`, the
@@ -256,13 +257,9 @@ def edit_list(album_id: str) -> list[dict[str, str]]:
 
 
 def face_clusters(album_id: str, face_ids: Iterable[str]) -> dict[str, str]:
-    """Where each of these faces is now (the FACE# items' clusterId), for those placed."""
-    wanted = [keys.face_key(album_id, f) for f in sorted(set(face_ids))]
-    return {
-        i["faceId"]: i["clusterId"]
-        for i in batch_get(wanted, "faceId, clusterId")
-        if i.get("clusterId")
-    }
+    """Where each of these faces is now, for those placed (PLACED# records, read by key)."""
+    wanted = [keys.placed_key(album_id, f) for f in sorted(set(face_ids))]
+    return {i["SK"]: i["clusterId"] for i in batch_get(wanted)}
 
 
 def member_of(album_id: str, cluster_id: str, face_id: str) -> Member | None:
@@ -352,15 +349,14 @@ def held(user_id: str, album_id: str, wait_seconds: float) -> Iterator[Lease]:
 
 @dataclass
 class Writes:
-    """Absolute writes: records put, keys deleted, SETs on FACE# items, the head's new values."""
+    """Absolute writes: records put, keys deleted, the head's new values."""
 
     puts: list[dict[str, Any]] = field(default_factory=list)
     deletes: list[dict[str, str]] = field(default_factory=list)
-    face_sets: list[tuple[str, str]] = field(default_factory=list)  # (faceId, clusterId)
     head: dict[str, Any] = field(default_factory=dict)
 
     def __len__(self) -> int:
-        return len(self.puts) + len(self.deletes) + len(self.face_sets)
+        return len(self.puts) + len(self.deletes)
 
 
 def writes_for(
@@ -369,7 +365,7 @@ def writes_for(
     known: dict[str, Member],
     before: dict[str, ClusterRecord],
 ) -> Writes:
-    """The records a slice's changes come to: members moved (and their FACE# items told), the
+    """The records a slice's changes come to: members moved (and where they are recorded), the
     touched clusters' records recomputed by the moved faces' vectors, labels, constraint
     records, the undo log, the head's counts. `known`: every face the slice held; `before`:
     the records of every cluster a move or a label touches."""
@@ -383,7 +379,7 @@ def writes_for(
             touched[was].add(member, -1)
         out.puts.append(member.item(album_id, now))
         touched[now].add(member, +1)
-        out.face_sets.append((face_id, now))
+        out.puts.append({**keys.placed_key(album_id, face_id), "clusterId": now})
     for cluster_id, label in changes.labels.items():
         touched[cluster_id].label = label
     created = removed = 0
@@ -445,15 +441,6 @@ def commit(lease: Lease, writes: Writes) -> int:
     return int(writes.head["seq"])
 
 
-def _face_update(album_id: str, face_id: str, cluster_id: str) -> dict[str, Any]:
-    return {
-        "Key": keys.face_key(album_id, face_id),
-        "UpdateExpression": "SET clusterId = :c",
-        "ConditionExpression": "attribute_exists(PK)",  # never recreates a deleted face
-        "ExpressionAttributeValues": {":c": cluster_id},
-    }
-
-
 def _head_update(lease: Lease, values: dict[str, Any]) -> dict[str, Any]:
     names = {f"#{k}": k for k in values}
     sets = ", ".join(f"#{k} = :{k}" for k in values)
@@ -473,10 +460,6 @@ def _transact(lease: Lease, writes: Writes) -> None:
     name = get(AlbumEnv.TABLE)
     items: list[dict[str, Any]] = [{"Put": {"TableName": name, "Item": i}} for i in writes.puts]
     items += [{"Delete": {"TableName": name, "Key": k}} for k in writes.deletes]
-    items += [
-        {"Update": {"TableName": name, **_face_update(lease.album_id, f, c)}}
-        for f, c in writes.face_sets
-    ]
     items.append({"Update": {"TableName": name, **_head_update(lease, writes.head)}})
     try:
         table().meta.client.transact_write_items(TransactItems=items)
@@ -485,9 +468,6 @@ def _transact(lease: Lease, writes: Writes) -> None:
             reasons = [r.get("Code") for r in err.response.get("CancellationReasons", [])]
             if reasons and reasons[-1] == "ConditionalCheckFailed":
                 raise StoreBusy("the lease ran out before the change was written") from err
-            if "ConditionalCheckFailed" in reasons:  # a face deleted: its album is going
-                release(lease)
-                return
         raise
 
 
@@ -520,7 +500,6 @@ def _intent_document(writes: Writes) -> bytes:
     document = {
         "puts": _to_json(writes.puts),
         "deletes": writes.deletes,
-        "faceSets": writes.face_sets,
         "head": _to_json(writes.head),
     }
     return gzip.compress(json.dumps(document).encode())
@@ -531,7 +510,6 @@ def _read_intent(data: bytes) -> Writes:
     return Writes(
         puts=_from_json(document["puts"]),
         deletes=document["deletes"],
-        face_sets=[tuple(p) for p in document["faceSets"]],
         head=_from_json(document["head"]),
     )
 
@@ -564,9 +542,6 @@ def _apply(album_id: str, writes: Writes) -> None:
             batch.delete_item(Key=key)
         for item in writes.puts:
             batch.put_item(Item=item)
-    for face_id, cluster_id in writes.face_sets:
-        with contextlib.suppress(ClientError):  # a face deleted with its album stays deleted
-            table().update_item(**_face_update(album_id, face_id, cluster_id))
 
 
 def _replay(lease: Lease) -> None:
