@@ -342,6 +342,9 @@ def held(user_id: str, album_id: str, wait_seconds: float) -> Iterator[Lease]:
     finally:
         if lease.owner:  # commit() clears it once the head has let go
             release(lease)
+            if "seq" not in lease.head and not album_alive(user_id, album_id):
+                # the lease made the head of an album deleted meanwhile: it goes too
+                table().delete_item(Key=keys.people_key(album_id))
 
 
 # ---------------------------------------------------------------- writing a change
