@@ -148,6 +148,18 @@ def assignment(album: str, count: int) -> float:
     return round(float(np.percentile(times, 99)), 2)
 
 
+def _page_ms(album: str, runs: int = 5) -> float:
+    """p50 ms of GET /clusters' use case: one page of 50 clusters with their faces' views."""
+    from faceflow.edge import people
+
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        people.list_clusters(USER, album, 50, None)
+        times.append((time.perf_counter() - started) * 1000)
+    return round(statistics.median(times), 1)
+
+
 def _job_photos(album: str, jobs: int, photos: int) -> list[dict]:
     """Each job's photos PROCESSING, 2 embedded faces each (FACE# items, a vectors object)."""
     from faceflow.storage import faces, keys
@@ -265,6 +277,7 @@ def main() -> None:
     _moto_as_the_local_runtime_runs_it()
     with mock_aws():
         create_album_resources(boto3.client("s3"), boto3.client("dynamodb"))
+        from faceflow.edge import people
         from faceflow.storage import albums
 
         album = albums.create_album(USER, "bench").album_id
@@ -276,6 +289,15 @@ def main() -> None:
         )
         e = edits(album, args.edit_rounds)
         print(f"edit p50 ms: {e}", flush=True)
+        started = time.perf_counter()
+        people.recluster(USER, album)
+        recluster_s = time.perf_counter() - started
+        page_ms = _page_ms(album)
+        print(
+            f"recluster through the API's use case {recluster_s:.1f} s; "
+            f"one page of 50 clusters p50 {page_ms} ms",
+            flush=True,
+        )
         a = assignment(album, 300)
         print(f"assignment p99 {a} ms", flush=True)
         c = concurrent_jobs(album, args.jobs)
