@@ -99,10 +99,18 @@ def suggestions(albumId: AlbumId, clusterId: ClusterId) -> Response[SuggestionLi
 @router.post(
     "/albums/<albumId>/clusters/recluster",
     summary="Cluster every face again, keeping every edit",
-    responses=edge.documented(200, 400, 404, 409, 413, 415),
+    responses={
+        **edge.documented(200, 400, 404, 409, 413, 415),
+        202: {
+            "description": "Accepted: a large album's recluster, queued for its clustering writer",
+            "content": {"application/json": {"model": Reclustered}},
+        },
+    },
 )
 def recluster(albumId: AlbumId) -> Response[Reclustered]:
-    return reply(Reclustered(clusters=people.recluster(caller(), albumId)))
+    clusters, queued = people.recluster(caller(), albumId)
+    answer = Reclustered(clusters=clusters, queued=queued)
+    return Response(202 if queued else 200, content_type=JSON, body=answer)
 
 
 @router.get(

@@ -91,4 +91,9 @@ class SuggestionList(_Model):
 
 
 class Reclustered(_Model):
-    clusters: int
+    clusters: int = Field(description="The album's clusters (before the queued recluster ran)")
+    queued: bool = Field(
+        False,
+        description="A large album: the recluster was handed to the album's clustering writer "
+        "(202); the clusters change when it has run",
+    )

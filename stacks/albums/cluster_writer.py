@@ -17,6 +17,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from faceflow.config import AlbumEnv
 from stacks.settings import Settings
 from stacks.shared import Component, DeadLetterQueue, ProjectFunction, StackKey
 
@@ -74,6 +75,13 @@ class ClusterWriter(Component):
             ["states:SendTaskSuccess", "states:SendTaskFailure"],
             [machine.state_machine_arn],
         )
+
+    def grant_recluster_requests(self, fn: ProjectFunction) -> None:
+        """A large album's recluster is asked of its writer (faceflow.storage.messages)."""
+        fn.function.add_environment(AlbumEnv.CLUSTER_QUEUE_URL.value, self.queue.queue_url)
+        fn.allow("AskRecluster", ["sqs:SendMessage"], [self.queue.queue_arn])
+        key = self.queue.encryption_master_key
+        fn.allow("ClusterQueueKey", ["kms:GenerateDataKey", "kms:Decrypt"], [key.key_arn])
 
     def alarms(self, topic: sns.ITopic) -> list[cw.Alarm]:
         out = []

@@ -96,6 +96,7 @@ class AlbumsStack(ProjectStack):
             image=True,
         )
         self._grant_people_api(self.people_api)
+        self.pipeline.cluster_writer.grant_recluster_requests(self.people_api)
         self.sharing = AlbumSharing(self, "Sharing", albums=self, operations_topic=operations_topic)
         self.api_functions: Mapping[str, lambda_.IFunction] = {
             ALBUM_FUNCTION: self.api.function,

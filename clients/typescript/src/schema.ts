@@ -837,8 +837,17 @@ export interface components {
         };
         /** Reclustered */
         Reclustered: {
-            /** Clusters */
+            /**
+             * Clusters
+             * @description The album's clusters (before the queued recluster ran)
+             */
             clusters: number;
+            /**
+             * Queued
+             * @description A large album: the recluster was handed to the album's clustering writer (202); the clusters change when it has run
+             * @default false
+             */
+            queued: boolean;
         };
         /** Result */
         Result: {
@@ -2348,6 +2357,15 @@ export interface operations {
         responses: {
             /** @description OK */
             200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Reclustered"];
+                };
+            };
+            /** @description Accepted: a large album's recluster, queued for its clustering writer */
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -21,6 +21,9 @@ class AlbumEnv(StrEnum):
     EXPORTS_BUCKET = "ALBUM_EXPORTS_BUCKET"
     STATE_MACHINE_ARN = "ALBUM_STATE_MACHINE_ARN"
     NOTIFY_TOPIC_ARN = "ALBUM_NOTIFY_TOPIC_ARN"
+    # The album's one clustering writer's FIFO queue (faceflow.edge.clusterer): a large album's
+    # recluster is asked of it.
+    CLUSTER_QUEUE_URL = "ALBUM_CLUSTER_QUEUE_URL"
     MAX_PHOTO_BYTES = "ALBUM_MAX_PHOTO_BYTES"
     # Files up to this size get one presigned PUT; larger ones S3 multipart with parts this big.
     PART_SIZE_BYTES = "ALBUM_PART_SIZE_BYTES"

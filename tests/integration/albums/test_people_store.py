@@ -310,3 +310,32 @@ def test_deleting_the_album_removes_every_people_record_and_object(moto_env):
         if bucket.startswith("albums-"):
             listed = s3.list_objects_v2(Bucket=bucket).get("Contents", [])
             assert [o["Key"] for o in listed if album in o["Key"]] == []
+
+
+def test_a_large_albums_recluster_is_queued_for_its_writer_and_runs_there(moto_env, monkeypatch):
+    import json
+
+    sqs = boto3.client("sqs")
+    url = sqs.create_queue(
+        QueueName="recluster.fifo",
+        Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"},
+    )["QueueUrl"]
+    monkeypatch.setenv("ALBUM_CLUSTER_QUEUE_URL", url)
+    monkeypatch.setattr(cases, "RECLUSTER_IN_REQUEST_FACES", 5)
+    rng = np.random.default_rng(11)
+    album, _ = _album(rng)
+    a, b = sorted(set(_stored(album)[0].values()))[:2]
+    survivor = cases.merge(USER, album, [a, b])  # the recluster must keep it (a must-link)
+    merged = _stored(album)[0]
+    clusters, queued = cases.recluster(USER, album)
+    assert queued and clusters == int(store.head(album)["clusterCount"])
+    (message,) = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    body = json.loads(message["Body"])
+    assert body["kind"] == "recluster" and body["albumId"] == album
+    seq = int(store.head(album)["seq"])
+    assert clusterer.run_batch([body]) == {album: 0}
+    assert int(store.head(album)["seq"]) >= seq  # it ran under the lease (a change or none)
+    after = _stored(album)[0]
+    together = {f for f, c in merged.items() if c == survivor}
+    assert len(together) >= 2 and len({after[f] for f in together}) == 1
+    _invariants(album)

@@ -27,6 +27,7 @@ from common.aws import client, is_transient
 from faceflow.domain.clustering import CentroidIndex
 from faceflow.domain.people import changes_since, slice_of, snapshot
 from faceflow.domain.statuses import PEOPLE_PHOTO_STATUSES
+from faceflow.edge import people as people_cases
 from faceflow.edge.pipeline import TransientStepError
 from faceflow.storage import faces, jobs, people
 from faceflow.storage.albums import album_alive
@@ -182,23 +183,31 @@ def _cluster_album(
 
 def run_batch(messages: list[dict[str, Any]]) -> dict[str, int]:
     """One invocation's messages (SQS FIFO: each album's in order): per album, every job's
-    photos placed at once, then every job's token answered. Returns faces placed per album."""
+    photos placed at once, then every job's token answered, then a recluster if one was asked
+    (faceflow.edge.people.recluster for a large album). Returns faces placed per album."""
     by_album: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for message in messages:
         by_album.setdefault((message["userId"], message["albumId"]), []).append(message)
     placed: dict[str, int] = {}
     for (user_id, album_id), batch in by_album.items():
-        for message in batch:
-            jobs.advance(album_id, message["jobId"], "Cluster")
-        photo_ids = sorted({p for m in batch for p in m["photoIds"]})
-        count, error = _cluster_album(user_id, album_id, photo_ids)
-        placed[album_id] = count
-        alive = album_alive(user_id, album_id)
-        for message in batch:
-            job = {k: message[k] for k in ("albumId", "userId", "jobId", "photoIds")}
-            if not alive:  # deleted before or while it ran: no failure of the job
-                jobs.finish(album_id, message["jobId"], "CANCELLED")
-                _answer(message["taskToken"], {**job, "cancelled": True}, None)
-            else:
-                _answer(message["taskToken"], {**job, "faces": count}, error)
+        jobs_ = [m for m in batch if m.get("kind") != "recluster"]
+        placed[album_id] = _run_jobs(user_id, album_id, jobs_) if jobs_ else 0
+        if len(jobs_) < len(batch) and album_alive(user_id, album_id):
+            people_cases.recluster_now(user_id, album_id, WRITER_WAIT_SECONDS)
     return placed
+
+
+def _run_jobs(user_id: str, album_id: str, batch: list[dict[str, Any]]) -> int:
+    for message in batch:
+        jobs.advance(album_id, message["jobId"], "Cluster")
+    photo_ids = sorted({p for m in batch for p in m["photoIds"]})
+    count, error = _cluster_album(user_id, album_id, photo_ids)
+    alive = album_alive(user_id, album_id)
+    for message in batch:
+        job = {k: message[k] for k in ("albumId", "userId", "jobId", "photoIds")}
+        if not alive:  # deleted before or while it ran: no failure of the job
+            jobs.finish(album_id, message["jobId"], "CANCELLED")
+            _answer(message["taskToken"], {**job, "cancelled": True}, None)
+        else:
+            _answer(message["taskToken"], {**job, "faces": count}, error)
+    return count

@@ -12,8 +12,9 @@ import numpy as np
 from common import pagination
 from faceflow.domain.clustering import CentroidIndex
 from faceflow.domain.errors import ClusterNotFound, EditConflict
+from faceflow.domain.ids import new_id
 from faceflow.domain.people import AlbumPeople, EditRefused
-from faceflow.storage import albums, keys, people
+from faceflow.storage import albums, keys, messages, people
 from faceflow.storage.objects import derived_url
 from faceflow.storage.people import ClusterRecord, Lease, Member, Slice
 from faceflow.storage.photos import photo_statuses
@@ -143,9 +144,30 @@ def _whole_album(lease: Lease) -> Slice:
     return people.load_slice(lease, [r.cluster_id for r in people.all_clusters(lease.album_id)])
 
 
-def recluster(user_id: str, album_id: str) -> int:
-    """The batch algorithm over every face again, keeping every edit (labels, merges, splits)."""
-    part, _ = _edit(user_id, album_id, _whole_album, lambda p: p.recluster())
+# A recluster reads the whole album: up to this many faces it runs in the request, beyond it
+# the album's one writer runs it (API Gateway's 29 s; the writer has minutes).
+RECLUSTER_IN_REQUEST_FACES = 10_000
+
+
+def recluster(user_id: str, album_id: str) -> tuple[int, bool]:
+    """The batch algorithm over every face again, keeping every edit (labels, merges, splits):
+    (the album's clusters, whether it was queued for the album's writer instead)."""
+    albums.get_album(user_id, album_id)
+    head = people.head(album_id)
+    if int(head.get("faceCount", 0)) > RECLUSTER_IN_REQUEST_FACES:
+        messages.request_recluster(user_id, album_id, new_id())
+        return int(head.get("clusterCount", 0)), True
+    return recluster_now(user_id, album_id, EDIT_WAIT_SECONDS), False
+
+
+def recluster_now(user_id: str, album_id: str, wait_seconds: float) -> int:
+    """The recluster itself, under the album's lease (the request's, or the writer's)."""
+    try:
+        part, _ = people.change_slice(
+            user_id, album_id, _whole_album, lambda p: p.recluster(), wait_seconds=wait_seconds
+        )
+    except people.StoreBusy as err:
+        raise EditConflict("The album's people are being changed: try again.") from err
     return len(part.people.members())
 
 

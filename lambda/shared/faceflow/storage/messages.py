@@ -1,5 +1,5 @@
 """What FaceFlow sends to other AWS services: the pipeline's executions (Step Functions), the
-job-finished notice (SNS), share export requests (SQS) and share emails (SES)."""
+job-finished notice (SNS), share export and recluster requests (SQS) and share emails (SES)."""
 
 from __future__ import annotations
 
@@ -37,6 +37,16 @@ def request_export(user_id: str, album_id: str, share_id: str) -> None:
     body = {"userId": user_id, "albumId": album_id, "shareId": share_id}
     aws.client("sqs").send_message(
         QueueUrl=get(AlbumEnv.SHARE_QUEUE_URL), MessageBody=json.dumps(body)
+    )
+
+
+def request_recluster(user_id: str, album_id: str, request_id: str) -> None:
+    """A recluster, asked of the album's one writer (its FIFO message group)."""
+    body = {"kind": "recluster", "userId": user_id, "albumId": album_id, "requestId": request_id}
+    aws.client("sqs").send_message(
+        QueueUrl=get(AlbumEnv.CLUSTER_QUEUE_URL),
+        MessageBody=json.dumps(body),
+        MessageGroupId=album_id,
     )
 
 
