@@ -207,7 +207,7 @@ def _job_photos(album: str, jobs: int, photos: int) -> list[dict]:
 def concurrent_jobs(album: str, jobs: int, photos: int = 10, workers: int = 4) -> dict:
     """`jobs` Cluster jobs through the FIFO queue and the writer, `workers` pollers at once."""
     from faceflow.edge import clusterer
-    from faceflow.storage import faces
+    from faceflow.storage import keys
     from faceflow.storage import people as store
 
     messages = _job_photos(album, jobs, photos)
@@ -247,7 +247,7 @@ def concurrent_jobs(album: str, jobs: int, photos: int = 10, workers: int = 4) -
     wall = time.perf_counter() - started
     failed = 0
     for m in messages:
-        found = [f["faceId"] for p in m["photoIds"] for f in faces.face_items(album, p)]
+        found = [keys.face_id_of(p, i) for p in m["photoIds"] for i in range(2)]
         failed += len(store.face_clusters(album, found)) != 2 * photos
     return {"jobs": jobs, "failed": failed, "wall_s": round(wall, 1), "errors": len(errors)}
 
