@@ -141,6 +141,9 @@ def _invariants(album: str) -> None:
         found = store.members(album, cluster_id)
         good = [m for m in found if not m.low_quality]
         assert record.size == len(found) > 0 and record.good == len(good)
+        if record.views is not None:  # what a page shows of it, kept in its record
+            assert sorted(record.views) == sorted(m.face_id for m in found)
+            assert all(record.views[m.face_id]["photoId"] == m.photo_id for m in found)
         if good:
             units = [m.vector / np.linalg.norm(m.vector) for m in good]
             assert np.allclose(record.sum, np.sum(units, axis=0), atol=1e-4)

@@ -16,7 +16,7 @@ from faceflow.domain.ids import new_id
 from faceflow.domain.people import AlbumPeople, EditRefused
 from faceflow.storage import albums, keys, messages, people
 from faceflow.storage.objects import derived_url
-from faceflow.storage.people import ClusterRecord, Lease, Member, Slice
+from faceflow.storage.people import ClusterRecord, Lease, Slice
 from faceflow.storage.photos import photo_statuses
 
 # How long an edit waits for the album's writer (a Cluster batch, another edit) to finish.
@@ -41,23 +41,30 @@ def _edit(
         raise EditConflict("The album's people are being changed: try again.") from err
 
 
-def _face_view(member: Member) -> dict[str, Any]:
+def _face_view(face_id: str, view: dict[str, Any]) -> dict[str, Any]:
     return {
-        "faceId": member.face_id,
-        "photoId": member.photo_id,
-        "box": [round(float(v), 1) for v in member.facts["box"]],
-        "score": round(float(member.facts["score"]), 4),
-        "cropUrl": derived_url(member.facts["cropKey"]),
+        "faceId": face_id,
+        "photoId": view["photoId"],
+        "box": [round(float(v), 1) for v in view["box"]],
+        "score": round(float(view["score"]), 4),
+        "cropUrl": derived_url(view["cropKey"]),
     }
 
 
-def _view(record: ClusterRecord, faces: list[Member]) -> dict[str, Any]:
+def _view(album_id: str, record: ClusterRecord) -> dict[str, Any]:
+    """A cluster as the API shows it: its record (a large one's faces from its members)."""
+    views = record.views
+    if views is None:
+        views = {
+            m.face_id: {"photoId": m.photo_id, **m.facts}
+            for m in people.members(album_id, record.cluster_id, vectors=False)
+        }
     return {
         "clusterId": record.cluster_id,
         "label": record.label,
         "size": record.size,
         "confidence": record.confidence,
-        "faces": [_face_view(m) for m in sorted(faces, key=lambda m: m.face_id)],
+        "faces": [_face_view(f, views[f]) for f in sorted(views)],
     }
 
 
@@ -66,7 +73,7 @@ def cluster_view(album_id: str, cluster_id: str) -> dict[str, Any]:
     record = people.cluster(album_id, cluster_id)
     if record is None:
         raise ClusterNotFound(cluster_id)
-    return _view(record, people.members(album_id, cluster_id))
+    return _view(album_id, record)
 
 
 def _page_position(album_id: str, token: str | None) -> dict[str, str] | None:
@@ -84,7 +91,7 @@ def list_clusters(
     size."""
     albums.get_album(user_id, album_id)
     records, last = people.cluster_page(album_id, limit, _page_position(album_id, token))
-    items = [_view(r, people.members(album_id, r.cluster_id)) for r in records]
+    items = [_view(album_id, r) for r in records]
     return items, pagination.encode(last)
 
 

@@ -89,7 +89,7 @@ class Member:
             item["faceId"],
             item["photoId"],
             bool(item["lowQuality"]),
-            np.frombuffer(bytes(item["vector"]), np.float32),
+            np.frombuffer(bytes(item["vector"]), np.float32) if "vector" in item else None,
             {"box": item["box"], "score": item["score"], "cropKey": item["cropKey"]},
         )
 
@@ -107,6 +107,11 @@ class Member:
         }
 
 
+# A cluster up to this many faces carries their views (facts, no vectors) in its record, so a
+# page of clusters is one query; a larger one's views are read from its members' partition.
+VIEWS_UP_TO = 100
+
+
 @dataclass
 class ClusterRecord:
     cluster_id: str
@@ -114,6 +119,8 @@ class ClusterRecord:
     size: int = 0
     good: int = 0
     sum: np.ndarray | None = None  # float64 sum of the good faces' unit vectors
+    # faceId → {photoId, box, score, cropKey}; None: not kept (over VIEWS_UP_TO faces)
+    views: dict[str, dict[str, Any]] | None = field(default_factory=dict)
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> ClusterRecord:
@@ -124,6 +131,7 @@ class ClusterRecord:
             int(item["size"]),
             int(item["good"]),
             np.frombuffer(bytes(raw), np.float64).copy() if raw else None,
+            _unpack(item["faces"]) if "faces" in item else None,
         )
 
     @property
@@ -135,6 +143,14 @@ class ClusterRecord:
 
     def add(self, member: Member, sign: int) -> None:
         self.size += sign
+        if self.views is not None:
+            if sign > 0:
+                view = {k: member.facts[k] for k in ("box", "score", "cropKey")}
+                self.views[member.face_id] = {"photoId": member.photo_id, **view}
+            else:
+                self.views.pop(member.face_id, None)
+            if len(self.views) > VIEWS_UP_TO:
+                self.views = None  # read from its members from now on
         if member.low_quality:
             return
         self.good += sign
@@ -156,11 +172,13 @@ class ClusterRecord:
             item["label"] = self.label
         if self.sum is not None:
             item["sum"] = np.asarray(self.sum, np.float64).tobytes()
+        if self.views is not None:
+            item["faces"] = _pack(self.views)
         return item
 
 
 def _pack(document: Any) -> bytes:
-    return zlib.compress(json.dumps(document, separators=(",", ":")).encode())
+    return zlib.compress(json.dumps(document, separators=(",", ":"), default=float).encode())
 
 
 def _unpack(blob: Any) -> Any:
@@ -202,9 +220,14 @@ def clusters(album_id: str, cluster_ids: Iterable[str]) -> dict[str, ClusterReco
     return {r.cluster_id: r for r in map(ClusterRecord.from_item, found)}
 
 
-def members(album_id: str, cluster_id: str) -> list[Member]:
-    condition = Key("PK").eq(keys.members_pk(album_id, cluster_id))
-    return [Member.from_item(i) for i in all_pages(KeyConditionExpression=condition)]
+def members(album_id: str, cluster_id: str, *, vectors: bool = True) -> list[Member]:
+    """A cluster's faces (`vectors=False`: their facts only, what a view shows)."""
+    kwargs: dict[str, Any] = {
+        "KeyConditionExpression": Key("PK").eq(keys.members_pk(album_id, cluster_id))
+    }
+    if not vectors:
+        kwargs["ProjectionExpression"] = "faceId, photoId, lowQuality, box, score, cropKey"
+    return [Member.from_item(i) for i in all_pages(**kwargs)]
 
 
 def all_clusters(album_id: str) -> list[ClusterRecord]:
