@@ -154,3 +154,41 @@ def test_a_user_erasure_mid_job_leaves_nothing(aws, monkeypatch):  # noqa: F811
         call()
     assert _left_behind(album) == []
     assert albums.list_albums(ALICE, 10, None)[0] == []
+
+
+def test_a_deletion_listing_objects_before_a_crop_and_items_after_its_face_leaves_nothing(
+    aws,  # noqa: F811
+    monkeypatch,
+):
+    """The interleaving the end-to-end race found: the deletion lists and deletes the album's
+    objects before ProcessPhoto stores a crop, and its items after the face's item landed, so
+    the face item is gone when the step finds its album gone: the crop goes by its key."""
+    from faceflow.storage import faces, objects
+
+    album = new_album()
+    job = _start(album)
+    real_crop, real_face = faces.put_crop, faces.put_face
+    real_everywhere = objects.delete_everywhere
+    halves = []
+
+    def crop_after_the_listing(*args):
+        if not halves:
+            halves.append("objects")
+            albums._mark_deleting(ALICE, album)
+            real_everywhere(album_keys.album_prefix(ALICE, album))
+        return real_crop(*args)
+
+    def items_after_the_face(item):
+        real_face(item)
+        if halves == ["objects"]:
+            halves.append("items")
+            with monkeypatch.context() as listed:
+                listed.setattr(objects, "delete_everywhere", lambda prefix: 0)
+                albums._delete_album_data(ALICE, album)
+
+    monkeypatch.setattr(faces, "put_crop", crop_after_the_listing)
+    monkeypatch.setattr(faces, "put_face", items_after_the_face)
+    for _, call in _steps(job):
+        call()
+    assert halves == ["objects", "items"]
+    assert _left_behind(album) == []

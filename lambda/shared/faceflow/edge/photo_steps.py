@@ -200,14 +200,16 @@ def _embed_stored(work: _Work) -> None:
 
 
 def _forget(work: _Work, count: int) -> None:
-    """What this invocation wrote, for an album deleted meanwhile: the thumbnail, the faces
-    (their items, crops and vectors)."""
-    for key in work.written:
+    """What this invocation wrote, for an album deleted meanwhile: the thumbnail, the faces'
+    crops, vectors and items. The crops by their keys, not through the items: the deletion may
+    have removed an item after listing the objects, before the crop landed."""
+    face_ids = [keys.face_id_of(work.photo_id, i) for i in range(count)]
+    for key in work.written + [keys.crop_key(work.user_id, work.album_id, f) for f in face_ids]:
         objects.delete(AlbumEnv.DERIVED_BUCKET, key)
-    faces.forget(work.album_id, [keys.face_id_of(work.photo_id, i) for i in range(count)])
     objects.delete(
         AlbumEnv.EMBEDDINGS_BUCKET, keys.vectors_key(work.user_id, work.album_id, work.photo_id)
     )
+    faces.forget(work.album_id, face_ids)
 
 
 def _decimal(value: float) -> Decimal:
