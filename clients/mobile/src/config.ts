@@ -1,6 +1,6 @@
 // Where the app finds its backend: the same `/config.json` shape the local page reads (the stack's
 // outputs: API URL, Cognito pool and client, region; `cognitoEndpoint` only from the local
-// runtime; `webSocketUrl` where a stack has one). The web export reads it from its own origin;
+// runtime; `websocketUrl` where a stack has one). The web export reads it from its own origin;
 // a phone from EXPO_PUBLIC_CONFIG_URL, or takes it whole from EXPO_PUBLIC_CONFIG (a deployed
 // stack's outputs as JSON); Expo inlines both at bundle time.
 import { Platform } from "react-native";
@@ -12,7 +12,7 @@ export interface AppConfig {
   userPoolClientId: string;
   /** The local runtime's Cognito (moto): present only when `make up` is the target. */
   cognitoEndpoint?: string;
-  webSocketUrl?: string;
+  websocketUrl?: string;
 }
 
 export function configUrl(): string {
