@@ -134,7 +134,7 @@ def _invariants(album: str) -> None:
     """Every face in one cluster (its PLACED# record agrees), every record's counts and sum right,
     no empty cluster, the head's counts right, no cannot-link broken."""
     cluster_of, _ = _stored(album)
-    records = {r.cluster_id: r for r in store.all_clusters(album)}
+    records = store.clusters(album, [r.cluster_id for r in store.all_clusters(album)])
     placed = store.face_clusters(album, [f["faceId"] for f in faces.face_items(album)])
     assert placed == cluster_of
     for cluster_id, record in records.items():

@@ -231,8 +231,14 @@ def members(album_id: str, cluster_id: str, *, vectors: bool = True) -> list[Mem
 
 
 def all_clusters(album_id: str) -> list[ClusterRecord]:
+    """Every cluster's record without its faces' views (an index's or a recluster's read)."""
     condition = Key("PK").eq(keys.people_pk(album_id)) & Key("SK").begins_with(keys.CLUSTER)
-    return [ClusterRecord.from_item(i) for i in all_pages(KeyConditionExpression=condition)]
+    found = all_pages(
+        KeyConditionExpression=condition,
+        ProjectionExpression="clusterId, label, #size, good, #sum",
+        ExpressionAttributeNames={"#size": "size", "#sum": "sum"},
+    )
+    return [ClusterRecord.from_item(i) for i in found]
 
 
 def cluster_page(
@@ -285,9 +291,10 @@ def face_clusters(album_id: str, face_ids: Iterable[str]) -> dict[str, str]:
     return {i["SK"]: i["clusterId"] for i in batch_get(wanted)}
 
 
-def member_of(album_id: str, cluster_id: str, face_id: str) -> Member | None:
-    item = table().get_item(Key=keys.member_key(album_id, cluster_id, face_id), ConsistentRead=True)
-    return Member.from_item(item["Item"]) if "Item" in item else None
+def members_at(album_id: str, where: dict[str, str]) -> list[Member]:
+    """These faces as their clusters hold them (faceId → clusterId), read by key in batches."""
+    wanted = [keys.member_key(album_id, c, f) for f, c in sorted(where.items())]
+    return [Member.from_item(i) for i in batch_get(wanted)]
 
 
 # ---------------------------------------------------------------- the lease
@@ -637,12 +644,9 @@ def load_slice(
     for cluster_id in dict.fromkeys(cluster_ids):
         for member in members(album_id, cluster_id):
             known[member.face_id], cluster_of[member.face_id] = member, cluster_id
-    for face_id, cluster_id in face_clusters(
-        album_id, [f for f in face_ids if f not in known]
-    ).items():
-        member = member_of(album_id, cluster_id, face_id)
-        if member is not None:
-            known[face_id], cluster_of[face_id] = member, cluster_id
+    where = face_clusters(album_id, [f for f in face_ids if f not in known])
+    for member in members_at(album_id, where):
+        known[member.face_id], cluster_of[member.face_id] = member, where[member.face_id]
     named = set(cluster_of.values()) | set(cluster_ids)
     for edit in edits:
         named |= set(edit.labels) | {c for m in edit.moves.values() for c in m}
