@@ -139,5 +139,6 @@ test("share the selected people's photos: the count first, then the share", asyn
     recipients: ["bea@example.com", "cy@example.com"],
     filters: { clusterIds: ["c1"] },
     expiresInDays: 7,
+    keepLocation: false, // location stays home unless asked
   });
 });

@@ -146,6 +146,8 @@ function ShareForm({ api, albumId, people }: { api: Api; albumId: string; people
   const [count, setCount] = useState<number | null>(null);
   const [recipients, setRecipients] = useState("");
   const [days, setDays] = useState(3);
+  // Off by default: the photos ship without where they were taken (docs/sharing.md).
+  const [keepLocation, setKeepLocation] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [shared, setShared] = useState<ShareCreated | null>(null);
@@ -167,7 +169,14 @@ function ShareForm({ api, albumId, people }: { api: Api; albumId: string; people
     setError(null);
     try {
       const emails = recipients.split(/[\s,;]+/).filter(Boolean);
-      setShared(await api.share(albumId, { recipients: emails, filters: { clusterIds: ids.split(",") }, expiresInDays: days }));
+      setShared(
+        await api.share(albumId, {
+          recipients: emails,
+          filters: { clusterIds: ids.split(",") },
+          expiresInDays: days,
+          keepLocation,
+        }),
+      );
       setRecipients("");
     } catch (err) {
       setError(describe(err));
@@ -188,6 +197,11 @@ function ShareForm({ api, albumId, people }: { api: Api; albumId: string; people
           <Chip key={d} label={`Expires in ${d} day${d > 1 ? "s" : ""}`} checked={days === d} onToggle={() => setDays(d)} />
         ))}
       </View>
+      <Chip
+        label="Keep where the photos were taken (location)"
+        checked={keepLocation}
+        onToggle={() => setKeepLocation(!keepLocation)}
+      />
       <Button label="Share" onPress={share} disabled={busy || !recipients.trim() || !count} />
       <ErrorNote message={error} />
       {shared ? (
