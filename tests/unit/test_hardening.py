@@ -180,7 +180,7 @@ def test_every_log_group_is_encrypted_with_its_stack_key(synth):
 
 def test_every_table_is_under_a_customer_key(synth):
     tables = list(_every(synth, "AWS::DynamoDB::Table"))
-    assert len(tables) == 6  # the five styling tables and the album table
+    assert len(tables) == 7  # the five styling tables, the album table, live connections
     for _stack, logical_id, table in tables:
         sse = table["Properties"]["SSESpecification"]
         assert sse["SSEEnabled"] is True and sse["SSEType"] == "KMS", logical_id

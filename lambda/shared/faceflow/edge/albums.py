@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from faceflow.domain.statuses import ACTIVE_JOB, PHOTO_STATUSES
-from faceflow.storage import albums, objects, people, photos
+from faceflow.storage import albums, objects, photos
 from faceflow.storage.albums import Album
 from faceflow.storage.jobs import latest_jobs
 from faceflow.storage.table import plain
@@ -77,7 +77,7 @@ def album_status(user_id: str, album_id: str) -> dict[str, Any]:
     (faces placed, clusters), the latest jobs."""
     albums.get_album(user_id, album_id)
     counts = photos.counts(album_id) or _scanned_counts(album_id)
-    head = people.head(album_id)
+    faces, clusters = albums.people_counts(album_id)
     jobs = [_job_view(j) for j in latest_jobs(album_id, STATUS_JOBS)]
     busy = counts["PROCESSING"] > 0 or any(j["status"] in ACTIVE_JOB for j in jobs)
     return {
@@ -90,7 +90,7 @@ def album_status(user_id: str, album_id: str) -> dict[str, Any]:
             "failed": counts["FAILED"],
             "pending": counts["UPLOADING"] + counts["PROCESSING"],
         },
-        "faces": int(head.get("faceCount", 0)),
-        "clusters": int(head.get("clusterCount", 0)),
+        "faces": faces,
+        "clusters": clusters,
         "jobs": jobs,
     }

@@ -114,6 +114,13 @@ def get_album(user_id: str, album_id: str) -> Album:
     return Album.from_item(item)
 
 
+def people_counts(album_id: str) -> tuple[int, int]:
+    """(faces placed, clusters) from the album's people head (faceflow.storage.people writes
+    it; read here so the album API needs no numpy)."""
+    item = table().get_item(Key=keys.people_key(album_id), ConsistentRead=True).get("Item") or {}
+    return int(item.get("faceCount", 0)), int(item.get("clusterCount", 0))
+
+
 def count_photo(user_id: str, album_id: str) -> None:
     table().update_item(
         Key=keys.album_key(user_id, album_id),
