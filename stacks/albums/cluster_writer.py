@@ -10,7 +10,6 @@ from collections.abc import Callable
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cw
-from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
@@ -20,6 +19,7 @@ from constructs import Construct
 from faceflow.config import AlbumEnv
 from stacks.settings import Settings
 from stacks.shared import Component, DeadLetterQueue, ProjectFunction, StackKey
+from stacks.shared.alarms import operator_alarms
 
 WRITER_TIMEOUT_SECONDS = 300
 BATCH_SIZE = 10  # SQS FIFO's largest batch: up to 10 jobs of an album placed at once
@@ -84,35 +84,25 @@ class ClusterWriter(Component):
         fn.allow("ClusterQueueKey", ["kms:GenerateDataKey", "kms:Decrypt"], [key.key_arn])
 
     def alarms(self, topic: sns.ITopic) -> list[cw.Alarm]:
-        out = []
-        for name, metric, threshold, description in (
+        return operator_alarms(
+            self,
+            topic,
             (
-                "AlbumClusterDeadLetterDepth",
-                self.dead_letter_queue.metric_approximate_number_of_messages_visible(
-                    period=cdk.Duration.minutes(5), statistic="Maximum"
+                (
+                    "AlbumClusterDeadLetterDepth",
+                    self.dead_letter_queue.metric_approximate_number_of_messages_visible(
+                        period=cdk.Duration.minutes(5), statistic="Maximum"
+                    ),
+                    1,
+                    "Cluster jobs the writer could not take (their executions time out)",
                 ),
-                1,
-                "Cluster jobs the writer could not take (their executions time out)",
-            ),
-            (
-                "AlbumClusterQueueAge",
-                self.queue.metric_approximate_age_of_oldest_message(
-                    period=cdk.Duration.minutes(5), statistic="Maximum"
+                (
+                    "AlbumClusterQueueAge",
+                    self.queue.metric_approximate_age_of_oldest_message(
+                        period=cdk.Duration.minutes(5), statistic="Maximum"
+                    ),
+                    900,
+                    "Cluster jobs waiting more than 15 minutes for the album's writer",
                 ),
-                900,
-                "Cluster jobs waiting more than 15 minutes for the album's writer",
             ),
-        ):
-            alarm = cw.Alarm(
-                self,
-                name,
-                metric=metric,
-                threshold=threshold,
-                evaluation_periods=1,
-                comparison_operator=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
-                alarm_description=description,
-            )
-            alarm.add_alarm_action(cw_actions.SnsAction(topic))
-            out.append(alarm)
-        return out
+        )

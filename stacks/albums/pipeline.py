@@ -15,8 +15,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import aws_cdk as cdk
-from aws_cdk import aws_cloudwatch as cw
-from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
@@ -31,6 +29,7 @@ from stacks.albums.cluster_writer import ClusterWriter
 from stacks.nag import acknowledge
 from stacks.settings import Settings
 from stacks.shared import Component, DeadLetterQueue, ProjectFunction, ProjectLogGroup, StackKey
+from stacks.shared.alarms import operator_alarms
 from stacks.shared.queues import EncryptedQueueDestination
 
 # Error names the Retry of every task matches: Lambda's own transient failures and the steps'
@@ -267,7 +266,6 @@ class AlbumPipeline(Component):
         return task
 
     def _alarms(self, topic: sns.ITopic) -> None:
-        action = cw_actions.SnsAction(topic)
         alarms = (
             (
                 "AlbumDeadLetterDepth",
@@ -292,17 +290,4 @@ class AlbumPipeline(Component):
                 "Album uploads waiting more than 10 minutes for a job",
             ),
         )
-        self.alarms = self.cluster_writer.alarms(topic)
-        for name, metric, threshold, description in alarms:
-            alarm = cw.Alarm(
-                self,
-                name,
-                metric=metric,
-                threshold=threshold,
-                evaluation_periods=1,
-                comparison_operator=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
-                alarm_description=description,
-            )
-            alarm.add_alarm_action(action)
-            self.alarms.append(alarm)
+        self.alarms = self.cluster_writer.alarms(topic) + operator_alarms(self, topic, alarms)

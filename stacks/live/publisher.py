@@ -5,8 +5,6 @@ invocation), pushing to the WebSocket API's management endpoint (lambda/live/pub
 from __future__ import annotations
 
 import aws_cdk as cdk
-from aws_cdk import aws_cloudwatch as cw
-from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_dynamodb as ddb
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
@@ -19,6 +17,7 @@ from faceflow.storage import keys as album_keys
 from stacks.live.websocket import GROUP, STAGE_NAME, WebSocketApi
 from stacks.settings import Settings
 from stacks.shared import Component, ProjectFunction
+from stacks.shared.alarms import operator_alarms
 from style_backend.config import EnvVar
 from style_backend.storage import keys as process_keys
 
@@ -170,15 +169,4 @@ class ProgressPublisher(Component):
                 "Live progress behind its tables by a minute",
             ),
         )
-        for name, metric, threshold, description in alarms:
-            alarm = cw.Alarm(
-                self,
-                name,
-                metric=metric,
-                threshold=threshold,
-                evaluation_periods=1,
-                comparison_operator=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
-                alarm_description=description,
-            )
-            alarm.add_alarm_action(cw_actions.SnsAction(topic))
+        operator_alarms(self, topic, alarms)
