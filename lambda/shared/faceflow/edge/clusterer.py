@@ -44,7 +44,7 @@ def _number(value: float) -> Decimal:
     return Decimal(str(value))
 
 
-def _members(album_id: str, items: list[dict[str, Any]]) -> dict[str, Member]:
+def _members(items: list[dict[str, Any]]) -> dict[str, Member]:
     vectors: dict[str, np.ndarray] = {}
     out = {}
     for f in items:
@@ -120,13 +120,11 @@ def add_faces(user_id: str, album_id: str, photo_ids: Iterable[str]) -> int:
     with people.held(user_id, album_id, WRITER_WAIT_SECONDS) as lease:
         found = [f for f in faces.faces_of(album_id, ready) if f.get("embeddingKey")]
         where = people.face_clusters(album_id, [f["faceId"] for f in found])
-        todo = [f for f in found if f["faceId"] not in where]
-        if not todo:
+        if all(f["faceId"] in where for f in found):
             return 0
-        new = _members(album_id, todo)
-        done = [f for f in found if f["faceId"] in where]
-        done_members = _members(album_id, done)
-        placed = {f["faceId"]: (where[f["faceId"]], done_members[f["faceId"]]) for f in done}
+        every = _members(found)  # each photo's vectors object read once
+        new = {f: m for f, m in every.items() if f not in where}
+        placed = {f: (where[f], m) for f, m in every.items() if f in where}
         part, before, known, index = _place(lease, new, placed)
         changes = changes_since(part, before)
         records = people.clusters(album_id, {c for _, c in changes.moves.values()})
