@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import random
 import threading
-from collections import Counter
 
 import boto3
 import numpy as np
@@ -248,6 +247,7 @@ def test_writers_racing_lose_nothing_and_break_no_invariant(moto_env, monkeypatc
     album, centres = _album(rng, photos=16)
     errors: list[BaseException] = []
     labelled: dict[str, str] = {}
+    done: list[str] = []  # the edits that landed
 
     def editor(seed: int) -> None:
         pick = random.Random(seed)
@@ -269,6 +269,7 @@ def test_writers_racing_lose_nothing_and_break_no_invariant(moto_env, monkeypatc
                             cases.split(USER, album, a, [members[0].face_id])
                     else:
                         cases.undo(USER, album)
+                    done.append(choice)
                 except DomainError as err:  # a cluster merged away meanwhile, nothing to undo
                     assert err.code in (
                         "NOT_FOUND",
@@ -296,7 +297,7 @@ def test_writers_racing_lose_nothing_and_break_no_invariant(moto_env, monkeypatc
     _invariants(album)
     cluster_of, _ = _stored(album)
     assert len(cluster_of) == 2 * (16 + 12)  # every face the writer added is placed, once
-    assert Counter(e["type"] for e in cases.edits(USER, album))  # edits were recorded
+    assert done, "no edit landed"  # the editors did change the people (undos may take all back)
 
 
 def test_deleting_the_album_removes_every_people_record_and_object(moto_env):
